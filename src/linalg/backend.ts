@@ -1,0 +1,71 @@
+/**
+ * The linear-algebra backend interface. Kernel (`ntk/`) and training (`nn/`) code call only
+ * these operations, so a faster implementation (blocked JS, native OpenBLAS/LAPACK) can replace
+ * the portable one without touching them.
+ *
+ * Layout convention: every matrix is a `Float64Array` in **row-major** order; an `[m, n]`
+ * matrix `A` has `A[i, j] = a[i * n + j]`. No function allocates or copies its inputs unless
+ * it says so; outputs are written into caller-provided buffers where a buffer is a parameter.
+ */
+
+/** Result of a symmetric eigendecomposition `A = V · diag(values) · Vᵀ`. */
+export interface SymmetricEigen {
+  /** Eigenvalues in ascending order, length n. */
+  values: Float64Array;
+  /**
+   * Orthonormal eigenvectors, row-major `[n, n]`: **column** j (`vectors[i * n + j]`, i = 0..n-1)
+   * is the eigenvector of `values[j]` (same layout as LAPACK/numpy `eigh`).
+   */
+  vectors: Float64Array;
+}
+
+export interface LinalgBackend {
+  /** Short name shown by `ntk-sweep doctor`, e.g. `"js"` or `"openblas"`. */
+  readonly name: string;
+
+  /**
+   * General matrix product `C ← alpha · op(A) · op(B) + beta · C` (BLAS `dgemm`), row-major.
+   * `op(A)` is `[m, k]` (A stored `[m, k]`, or `[k, m]` if `transA`), `op(B)` is `[k, n]`
+   * (B stored `[k, n]`, or `[n, k]` if `transB`), C is `[m, n]`. With `beta = 0`, C's previous
+   * contents are ignored (NaNs in C do not propagate).
+   */
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float64Array,
+    b: Float64Array,
+    beta: number,
+    c: Float64Array,
+  ): void;
+
+  /**
+   * Gram matrix `C ← alpha · A · Aᵀ + beta · C` for A `[n, k]` row-major (BLAS `dsyrk`);
+   * C is `[n, n]` and **both** triangles are written (exactly symmetric).
+   */
+  syrk(n: number, k: number, alpha: number, a: Float64Array, beta: number, c: Float64Array): void;
+
+  /**
+   * Symmetric eigendecomposition of the `[n, n]` matrix `a` (LAPACK `dsyevd`, numpy `eigh`).
+   * Only the lower triangle (`a[i * n + j]`, j ≤ i) is read; `a` is not modified.
+   * @throws Error if the iteration fails to converge or `a` contains NaN/Inf.
+   */
+  eigh(n: number, a: Float64Array): SymmetricEigen;
+
+  /**
+   * Cholesky factor `A = L Lᵀ` of the symmetric positive-definite `[n, n]` matrix `a`
+   * (LAPACK `dpotrf`, lower). Only the lower triangle of `a` is read; `a` is not modified.
+   * Returns L row-major `[n, n]` with zeros above the diagonal, or `null` if `a` is not
+   * numerically positive definite.
+   */
+  cholesky(n: number, a: Float64Array): Float64Array | null;
+
+  /**
+   * Solve `A X = B` given the Cholesky factor `l` of A (LAPACK `dpotrs`). B is `[n, nrhs]`
+   * row-major and is overwritten with X. Returns `b`.
+   */
+  choleskySolve(n: number, l: Float64Array, nrhs: number, b: Float64Array): Float64Array;
+}
