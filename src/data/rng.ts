@@ -34,7 +34,7 @@ export interface Rng {
 export function makeRng(material: unknown): Rng {
   const digest = createHash('sha256').update(canonicalJson(material)).digest();
   const state: number[] = [digest.readInt32BE(0), digest.readInt32BE(4), digest.readInt32BE(8), digest.readInt32BE(12)];
-  if (state.every((v) => v === 0)) state[0] = 1; // all-zero state is invalid for xoroshiro
+  if (!state.some((v) => v !== 0)) state[0] = 1; // all-zero state is invalid for xoroshiro
   const gen = xoroshiro128plusFromState(state);
   let spare = NaN;
   const rng: Rng = {
