@@ -37,6 +37,8 @@ export interface TaskReporter {
 export interface TaskInput {
   id: string;
   params: Params;
+  /** 1 for the first execution of this grid point, 2 for the first retry, ... */
+  attempt?: number;
 }
 
 /** What a task implementation receives besides its inputs. */

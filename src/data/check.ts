@@ -1,0 +1,172 @@
+/**
+ * Validation of {@link DataParams}: the cheap pre-run check (`checkDataParams`) and the shared
+ * resolution step used by `loadDataset`. Image datasets are checked against known per-class
+ * counts without reading their files; csv files are read (and cached) because their sizes and
+ * classes are only known from the data.
+ *
+ * Accepts untyped input (params may come straight from YAML): every field is type-checked.
+ */
+import type { DataParams } from './types.js';
+import { DataError } from './errors.js';
+import { MNIST_CLASS_COUNTS } from './mnist.js';
+import { FASHION_MNIST_CLASS_COUNT } from './fashion-mnist.js';
+import { SPHERE_QUADRATIC_MAX_D } from './sphere.js';
+import { readCsvData, type CsvData } from './csv.js';
+
+/** The known datasets. */
+export const DATASETS = ['mnist', 'fashion-mnist', 'sphere', 'csv'] as const;
+
+/** Validated, defaulted params. `classes` is the label order; `classesSorted` the same set ascending. */
+export interface ResolvedDataParams {
+  dataset: DataParams['dataset'];
+  nTrain: number;
+  nTest: number;
+  dataSeed: number;
+  center: boolean;
+  unitNorm: boolean;
+  /** Label order (mnist / fashion-mnist / csv; sphere: `[-1, 1]`). */
+  classes: number[];
+  classesSorted: number[];
+  /** sphere only. */
+  d?: number;
+  target?: 'linear' | 'quadratic';
+  /** csv only: the parsed file(s). */
+  csv?: CsvData;
+}
+
+/**
+ * Cheap pre-run validation of data params.
+ * @returns human-readable messages, one per problem; empty when the params are valid, e.g.
+ *   `"n_train + n_test = 12000 exceeds the 10000 points of mnist (classes 0-9)"`.
+ *   Never throws for bad params. Does not read mnist / fashion-mnist files; reads csv files.
+ */
+export function checkDataParams(p: DataParams): string[] {
+  return resolve(p).messages;
+}
+
+/**
+ * Validate and default `p` for loading.
+ * @throws DataError whose message lists every problem found (joined by "; ").
+ */
+export function resolveDataParams(p: DataParams): ResolvedDataParams {
+  const { messages, resolved } = resolve(p);
+  if (messages.length > 0 || !resolved) throw new DataError(messages.join('; '));
+  return resolved;
+}
+
+/**
+ * Compact class list: ascending runs of 3 or more non-negative consecutive integers become `a-b`:
+ * `[0..9]` → `"0-9"`, `[3, 5]` → `"3, 5"`, `[1, 2, 3, 7]` → `"1-3, 7"`.
+ */
+export function formatClasses(classes: readonly number[]): string {
+  const s = [...classes].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (let i = 0; i < s.length; ) {
+    let j = i;
+    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
+    if (j - i >= 2 && s[i] >= 0) out.push(`${s[i]}-${s[j]}`);
+    else for (let q = i; q <= j; q++) out.push(String(s[q]));
+    i = j + 1;
+  }
+  return out.join(', ');
+}
+
+const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v));
+
+function resolve(p: DataParams): { messages: string[]; resolved?: ResolvedDataParams } {
+  const msgs: string[] = [];
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) return { messages: [`data params must be an object, got ${show(p)}`] };
+  const q = p as unknown as Record<string, unknown>;
+  const dataset = q.dataset;
+  if (!(DATASETS as readonly unknown[]).includes(dataset)) {
+    msgs.push(`unknown dataset ${show(dataset)}; expected one of ${DATASETS.join(', ')}`);
+  }
+  const nTrain = q.n_train;
+  const nTest = q.n_test;
+  const okTrain = Number.isSafeInteger(nTrain) && (nTrain as number) >= 1;
+  const okTest = Number.isSafeInteger(nTest) && (nTest as number) >= 0;
+  if (!okTrain) msgs.push(`n_train must be an integer >= 1, got ${show(nTrain)}`);
+  if (!okTest) msgs.push(`n_test must be an integer >= 0, got ${show(nTest)}`);
+  if (!Number.isSafeInteger(q.data_seed)) msgs.push(`data_seed must be an integer, got ${show(q.data_seed)}`);
+  for (const k of ['center', 'unit_norm'] as const) {
+    if (typeof q[k] !== 'boolean') msgs.push(`${k} must be true or false, got ${show(q[k])}`);
+  }
+  let classesGiven: number[] | undefined;
+  if (q.classes !== undefined && dataset !== 'sphere') {
+    const c = q.classes;
+    if (!Array.isArray(c) || !c.every((v) => Number.isSafeInteger(v))) {
+      msgs.push(`classes must be a list of integer class labels, got ${show(c)}`);
+    } else {
+      const dup = c.find((v, i) => c.indexOf(v) !== i);
+      if (dup !== undefined) msgs.push(`classes lists ${dup} more than once`);
+      else if (c.length < 2) msgs.push(`classes must list at least 2 classes, got ${show(c)}`);
+      else classesGiven = c as number[];
+    }
+  }
+  const base = {
+    dataset: dataset as DataParams['dataset'],
+    nTrain: nTrain as number,
+    nTest: nTest as number,
+    dataSeed: q.data_seed as number,
+    center: q.center as boolean,
+    unitNorm: q.unit_norm as boolean,
+  };
+  const counts = okTrain && okTest;
+  const total = (nTrain as number) + (nTest as number);
+
+  if (dataset === 'mnist' || dataset === 'fashion-mnist') {
+    const all = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const unknown = classesGiven?.filter((c) => !all.includes(c)) ?? [];
+    if (unknown.length > 0) msgs.push(`unknown class ${unknown.join(', ')} for ${dataset}; classes are 0-9`);
+    if (unknown.length > 0 || (q.classes !== undefined && !classesGiven)) return { messages: msgs };
+    const classes = classesGiven ?? all;
+    const pool = classes.reduce((s, c) => s + (dataset === 'mnist' ? MNIST_CLASS_COUNTS[c] : FASHION_MNIST_CLASS_COUNT), 0);
+    if (counts && total > pool) {
+      msgs.push(`n_train + n_test = ${total} exceeds the ${pool} points of ${dataset} (classes ${formatClasses(classes)})`);
+    }
+    if (msgs.length > 0) return { messages: msgs };
+    return { messages: [], resolved: { ...base, classes: [...classes], classesSorted: [...classes].sort((a, b) => a - b) } };
+  }
+
+  if (dataset === 'sphere') {
+    const d = q.d;
+    const target = q.target ?? 'linear';
+    if (!Number.isSafeInteger(d) || (d as number) < 2) msgs.push(`sphere: d must be an integer >= 2, got ${show(d)}`);
+    if (target !== 'linear' && target !== 'quadratic') msgs.push(`sphere: target must be "linear" or "quadratic", got ${show(q.target)}`);
+    else if (target === 'quadratic' && (d as number) > SPHERE_QUADRATIC_MAX_D) {
+      msgs.push(`sphere: the quadratic target supports d <= ${SPHERE_QUADRATIC_MAX_D} (it stores a d×d matrix), got d = ${d}`);
+    }
+    if (msgs.length > 0) return { messages: msgs };
+    return { messages: [], resolved: { ...base, classes: [-1, 1], classesSorted: [-1, 1], d: d as number, target: target as 'linear' | 'quadratic' } };
+  }
+
+  if (dataset === 'csv') {
+    let csv: CsvData;
+    try {
+      csv = readCsvData({ path: q.path as string, train_path: q.train_path as string, test_path: q.test_path as string, label_column: q.label_column as string });
+    } catch (e) {
+      if (!(e instanceof DataError)) throw e;
+      msgs.push(e.message);
+      return { messages: msgs };
+    }
+    const where = csv.files.join(' and ');
+    const unknown = classesGiven?.filter((c) => !csv.classes.includes(c)) ?? [];
+    if (unknown.length > 0) {
+      const known = csv.classes.map((c, i) => (csv.classNames[i] === String(c) ? String(c) : `${c} = "${csv.classNames[i]}"`)).join(', ');
+      msgs.push(`unknown class ${unknown.join(', ')} for csv ${where}; classes present: ${known}`);
+      return { messages: msgs };
+    }
+    if (q.classes !== undefined && !classesGiven) return { messages: msgs };
+    const classes = classesGiven ?? csv.classes;
+    const inSet = new Set(classes);
+    const countOf = (part: { classOf: Int32Array }) => part.classOf.reduce((s, c) => s + (inSet.has(c) ? 1 : 0), 0);
+    const avTrain = countOf(csv.train);
+    const avTest = countOf(csv.test);
+    const cls = classesGiven ? ` of classes ${formatClasses(classes)}` : '';
+    if (okTrain && (nTrain as number) > avTrain) msgs.push(`n_train = ${nTrain} exceeds the ${avTrain} train rows${cls} in csv ${where}`);
+    if (okTest && (nTest as number) > avTest) msgs.push(`n_test = ${nTest} exceeds the ${avTest} test rows${cls} in csv ${where}`);
+    if (msgs.length > 0) return { messages: msgs };
+    return { messages: [], resolved: { ...base, classes: [...classes], classesSorted: [...classes].sort((a, b) => a - b), csv } };
+  }
+  return { messages: msgs };
+}

@@ -1,0 +1,262 @@
+/**
+ * CSV datasets. Two layouts:
+ *
+ * - one file (`path`) with a `split` column whose values are `train` or `test` (trimmed,
+ *   case-insensitive);
+ * - two files (`train_path`, `test_path`). A `split` column is then optional; if present, every
+ *   value must match the file's role (`train` in the train file, `test` in the test file).
+ *
+ * The first record is the header (names must be non-empty and unique). The label column
+ * (`label_column`, default `label`) holds the class; every other column except `split` is a
+ * numeric feature, in header order (the test file may order its columns differently; they are
+ * matched by name, and both files must have the same feature columns). Empty lines are skipped,
+ * fields are trimmed, a UTF-8 BOM is ignored.
+ *
+ * Features must be decimal numbers (`-1`, `0.5`, `.5`, `1e-3`; finite). Labels:
+ * - if every label (over both parts) is a decimal number with an integer value (`3`, `-1`, `2.0`),
+ *   the class numbers are those integers;
+ * - otherwise labels are strings, and a label's class number is its index in the SORTED list of
+ *   unique label strings (JavaScript default sort, i.e. UTF-16 code-unit order): labels
+ *   `cat, dog, ant` are classes `ant = 0, cat = 1, dog = 2`.
+ * `DataParams.classes` and `Dataset.classes` refer to these class numbers; the original strings
+ * are in `classNames`.
+ *
+ * Parsed files are cached per thread, keyed by absolute path, `label_column`, and each file's
+ * size and modification time. Relative paths are resolved against `process.cwd()`.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { DataError } from './errors.js';
+
+/** Where the csv data lives (the csv fields of `DataParams`). */
+export interface CsvSource {
+  path?: string;
+  train_path?: string;
+  test_path?: string;
+  label_column?: string;
+}
+
+/** One part (train or test) of a csv dataset, rows in file order. */
+export interface CsvPart {
+  /** Number of rows. */
+  n: number;
+  /** Float64Array [n, d] row-major, features in `featureNames` order. */
+  x: Float64Array;
+  /** Int32Array [n]: class number of each row (see the module comment). */
+  classOf: Int32Array;
+}
+
+/** A parsed csv dataset, before class subsetting and selection. */
+export interface CsvData {
+  /** Feature column names, in the train (or single) file's header order. */
+  featureNames: string[];
+  d: number;
+  /** All class numbers present in train ∪ test, ascending. */
+  classes: number[];
+  /** Names parallel to `classes` (the original label text). */
+  classNames: string[];
+  train: CsvPart;
+  test: CsvPart;
+  /** Absolute paths of the files read. */
+  files: string[];
+}
+
+/** The split column's name. */
+export const SPLIT_COLUMN = 'split';
+/** Default label column name. */
+export const DEFAULT_LABEL_COLUMN = 'label';
+
+const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+interface RawPart {
+  n: number;
+  x: Float64Array;
+  labels: string[];
+}
+
+const cache = new Map<string, { stamp: string; data: CsvData }>();
+const CACHE_MAX = 8;
+
+/** Drop the per-thread csv cache. */
+export function clearCsvCache(): void {
+  cache.clear();
+}
+
+/**
+ * Read and validate a csv dataset (see the module comment for the layouts and rules).
+ * Cached per thread; the returned object is shared and must not be modified.
+ * @throws DataError naming the file, line and column for: neither / both layouts given, unreadable
+ *   file, malformed csv (e.g. inconsistent column count), empty file, empty or duplicate header
+ *   names, missing label column, no feature column, non-numeric or non-finite feature, empty
+ *   label, missing or invalid `split` value, feature columns differing between the two files,
+ *   fewer than 2 classes in total.
+ */
+export function readCsvData(src: CsvSource): CsvData {
+  const labelColumn = src.label_column ?? DEFAULT_LABEL_COLUMN;
+  if (typeof labelColumn !== 'string' || labelColumn === '') throw new DataError('csv: label_column must be a non-empty string');
+  if (labelColumn === SPLIT_COLUMN) throw new DataError(`csv: label_column cannot be "${SPLIT_COLUMN}" (that name is reserved for the train/test split)`);
+  const files = csvFiles(src);
+  const stamp = files.map((f) => {
+    try {
+      const s = statSync(f);
+      return `${s.size}:${s.mtimeMs}`;
+    } catch (e) {
+      throw new DataError(`csv: cannot read file ${f}: ${(e as Error).message}`);
+    }
+  }).join('|');
+  const key = JSON.stringify([files, labelColumn, src.path !== undefined]);
+  const hit = cache.get(key);
+  if (hit && hit.stamp === stamp) return hit.data;
+
+  let featureNames: string[];
+  let train: RawPart;
+  let test: RawPart;
+  if (src.path !== undefined) {
+    const t = readTable(files[0], labelColumn, null);
+    featureNames = t.featureNames;
+    [train, test] = [t.train, t.test];
+  } else {
+    const a = readTable(files[0], labelColumn, 'train');
+    const b = readTable(files[1], labelColumn, 'test', a.featureNames);
+    featureNames = a.featureNames;
+    [train, test] = [a.train, b.test];
+  }
+
+  const all = [...train.labels, ...test.labels];
+  const numeric = all.every((s) => NUMBER_RE.test(s) && Number.isSafeInteger(Number(s)));
+  let classes: number[];
+  let classNames: string[];
+  let classOfLabel: (s: string) => number;
+  if (numeric) {
+    classes = [...new Set(all.map(Number))].sort((p, q) => p - q);
+    classNames = classes.map(String);
+    classOfLabel = Number;
+  } else {
+    classNames = [...new Set(all)].sort();
+    classes = classNames.map((_, i) => i);
+    const index = new Map(classNames.map((s, i) => [s, i]));
+    classOfLabel = (s) => index.get(s)!;
+  }
+  if (classes.length < 2) {
+    throw new DataError(
+      `csv: ${files.join(' and ')}: column "${labelColumn}" has ${classes.length} distinct label(s) (${classNames.join(', ')}); need at least 2 classes`,
+    );
+  }
+  const part = (r: RawPart): CsvPart => ({ n: r.n, x: r.x, classOf: Int32Array.from(r.labels, classOfLabel) });
+  const data: CsvData = { featureNames, d: featureNames.length, classes, classNames, train: part(train), test: part(test), files };
+  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+  cache.set(key, { stamp, data });
+  return data;
+}
+
+/** Absolute file paths for the layout of `src` ([single] or [train, test]). */
+function csvFiles(src: CsvSource): string[] {
+  const given = (v: unknown) => v !== undefined;
+  for (const k of ['path', 'train_path', 'test_path'] as const) {
+    if (given(src[k]) && (typeof src[k] !== 'string' || src[k] === '')) throw new DataError(`csv: ${k} must be a non-empty string`);
+  }
+  if (given(src.path)) {
+    if (given(src.train_path) || given(src.test_path)) {
+      throw new DataError('csv: give either path (one file with a "split" column) or train_path + test_path, not both');
+    }
+    return [resolve(src.path!)];
+  }
+  if (given(src.train_path) && given(src.test_path)) return [resolve(src.train_path!), resolve(src.test_path!)];
+  if (given(src.train_path) || given(src.test_path)) {
+    throw new DataError(`csv: ${given(src.train_path) ? 'train_path' : 'test_path'} given without ${given(src.train_path) ? 'test_path' : 'train_path'}; give both, or one file as path`);
+  }
+  throw new DataError('csv: no file given; set path (one file with a "split" column) or train_path + test_path');
+}
+
+/**
+ * Parse one file. `role = null`: single-file layout (split column required); `'train'`/`'test'`:
+ * the whole file is that part. `expectFeatures`: feature names the file must have (any order).
+ */
+function readTable(
+  file: string, labelColumn: string, role: 'train' | 'test' | null, expectFeatures?: string[],
+): { featureNames: string[]; train: RawPart; test: RawPart } {
+  let text: Buffer;
+  try {
+    text = readFileSync(file);
+  } catch (e) {
+    throw new DataError(`csv: cannot read file ${file}: ${(e as Error).message}`);
+  }
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, { info: true, skip_empty_lines: true, trim: true, bom: true }) as unknown as typeof records;
+  } catch (e) {
+    throw new DataError(`csv: ${file}: ${(e as Error).message}`);
+  }
+  if (records.length === 0) throw new DataError(`csv: ${file} is empty; expected a header line and data rows`);
+  const header = records[0].record;
+  const seen = new Set<string>();
+  header.forEach((name, i) => {
+    if (name === '') throw new DataError(`csv: ${file}, line ${records[0].info.lines}: column ${i + 1} has an empty name`);
+    if (seen.has(name)) throw new DataError(`csv: ${file}, line ${records[0].info.lines}: duplicate column name "${name}"`);
+    seen.add(name);
+  });
+  const labelIdx = header.indexOf(labelColumn);
+  if (labelIdx < 0) {
+    throw new DataError(`csv: ${file} has no label column "${labelColumn}" (columns: ${header.join(', ')}); set label_column`);
+  }
+  const splitIdx = header.indexOf(SPLIT_COLUMN);
+  if (role === null && splitIdx < 0) {
+    throw new DataError(`csv: ${file} has no "${SPLIT_COLUMN}" column; a single csv file (path) needs one with values train/test, or use train_path + test_path`);
+  }
+  let featureNames = header.filter((_, i) => i !== labelIdx && i !== splitIdx);
+  if (featureNames.length === 0) throw new DataError(`csv: ${file} has no feature columns (only "${labelColumn}"${splitIdx >= 0 ? ` and "${SPLIT_COLUMN}"` : ''})`);
+  if (expectFeatures) {
+    const missing = expectFeatures.filter((f) => !featureNames.includes(f));
+    const extra = featureNames.filter((f) => !expectFeatures.includes(f));
+    if (missing.length > 0 || extra.length > 0) {
+      throw new DataError(
+        `csv: ${file} feature columns differ from the train file's:` +
+          (missing.length ? ` missing ${missing.map((s) => `"${s}"`).join(', ')}` : '') +
+          (extra.length ? `${missing.length ? ';' : ''} extra ${extra.map((s) => `"${s}"`).join(', ')}` : ''),
+      );
+    }
+    featureNames = expectFeatures;
+  }
+  const d = featureNames.length;
+  const featIdx = featureNames.map((f) => header.indexOf(f));
+  const rows = records.length - 1;
+  const x = new Float64Array(rows * d);
+  const partOf = new Uint8Array(rows); // 0 train, 1 test
+  const labels: string[] = new Array<string>(rows);
+  for (let r = 0; r < rows; r++) {
+    const { record, info } = records[r + 1];
+    const where = `csv: ${file}, line ${info.lines}`;
+    const label = record[labelIdx];
+    if (label === '') throw new DataError(`${where}, column "${labelColumn}": empty label`);
+    labels[r] = label;
+    if (splitIdx >= 0) {
+      const s = record[splitIdx].toLowerCase();
+      if (s !== 'train' && s !== 'test') {
+        throw new DataError(`${where}, column "${SPLIT_COLUMN}": value "${record[splitIdx]}" is neither train nor test`);
+      }
+      if (role !== null && s !== role) {
+        throw new DataError(`${where}, column "${SPLIT_COLUMN}": value "${record[splitIdx]}" in the ${role} file (${role}_path); every row there must be ${role}`);
+      }
+      partOf[r] = s === 'train' ? 0 : 1;
+    } else {
+      partOf[r] = role === 'test' ? 1 : 0;
+    }
+    for (let j = 0; j < d; j++) {
+      const s = record[featIdx[j]];
+      const v = NUMBER_RE.test(s) ? Number(s) : NaN;
+      if (!Number.isFinite(v)) {
+        throw new DataError(`${where}, column "${featureNames[j]}": ${s === '' ? 'empty value' : `value "${s}" is not a finite number`}`);
+      }
+      x[r * d + j] = v;
+    }
+  }
+  const pick = (which: number): RawPart => {
+    const idx: number[] = [];
+    for (let r = 0; r < rows; r++) if (partOf[r] === which) idx.push(r);
+    const px = new Float64Array(idx.length * d);
+    idx.forEach((r, i) => px.set(x.subarray(r * d, (r + 1) * d), i * d));
+    return { n: idx.length, x: px, labels: idx.map((r) => labels[r]) };
+  };
+  return { featureNames, train: pick(0), test: pick(1) };
+}

@@ -1,0 +1,130 @@
+/**
+ * `loadDataset`: params → selected, preprocessed, encoded {@link Dataset}. Steps:
+ *
+ * 1. validate ({@link resolveDataParams});
+ * 2. select points deterministically (see `select.ts`): for mnist / fashion-mnist the pool is all
+ *    images of the chosen classes (classes ascending, file order within a class), shuffled by
+ *    `makeRng({ purpose: 'data-split', dataset, data_seed, classes: <ascending> })`; train = the
+ *    permutation's prefix, test = read from its end. For csv each part (train / test) is its own
+ *    pool (rows of the chosen classes, file order), shuffled with `part` added to the seed
+ *    material, and the selection is a prefix. For sphere see `sphere.ts`. In all cases train
+ *    sets are nested in `n_train`, test sets nested in `n_test`, and neither depends on the other
+ *    count.
+ * 3. preprocess (`center`, then `unit_norm`; see `preprocess.ts`);
+ * 4. encode targets (one-hot minus 1/k, or ±1 for two classes; see `labels.ts`).
+ *
+ * The label order is the order of `classes` in the params (default ascending); the set of
+ * selected points depends only on the set of classes, not on their order.
+ */
+import type { DataParams, Dataset } from './types.js';
+import { makeRng } from './rng.js';
+import { resolveDataParams, type ResolvedDataParams } from './check.js';
+import { splitPool, selectPrefix } from './select.js';
+import { MNIST_CLASS_COUNTS, MNIST_DIM, mnistClass } from './mnist.js';
+import { FASHION_MNIST_CLASS_COUNT, FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_DIM, fashionMnistClass } from './fashion-mnist.js';
+import { sphereData } from './sphere.js';
+import type { CsvData, CsvPart } from './csv.js';
+import { preprocess } from './preprocess.js';
+import { encodeTargets, outputCount } from './labels.js';
+
+/**
+ * Load, select, preprocess and encode a dataset (see the module comment).
+ * @returns a {@link Dataset}: xTrain [n_train, d], yTrain [n_train, k], xTest [n_test, d],
+ *   yTest [n_test, k] (Float64Array, row-major), labels as Int32Array indices into `classes`.
+ *   Arrays are freshly allocated; callers may modify them.
+ * @throws DataError for invalid params (unknown dataset or class, n_train < 1, too many points,
+ *   ...), unreadable or malformed files, and zero-norm points under `unit_norm`.
+ */
+export function loadDataset(p: DataParams): Dataset {
+  const r = resolveDataParams(p);
+  let d: number;
+  let xTrain: Float64Array, xTest: Float64Array;
+  let labelsTrain: Int32Array, labelsTest: Int32Array;
+  let classNames: string[];
+  if (r.dataset === 'mnist' || r.dataset === 'fashion-mnist') {
+    ({ d, xTrain, xTest, labelsTrain, labelsTest } = loadImages(r));
+    classNames = r.classes.map((c) => (r.dataset === 'mnist' ? String(c) : FASHION_MNIST_CLASS_NAMES[c]));
+  } else if (r.dataset === 'sphere') {
+    d = r.d!;
+    ({ xTrain, xTest, labelsTrain, labelsTest } = sphereData(d, r.nTrain, r.nTest, r.dataSeed, r.target!));
+    classNames = ['-1', '+1'];
+  } else {
+    const csv = r.csv!;
+    d = csv.d;
+    ({ x: xTrain, labels: labelsTrain } = selectCsvPart(csv, csv.train, 'train', r));
+    ({ x: xTest, labels: labelsTest } = selectCsvPart(csv, csv.test, 'test', r));
+    classNames = r.classes.map((c) => csv.classNames[csv.classes.indexOf(c)]);
+  }
+  preprocess(xTrain, r.nTrain, xTest, r.nTest, d, { center: r.center, unitNorm: r.unitNorm });
+  const K = r.classes.length;
+  return {
+    d,
+    k: outputCount(K),
+    nTrain: r.nTrain,
+    nTest: r.nTest,
+    xTrain,
+    yTrain: encodeTargets(labelsTrain, K),
+    xTest,
+    yTest: encodeTargets(labelsTest, K),
+    labelsTrain,
+    labelsTest,
+    classes: [...r.classes],
+    classNames,
+  };
+}
+
+function loadImages(r: ResolvedDataParams) {
+  const mnist = r.dataset === 'mnist';
+  const d = mnist ? MNIST_DIM : FASHION_MNIST_DIM;
+  const sorted = r.classesSorted;
+  const sizes = sorted.map((c) => (mnist ? MNIST_CLASS_COUNTS[c] : FASHION_MNIST_CLASS_COUNT));
+  const starts: number[] = [];
+  let pool = 0;
+  for (const s of sizes) {
+    starts.push(pool);
+    pool += s;
+  }
+  const rng = makeRng({ purpose: 'data-split', dataset: r.dataset, data_seed: r.dataSeed, classes: sorted });
+  const { train, test } = splitPool(pool, r.nTrain, r.nTest, rng);
+  const labelIndex = sorted.map((c) => r.classes.indexOf(c));
+  const gather = (idx: Int32Array) => {
+    const n = idx.length;
+    const x = new Float64Array(n * d);
+    const labels = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const g = idx[i];
+      let ci = sorted.length - 1;
+      while (starts[ci] > g) ci--;
+      const local = g - starts[ci];
+      labels[i] = labelIndex[ci];
+      if (mnist) {
+        x.set(mnistClass(sorted[ci]).subarray(local * d, (local + 1) * d), i * d);
+      } else {
+        const src = fashionMnistClass(sorted[ci]);
+        for (let j = 0, o = local * d; j < d; j++) x[i * d + j] = src[o + j] / 255;
+      }
+    }
+    return { x, labels };
+  };
+  const tr = gather(train);
+  const te = gather(test);
+  return { d, xTrain: tr.x, xTest: te.x, labelsTrain: tr.labels, labelsTest: te.labels };
+}
+
+function selectCsvPart(csv: CsvData, part: CsvPart, name: 'train' | 'test', r: ResolvedDataParams) {
+  const n = name === 'train' ? r.nTrain : r.nTest;
+  const inSet = new Set(r.classesSorted);
+  const rows: number[] = [];
+  for (let i = 0; i < part.n; i++) if (inSet.has(part.classOf[i])) rows.push(i);
+  const rng = makeRng({ purpose: 'data-split', dataset: 'csv', part: name, data_seed: r.dataSeed, classes: r.classesSorted });
+  const pick = selectPrefix(rows.length, n, rng);
+  const d = csv.d;
+  const x = new Float64Array(n * d);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = rows[pick[i]];
+    x.set(part.x.subarray(row * d, (row + 1) * d), i * d);
+    labels[i] = r.classes.indexOf(part.classOf[row]);
+  }
+  return { x, labels };
+}

@@ -1,0 +1,311 @@
+/**
+ * The coordinator (design.md §3): claims runnable grid points from the store under a lease,
+ * runs them as jobs on a piscina worker pool, receives progress and metrics over a comlink
+ * channel per job, and writes everything in transactions. It is the only writer.
+ *
+ * Resume is the normal path: `run` on a sweep skips done grid points, reclaims expired leases
+ * (and those of dead coordinators on this host), retries failed points up to `maxAttempts`.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { MessageChannel } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { Piscina } from 'piscina';
+import type { Store } from '../store/store.js';
+import type { MetricRow, TaskEnd, TaskInput } from '../tasks/types.js';
+import type { CoordinatorChannel, JobKind, JobResult, WorkerJob } from './channel.js';
+import { nullProgress, type ProgressSink } from './progress.js';
+
+export interface RunOptions {
+  /** Pool threads (default: all cores). */
+  threads: number;
+  /** Retries of a failing grid point (attempts = 1 + retries). */
+  maxAttempts: number;
+  /** Also retry failed points whose attempts are exhausted. */
+  retryFailed?: boolean;
+  /** Lease length in ms; renewed every `leaseMs / 4` while a task runs. */
+  leaseMs?: number;
+  /** Linear-algebra backend for workers ('auto' | 'js' | 'ml-matrix' | 'native'). */
+  linalg?: string;
+  /** BLAS threads per job (thread budget). */
+  blasThreads?: number;
+  /** Max distinct depths per kernel job (splits big batches across threads). */
+  maxOrdersPerBatch?: number;
+  /** Worker memory limit (MiB of V8 old generation); exceeding it fails the task, not the run. */
+  maxOldGenerationSizeMb?: number;
+  progress?: ProgressSink;
+}
+
+export interface RunSummary {
+  sweep: string;
+  /** Grid points of the sweep. */
+  total: number;
+  /** Points already finished (done or diverged) before this run. */
+  already_done: number;
+  /** Points this run executed to completion (done or diverged). */
+  executed: number;
+  /** Points failed now (after retries), and how many failures this run saw. */
+  failed: number;
+  failed_attempts_this_run: number;
+  diverged: number;
+  done: number;
+  pending: number;
+  /** Points held by another live coordinator when this run ended. */
+  running_elsewhere: number;
+  interrupted: boolean;
+  elapsed_s: number;
+  threads: number;
+  backend: string | null;
+}
+
+interface Live {
+  task: TaskInput;
+  rows: MetricRow[];
+  ended: TaskEnd | null;
+  t0: number;
+  fraction: number;
+}
+
+/** Runs sweeps against one {@link Store}. Create one per `run` invocation. */
+export class Coordinator {
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private stopping: 'no' | 'drain' | 'abort' = 'no';
+  private readonly abort = new AbortController();
+  private fatal: Error | null = null;
+  private live = new Map<string, Live>();
+  private backend: string | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly opts: RunOptions,
+  ) {}
+
+  /**
+   * Stop dispatching. `abort` terminates running jobs (their points go back to `pending`);
+   * `drain` lets them finish. Safe to call from a signal handler; `run` then resolves.
+   */
+  stop(mode: 'drain' | 'abort'): void {
+    if (this.stopping === 'abort') return;
+    this.stopping = mode;
+    if (mode === 'abort') this.abort.abort(new Error('interrupted'));
+    this.wake?.();
+  }
+
+  /**
+   * Run every runnable grid point of `sweep` to completion (or until stopped).
+   * @throws StoreError on storage faults (disk full, read-only database); the database stays
+   *   consistent because every write is one transaction.
+   */
+  async run(sweep: string, kind: JobKind): Promise<RunSummary> {
+    const t0 = Date.now();
+    const progress = this.opts.progress ?? nullProgress;
+    const leaseMs = this.opts.leaseMs ?? 30_000;
+    await this.reclaim();
+    const before = await this.store.counts(sweep);
+    const alreadyDone = before.done + before.diverged;
+    const exhausted = this.opts.retryFailed ? 0 : (await this.store.failures(sweep)).filter((f) => f.attempts >= this.opts.maxAttempts).length;
+    let finished = alreadyDone + exhausted;
+    let executed = 0;
+    let failedAttempts = 0;
+    progress.start(before.total, finished);
+
+    const pool = new Piscina({
+      filename: new URL('./worker.js', import.meta.url).href,
+      minThreads: this.opts.threads,
+      maxThreads: this.opts.threads,
+      idleTimeout: 30_000,
+      resourceLimits: this.opts.maxOldGenerationSizeMb ? { maxOldGenerationSizeMb: this.opts.maxOldGenerationSizeMb } : undefined,
+    });
+    const heartbeat = setInterval(() => {
+      this.store.renewLeases(this.owner, leaseMs).catch((e) => this.onFatal(e));
+    }, Math.max(250, leaseMs / 4));
+    const active = new Set<Promise<void>>();
+
+    const note = (): string => {
+      const parts = [...this.live.values()].filter((l) => !l.ended && l.fraction > 0).map((l) => `${Math.round(100 * l.fraction)}%`);
+      return parts.length ? `running: ${parts.slice(0, 4).join(' ')}` : '';
+    };
+
+    const runJob = async (tasks: TaskInput[]): Promise<void> => {
+      const { port1, port2 } = new MessageChannel();
+      const started = Date.now();
+      for (const t of tasks) this.live.set(t.id, { task: t, rows: [], ended: null, t0: started, fraction: 0 });
+      let flushTimer: NodeJS.Timeout | null = null;
+      const flush = async (): Promise<void> => {
+        flushTimer = null;
+        const batch = tasks
+          .map((t) => this.live.get(t.id))
+          .filter((l): l is Live => !!l && !l.ended && l.rows.length > 0)
+          .map((l) => ({ taskId: l.task.id, rows: l.rows.splice(0) }));
+        if (batch.length) await this.store.writeMetrics(batch);
+      };
+      const channel: CoordinatorChannel = {
+        progress: (id, fraction) => {
+          const l = this.live.get(id);
+          if (l) l.fraction = fraction;
+          progress.update(finished, note());
+        },
+        metrics: (id, rows) => {
+          const l = this.live.get(id);
+          if (!l) return;
+          l.rows.push(...rows);
+          if (kind === 'train' && !flushTimer) flushTimer = setTimeout(() => void flush().catch((e) => this.onFatal(e)), 1000);
+        },
+        end: async (id, end) => {
+          const l = this.live.get(id);
+          if (!l || l.ended) return;
+          l.ended = end;
+          const info = { owner: this.owner, threads: this.opts.threads, blas_threads: this.opts.blasThreads ?? 1, backend: this.backend };
+          try {
+            await this.store.finishTask(id, this.owner, end, l.rows.splice(0), (Date.now() - l.t0) / 1000, info);
+          } catch (e) {
+            this.onFatal(e);
+            throw e;
+          }
+          executed++;
+          finished++;
+          progress.update(finished, note());
+        },
+      };
+      Comlink.expose(channel, nodeEndpoint(port1 as unknown as Parameters<typeof nodeEndpoint>[0]));
+      const job: WorkerJob = { kind, tasks, port: port2, linalg: this.opts.linalg ?? 'auto', blasThreads: this.opts.blasThreads ?? 1 };
+      let result: JobResult | null = null;
+      let jobError: unknown = null;
+      try {
+        result = (await pool.run(job, { transferList: [port2] as never, signal: this.abort.signal })) as JobResult;
+        if (result.backend) this.backend = result.backend;
+      } catch (e) {
+        jobError = e;
+      } finally {
+        if (flushTimer) clearTimeout(flushTimer);
+        port1.close();
+      }
+      const open = tasks.filter((t) => !this.live.get(t.id)?.ended);
+      try {
+        if (open.length && this.stopping === 'abort' && jobError) {
+          await this.store.releaseTasks(this.owner, open.map((t) => t.id));
+        } else {
+          for (const t of open) {
+            const msg = result?.errors[t.id] ?? (jobError ? describe(jobError) : 'the task finished without reporting a result');
+            const l = this.live.get(t.id)!;
+            if (l.rows.length) await this.store.writeMetrics([{ taskId: t.id, rows: l.rows.splice(0) }]);
+            await this.store.failTask(t.id, this.owner, msg, (Date.now() - started) / 1000);
+            failedAttempts++;
+            if ((t.attempt ?? 1) >= this.opts.maxAttempts || this.opts.retryFailed) finished++;
+          }
+        }
+      } catch (e) {
+        this.onFatal(e);
+      }
+      for (const t of tasks) this.live.delete(t.id);
+      progress.update(finished, note());
+    };
+
+    try {
+      for (;;) {
+        if (this.stopping !== 'no' || this.fatal) break;
+        let claimed: TaskInput[] = [];
+        if (active.size < this.opts.threads) {
+          claimed = await this.store.claimBatch(sweep, {
+            owner: this.owner,
+            leaseMs,
+            maxAttempts: this.opts.maxAttempts,
+            maxOrdersPerBatch: this.opts.maxOrdersPerBatch ?? Infinity,
+            retryExhausted: this.opts.retryFailed,
+          });
+        }
+        if (claimed.length > 0) {
+          const p: Promise<void> = runJob(claimed).finally(() => active.delete(p));
+          active.add(p);
+          continue;
+        }
+        if (active.size === 0) {
+          // nothing to claim and nothing of ours running: done, unless another coordinator holds points
+          const c = await this.store.counts(sweep);
+          if (c.running === 0) break;
+          await this.reclaim();
+          await this.sleep(1000);
+          continue;
+        }
+        await Promise.race([...active, new Promise<void>((r) => (this.wake = r))]);
+        this.wake = null;
+      }
+      await Promise.allSettled([...active]);
+    } finally {
+      clearInterval(heartbeat);
+      if (this.stopping === 'abort' || this.fatal) {
+        await this.store.releaseTasks(this.owner).catch(() => undefined);
+      }
+      progress.stop();
+      await pool.destroy().catch(() => undefined);
+    }
+    if (this.fatal) throw this.fatal;
+    const after = await this.store.counts(sweep);
+    return {
+      sweep,
+      total: after.total,
+      already_done: alreadyDone,
+      executed,
+      failed: after.failed,
+      failed_attempts_this_run: failedAttempts,
+      diverged: after.diverged,
+      done: after.done,
+      pending: after.pending,
+      running_elsewhere: after.running,
+      interrupted: this.stopping !== 'no',
+      elapsed_s: (Date.now() - t0) / 1000,
+      threads: this.opts.threads,
+      backend: this.backend,
+    };
+  }
+
+  /** Return expired leases, and leases of coordinators on this host that are no longer alive. */
+  private async reclaim(): Promise<void> {
+    await this.store.reclaimExpired(Date.now());
+    const host = hostname();
+    for (const owner of await this.store.leaseOwners()) {
+      const [h, pid] = owner.split(':');
+      if (h !== host || owner === this.owner) continue;
+      if (!isAlive(Number(pid))) await this.store.releaseTasks(owner);
+    }
+  }
+
+  private onFatal(e: unknown): void {
+    if (!this.fatal) this.fatal = e instanceof Error ? e : new Error(String(e));
+    this.stop('abort');
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((r) => {
+      const t = setTimeout(r, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function describe(e: unknown): string {
+  if (e instanceof Error) {
+    const msg = e.message || e.name;
+    if (/ERR_WORKER_OUT_OF_MEMORY|out of memory/i.test(msg + ((e as { code?: string }).code ?? ''))) {
+      return `worker ran out of memory (${msg}); raise --max-memory or reduce the problem size`;
+    }
+    if (/exited|terminated/i.test(msg)) return `worker thread died: ${msg}`;
+    return e.stack ?? msg;
+  }
+  return String(e);
+}

@@ -1,0 +1,87 @@
+/**
+ * Progress display for a run: a `cli-progress` bar (done/total, rate, ETA) on an interactive
+ * terminal, plain periodic lines otherwise (CI logs, pipes). Writes to stderr so `--json` output
+ * on stdout stays machine-readable.
+ */
+import cliProgress from 'cli-progress';
+
+export interface ProgressSink {
+  start(total: number, alreadyDone: number): void;
+  /** `done` counts finished grid points (done, failed, diverged) including those done before. */
+  update(done: number, note?: string): void;
+  stop(): void;
+}
+
+function fmtDuration(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${Math.round(s)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** Silent sink (for `--quiet`, `--json` without a TTY, tests). */
+export const nullProgress: ProgressSink = { start() {}, update() {}, stop() {} };
+
+/** Pick a bar when stderr is a TTY, plain lines every `intervalS` seconds otherwise. */
+export function makeProgress(opts: { tty?: boolean; intervalS?: number } = {}): ProgressSink {
+  const tty = opts.tty ?? Boolean(process.stderr.isTTY);
+  let total = 0;
+  let startDone = 0;
+  let t0 = 0;
+  let last = 0;
+  let lastDone = -1;
+  const rateEta = (done: number): { rate: number; eta: number } => {
+    const el = (Date.now() - t0) / 1000;
+    const rate = el > 0 ? (done - startDone) / el : 0;
+    return { rate, eta: rate > 0 ? (total - done) / rate : Infinity };
+  };
+  if (tty) {
+    const bar = new cliProgress.SingleBar(
+      {
+        stream: process.stderr,
+        format: ' {bar} {value}/{total} grid points | {rate}/s | elapsed {elapsedS} | ETA {etaS} {note}',
+        hideCursor: true,
+        etaBuffer: 50,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    return {
+      start(n, already) {
+        total = n;
+        startDone = already;
+        t0 = Date.now();
+        bar.start(n, already, { rate: '0.0', etaS: '?', elapsedS: '0s', note: '' });
+      },
+      update(done, note) {
+        const { rate, eta } = rateEta(done);
+        bar.update(done, { rate: rate.toFixed(rate < 10 ? 2 : 0), etaS: fmtDuration(eta), elapsedS: fmtDuration((Date.now() - t0) / 1000), note: note ?? '' });
+      },
+      stop() {
+        bar.stop();
+      },
+    };
+  }
+  const every = (opts.intervalS ?? 10) * 1000;
+  const line = (done: number, note?: string): void => {
+    const { rate, eta } = rateEta(done);
+    const pct = total ? ((100 * done) / total).toFixed(0) : '100';
+    process.stderr.write(`[ntk-sweep] ${done}/${total} grid points (${pct}%), ${rate.toFixed(2)}/s, elapsed ${fmtDuration((Date.now() - t0) / 1000)}, ETA ${fmtDuration(eta)}${note ? ' ' + note : ''}\n`);
+  };
+  return {
+    start(n, already) {
+      total = n;
+      startDone = already;
+      t0 = Date.now();
+      last = Date.now();
+    },
+    update(done, note) {
+      if (done === lastDone) return;
+      if (Date.now() - last >= every || done === total) {
+        last = Date.now();
+        lastDone = done;
+        line(done, note);
+      }
+    },
+    stop() {},
+  };
+}

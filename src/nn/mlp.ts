@@ -1,0 +1,298 @@
+/**
+ * Fully connected ReLU network (MLP): specification, seeded initialization, forward pass with
+ * stored pre-activations/activations, mean-squared-error loss and its backward pass.
+ *
+ * Conventions (design.md §2): depth `L` = `L` weight layers and `L − 1` hidden layers of width
+ * `n`; layer sizes `n_0 = d`, `n_1 = … = n_{L−1} = width`, `n_L = k` (outputs). Layer `l`
+ * (1-based, `l = 1..L`) maps `α^{l−1}` (size `n_{l−1}`) to the pre-activation `h^l` (size `n_l`):
+ *
+ *     h^l = c_l · W^l α^{l−1} + β · b^l,      α^l = relu(h^l),  α^0 = x,  f(x) = h^L (no output nonlinearity)
+ *
+ * - `parameterization: 'ntk'` (default; Jacot et al. 2018, design.md §2): `W^l_{ij}, b^l_i ~ N(0, 1)`,
+ *   `c_l = σ_w / sqrt(n_{l−1})`, `β = σ_b`.
+ * - `parameterization: 'standard'`: `W^l_{ij} ~ N(0, σ_w² / n_{l−1})`, `b^l_i ~ N(0, σ_b²)`,
+ *   `c_l = 1`, `β = 1` (the usual PyTorch-style network with the same function at init; its
+ *   gradients, hence its GD dynamics and empirical NTK, differ from the NTK parameterization).
+ *
+ * Storage layout: every matrix is a `Float64Array` in row-major order. `W^l` is `[n_l, n_{l−1}]`
+ * (`W[l−1][i * n_{l−1} + j]`), `b^l` is `[n_l]`. A batch of `N` inputs is `[N, d]`, activations
+ * `[N, n_l]`, outputs `[N, k]`. All dense products go through `linalg().gemm`.
+ */
+import { makeRng } from '../data/rng.js';
+import { linalg } from '../linalg/index.js';
+
+/** How weights are scaled; see the module comment. */
+export type Parameterization = 'ntk' | 'standard';
+
+/** Architecture and initialization scales of an MLP (design.md §2 names in comments). */
+export interface MlpSpec {
+  /** Input dimension `d = n_0`. */
+  d: number;
+  /** Hidden width `n` (`width`). */
+  width: number;
+  /** Number of weight layers `L` (`depth`); `L = 1` is the linear model. */
+  depth: number;
+  /** Output dimension `k = n_L`. */
+  k: number;
+  /** `σ_w` (`sigma_w`), default 1 in the paper. */
+  sigmaW: number;
+  /** `σ_b` (`sigma_b`), default 0 in the paper. */
+  sigmaB: number;
+  parameterization: Parameterization;
+}
+
+/**
+ * Trainable parameters. `W[l − 1]` is `W^l` row-major `[n_l, n_{l−1}]`; `b[l − 1]` is `b^l` `[n_l]`,
+ * for `l = 1..L`.
+ */
+export interface MlpParams {
+  W: Float64Array[];
+  b: Float64Array[];
+}
+
+/**
+ * Values stored by {@link forward} for a batch of `n` inputs, reused by the backward pass and by
+ * the empirical NTK. `a[l]` is `α^l` `[n, n_l]` for `l = 0..L−1` (`a[0]` is the input batch itself,
+ * not a copy); `h[l]` is `h^l` `[n, n_l]` for `l = 1..L` (`h[0]` is an empty array). The network
+ * output is `h[L]` `[n, k]`.
+ */
+export interface ForwardCache {
+  n: number;
+  h: Float64Array[];
+  a: Float64Array[];
+}
+
+/**
+ * Check an {@link MlpSpec}.
+ * @throws RangeError if a size is not a positive integer or a scale is negative / not finite.
+ */
+export function validateSpec(spec: MlpSpec): void {
+  for (const key of ['d', 'width', 'depth', 'k'] as const) {
+    const v = spec[key];
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`mlp: ${key} must be a positive integer, got ${v}`);
+  }
+  for (const key of ['sigmaW', 'sigmaB'] as const) {
+    const v = spec[key];
+    if (!Number.isFinite(v) || v < 0) throw new RangeError(`mlp: ${key} must be a finite number >= 0, got ${v}`);
+  }
+  if (spec.parameterization !== 'ntk' && spec.parameterization !== 'standard') {
+    throw new RangeError(`mlp: parameterization must be 'ntk' or 'standard', got ${String(spec.parameterization)}`);
+  }
+}
+
+/** Layer sizes `[n_0 = d, n_1, …, n_{L−1} = width, n_L = k]` (length `L + 1`). */
+export function layerSizes(spec: MlpSpec): number[] {
+  const sizes = [spec.d];
+  for (let l = 1; l < spec.depth; l++) sizes.push(spec.width);
+  sizes.push(spec.k);
+  return sizes;
+}
+
+/** Forward multiplier `c_l` of weight layer `l` (1-based): `σ_w/sqrt(n_{l−1})` (ntk) or 1 (standard). */
+export function weightMultiplier(spec: MlpSpec, l: number): number {
+  if (spec.parameterization === 'standard') return 1;
+  return spec.sigmaW / Math.sqrt(layerSizes(spec)[l - 1]);
+}
+
+/** Forward multiplier `β` of the biases: `σ_b` (ntk) or 1 (standard). */
+export function biasMultiplier(spec: MlpSpec): number {
+  return spec.parameterization === 'standard' ? 1 : spec.sigmaB;
+}
+
+/** Total number of trainable scalars `Σ_l n_l (n_{l−1} + 1)`. */
+export function parameterCount(spec: MlpSpec): number {
+  const s = layerSizes(spec);
+  let c = 0;
+  for (let l = 1; l < s.length; l++) c += s[l] * (s[l - 1] + 1);
+  return c;
+}
+
+/**
+ * Seeded Gaussian initialization. The stream is `makeRng({purpose: 'init', seed, width, depth, d,
+ * k, sigma_w, sigma_b, parameterization})`; it fills `W^1, b^1, W^2, b^2, …, W^L, b^L` in that
+ * order, each in row-major index order, with `N(0, 1)` (ntk) or `N(0, σ_w²/n_{l−1})` / `N(0, σ_b²)`
+ * (standard). Identical arguments give bit-identical parameters.
+ * @throws RangeError on an invalid spec (see {@link validateSpec}).
+ */
+export function initMlp(spec: MlpSpec, seed: number): MlpParams {
+  validateSpec(spec);
+  const rng = makeRng({
+    purpose: 'init',
+    seed,
+    width: spec.width,
+    depth: spec.depth,
+    d: spec.d,
+    k: spec.k,
+    sigma_w: spec.sigmaW,
+    sigma_b: spec.sigmaB,
+    parameterization: spec.parameterization,
+  });
+  const sizes = layerSizes(spec);
+  const W: Float64Array[] = [];
+  const b: Float64Array[] = [];
+  for (let l = 1; l <= spec.depth; l++) {
+    const wScale = spec.parameterization === 'standard' ? spec.sigmaW / Math.sqrt(sizes[l - 1]) : 1;
+    const bScale = spec.parameterization === 'standard' ? spec.sigmaB : 1;
+    W.push(rng.fillNormal(new Float64Array(sizes[l] * sizes[l - 1]), wScale));
+    b.push(rng.fillNormal(new Float64Array(sizes[l]), bScale));
+  }
+  return { W, b };
+}
+
+/** Deep copy of parameters. */
+export function cloneParams(p: MlpParams): MlpParams {
+  return { W: p.W.map((w) => w.slice()), b: p.b.map((v) => v.slice()) };
+}
+
+function checkBatch(spec: MlpSpec, x: Float64Array, n: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`mlp: batch size must be an integer >= 0, got ${n}`);
+  if (x.length !== n * spec.d) {
+    throw new RangeError(`mlp: input has length ${x.length}, expected n·d = ${n}·${spec.d} = ${n * spec.d}`);
+  }
+}
+
+/**
+ * Forward pass on a batch `x` `[n, d]` row-major. Returns all pre-activations and activations
+ * (see {@link ForwardCache}); the output is `cache.h[L]` `[n, k]`. If `reuse` has matching shapes
+ * its buffers are overwritten instead of allocating new ones.
+ * @throws RangeError if `x.length !== n·d`.
+ */
+export function forward(spec: MlpSpec, params: MlpParams, x: Float64Array, n: number, reuse?: ForwardCache): ForwardCache {
+  checkBatch(spec, x, n);
+  const sizes = layerSizes(spec);
+  const L = spec.depth;
+  const ok = reuse !== undefined && reuse.n === n && reuse.h.length === L + 1;
+  const h: Float64Array[] = [new Float64Array(0)];
+  const a: Float64Array[] = [x];
+  const beta = biasMultiplier(spec);
+  const la = linalg();
+  for (let l = 1; l <= L; l++) {
+    const nOut = sizes[l];
+    const nIn = sizes[l - 1];
+    const hl = ok && reuse.h[l].length === n * nOut ? reuse.h[l] : new Float64Array(n * nOut);
+    // h^l = c_l · α^{l−1} · (W^l)ᵀ  : [n, nIn] × [nIn, nOut]
+    la.gemm(false, true, n, nOut, nIn, weightMultiplier(spec, l), a[l - 1], params.W[l - 1], 0, hl);
+    if (beta !== 0) {
+      const bl = params.b[l - 1];
+      for (let i = 0; i < n; i++) {
+        const off = i * nOut;
+        for (let j = 0; j < nOut; j++) hl[off + j] += beta * bl[j];
+      }
+    }
+    h.push(hl);
+    if (l < L) {
+      const al = ok && reuse.a[l].length === n * nOut ? reuse.a[l] : new Float64Array(n * nOut);
+      for (let i = 0; i < hl.length; i++) {
+        const v = hl[i];
+        al[i] = v > 0 ? v : 0;
+      }
+      a.push(al);
+    }
+  }
+  return { n, h, a };
+}
+
+/** Network output `f(x)` `[n, k]` for a batch `x` `[n, d]`. @throws RangeError on a shape mismatch. */
+export function predict(spec: MlpSpec, params: MlpParams, x: Float64Array, n: number): Float64Array {
+  return forward(spec, params, x, n).h[spec.depth];
+}
+
+/**
+ * Mean-squared-error loss `ℒ = 1/(2N) Σ_i ‖f(x_i) − y_i‖²` (design.md §2) for outputs `f` and
+ * targets `y`, both `[n, k]` row-major. Returns 0 for `n = 0`.
+ * @throws RangeError if the lengths differ.
+ */
+export function mseLoss(f: Float64Array, y: Float64Array, n: number): number {
+  if (f.length !== y.length) throw new RangeError(`mseLoss: f has length ${f.length}, y has ${y.length}`);
+  if (n === 0) return 0;
+  let s = 0;
+  for (let i = 0; i < f.length; i++) {
+    const r = f[i] - y[i];
+    s += r * r;
+  }
+  return s / (2 * n);
+}
+
+/** Gradient buffers with the same shapes as {@link MlpParams}. */
+export type MlpGrads = MlpParams;
+
+/** Zero-filled gradient buffers shaped like the parameters of `spec`. */
+export function zeroGrads(spec: MlpSpec): MlpGrads {
+  const s = layerSizes(spec);
+  const W: Float64Array[] = [];
+  const b: Float64Array[] = [];
+  for (let l = 1; l <= spec.depth; l++) {
+    W.push(new Float64Array(s[l] * s[l - 1]));
+    b.push(new Float64Array(s[l]));
+  }
+  return { W, b };
+}
+
+/**
+ * Backward pass of `ℒ = 1/(2N) Σ_i ‖f(x_i) − y_i‖²` from a {@link forward} cache of `N = cache.n`
+ * inputs and targets `y` `[N, k]`. With `G^L = (f − y)/N` `[N, k]` and, going down,
+ * `G^{l−1} = (c_l · G^l W^l) ⊙ 1[h^{l−1} > 0]`:
+ *
+ *     ∂ℒ/∂W^l = c_l · (G^l)ᵀ α^{l−1}   [n_l, n_{l−1}],     ∂ℒ/∂b^l = β · Σ_i G^l_i   [n_l]
+ *
+ * (relu'(0) is taken as 0). Writes into `out` if given (its contents are overwritten) and returns
+ * the gradients together with the loss at the cached parameters.
+ * @throws RangeError if `y.length !== N·k`.
+ */
+export function backward(
+  spec: MlpSpec,
+  params: MlpParams,
+  cache: ForwardCache,
+  y: Float64Array,
+  out?: MlpGrads,
+): { loss: number; grads: MlpGrads } {
+  const L = spec.depth;
+  const n = cache.n;
+  const sizes = layerSizes(spec);
+  if (y.length !== n * spec.k) throw new RangeError(`backward: y has length ${y.length}, expected N·k = ${n * spec.k}`);
+  const grads = out ?? zeroGrads(spec);
+  const f = cache.h[L];
+  const loss = mseLoss(f, y, n);
+  const beta = biasMultiplier(spec);
+  const la = linalg();
+  let g = new Float64Array(n * spec.k);
+  const invN = n > 0 ? 1 / n : 0;
+  for (let i = 0; i < g.length; i++) g[i] = (f[i] - y[i]) * invN;
+  for (let l = L; l >= 1; l--) {
+    const nOut = sizes[l];
+    const nIn = sizes[l - 1];
+    const c = weightMultiplier(spec, l);
+    // dW^l = c · Gᵀ α^{l−1}: [nOut, n] × [n, nIn]
+    la.gemm(true, false, nOut, nIn, n, c, g, cache.a[l - 1], 0, grads.W[l - 1]);
+    const gb = grads.b[l - 1];
+    gb.fill(0);
+    if (beta !== 0) {
+      for (let i = 0; i < n; i++) {
+        const off = i * nOut;
+        for (let j = 0; j < nOut; j++) gb[j] += g[off + j];
+      }
+      for (let j = 0; j < nOut; j++) gb[j] *= beta;
+    }
+    if (l > 1) {
+      // G^{l−1} = (c · G W^l) ⊙ relu'(h^{l−1}): [n, nOut] × [nOut, nIn]
+      const next = new Float64Array(n * nIn);
+      la.gemm(false, false, n, nIn, nOut, c, g, params.W[l - 1], 0, next);
+      const hPrev = cache.h[l - 1];
+      for (let i = 0; i < next.length; i++) if (!(hPrev[i] > 0)) next[i] = 0;
+      g = next;
+    }
+  }
+  return { loss, grads };
+}
+
+/**
+ * Matmul floating-point operations of one full-batch GD step on `n` points (forward, weight
+ * gradients, and backpropagated signals below layer 1): `Σ_l 2·n·n_l·n_{l−1} · (3, or 2 for l = 1)`.
+ * Elementwise work (bias, ReLU, update) is not counted.
+ */
+export function gdStepFlops(spec: MlpSpec, n: number): number {
+  const s = layerSizes(spec);
+  let f = 0;
+  for (let l = 1; l < s.length; l++) f += 2 * n * s[l] * s[l - 1] * (l === 1 ? 2 : 3);
+  return f;
+}

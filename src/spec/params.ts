@@ -1,0 +1,104 @@
+/**
+ * Every parameter a sweep spec may set, documented once, here: its meaning, which task kinds
+ * take it, its schema (zod), what the error message says is expected, and its default.
+ * Names follow design.md §2.
+ */
+import { z } from 'zod';
+
+/** Task kinds. `debug` runs engine self-tests (fault injection, overhead benchmarks), no science. */
+export type Kind = 'kernel' | 'train' | 'debug';
+export const KINDS: Kind[] = ['kernel', 'train', 'debug'];
+
+export interface ParamDef {
+  /** One-line meaning, shown by `ntk-sweep params`. */
+  doc: string;
+  kinds: Kind[];
+  schema: z.ZodType;
+  /** Human phrase completing "expected …". */
+  expected: string;
+  /** Filled in when the spec does not set the param (part of the task id either way). */
+  default?: unknown;
+  /** Belongs to the data selection / preprocessing (the `dataset` block). */
+  data?: boolean;
+}
+
+const posInt = z.number().int().positive();
+const nonNegInt = z.number().int().nonnegative();
+const posNum = z.number().positive().finite();
+const nonNegNum = z.number().nonnegative().finite();
+const both: Kind[] = ['kernel', 'train'];
+
+export const DATASETS = ['mnist', 'fashion-mnist', 'sphere', 'csv'] as const;
+
+export const PARAMS: Record<string, ParamDef> = {
+  // ---- data (dataset block) ----
+  dataset: { doc: 'data source: mnist | fashion-mnist | sphere | csv', kinds: both, schema: z.enum(DATASETS), expected: `one of ${DATASETS.join(', ')}`, data: true },
+  classes: {
+    doc: 'class subset, e.g. [0, 1] (two classes give ±1 labels); default all classes',
+    kinds: both,
+    schema: z.array(nonNegInt).min(2).refine((a) => new Set(a).size === a.length),
+    expected: 'a list of at least two distinct non-negative integers',
+    data: true,
+  },
+  n_train: { doc: 'number of training points', kinds: both, schema: posInt, expected: 'a positive integer', data: true },
+  n_test: { doc: 'number of test points', kinds: both, schema: posInt, expected: 'a positive integer', default: 500, data: true },
+  data_seed: { doc: 'seed of the data selection (and of synthetic data)', kinds: both, schema: nonNegInt, expected: 'a non-negative integer', default: 0, data: true },
+  center: { doc: 'subtract the train mean from train and test inputs', kinds: both, schema: z.boolean(), expected: 'true or false', default: false, data: true },
+  unit_norm: { doc: 'project inputs to the unit sphere (after centering)', kinds: both, schema: z.boolean(), expected: 'true or false', default: true, data: true },
+  d: { doc: 'input dimension of the sphere dataset', kinds: both, schema: posInt, expected: 'a positive integer', data: true },
+  target: { doc: 'sphere labels: sign of a seeded random linear or quadratic function', kinds: both, schema: z.enum(['linear', 'quadratic']), expected: 'linear or quadratic', data: true },
+  path: { doc: 'csv: one file with a `split` column (train/test)', kinds: both, schema: z.string().min(1), expected: 'a file path', data: true },
+  train_path: { doc: 'csv: training file', kinds: both, schema: z.string().min(1), expected: 'a file path', data: true },
+  test_path: { doc: 'csv: test file', kinds: both, schema: z.string().min(1), expected: 'a file path', data: true },
+  label_column: { doc: 'csv: name of the label column (default "label")', kinds: both, schema: z.string().min(1), expected: 'a column name', data: true },
+  data_sha256: { doc: 'csv: SHA-256 of the data file(s), filled in automatically so changed data gets new task ids', kinds: both, schema: z.string(), expected: 'a hex digest', data: true },
+
+  // ---- network / kernel ----
+  depth: { doc: 'number of weight layers L (L − 1 hidden layers); L = 1 is the linear model', kinds: both, schema: posInt.max(100_000), expected: 'a positive integer (at most 100000)' },
+  sigma_w: { doc: 'weight scale σ_w', kinds: both, schema: posNum, expected: 'a positive number', default: 1 },
+  sigma_b: { doc: 'bias scale σ_b (0 = no bias)', kinds: both, schema: nonNegNum, expected: 'a non-negative number', default: 0 },
+  kernel: { doc: 'kernel used for statistics and predictions: ntk | nngp | rho', kinds: ['kernel'], schema: z.enum(['ntk', 'nngp', 'rho']), expected: 'one of ntk, nngp, rho', default: 'ntk' },
+  t: {
+    doc: 'gradient-flow stopping time (inf allowed); for train tasks t = lr·steps',
+    kinds: both,
+    schema: z.number().nonnegative(),
+    expected: 'a non-negative number or inf',
+  },
+  time_scale: {
+    doc: 'normalized: t in units where the kernel diagonal is 1 (depths comparable); absolute: raw Θ',
+    kinds: ['kernel'],
+    schema: z.enum(['normalized', 'absolute']),
+    expected: 'normalized or absolute',
+    default: 'normalized',
+  },
+  diag_reg: { doc: 'ridge added to the kernel diagonal', kinds: ['kernel'], schema: nonNegNum, expected: 'a non-negative number', default: 0 },
+  diag_reg_mode: {
+    doc: 'relative: diag_reg × mean(diag K); absolute: diag_reg as is',
+    kinds: ['kernel'],
+    schema: z.enum(['relative', 'absolute']),
+    expected: 'relative or absolute',
+    default: 'relative',
+  },
+
+  // ---- finite-width training ----
+  width: { doc: 'hidden-layer width n', kinds: ['train'], schema: posInt.max(1_000_000), expected: 'a positive integer' },
+  lr: { doc: 'gradient-descent learning rate η', kinds: ['train'], schema: posNum, expected: 'a positive number' },
+  steps: { doc: 'number of full-batch gradient-descent steps T', kinds: ['train'], schema: nonNegInt, expected: 'a non-negative integer' },
+  seed: { doc: 'initialization seed', kinds: ['train'], schema: nonNegInt, expected: 'a non-negative integer', default: 0 },
+  parameterization: { doc: 'ntk (design.md §2) or standard', kinds: ['train'], schema: z.enum(['ntk', 'standard']), expected: 'ntk or standard', default: 'ntk' },
+  log_every: { doc: 'log metrics every this many steps', kinds: ['train'], schema: posInt, expected: 'a positive integer' },
+  log_points: { doc: 'log metrics at this many log-spaced steps (default 20 when log_every is not set)', kinds: ['train'], schema: posInt, expected: 'a positive integer' },
+  probe: { doc: 'number of test points used for activation and empirical-NTK metrics', kinds: ['train'], schema: posInt, expected: 'a positive integer', default: 32 },
+  // ---- debug (engine self-tests) ----
+  x: { doc: 'debug: input number (metric y = x² + 1)', kinds: ['debug'], schema: z.number().finite(), expected: 'a number' },
+  sleep_ms: { doc: 'debug: CPU-bound busy-wait in milliseconds', kinds: ['debug'], schema: nonNegNum, expected: 'a non-negative number', default: 0 },
+  fail: { doc: 'debug: none | throw | exit | oom', kinds: ['debug'], schema: z.enum(['none', 'throw', 'exit', 'oom']), expected: 'none, throw, exit or oom', default: 'none' },
+  checkpoint_every: { doc: 'save a checkpoint every this many steps (0 = never)', kinds: ['train'], schema: nonNegInt, expected: 'a non-negative integer', default: 0 },
+};
+
+/** Params that must be set (by the dataset block, fixed, grid or derived) for each kind. */
+export const REQUIRED: Record<Kind, string[]> = {
+  kernel: ['dataset', 'n_train', 'depth'],
+  train: ['dataset', 'n_train', 'width', 'depth', 'lr', 'steps'],
+  debug: [],
+};

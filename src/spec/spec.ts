@@ -1,0 +1,224 @@
+/**
+ * Sweep specs: YAML → validated {@link SweepSpec}. Structure is checked with zod, each param
+ * value against its definition in `params.ts`; every problem is reported with its path, e.g.
+ * `grid.depth[2]: expected a positive integer, got -1`.
+ *
+ * ```yaml
+ * name: quickstart            # sweep name (letters, digits, - _ .)
+ * kind: kernel                # kernel | train
+ * description: optional text
+ * max_attempts: 3             # retries of a failing grid point
+ * dataset: { name: mnist, center: true }   # data params; `dataset: mnist` is short for { name: mnist }
+ * fixed:   { n_test: 500, kernel: ntk }    # one value each
+ * grid:    { n_train: [100, 400], depth: [1, 2, 3], t: [1, 10, inf] }  # cartesian product
+ * derived: { t: "tau * depth" }            # math expressions over other params (mathjs)
+ * ```
+ */
+import { readFileSync } from 'node:fs';
+import { all, create } from 'mathjs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { SpecError, show } from './errors.js';
+import { KINDS, PARAMS, REQUIRED, type Kind } from './params.js';
+
+const math = create(all);
+
+export interface SweepSpec {
+  name: string;
+  kind: Kind;
+  description?: string;
+  max_attempts: number;
+  /** Params from the dataset block (`name` renamed to `dataset`). */
+  dataset: Record<string, unknown>;
+  fixed: Record<string, unknown>;
+  grid: Record<string, unknown[]>;
+  derived: Record<string, string>;
+}
+
+const scalar = z.union([z.number(), z.string(), z.boolean(), z.array(z.number())]);
+const specShape = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a name of letters, digits, "-", "_" or "."'),
+    kind: z.enum(KINDS as [Kind, ...Kind[]]),
+    description: z.string().optional(),
+    max_attempts: z.number().int().positive().optional(),
+    dataset: z.union([z.string(), z.record(z.string(), scalar)]).optional(),
+    fixed: z.record(z.string(), scalar).optional(),
+    grid: z.record(z.string(), z.array(scalar).min(1, 'expected a non-empty list')).optional(),
+    derived: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+function fmtPath(path: PropertyKey[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s ? `.${String(p)}` : String(p);
+  return s || '(top level)';
+}
+
+/** Accept `inf`, `.inf`, `Infinity` (any case) as +∞ for numeric params. */
+function normalizeValue(v: unknown): unknown {
+  if (typeof v === 'string' && /^[+]?(\.?inf|infinity)$/i.test(v.trim())) return Infinity;
+  return v;
+}
+
+function checkParam(kind: Kind, key: string, value: unknown, where: string, problems: string[]): unknown {
+  const def = PARAMS[key];
+  if (!def) return value; // auxiliary param: checked elsewhere
+  if (!def.kinds.includes(kind)) {
+    problems.push(`${where}: ${key} is not a parameter of kind ${kind} tasks`);
+    return value;
+  }
+  const v = normalizeValue(value);
+  if (v === Infinity && key !== 't') {
+    problems.push(`${where}: expected ${def.expected}, got ${show(value)}`);
+    return v;
+  }
+  if (!def.schema.safeParse(v).success) problems.push(`${where}: expected ${def.expected}, got ${show(value)}`);
+  return v;
+}
+
+function closest(word: string, options: string[]): string | undefined {
+  const dist = (a: string, b: string): number => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0][j] = j;
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    return d[a.length][b.length];
+  };
+  let best: string | undefined;
+  let bestD = 3;
+  for (const o of options) {
+    const dd = dist(word, o);
+    if (dd < bestD) [best, bestD] = [o, dd];
+  }
+  return best;
+}
+
+/** Symbols an expression reads (mathjs parse tree). */
+export function expressionSymbols(expr: string): string[] {
+  const names = new Set<string>();
+  math.parse(expr).traverse((node, _path, parent) => {
+    const n = node as unknown as { isSymbolNode?: boolean; name?: string };
+    const p = parent as unknown as { isFunctionNode?: boolean; fn?: unknown } | null;
+    if (n.isSymbolNode && !(p?.isFunctionNode && p.fn === node) && n.name && !(n.name in math)) names.add(n.name);
+  });
+  return [...names];
+}
+
+/** Evaluate a derived expression with mathjs (no JS `eval`). */
+export function evaluateExpression(expr: string, scope: Record<string, unknown>): unknown {
+  const v = math.evaluate(expr, { ...scope });
+  if (v && typeof v === 'object' && 'toNumber' in v) return (v as { toNumber(): number }).toNumber();
+  return v;
+}
+
+/**
+ * Validate a parsed YAML document as a sweep spec.
+ * @throws SpecError listing every problem with its path.
+ */
+export function validateSpec(doc: unknown, file?: string): SweepSpec {
+  const problems: string[] = [];
+  const shaped = specShape.safeParse(doc);
+  if (!shaped.success) {
+    for (const issue of shaped.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const k of issue.keys) {
+          const hint = closest(k, Object.keys(specShape.shape));
+          problems.push(`${fmtPath([...issue.path, k])}: unknown field${hint ? ` (did you mean ${hint}?)` : ''}; allowed: ${Object.keys(specShape.shape).join(', ')}`);
+        }
+      } else {
+        const got = issue.path.reduce<unknown>((o, p) => (o && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[p] : undefined), doc);
+        const msg = issue.message.startsWith('expected') ? issue.message.replace(/^expected ([^,]*).*$/, 'expected $1') : issue.message;
+        problems.push(`${fmtPath(issue.path)}: ${msg}, got ${show(got)}`);
+      }
+    }
+    throw new SpecError(problems, file);
+  }
+  const raw = shaped.data;
+  const kind = raw.kind;
+
+  const datasetBlock: Record<string, unknown> = typeof raw.dataset === 'string' ? { name: raw.dataset } : { ...(raw.dataset ?? {}) };
+  const dataset: Record<string, unknown> = {};
+  if (raw.dataset !== undefined && !('name' in datasetBlock)) problems.push('dataset.name: expected one of mnist, fashion-mnist, sphere, csv, got nothing');
+  for (const [k, v] of Object.entries(datasetBlock)) {
+    const key = k === 'name' ? 'dataset' : k;
+    if (!PARAMS[key]?.data) {
+      const hint = closest(key, Object.keys(PARAMS).filter((p) => PARAMS[p].data));
+      problems.push(`dataset.${k}: not a data parameter${hint ? ` (did you mean ${hint}?)` : ''}`);
+      continue;
+    }
+    dataset[key] = checkParam(kind, key, v, `dataset.${k}`, problems);
+  }
+  const fixed: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw.fixed ?? {})) fixed[k] = checkParam(kind, k, v, `fixed.${k}`, problems);
+  const grid: Record<string, unknown[]> = {};
+  for (const [k, vs] of Object.entries(raw.grid ?? {})) {
+    grid[k] = vs.map((v, i) => checkParam(kind, k, v, `grid.${k}[${i}]`, problems));
+    const seen = new Set(grid[k].map((v) => JSON.stringify(v === Infinity ? 'inf' : v)));
+    if (seen.size !== vs.length) problems.push(`grid.${k}: contains duplicate values`);
+  }
+  const derived: Record<string, string> = { ...(raw.derived ?? {}) };
+
+  // each param defined once
+  const owners = new Map<string, string>();
+  for (const [section, obj] of [
+    ['dataset', dataset],
+    ['fixed', fixed],
+    ['grid', grid],
+    ['derived', derived],
+  ] as const) {
+    for (const k of Object.keys(obj)) {
+      const prev = owners.get(k);
+      if (prev) problems.push(`${section}.${k}: ${k} is already set in ${prev}; set each parameter in one place`);
+      else owners.set(k, section);
+    }
+  }
+  // derived expressions parse and reference known names
+  const referenced = new Set<string>();
+  for (const [k, expr] of Object.entries(derived)) {
+    try {
+      for (const s of expressionSymbols(expr)) {
+        referenced.add(s);
+        if (!owners.has(s)) problems.push(`derived.${k}: expression "${expr}" uses ${s}, which is not set in dataset, fixed, grid or derived`);
+        if (s === k) problems.push(`derived.${k}: expression "${expr}" refers to itself`);
+      }
+    } catch (e) {
+      problems.push(`derived.${k}: cannot parse expression "${expr}": ${(e as Error).message}`);
+    }
+    if (PARAMS[k] && !PARAMS[k].kinds.includes(kind)) problems.push(`derived.${k}: ${k} is not a parameter of kind ${kind} tasks`);
+  }
+  // unknown names are allowed only as auxiliary inputs of derived expressions
+  for (const [k, section] of owners) {
+    if (PARAMS[k] || referenced.has(k)) continue;
+    const hint = closest(k, Object.keys(PARAMS).filter((p) => PARAMS[p].kinds.includes(kind)));
+    problems.push(
+      `${section}.${k}: unknown parameter${hint ? ` (did you mean ${hint}?)` : ''}; see \`ntk-sweep params\` (helper values are allowed only when a derived expression uses them)`,
+    );
+  }
+  for (const req of REQUIRED[kind]) {
+    if (!owners.has(req) && PARAMS[req].default === undefined) problems.push(`${req}: required for kind ${kind}; set it in dataset, fixed, grid or derived`);
+  }
+  if (problems.length) throw new SpecError(problems, file);
+  return { name: raw.name, kind, description: raw.description, max_attempts: raw.max_attempts ?? 3, dataset, fixed, grid, derived };
+}
+
+/**
+ * Read and validate a YAML spec file.
+ * @throws SpecError for unreadable files, YAML syntax errors (with line and column) and invalid specs.
+ */
+export function loadSpecFile(file: string): SweepSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new SpecError([`cannot read spec: ${(e as Error).message}`], file);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { prettyErrors: true });
+  } catch (e) {
+    if (e instanceof YAMLParseError) throw new SpecError([`YAML syntax error: ${e.message.split('\n')[0]}`], file);
+    throw e;
+  }
+  return validateSpec(doc, file);
+}

@@ -1,0 +1,140 @@
+/**
+ * SQL schema of an ntk-sweep database, its migrations, and the generated `results` view.
+ *
+ * Tables: `meta` (application id, schema version), `sweeps`, `sweep_specs` (every spec a sweep
+ * name has had), `tasks` (one row per grid point: params, status, attempts, error, lease,
+ * timings), `sweep_tasks` (membership; a task may belong to many sweeps), `metrics` (every
+ * logged value: `task_id, step, name, value`), `final_metrics` (the last step of each metric),
+ * `metric_names`.
+ */
+
+export const APP_ID = 'ntk-sweep';
+export const SCHEMA_VERSION = 1;
+
+/** Migration i brings the schema from version i to i + 1. Append only; never edit. */
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE sweeps (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    spec_json TEXT NOT NULL,
+    spec_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE sweep_specs (
+    sweep TEXT NOT NULL REFERENCES sweeps(name),
+    spec_hash TEXT NOT NULL,
+    spec_json TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    PRIMARY KEY (sweep, spec_hash)
+  );
+  CREATE TABLE tasks (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    params TEXT NOT NULL,
+    batch_key TEXT NOT NULL,
+    batch_order REAL NOT NULL DEFAULT 0,
+    cost REAL NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'pending'
+      CHECK (status IN ('pending', 'running', 'done', 'failed', 'diverged')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    diverged_step INTEGER,
+    lease_owner TEXT,
+    lease_expires INTEGER,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER,
+    duration_s REAL,
+    run_info TEXT
+  );
+  CREATE INDEX tasks_status ON tasks (status, batch_key);
+  CREATE INDEX tasks_lease ON tasks (lease_owner);
+  CREATE TABLE sweep_tasks (
+    sweep TEXT NOT NULL REFERENCES sweeps(name),
+    task_id TEXT NOT NULL REFERENCES tasks(id),
+    PRIMARY KEY (sweep, task_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX sweep_tasks_task ON sweep_tasks (task_id);
+  CREATE TABLE metrics (
+    task_id TEXT NOT NULL REFERENCES tasks(id),
+    step INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    value REAL,
+    PRIMARY KEY (task_id, name, step)
+  ) WITHOUT ROWID;
+  CREATE TABLE final_metrics (
+    task_id TEXT NOT NULL REFERENCES tasks(id),
+    name TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    value REAL,
+    PRIMARY KEY (task_id, name)
+  ) WITHOUT ROWID;
+  CREATE TABLE metric_names (name TEXT PRIMARY KEY);
+  `,
+];
+
+/** Standard axes exposed as columns of `results` (design.md §2 names), NULL where absent. */
+export const AXES = [
+  'dataset',
+  'width',
+  'depth',
+  'n_train',
+  'n_test',
+  'seed',
+  'lr',
+  'steps',
+  't',
+  'kernel',
+  'sigma_w',
+  'sigma_b',
+  'diag_reg',
+  'data_seed',
+] as const;
+
+function quoteIdent(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"';
+}
+
+function quoteString(s: string): string {
+  return "'" + s.replace(/'/g, "''") + "'";
+}
+
+/**
+ * SQL that (re)creates the `results` view: one row per (sweep, task) with `sweep, task_id, kind,
+ * status`, the standard axes, `attempts, error, diverged_step, duration_s, params`, and one
+ * column per metric name holding its final value. `t = ∞` appears as the REAL infinity
+ * (`t > 1e308` selects it).
+ */
+export function resultsViewSql(metricNames: string[]): string {
+  const axisCols = AXES.map((a) => {
+    if (a === 't') {
+      return `CASE WHEN json_type(t.params, '$.t') = 'text' THEN (CASE json_extract(t.params, '$.t') WHEN 'inf' THEN 9e999 WHEN '-inf' THEN -9e999 END) ELSE json_extract(t.params, '$.t') END AS t`;
+    }
+    return `json_extract(t.params, '$.${a}') AS ${a}`;
+  });
+  const reserved = new Set<string>(['sweep', 'task_id', 'kind', 'status', 'attempts', 'error', 'diverged_step', 'duration_s', 'params', ...AXES]);
+  const metricCols = [...metricNames]
+    .sort()
+    .filter((m) => !reserved.has(m))
+    .map((m) => `(SELECT f.value FROM final_metrics f WHERE f.task_id = t.id AND f.name = ${quoteString(m)}) AS ${quoteIdent(m)}`);
+  const cols = [
+    's.sweep AS sweep',
+    't.id AS task_id',
+    't.kind AS kind',
+    't.status AS status',
+    ...axisCols,
+    't.attempts AS attempts',
+    't.error AS error',
+    't.diverged_step AS diverged_step',
+    't.duration_s AS duration_s',
+    't.params AS params',
+    ...metricCols,
+  ];
+  return `DROP VIEW IF EXISTS results;
+CREATE VIEW results AS SELECT
+  ${cols.join(',\n  ')}
+FROM sweep_tasks s JOIN tasks t ON t.id = s.task_id;`;
+}

@@ -1,0 +1,155 @@
+/**
+ * A thin promise layer over the `sqlite3` driver: statements, a write mutex and
+ * `BEGIN IMMEDIATE` transactions with retry on `SQLITE_BUSY`.
+ */
+import sqlite3 from 'sqlite3';
+
+/** Any error from the database layer; `code` is the SQLite code when there is one. */
+export class StoreError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+export type SqlValue = string | number | null | bigint | Buffer;
+
+/** Promise wrapper of one `sqlite3.Database` connection. */
+export class SqliteDb {
+  private writeChain: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly db: sqlite3.Database,
+    readonly path: string,
+  ) {}
+
+  /**
+   * Open (and create unless `readonly`) the database file at `path`.
+   * @throws StoreError naming the path and the cause (missing directory, permissions, ...).
+   */
+  static open(path: string, opts: { readonly?: boolean } = {}): Promise<SqliteDb> {
+    const mode = opts.readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
+    return new Promise((resolve, reject) => {
+      const db = new sqlite3.Database(path, mode, (err) => {
+        if (err) reject(new StoreError(`cannot open database ${path}: ${err.message}`, (err as { code?: string }).code));
+        else resolve(new SqliteDb(db, path));
+      });
+    });
+  }
+
+  run(sql: string, params: SqlValue[] = []): Promise<{ changes: number; lastID: number }> {
+    return new Promise((resolve, reject) => {
+      this.db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
+        if (err) reject(wrap(err, sql));
+        else resolve({ changes: this.changes, lastID: this.lastID });
+      });
+    });
+  }
+
+  all<T = Record<string, unknown>>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    return new Promise((resolve, reject) => {
+      this.db.all(sql, params, (err: Error | null, rows: T[]) => (err ? reject(wrap(err, sql)) : resolve(rows)));
+    });
+  }
+
+  async get<T = Record<string, unknown>>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
+    const rows = await this.all<T>(sql, params);
+    return rows[0];
+  }
+
+  exec(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.db.exec(sql, (err) => (err ? reject(wrap(err, sql)) : resolve()));
+    });
+  }
+
+  /** Prepared statement executed many times, e.g. bulk inserts inside a transaction. */
+  async runMany(sql: string, rows: SqlValue[][]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const stmt = await new Promise<sqlite3.Statement>((resolve, reject) => {
+      const s = this.db.prepare(sql, (err) => (err ? reject(wrap(err, sql)) : resolve(s)));
+    });
+    let changes = 0;
+    try {
+      for (const r of rows) {
+        changes += await new Promise<number>((resolve, reject) => {
+          stmt.run(r, function (this: sqlite3.RunResult, err: Error | null) {
+            if (err) reject(wrap(err, sql));
+            else resolve(this.changes);
+          });
+        });
+      }
+    } finally {
+      await new Promise<void>((resolve) => stmt.finalize(() => resolve()));
+    }
+    return changes;
+  }
+
+  /**
+   * Run `fn` inside `BEGIN IMMEDIATE … COMMIT`, serialised with every other transaction of this
+   * connection; rolls back and rethrows on error. `SQLITE_BUSY` at `BEGIN` (another process
+   * holds the write lock beyond the busy timeout) is retried with backoff for up to `busyMs`.
+   */
+  transaction<T>(fn: () => Promise<T>, busyMs = 60_000): Promise<T> {
+    const next = this.writeChain.then(async () => {
+      const deadline = Date.now() + busyMs;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.exec('BEGIN IMMEDIATE');
+          break;
+        } catch (e) {
+          if (!(e instanceof StoreError) || e.code !== 'SQLITE_BUSY' || Date.now() > deadline) throw e;
+          await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)));
+        }
+      }
+      try {
+        const out = await fn();
+        await this.exec('COMMIT');
+        return out;
+      } catch (e) {
+        await this.exec('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
+    this.writeChain = next.catch(() => undefined);
+    return next;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => this.db.close((err) => (err ? reject(wrap(err, 'close')) : resolve())));
+  }
+}
+
+function wrap(err: Error, sql: string): StoreError {
+  const code = (err as { code?: string }).code;
+  let hint = '';
+  if (code === 'SQLITE_FULL') hint = ' (the disk is full: free space and re-run; nothing of the failed transaction was written)';
+  else if (code === 'SQLITE_READONLY') hint = ' (the database file or its directory is read-only)';
+  else if (code === 'SQLITE_NOTADB') hint = ' (the file is not an SQLite database)';
+  else if (code === 'SQLITE_BUSY') hint = ' (another process holds the database lock)';
+  const what = sql.length > 80 ? sql.slice(0, 77).replace(/\s+/g, ' ') + '...' : sql.replace(/\s+/g, ' ');
+  return new StoreError(`${err.message}${hint} [in: ${what}]`, code);
+}
+
+/**
+ * Execute `INSERT … VALUES (…), (…), …` for many rows with few statements (chunks of rows),
+ * e.g. `insertRows(db, 'INSERT OR IGNORE INTO t (a, b) VALUES', rows, 'ON CONFLICT …')`.
+ * Returns the number of changed rows.
+ */
+export async function insertRows(db: SqliteDb, head: string, rows: SqlValue[][], tail = ''): Promise<number> {
+  if (rows.length === 0) return 0;
+  const width = rows[0].length;
+  const perStmt = Math.max(1, Math.floor(30000 / width / 4));
+  let changes = 0;
+  for (let i = 0; i < rows.length; i += perStmt) {
+    const chunk = rows.slice(i, i + perStmt);
+    const tuple = '(' + new Array(width).fill('?').join(', ') + ')';
+    const sql = `${head} ${chunk.map(() => tuple).join(', ')} ${tail}`;
+    const res = await db.run(sql, chunk.flat());
+    changes += res.changes;
+  }
+  return changes;
+}

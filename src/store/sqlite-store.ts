@@ -1,0 +1,339 @@
+/**
+ * SQLite implementation of {@link Store} over the `sqlite3` driver: WAL journal, busy timeout
+ * plus retried `BEGIN IMMEDIATE` transactions, schema version with migrations, and leases so
+ * several coordinators can share one file.
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { MetricRow, TaskEnd, TaskInput } from '../tasks/types.js';
+import { decodeParams, encodeParams } from '../util/json.js';
+import { APP_ID, MIGRATIONS, SCHEMA_VERSION, resultsViewSql } from './schema.js';
+import { SqliteDb, StoreError, insertRows, type SqlValue } from './sqlite-db.js';
+import type {
+  ClaimOptions,
+  FailureInfo,
+  NewTask,
+  RegisterResult,
+  Store,
+  SweepCounts,
+  SweepRecord,
+} from './store.js';
+
+export { StoreError } from './sqlite-db.js';
+
+/** Default database location, relative to the working directory. */
+export const DEFAULT_DB = 'db/ntk-sweep.sqlite';
+
+export class SqliteStore implements Store {
+  private metricNames = new Set<string>();
+
+  private constructor(private readonly db: SqliteDb) {}
+
+  /**
+   * Open a database for reading and writing, creating the file (and its directory) if needed,
+   * and migrating its schema to the current version.
+   * @throws StoreError if the file is not an ntk-sweep database, was written by a newer version,
+   *   or cannot be opened or written (read-only file, full disk).
+   */
+  static async open(path: string): Promise<SqliteStore> {
+    if (path !== ':memory:') {
+      const dir = dirname(path);
+      if (!existsSync(dir)) {
+        try {
+          mkdirSync(dir, { recursive: true });
+        } catch (e) {
+          throw new StoreError(`cannot create directory ${dir} for the database: ${(e as Error).message}`);
+        }
+      }
+      if (existsSync(path) && statSync(path).isDirectory()) throw new StoreError(`${path} is a directory, not a database file`);
+    }
+    const db = await SqliteDb.open(path);
+    const store = new SqliteStore(db);
+    try {
+      await store.init();
+    } catch (e) {
+      await db.close().catch(() => undefined);
+      throw e;
+    }
+    return store;
+  }
+
+  /**
+   * Open an existing database read-only (for `status`, `query`, `export`, `report`).
+   * @throws StoreError if the file does not exist or is not an ntk-sweep database.
+   */
+  static async openReadonly(path: string): Promise<SqliteStore> {
+    if (!existsSync(path)) throw new StoreError(`no database at ${path} (run \`ntk-sweep run <spec>\` first, or pass --db)`);
+    const db = await SqliteDb.open(path, { readonly: true });
+    const store = new SqliteStore(db);
+    try {
+      await db.exec('PRAGMA busy_timeout = 10000');
+      await store.checkApp(false);
+    } catch (e) {
+      await db.close().catch(() => undefined);
+      throw e;
+    }
+    return store;
+  }
+
+  private async checkApp(allowEmpty: boolean): Promise<number> {
+    const tables = await this.db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'");
+    if (tables.length === 0 && allowEmpty) return 0;
+    const hasMeta = tables.some((t) => t.name === 'meta');
+    const app = hasMeta ? await this.db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'app'") : undefined;
+    if (!app || app.value !== APP_ID) {
+      throw new StoreError(`${this.db.path} is an SQLite database but not an ntk-sweep database (no ntk-sweep schema); refusing to touch it`);
+    }
+    const v = await this.db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'");
+    const version = Number(v?.value ?? 0);
+    if (version > SCHEMA_VERSION) {
+      throw new StoreError(`${this.db.path} has schema version ${version}, newer than this ntk-sweep (${SCHEMA_VERSION}); upgrade ntk-sweep`);
+    }
+    const names = await this.db.all<{ name: string }>('SELECT name FROM metric_names').catch(() => []);
+    for (const n of names) this.metricNames.add(n.name);
+    return version;
+  }
+
+  private async init(): Promise<void> {
+    await this.db.exec('PRAGMA busy_timeout = 10000');
+    await this.db.exec('PRAGMA journal_mode = WAL');
+    await this.db.exec('PRAGMA synchronous = NORMAL');
+    await this.db.exec('PRAGMA foreign_keys = ON');
+    await this.db.transaction(async () => {
+      const version = await this.checkApp(true);
+      if (version === 0) {
+        await this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+        await this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('app', ?)", [APP_ID]);
+      }
+      for (let v = version; v < SCHEMA_VERSION; v++) {
+        await this.db.exec(MIGRATIONS[v]);
+        await this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", [String(v + 1)]);
+      }
+      const hasView = await this.db.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'view' AND name = 'results'");
+      if (!hasView) await this.db.exec(resultsViewSql([...this.metricNames]));
+    });
+  }
+
+  async registerSweep(sweep: SweepRecord, tasks: NewTask[]): Promise<RegisterResult> {
+    const now = Date.now();
+    return this.db.transaction(async () => {
+      const prev = await this.db.get<{ spec_json: string; spec_hash: string }>('SELECT spec_json, spec_hash FROM sweeps WHERE name = ?', [sweep.name]);
+      if (prev && prev.spec_hash !== sweep.specHash) {
+        await this.db.run('UPDATE sweeps SET spec_json = ?, spec_hash = ?, kind = ?, updated_at = ? WHERE name = ?', [
+          sweep.specJson,
+          sweep.specHash,
+          sweep.kind,
+          now,
+          sweep.name,
+        ]);
+      } else if (!prev) {
+        await this.db.run('INSERT INTO sweeps (name, kind, spec_json, spec_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)', [
+          sweep.name,
+          sweep.kind,
+          sweep.specJson,
+          sweep.specHash,
+          now,
+          now,
+        ]);
+      }
+      await this.db.run('INSERT OR IGNORE INTO sweep_specs (sweep, spec_hash, spec_json, first_seen) VALUES (?, ?, ?, ?)', [
+        sweep.name,
+        sweep.specHash,
+        sweep.specJson,
+        now,
+      ]);
+      const inserted = await insertRows(
+        this.db,
+        'INSERT OR IGNORE INTO tasks (id, kind, params, batch_key, batch_order, cost, created_at) VALUES',
+        tasks.map((t) => [t.id, t.kind, encodeParams(t.params), t.batchKey, t.batchOrder, t.cost, now]),
+      );
+      const attached = await insertRows(
+        this.db,
+        'INSERT OR IGNORE INTO sweep_tasks (sweep, task_id) VALUES',
+        tasks.map((t) => [sweep.name, t.id]),
+      );
+      return { inserted, attached, previousSpecJson: prev && prev.spec_hash !== sweep.specHash ? prev.spec_json : null };
+    });
+  }
+
+  async reclaimExpired(now: number): Promise<number> {
+    return this.db.transaction(async () => {
+      const r = await this.db.run(
+        "UPDATE tasks SET status = 'pending', lease_owner = NULL, lease_expires = NULL WHERE status = 'running' AND lease_expires < ?",
+        [now],
+      );
+      return r.changes;
+    });
+  }
+
+  async claimBatch(sweep: string, opts: ClaimOptions): Promise<TaskInput[]> {
+    const runnable = opts.retryExhausted
+      ? "(t.status = 'pending' OR t.status = 'failed')"
+      : "(t.status = 'pending' OR (t.status = 'failed' AND t.attempts < ?))";
+    const rp: SqlValue[] = opts.retryExhausted ? [] : [opts.maxAttempts];
+    return this.db.transaction(async () => {
+      const head = await this.db.get<{ batch_key: string }>(
+        `SELECT t.batch_key FROM tasks t JOIN sweep_tasks s ON s.task_id = t.id
+         WHERE s.sweep = ? AND ${runnable} ORDER BY t.cost DESC, t.batch_key LIMIT 1`,
+        [sweep, ...rp],
+      );
+      if (!head) return [];
+      const orders = await this.db.all<{ o: number }>(
+        `SELECT DISTINCT t.batch_order AS o FROM tasks t JOIN sweep_tasks s ON s.task_id = t.id
+         WHERE s.sweep = ? AND t.batch_key = ? AND ${runnable} ORDER BY o LIMIT ?`,
+        [sweep, head.batch_key, ...rp, opts.maxOrdersPerBatch],
+      );
+      const maxOrder = orders[orders.length - 1].o;
+      const now = Date.now();
+      const rows = await this.db.all<{ id: string; params: string; attempts: number }>(
+        `UPDATE tasks SET status = 'running', lease_owner = ?, lease_expires = ?, started_at = ?, attempts = attempts + 1
+         WHERE id IN (SELECT t.id FROM tasks t JOIN sweep_tasks s ON s.task_id = t.id
+                      WHERE s.sweep = ? AND t.batch_key = ? AND t.batch_order <= ? AND ${runnable})
+         RETURNING id, params, attempts`,
+        [opts.owner, now + opts.leaseMs, now, sweep, head.batch_key, maxOrder, ...rp],
+      );
+      return rows.map((r) => ({ id: r.id, params: decodeParams(r.params), attempt: r.attempts }));
+    });
+  }
+
+  async leaseOwners(): Promise<string[]> {
+    const rows = await this.db.all<{ o: string }>("SELECT DISTINCT lease_owner AS o FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL");
+    return rows.map((r) => r.o);
+  }
+
+  async renewLeases(owner: string, leaseMs: number): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.db.run("UPDATE tasks SET lease_expires = ? WHERE lease_owner = ? AND status = 'running'", [Date.now() + leaseMs, owner]);
+    });
+  }
+
+  private async insertMetrics(taskId: string, rows: MetricRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const vals = rows.map((r) => [taskId, r.step, r.name, Number.isNaN(r.value) ? null : r.value] as SqlValue[]);
+    await insertRows(this.db, 'INSERT OR REPLACE INTO metrics (task_id, step, name, value) VALUES', vals);
+    // keep, per metric name, the row of the largest step
+    const last = new Map<string, MetricRow>();
+    for (const r of rows) {
+      const p = last.get(r.name);
+      if (!p || r.step >= p.step) last.set(r.name, r);
+    }
+    await insertRows(
+      this.db,
+      'INSERT INTO final_metrics (task_id, step, name, value) VALUES',
+      [...last.values()].map((r) => [taskId, r.step, r.name, Number.isNaN(r.value) ? null : r.value]),
+      'ON CONFLICT (task_id, name) DO UPDATE SET step = excluded.step, value = excluded.value WHERE excluded.step >= final_metrics.step',
+    );
+    const fresh = [...last.keys()].filter((n) => !this.metricNames.has(n));
+    if (fresh.length > 0) {
+      await insertRows(this.db, 'INSERT OR IGNORE INTO metric_names (name) VALUES', fresh.map((n) => [n]));
+      const all = await this.db.all<{ name: string }>('SELECT name FROM metric_names');
+      await this.db.exec(resultsViewSql(all.map((r) => r.name)));
+      // remembered only once the transaction commits (commitNames); a rollback retries next time
+      for (const n of all) this.pendingNames.add(n.name);
+    }
+  }
+
+  private pendingNames = new Set<string>();
+
+  private commitNames(): void {
+    for (const n of this.pendingNames) this.metricNames.add(n);
+    this.pendingNames.clear();
+  }
+
+  async writeMetrics(batch: { taskId: string; rows: MetricRow[] }[]): Promise<void> {
+    if (batch.every((b) => b.rows.length === 0)) return;
+    try {
+      await this.db.transaction(async () => {
+        for (const b of batch) await this.insertMetrics(b.taskId, b.rows);
+      });
+      this.commitNames();
+    } finally {
+      this.pendingNames.clear();
+    }
+  }
+
+  async finishTask(taskId: string, owner: string, end: TaskEnd, rows: MetricRow[], durationS: number, info: Record<string, unknown>): Promise<void> {
+    try {
+      await this.db.transaction(async () => {
+        await this.insertMetrics(taskId, rows);
+        await this.db.run(
+          `UPDATE tasks SET status = ?, error = ?, diverged_step = ?, finished_at = ?, duration_s = ?, run_info = ?,
+             lease_owner = NULL, lease_expires = NULL
+           WHERE id = ? AND (lease_owner = ? OR status != 'done')`,
+          [
+            end.status,
+            end.status === 'diverged' ? end.reason : null,
+            end.status === 'diverged' ? end.step : null,
+            Date.now(),
+            durationS,
+            JSON.stringify(info),
+            taskId,
+            owner,
+          ],
+        );
+      });
+      this.commitNames();
+    } finally {
+      this.pendingNames.clear();
+    }
+  }
+
+  async failTask(taskId: string, owner: string, error: string, durationS: number): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.db.run(
+        `UPDATE tasks SET status = 'failed', error = ?, finished_at = ?, duration_s = ?, lease_owner = NULL, lease_expires = NULL
+         WHERE id = ? AND lease_owner = ? AND status = 'running'`,
+        [error, Date.now(), durationS, taskId, owner],
+      );
+    });
+  }
+
+  async releaseTasks(owner: string, taskIds?: string[]): Promise<number> {
+    return this.db.transaction(async () => {
+      const base = `UPDATE tasks SET status = 'pending', attempts = MAX(attempts - 1, 0), lease_owner = NULL, lease_expires = NULL
+                    WHERE lease_owner = ? AND status = 'running'`;
+      if (!taskIds) return (await this.db.run(base, [owner])).changes;
+      let n = 0;
+      for (const id of taskIds) n += (await this.db.run(base + ' AND id = ?', [owner, id])).changes;
+      return n;
+    });
+  }
+
+  async counts(sweep: string, maxAttempts = Infinity): Promise<SweepCounts> {
+    const rows = await this.db.all<{ status: string; exhausted: number; n: number }>(
+      `SELECT t.status AS status, (t.attempts >= ?) AS exhausted, COUNT(*) AS n FROM tasks t JOIN sweep_tasks s ON s.task_id = t.id
+       WHERE s.sweep = ? GROUP BY 1, 2`,
+      [Number.isFinite(maxAttempts) ? maxAttempts : 1e9, sweep],
+    );
+    const c: SweepCounts = { total: 0, pending: 0, running: 0, done: 0, failed: 0, diverged: 0 };
+    for (const r of rows) {
+      c.total += r.n;
+      c[r.status as keyof Omit<SweepCounts, 'total'>] += r.n;
+    }
+    return c;
+  }
+
+  async failures(sweep: string): Promise<FailureInfo[]> {
+    const rows = await this.db.all<{ id: string; attempts: number; error: string | null; params: string }>(
+      `SELECT t.id, t.attempts, t.error, t.params FROM tasks t JOIN sweep_tasks s ON s.task_id = t.id
+       WHERE s.sweep = ? AND t.status = 'failed' ORDER BY t.id`,
+      [sweep],
+    );
+    return rows.map((r) => ({ taskId: r.id, attempts: r.attempts, error: r.error ?? '', params: decodeParams(r.params) }));
+  }
+
+  async sweeps(): Promise<SweepRecord[]> {
+    const rows = await this.db.all<{ name: string; kind: string; spec_json: string; spec_hash: string }>(
+      'SELECT name, kind, spec_json, spec_hash FROM sweeps ORDER BY created_at',
+    );
+    return rows.map((r) => ({ name: r.name, kind: r.kind, specJson: r.spec_json, specHash: r.spec_hash }));
+  }
+
+  async query(sql: string): Promise<Record<string, unknown>[]> {
+    return this.db.all(sql);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * `kind: train` task (issue 3): train a finite-width ReLU MLP (design.md §2) with full-batch
+ * gradient descent on `ℒ = 1/(2N) Σ‖f(x_i) − y_i‖²` and stream how far it moves from its
+ * initialization.
+ *
+ * ## Params (flat, design.md §2 names; unknown keys such as `t` or `checkpoint_every` are ignored)
+ * - `width` (int ≥ 1), `depth` (int ≥ 1), `lr` (> 0), `steps` (int ≥ 0): required. Training time is
+ *   `t = lr·steps`.
+ * - `seed` (int ≥ 0, default 0): initialization seed.
+ * - `sigma_w` (default 1), `sigma_b` (default 0), `parameterization` (`'ntk'` default | `'standard'`,
+ *   see `src/nn/mlp.ts`).
+ * - `log_every` (int ≥ 1) **or** `log_points` (int ≥ 2, default 20): metrics are evaluated at
+ *   `0, log_every, 2·log_every, …, steps`, or at log-spaced steps including 0 and `steps`
+ *   (`src/nn/schedule.ts`). Setting both is an error.
+ * - `probe` (int ≥ 1, default 32): the first `min(probe, n_test)` test points are the probe set of
+ *   the activation and empirical-NTK metrics.
+ * - Data: `dataset`, `n_train`, `n_test`, `data_seed`, `classes`, `center`, `unit_norm`, `d`,
+ *   `target`, `path`, `train_path`, `test_path`, `label_column` → `loadDataset` (`src/data`).
+ *
+ * ## Metrics (sent with `reporter.metrics` at each logged step `s`; `MetricRow.step = s`)
+ * - `train_loss`, `test_loss` (same `1/(2N)Σ‖f − y‖²` normalization, over the test set),
+ *   `test_acc` (argmax, or sign for one output).
+ * - Per layer, named `<base>_l<l>` plus a last-hidden-layer alias `<base>` (naming rule in
+ *   `src/nn/metrics.ts`): `act_dev_max`, `act_dev_norm`, `act_norm`, `weight_rel_change`.
+ * - `ntk_rel_change` (full `[P·k, P·k]` empirical NTK), `ntk_rel_change_mean` (mean of the
+ *   diagonal output blocks).
+ * - Once, at `step = steps`, for the NTK parameterization: `kernel_gap` = RMS over test points and
+ *   outputs of `f_net(t) − f_ntk(t)`, where `f_ntk` is the infinite-width NTK gradient-flow
+ *   prediction (`src/ntk`) at `t = lr·steps` started from the network's own `f_0` on train and
+ *   test points.
+ *
+ * ## End
+ * `{status: 'done'}`, or `{status: 'diverged', step, reason}` when the training loss at some step
+ * is NaN/Inf or exceeds `1e6 ×` the initial loss (`src/nn/divergence.ts`); metrics of the
+ * diverged step itself are not sent. Divergence never throws. Bad params throw `RangeError`;
+ * data problems throw `DataError` (from `src/data`). An aborted `ctx.signal` makes the task throw
+ * an `Error` named `'AbortError'` at the next step boundary.
+ */
+import { loadDataset } from '../data/index.js';
+import type { DataParams, Dataset } from '../data/index.js';
+import { divergenceReason } from '../nn/divergence.js';
+import { advanceInPlace, initialState, makeGdWorkspace } from '../nn/gd.js';
+import type { GdProblem, TrainState } from '../nn/gd.js';
+import { accuracy, deviationMetrics, takeInitSnapshot } from '../nn/metrics.js';
+import { forward, initMlp, mseLoss } from '../nn/mlp.js';
+import type { MlpSpec, Parameterization } from '../nn/mlp.js';
+import { linearSchedule, logSchedule } from '../nn/schedule.js';
+import { kernelGap } from '../nn/kernel-gap.js';
+import type { MetricRow, Params, TaskContext, TaskInput } from './types.js';
+
+/** Validated params of a train task. */
+export interface TrainParams {
+  width: number;
+  depth: number;
+  lr: number;
+  steps: number;
+  seed: number;
+  sigma_w: number;
+  sigma_b: number;
+  parameterization: Parameterization;
+  /** Exactly one of `log_every` / `log_points` is set after parsing. */
+  log_every?: number;
+  log_points?: number;
+  probe: number;
+  data: DataParams;
+}
+
+const DATA_KEYS = [
+  'dataset',
+  'n_train',
+  'n_test',
+  'data_seed',
+  'classes',
+  'center',
+  'unit_norm',
+  'd',
+  'target',
+  'path',
+  'train_path',
+  'test_path',
+  'label_column',
+] as const;
+
+function num(params: Params, key: string, opts: { int?: boolean; min?: number; gt?: number; def?: number }): number {
+  const v = params[key] ?? opts.def;
+  const what = `train task: param ${key}`;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`${what} must be a finite number, got ${JSON.stringify(v)}`);
+  if (opts.int && !Number.isSafeInteger(v)) throw new RangeError(`${what} must be an integer, got ${v}`);
+  if (opts.min !== undefined && v < opts.min) throw new RangeError(`${what} must be >= ${opts.min}, got ${v}`);
+  if (opts.gt !== undefined && !(v > opts.gt)) throw new RangeError(`${what} must be > ${opts.gt}, got ${v}`);
+  return v;
+}
+
+/**
+ * Validate and default the params of a train task (see the module comment for the list).
+ * @throws RangeError naming the offending param and what is expected.
+ */
+export function parseTrainParams(params: Params): TrainParams {
+  const parameterization = params.parameterization ?? 'ntk';
+  if (parameterization !== 'ntk' && parameterization !== 'standard') {
+    throw new RangeError(`train task: param parameterization must be 'ntk' or 'standard', got ${JSON.stringify(parameterization)}`);
+  }
+  if (params.log_every !== undefined && params.log_points !== undefined) {
+    throw new RangeError('train task: set either log_every or log_points, not both');
+  }
+  const out: TrainParams = {
+    width: num(params, 'width', { int: true, min: 1 }),
+    depth: num(params, 'depth', { int: true, min: 1 }),
+    lr: num(params, 'lr', { gt: 0 }),
+    steps: num(params, 'steps', { int: true, min: 0 }),
+    seed: num(params, 'seed', { int: true, min: 0, def: 0 }),
+    sigma_w: num(params, 'sigma_w', { min: 0, def: 1 }),
+    sigma_b: num(params, 'sigma_b', { min: 0, def: 0 }),
+    parameterization,
+    probe: num(params, 'probe', { int: true, min: 1, def: 32 }),
+    data: {} as DataParams,
+  };
+  if (params.log_every !== undefined) out.log_every = num(params, 'log_every', { int: true, min: 1 });
+  else out.log_points = num(params, 'log_points', { int: true, min: 2, def: 20 });
+  const data: Record<string, unknown> = {};
+  for (const key of DATA_KEYS) if (params[key] !== undefined) data[key] = params[key];
+  if (data.n_test === undefined) data.n_test = 500;
+  if (data.data_seed === undefined) data.data_seed = 0;
+  if (data.center === undefined) data.center = false;
+  if (data.unit_norm === undefined) data.unit_norm = true;
+  out.data = data as unknown as DataParams;
+  return out;
+}
+
+/** The logging schedule of parsed params: strictly increasing steps from 0 to `steps`. */
+export function trainSchedule(p: TrainParams): number[] {
+  return p.log_every !== undefined ? linearSchedule(p.steps, p.log_every) : logSchedule(p.steps, p.log_points ?? 20);
+}
+
+/** `Error` with `name === 'AbortError'`, thrown when the task's signal is aborted. */
+function abortError(): Error {
+  const e = new Error('train task aborted');
+  e.name = 'AbortError';
+  return e;
+}
+
+/** Minimum wall time between `progress` reports and event-loop yields, in milliseconds. */
+const PROGRESS_INTERVAL_MS = 250;
+
+/**
+ * Run one train task: parse params, load data, initialize, train with full-batch GD and stream
+ * metrics and progress through `ctx.reporter`, then `reporter.end` with `done` or `diverged`
+ * (see the module comment for params, metrics and errors). The training loop yields to the event
+ * loop at least every {@link PROGRESS_INTERVAL_MS} ms so an abort message can arrive; yielding
+ * does not change any number (GD state is advanced in place and is split-invariant).
+ * @throws RangeError on invalid params, DataError on data problems, an `AbortError` on abort.
+ */
+export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<void> {
+  const { id } = input;
+  const { reporter, signal } = ctx;
+  const tp = parseTrainParams(input.params);
+  if (signal?.aborted) throw abortError();
+  const ds: Dataset = loadDataset(tp.data);
+  const spec: MlpSpec = {
+    d: ds.d,
+    width: tp.width,
+    depth: tp.depth,
+    k: ds.k,
+    sigmaW: tp.sigma_w,
+    sigmaB: tp.sigma_b,
+    parameterization: tp.parameterization,
+  };
+  const problem: GdProblem = { spec, x: ds.xTrain, y: ds.yTrain, n: ds.nTrain, lr: tp.lr };
+  const params0 = initMlp(spec, tp.seed);
+  const p = Math.min(tp.probe, ds.nTest);
+  const probeX = ds.xTest.subarray(0, p * ds.d);
+  const snap = takeInitSnapshot(spec, params0, probeX, p);
+  const schedule = trainSchedule(tp);
+  const state: TrainState = initialState(params0);
+  const ws = makeGdWorkspace(spec);
+
+  let initialLoss = NaN;
+  let f0Train: Float64Array | null = null;
+  let f0Test: Float64Array | null = null;
+  let fTest: Float64Array | null = null;
+  let lastReport = Date.now();
+  reporter.progress(id, 0, `step 0/${tp.steps}`);
+
+  const evaluate = (step: number): { rows: MetricRow[]; diverged: string | null } => {
+    const fTrain = forward(spec, state.params, ds.xTrain, ds.nTrain).h[spec.depth];
+    const trainLoss = mseLoss(fTrain, ds.yTrain, ds.nTrain);
+    if (step === 0) {
+      initialLoss = trainLoss;
+      f0Train = fTrain;
+    }
+    const reason = divergenceReason(trainLoss, initialLoss);
+    if (reason) return { rows: [], diverged: reason };
+    const rows: MetricRow[] = [{ step, name: 'train_loss', value: trainLoss }];
+    if (ds.nTest > 0) {
+      fTest = forward(spec, state.params, ds.xTest, ds.nTest).h[spec.depth];
+      if (step === 0) f0Test = fTest;
+      rows.push({ step, name: 'test_loss', value: mseLoss(fTest, ds.yTest, ds.nTest) });
+      rows.push({ step, name: 'test_acc', value: accuracy(fTest, ds.labelsTest, ds.nTest, ds.k) });
+    }
+    for (const [name, value] of deviationMetrics(snap, state.params)) rows.push({ step, name, value });
+    return { rows, diverged: null };
+  };
+
+  let divergedAt: { step: number; reason: string } | null = null;
+  const observer = (step: number, loss: number): 'stop' | 'pause' | void => {
+    if (signal?.aborted) throw abortError();
+    const reason = divergenceReason(loss, initialLoss);
+    if (reason) {
+      divergedAt = { step, reason };
+      return 'stop';
+    }
+    if (Date.now() - lastReport >= PROGRESS_INTERVAL_MS) return 'pause';
+  };
+
+  for (const target of schedule) {
+    while (state.step < target) {
+      const outcome = advanceInPlace(problem, state, target, observer, ws);
+      if (outcome === 'stopped') break;
+      if (Date.now() - lastReport >= PROGRESS_INTERVAL_MS) {
+        lastReport = Date.now();
+        reporter.progress(id, tp.steps > 0 ? state.step / tp.steps : 1, `step ${state.step}/${tp.steps}`);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (signal?.aborted) throw abortError();
+      }
+    }
+    if (divergedAt) break;
+    const { rows, diverged } = evaluate(state.step);
+    if (diverged) {
+      divergedAt = { step: state.step, reason: diverged };
+      break;
+    }
+    reporter.metrics(id, rows);
+  }
+
+  if (divergedAt) {
+    const d = divergedAt as { step: number; reason: string };
+    reporter.end(id, { status: 'diverged', step: d.step, reason: d.reason });
+    return;
+  }
+  if (f0Train && f0Test && fTest && spec.parameterization === 'ntk') {
+    const gap = kernelGap({
+      spec,
+      data: ds,
+      f0Train,
+      f0Test,
+      fTest,
+      t: tp.lr * tp.steps,
+    });
+    if (gap !== null) reporter.metrics(id, [{ step: tp.steps, name: 'kernel_gap', value: gap }]);
+  }
+  reporter.progress(id, 1, `step ${tp.steps}/${tp.steps}`);
+  reporter.end(id, { status: 'done' });
+}
