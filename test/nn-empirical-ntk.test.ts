@@ -82,15 +82,18 @@ test('analytic NTK helper reproduces Θ^L(x,x) = L/(d·2^{L−1}) on unit inputs
   for (const L of [1, 2, 3, 5]) assert.ok(Math.abs(analyticNtk(x, x, L, 1, 0) - L / (3 * 2 ** (L - 1))) < 1e-15);
 });
 
-for (const [depth, sigmaB] of [
-  [2, 0],
-  [3, 0],
-  [3, 0.5],
+// Finite-width fluctuations of Θ̂ are O(1/sqrt(n)) with a depth-dependent constant: at width 4096,
+// depth 3, one output, the per-entry spread over seeds is about 4%; averaging the diagonal output
+// blocks of k = 10 outputs brings it to about 2.5%, so that case uses k = 10.
+for (const [depth, sigmaB, k] of [
+  [2, 0, 1],
+  [3, 0, 10],
+  [3, 0.5, 1],
 ] as const) {
-  test(`empirical NTK at init, width 4096, depth ${depth}, σ_b = ${sigmaB}, is within 5% of the analytic Θ`, () => {
+  test(`empirical NTK at init, width 4096, depth ${depth}, σ_b = ${sigmaB}, k = ${k}, is within 5% of the analytic Θ`, () => {
     const d = 8;
     const p = 4;
-    const spec: MlpSpec = { d, width: 4096, depth, k: 1, sigmaW: 1, sigmaB, parameterization: 'ntk' };
+    const spec: MlpSpec = { d, width: 4096, depth, k, sigmaW: 1, sigmaB, parameterization: 'ntk' };
     const rng = makeRng({ purpose: 'test-probe', d, p });
     const xs: number[][] = [];
     for (let i = 0; i < p; i++) {
@@ -99,16 +102,18 @@ for (const [depth, sigmaB] of [
       xs.push(v.map((t) => t / nrm));
     }
     const params = initMlp(spec, 1);
-    const emp = empiricalNtk(spec, params, Float64Array.from(xs.flat()), p);
+    const emp = outputMeanBlock(empiricalNtk(spec, params, Float64Array.from(xs.flat()), p), p, k);
     let diff2 = 0;
     let norm2 = 0;
     let worst = 0;
+    const diag = xs.map((x) => analyticNtk(x, x, depth, 1, sigmaB));
     for (let i = 0; i < p; i++) {
       for (let j = 0; j < p; j++) {
         const a = analyticNtk(xs[i], xs[j], depth, 1, sigmaB);
         diff2 += (emp[i * p + j] - a) ** 2;
         norm2 += a * a;
-        worst = Math.max(worst, Math.abs(emp[i * p + j] - a) / a);
+        // error relative to the kernel's scale sqrt(Θ(x,x)Θ(x',x')): off-diagonal entries can be ~0
+        worst = Math.max(worst, Math.abs(emp[i * p + j] - a) / Math.sqrt(diag[i] * diag[j]));
       }
     }
     const rel = Math.sqrt(diff2 / norm2);

@@ -4,7 +4,7 @@
  * 1. `center`: subtract the mean of the TRAIN points (per feature) from train and test points;
  *    the mean is accumulated with compensated (Neumaier) summation.
  * 2. `unit_norm`: divide every point by its Euclidean norm, computed with compensated summation
- *    (and rescaling when entries are near overflow/underflow), so norms are 1 to about 1e-16.
+ *    (with exact power-of-two rescaling near overflow/underflow), so norms are 1 to about 1e-16.
  *
  * A point whose norm is exactly 0 at step 2 (e.g. `center` with `n_train = 1`, or a point equal
  * to the train mean) cannot be projected to the sphere. This is an ERROR ({@link DataError}), not
@@ -44,7 +44,7 @@ export function subtractRowVector(x: Float64Array, n: number, d: number, mean: F
 
 /**
  * Euclidean norm of `x[offset .. offset+d)`, accurate to about one rounding: compensated sum of
- * squares, with rescaling by the largest magnitude when entries are beyond 1e±150.
+ * squares, with exact power-of-two rescaling when the largest entry is beyond 1e±150.
  */
 export function accurateNorm(x: Float64Array, offset: number, d: number): number {
   let m = 0;
@@ -53,7 +53,8 @@ export function accurateNorm(x: Float64Array, offset: number, d: number): number
     if (a > m) m = a;
   }
   if (m === 0 || !Number.isFinite(m)) return m;
-  const scale = m > 1e150 || m < 1e-150 ? m : 1;
+  // Rescale by a power of two (exact) only when squares could overflow or underflow.
+  const scale = m > 1e150 || m < 1e-150 ? 2 ** Math.floor(Math.log2(m)) : 1;
   let s = 0;
   let c = 0;
   for (let j = 0; j < d; j++) {

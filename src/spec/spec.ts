@@ -73,7 +73,7 @@ function checkParam(kind: Kind, key: string, value: unknown, where: string, prob
     problems.push(`${where}: expected ${def.expected}, got ${show(value)}`);
     return v;
   }
-  if (!def.schema.safeParse(v).success) problems.push(`${where}: expected ${def.expected}, got ${show(value)}`);
+  if (!(v === Infinity || def.schema.safeParse(v).success)) problems.push(`${where}: expected ${def.expected}, got ${show(value)}`);
   return v;
 }
 
@@ -82,7 +82,10 @@ function closest(word: string, options: string[]): string | undefined {
     const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array(b.length).fill(0)]);
     for (let j = 1; j <= b.length; j++) d[0][j] = j;
     for (let i = 1; i <= a.length; i++)
-      for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      for (let j = 1; j <= b.length; j++) {
+        d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     return d[a.length][b.length];
   };
   let best: string | undefined;
@@ -94,13 +97,13 @@ function closest(word: string, options: string[]): string | undefined {
   return best;
 }
 
-/** Symbols an expression reads (mathjs parse tree). */
+/** Symbols an expression reads (mathjs parse tree), including mathjs constants such as `pi`. */
 export function expressionSymbols(expr: string): string[] {
   const names = new Set<string>();
   math.parse(expr).traverse((node, _path, parent) => {
     const n = node as unknown as { isSymbolNode?: boolean; name?: string };
     const p = parent as unknown as { isFunctionNode?: boolean; fn?: unknown } | null;
-    if (n.isSymbolNode && !(p?.isFunctionNode && p.fn === node) && n.name && !(n.name in math)) names.add(n.name);
+    if (n.isSymbolNode && !(p?.isFunctionNode && p.fn === node) && n.name) names.add(n.name);
   });
   return [...names];
 }
@@ -179,7 +182,7 @@ export function validateSpec(doc: unknown, file?: string): SweepSpec {
     try {
       for (const s of expressionSymbols(expr)) {
         referenced.add(s);
-        if (!owners.has(s)) problems.push(`derived.${k}: expression "${expr}" uses ${s}, which is not set in dataset, fixed, grid or derived`);
+        if (!owners.has(s) && !(s in math)) problems.push(`derived.${k}: expression "${expr}" uses ${s}, which is not set in dataset, fixed, grid or derived`);
         if (s === k) problems.push(`derived.${k}: expression "${expr}" refers to itself`);
       }
     } catch (e) {
@@ -190,9 +193,10 @@ export function validateSpec(doc: unknown, file?: string): SweepSpec {
   // unknown names are allowed only as auxiliary inputs of derived expressions
   for (const [k, section] of owners) {
     if (PARAMS[k] || referenced.has(k)) continue;
-    const hint = closest(k, Object.keys(PARAMS).filter((p) => PARAMS[p].kinds.includes(kind)));
+    const hint = closest(k, Object.keys(PARAMS));
+    const other = hint && !PARAMS[hint].kinds.includes(kind) ? `, a ${PARAMS[hint].kinds.join('/')} parameter` : '';
     problems.push(
-      `${section}.${k}: unknown parameter${hint ? ` (did you mean ${hint}?)` : ''}; see \`ntk-sweep params\` (helper values are allowed only when a derived expression uses them)`,
+      `${section}.${k}: unknown parameter${hint ? ` (did you mean ${hint}${other}?)` : ''}; see \`ntk-sweep params\` (helper values are allowed only when a derived expression uses them)`,
     );
   }
   for (const req of REQUIRED[kind]) {

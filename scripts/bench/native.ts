@@ -1,0 +1,187 @@
+/**
+ * Benchmark: native OpenBLAS/LAPACK backend vs numpy, side by side in one run.
+ *
+ *   npx tsc -p . && node dist/scripts/bench/native.js [--sizes 1000,1600,2048] [--threads 1,2]
+ *                                                    [--gemm 1024] [--python python3] [--evr]
+ *
+ * Cases: f64 GEMM `C = A·B` (n × n × n, reported in GFLOP/s = 2n³ / time) and symmetric
+ * eigendecomposition with eigenvectors (`eigh`, LAPACK dsyevd in both), for each BLAS thread
+ * count. numpy runs in a subprocess per thread count with `OPENBLAS_NUM_THREADS` and
+ * `OMP_NUM_THREADS` set; ntk-sweep sets the count with `openblas_set_num_threads`. Both sides
+ * decompose the *same* matrices (written to a temporary file, read with `numpy.fromfile`), and
+ * the largest eigenvalue difference is printed as a cross-check. Times are medians of repeats
+ * after one warm-up. The ratio column is ntk-sweep time / numpy time (lower is better).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { makeRng } from '../../src/data/rng.js';
+import { loadNativeBackend } from '../../src/linalg/native.js';
+
+interface Options {
+  sizes: number[];
+  threads: number[];
+  gemmN: number;
+  python: string;
+  evr: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const opts: Options = { sizes: [1000, 1600, 2048], threads: [1, 2], gemmN: 1024, python: 'python3', evr: false };
+  for (let i = 0; i < argv.length; i++) {
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${argv[i - 1]} needs a value`);
+      return v;
+    };
+    switch (argv[i]) {
+      case '--sizes': opts.sizes = next().split(',').map(Number); break;
+      case '--threads': opts.threads = next().split(',').map(Number); break;
+      case '--gemm': opts.gemmN = Number(next()); break;
+      case '--python': opts.python = next(); break;
+      case '--evr': opts.evr = true; break;
+      default: throw new Error(`unknown option ${argv[i]} (see the header of scripts/bench/native.ts)`);
+    }
+  }
+  return opts;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function time(repeats: number, fn: () => void): number {
+  fn(); // warm-up
+  const ts: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    ts.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return median(ts);
+}
+
+const repeatsFor = (n: number): number => (n <= 1200 ? 5 : 3);
+
+const PYTHON = String.raw`
+import json, sys, time
+import numpy as np
+cfg = json.loads(sys.argv[1])
+def med(xs):
+    xs = sorted(xs); m = len(xs) // 2
+    return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
+def timeit(reps, f):
+    f(); ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter(); f(); ts.append(time.perf_counter() - t0)
+    return med(ts)
+out = {"numpy": np.__version__}
+try:
+    cfgs = np.show_config(mode="dicts")
+    out["blas"] = cfgs["Build Dependencies"]["blas"].get("openblas configuration", cfgs["Build Dependencies"]["blas"].get("name"))
+except Exception as e:
+    out["blas"] = "unknown"
+g = cfg["gemm"]
+a = np.fromfile(g["a"], dtype=np.float64).reshape(g["n"], g["n"])
+b = np.fromfile(g["b"], dtype=np.float64).reshape(g["n"], g["n"])
+out["gemm"] = timeit(10, lambda: a @ b)
+out["eigh"] = {}
+for e in cfg["eigh"]:
+    m = np.fromfile(e["file"], dtype=np.float64).reshape(e["n"], e["n"])
+    res = {}
+    def run():
+        res["w"] = np.linalg.eigh(m)[0]
+    t = timeit(e["repeats"], run)
+    out["eigh"][str(e["n"])] = {"seconds": t, "values": res["w"].tolist()}
+print(json.dumps(out))
+`;
+
+function main(): void {
+  const opts = parseArgs(process.argv.slice(2));
+  const loaded = loadNativeBackend();
+  if ('error' in loaded) {
+    console.error(`native backend not available: ${loaded.error}`);
+    process.exit(1);
+  }
+  const { backend } = loaded;
+  const info = loaded.info();
+  const dir = mkdtempSync(path.join(tmpdir(), 'ntk-bench-native-'));
+  try {
+    const rng = makeRng({ purpose: 'bench/native' });
+    const gn = opts.gemmN;
+    const ga = new Float64Array(gn * gn).map(() => rng.uniform() - 0.5);
+    const gb = new Float64Array(gn * gn).map(() => rng.uniform() - 0.5);
+    writeFileSync(path.join(dir, 'ga.f64'), ga);
+    writeFileSync(path.join(dir, 'gb.f64'), gb);
+    const mats = opts.sizes.map((n) => {
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j <= i; j++) {
+          const v = rng.uniform() - 0.5;
+          a[i * n + j] = v;
+          a[j * n + i] = v;
+        }
+      }
+      const file = path.join(dir, `eigh-${n}.f64`);
+      writeFileSync(file, a);
+      return { n, a, file };
+    });
+    const pyCfg = {
+      gemm: { n: gn, a: path.join(dir, 'ga.f64'), b: path.join(dir, 'gb.f64') },
+      eigh: mats.map(({ n, file }) => ({ n, file, repeats: repeatsFor(n) })),
+    };
+
+    console.log(`ntk-sweep native: ${info.config} (core ${info.corename}), LAPACK from ${info.lapackLibrary}`);
+    console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`);
+    const rows: string[][] = [['case', 'BLAS threads', 'ntk-sweep', 'numpy', 'ratio (ours/numpy)', 'max |Δλ|']];
+    const savedThreads = loaded.getThreads();
+    let pyHeader = '';
+    for (const t of opts.threads) {
+      loaded.setThreads(t);
+      const py = spawnSync(opts.python, ['-c', PYTHON, JSON.stringify(pyCfg)], {
+        encoding: 'utf8',
+        maxBuffer: 256 * 1024 * 1024,
+        env: { ...process.env, OPENBLAS_NUM_THREADS: String(t), OMP_NUM_THREADS: String(t), MKL_NUM_THREADS: String(t) },
+      });
+      let np: { numpy: string; blas: string; gemm: number; eigh: Record<string, { seconds: number; values: number[] }> } | null = null;
+      if (py.status === 0) np = JSON.parse(py.stdout);
+      else if (!pyHeader) pyHeader = `numpy unavailable: ${(py.stderr || String(py.error)).trim().split('\n').pop()}`;
+      if (np && !pyHeader) pyHeader = `numpy ${np.numpy} (${np.blas})`;
+
+      const gc = new Float64Array(gn * gn);
+      const tg = time(10, () => backend.gemm(false, false, gn, gn, gn, 1, ga, gb, 0, gc));
+      const gflops = (s: number): string => `${((2 * gn ** 3) / s / 1e9).toFixed(1)} GFLOP/s`;
+      rows.push([`gemm ${gn}³`, String(t), gflops(tg), np ? gflops(np.gemm) : '—', np ? (tg / np.gemm).toFixed(2) : '—', '']);
+      for (const { n, a } of mats) {
+        let values = new Float64Array(0);
+        const te = time(repeatsFor(n), () => {
+          values = backend.eigh(n, a).values;
+        });
+        const ref = np?.eigh[String(n)];
+        let dmax = NaN;
+        if (ref) dmax = Math.max(...ref.values.map((v, i) => Math.abs(v - values[i])));
+        rows.push([`eigh n=${n} (dsyevd)`, String(t), `${te.toFixed(3)} s`, ref ? `${ref.seconds.toFixed(3)} s` : '—',
+          ref ? (te / ref.seconds).toFixed(2) : '—', ref ? dmax.toExponential(1) : '']);
+        if (opts.evr) {
+          const tr = time(repeatsFor(n), () => loaded.eighWith(n, a, 'evr'));
+          rows.push([`eigh n=${n} (dsyevr)`, String(t), `${tr.toFixed(3)} s`, ref ? `${ref.seconds.toFixed(3)} s` : '—',
+            ref ? (tr / ref.seconds).toFixed(2) : '—', '']);
+        }
+      }
+    }
+    loaded.setThreads(savedThreads);
+    console.log(pyHeader);
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+    for (const [i, r] of rows.entries()) {
+      console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+      if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main();

@@ -1,0 +1,23 @@
+/** `ntk-sweep params`: every spec parameter with its meaning, kinds and default. */
+import type { Argv } from 'yargs';
+import { PARAMS } from '../../spec/params.js';
+import { renderRows } from '../format.js';
+
+export function registerParams(y: Argv): Argv {
+  return y.command<{ json: boolean }>(
+    'params',
+    'List every parameter a sweep spec can set',
+    (c) => c.option('json', { type: 'boolean', default: false }),
+    (a) => {
+      const rows = Object.entries(PARAMS).map(([name, d]) => ({
+        name,
+        kinds: d.kinds.join(','),
+        section: d.data ? 'dataset' : 'fixed/grid/derived',
+        default: d.default === undefined ? '' : JSON.stringify(d.default),
+        expected: d.expected,
+        meaning: d.doc,
+      }));
+      process.stdout.write(a.json ? JSON.stringify(rows, null, 2) + '\n' : renderRows(rows, 'table'));
+    },
+  );
+}

@@ -1,0 +1,105 @@
+/** Read-only commands over a database: `status`, `query`, `export`. */
+import { writeFileSync } from 'node:fs';
+import type { Argv } from 'yargs';
+import { DEFAULT_DB, SqliteStore } from '../../store/sqlite-store.js';
+import { CliError, EXIT } from '../exit.js';
+import { renderRows, type Format } from '../format.js';
+
+async function withStore<T>(db: string, fn: (s: SqliteStore) => Promise<T>): Promise<T> {
+  const store = await SqliteStore.openReadonly(db);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export function registerStatus(y: Argv): Argv {
+  return y.command<{ sweep?: string; db: string; json: boolean }>(
+    'status [sweep]',
+    'Grid points by state for each sweep (or one), with failure messages',
+    (c) =>
+      c
+        .positional('sweep', { type: 'string', describe: 'Sweep name (default: all sweeps)' })
+        .option('json', { type: 'boolean', default: false, describe: 'JSON output' })
+        .example('$0 status quickstart', ''),
+    async (a) => {
+      await withStore(a.db, async (store) => {
+        const sweeps = (await store.sweeps()).filter((s) => !a.sweep || s.name === a.sweep);
+        if (a.sweep && sweeps.length === 0) {
+          const names = (await store.sweeps()).map((s) => s.name);
+          throw new CliError(`no sweep named "${a.sweep}" in ${a.db}; sweeps: ${names.join(', ') || '(none)'}`, EXIT.USAGE);
+        }
+        const out = [];
+        for (const s of sweeps) {
+          const counts = await store.counts(s.name);
+          const failures = await store.failures(s.name);
+          out.push({ sweep: s.name, kind: s.kind, ...counts, failures: failures.map((f) => ({ task_id: f.taskId, attempts: f.attempts, error: f.error, params: f.params })) });
+        }
+        if (a.json) {
+          process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+          return;
+        }
+        if (out.length === 0) process.stdout.write(`no sweeps in ${a.db}\n`);
+        process.stdout.write(renderRows(out.map(({ failures: _f, ...rest }) => rest), 'table'));
+        for (const s of out) {
+          for (const f of s.failures) {
+            const firstLine = f.error.split('\n')[0];
+            process.stdout.write(`failed ${s.sweep}/${f.task_id} after ${f.attempts} attempt(s): ${firstLine}\n  params: ${JSON.stringify(f.params)}\n`);
+          }
+        }
+      });
+    },
+  );
+}
+
+export function registerQuery(y: Argv): Argv {
+  return y.command<{ sql: string; db: string; format: Format }>(
+    'query <sql>',
+    'Run read-only SQL against the database (view `results`, tables tasks, metrics, sweeps, ...)',
+    (c) =>
+      c
+        .positional('sql', { type: 'string', demandOption: true })
+        .option('format', { choices: ['table', 'csv', 'json'] as const, default: 'table' as Format, describe: 'Output format' })
+        .example(`$0 query "SELECT depth, t, test_mse FROM results WHERE sweep = 'quickstart' AND n_train = 400 ORDER BY depth, t"`, '')
+        .example(`$0 query "SELECT step, value FROM metrics WHERE task_id = '…' AND name = 'train_loss'" --format csv`, '')
+        .epilog('The database is opened read-only. `t = inf` is stored as REAL infinity: select it with `t > 1e308`.'),
+    async (a) => {
+      await withStore(a.db, async (store) => {
+        let rows: Record<string, unknown>[];
+        try {
+          rows = await store.query(a.sql);
+        } catch (e) {
+          throw new CliError(`SQL error: ${(e as Error).message.replace(/ \[in: .*\]$/, '')}`, EXIT.USAGE);
+        }
+        process.stdout.write(renderRows(rows, a.format));
+      });
+    },
+  );
+}
+
+export function registerExport(y: Argv): Argv {
+  return y.command<{ sweep?: string; db: string; format: Format; series: boolean; out?: string }>(
+    'export [sweep]',
+    'Export results (one row per grid point, final metrics) or full metric series as CSV/JSON',
+    (c) =>
+      c
+        .positional('sweep', { type: 'string', describe: 'Sweep name (default: all)' })
+        .option('format', { choices: ['csv', 'json'] as const, default: 'csv' as Format })
+        .option('series', { type: 'boolean', default: false, describe: 'Export every logged step (long format: sweep, task_id, step, name, value)' })
+        .option('out', { type: 'string', describe: 'Write to this file instead of stdout' }),
+    async (a) => {
+      await withStore(a.db, async (store) => {
+        const where = a.sweep ? `WHERE sweep = '${a.sweep.replace(/'/g, "''")}'` : '';
+        const sql = a.series
+          ? `SELECT s.sweep, m.task_id, m.step, m.name, m.value FROM metrics m JOIN sweep_tasks s ON s.task_id = m.task_id ${where.replace('sweep', 's.sweep')} ORDER BY s.sweep, m.task_id, m.name, m.step`
+          : `SELECT * FROM results ${where} ORDER BY sweep, task_id`;
+        const text = renderRows(await store.query(sql), a.format);
+        if (a.out) writeFileSync(a.out, text);
+        else process.stdout.write(text);
+      });
+    },
+  );
+}
+
+export { DEFAULT_DB };

@@ -1,0 +1,145 @@
+/** `ntk-sweep run <spec>`: validate, expand, register and execute a sweep (resuming it if it exists). */
+import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
+import type { Argv } from 'yargs';
+import { checkDataParams, type DataParams } from '../../data/index.js';
+import { Coordinator, type RunSummary } from '../../engine/coordinator.js';
+import { makeProgress, nullProgress } from '../../engine/progress.js';
+import { SpecError } from '../../spec/errors.js';
+import { expandSpec, specHash } from '../../spec/expand.js';
+import { PARAMS } from '../../spec/params.js';
+import { loadSpecFile, type SweepSpec } from '../../spec/spec.js';
+import type { NewTask } from '../../store/store.js';
+import { DEFAULT_DB, SqliteStore } from '../../store/sqlite-store.js';
+import { encodeParams } from '../../util/json.js';
+import { EXIT, EXIT_HELP } from '../exit.js';
+import { describeSpecChange } from '../spec-diff.js';
+
+interface RunArgs {
+  spec: string;
+  db: string;
+  threads: number;
+  json: boolean;
+  quiet: boolean;
+  'max-attempts'?: number;
+  'retry-failed': boolean;
+  drain: boolean;
+  linalg: string;
+  'max-memory'?: number;
+}
+
+export function registerRun(y: Argv): Argv {
+  return y.command<RunArgs>(
+    'run <spec>',
+    'Run (or resume) the sweep described by a YAML spec',
+    (c) =>
+      c
+        .positional('spec', { type: 'string', demandOption: true, describe: 'Sweep spec, e.g. sweeps/quickstart.yaml' })
+        .option('threads', { type: 'number', default: availableParallelism(), describe: 'Worker threads (default: all cores)' })
+        .option('json', { type: 'boolean', default: false, describe: 'Print the summary as JSON on stdout (total, already_done, executed, failed, ...)' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
+        .option('max-attempts', { type: 'number', describe: 'Attempts per grid point before it stays failed (default: the spec\'s max_attempts, else 3)' })
+        .option('retry-failed', { type: 'boolean', default: false, describe: 'Also retry grid points whose attempts are exhausted' })
+        .option('drain', { type: 'boolean', default: false, describe: 'On Ctrl-C/SIGTERM let running grid points finish instead of aborting them' })
+        .option('linalg', { type: 'string', default: 'auto', choices: ['auto', 'js', 'ml-matrix', 'native'], describe: 'Linear-algebra backend' })
+        .option('max-memory', { type: 'number', describe: 'Per-worker V8 heap limit in MiB; a grid point exceeding it fails instead of the run' })
+        .example('$0 run sweeps/quickstart.yaml', 'run the quickstart sweep on all cores')
+        .example('$0 run sweeps/quickstart.yaml --threads 1 --json', 'one thread, machine-readable summary')
+        .epilog(
+          'Re-running the same spec executes nothing already done: that is the resume. Ctrl-C stops ' +
+            'dispatching, returns running grid points to pending and exits 130; a second Ctrl-C exits at once. ' +
+            EXIT_HELP,
+        ),
+    async (a) => {
+      process.exitCode = await run(a);
+    },
+  );
+}
+
+function checkData(spec: SweepSpec, tasks: NewTask[]): void {
+  if (spec.kind === 'debug') return;
+  const seen = new Map<string, DataParams>();
+  for (const t of tasks) {
+    const dp = Object.fromEntries(Object.entries(t.params).filter(([k]) => PARAMS[k]?.data)) as unknown as DataParams;
+    seen.set(encodeParams(dp as unknown as Record<string, unknown>), dp);
+  }
+  const problems = new Set<string>();
+  for (const dp of seen.values()) for (const p of checkDataParams(dp)) problems.add(`dataset: ${p}`);
+  if (problems.size) throw new SpecError([...problems]);
+}
+
+async function run(a: RunArgs): Promise<number> {
+  if (!Number.isInteger(a.threads) || a.threads < 1) throw new SpecError([`--threads: expected a positive integer, got ${a.threads}`]);
+  const spec = loadSpecFile(a.spec);
+  const tasks = expandSpec(spec, dirname(a.spec));
+  try {
+    checkData(spec, tasks);
+  } catch (e) {
+    if (e instanceof SpecError) throw new SpecError(e.problems, a.spec);
+    throw e;
+  }
+  const store = await SqliteStore.open(a.db);
+  try {
+    const specJson = encodeParams(spec as unknown as Record<string, unknown>);
+    const reg = await store.registerSweep({ name: spec.name, kind: spec.kind, specJson, specHash: specHash(spec) }, tasks);
+    if (reg.previousSpecJson && !a.json) {
+      process.stderr.write(describeSpecChange(spec.name, reg.previousSpecJson, specJson, reg.attached) + '\n');
+    }
+    const units = new Set(tasks.map((t) => `${t.batchKey}|${t.batchOrder}`)).size;
+    const coord = new Coordinator(store, {
+      threads: a.threads,
+      maxAttempts: a['max-attempts'] ?? spec.max_attempts,
+      retryFailed: a['retry-failed'],
+      linalg: a.linalg,
+      blasThreads: 1,
+      maxOrdersPerBatch: Math.max(1, Math.ceil(units / (2 * a.threads))),
+      maxOldGenerationSizeMb: a['max-memory'],
+      progress: a.quiet ? nullProgress : makeProgress(),
+    });
+    let signalCode: number = EXIT.OK;
+    const onSignal = (sig: 'SIGINT' | 'SIGTERM') => () => {
+      const code = sig === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
+      if (signalCode !== EXIT.OK) {
+        process.stderr.write(`\n${sig} again: exiting now; the database is consistent and the next run resumes\n`);
+        process.exit(code);
+      }
+      signalCode = code;
+      process.stderr.write(
+        `\n${sig}: stopping; ${a.drain ? 'letting running grid points finish' : 'running grid points go back to pending'} (${sig === 'SIGINT' ? 'Ctrl-C' : 'signal'} again to exit at once)\n`,
+      );
+      coord.stop(a.drain ? 'drain' : 'abort');
+    };
+    const hInt = onSignal('SIGINT');
+    const hTerm = onSignal('SIGTERM');
+    process.on('SIGINT', hInt);
+    process.on('SIGTERM', hTerm);
+    let summary: RunSummary;
+    try {
+      summary = await coord.run(spec.name, spec.kind);
+    } finally {
+      process.off('SIGINT', hInt);
+      process.off('SIGTERM', hTerm);
+    }
+    if (a.json) process.stdout.write(JSON.stringify({ ...summary, db: a.db, new_grid_points: reg.inserted }, null, 2) + '\n');
+    else printSummary(summary, a.db);
+    if (signalCode !== EXIT.OK) return signalCode;
+    return summary.failed > 0 ? EXIT.FAILED : EXIT.OK;
+  } finally {
+    await store.close();
+  }
+}
+
+function printSummary(s: RunSummary, db: string): void {
+  const lines = [
+    `sweep ${s.sweep}: ${s.total} grid points; ${s.already_done} already done, ${s.executed} executed now, ` +
+      `${s.failed} failed, ${s.diverged} diverged, ${s.pending} pending` +
+      (s.running_elsewhere ? `, ${s.running_elsewhere} running in another process` : '') +
+      ` (${s.threads} threads, ${s.elapsed_s.toFixed(1)} s${s.backend ? ', linalg ' + s.backend : ''})`,
+  ];
+  if (s.interrupted) lines.push('interrupted: run the same command again to resume');
+  if (s.failed) lines.push(`failures: npx ntk-sweep status ${s.sweep} --db ${db}`);
+  lines.push(`results: npx ntk-sweep query "SELECT * FROM results WHERE sweep = '${s.sweep}' LIMIT 20" --db ${db}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+export { DEFAULT_DB };

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+/**
+ * ntk-sweep command line (yargs). Every command takes `--db` (default db/ntk-sweep.sqlite).
+ * Exit codes are in ./exit.ts.
+ */
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { SpecError } from '../spec/errors.js';
+import { StoreError } from '../store/sqlite-db.js';
+import { DEFAULT_DB } from '../store/sqlite-store.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerKernel } from './commands/kernel.js';
+import { registerParams } from './commands/params.js';
+import { registerExport, registerQuery, registerStatus } from './commands/read.js';
+import { registerRun } from './commands/run.js';
+import { registerSlope } from './commands/slope.js';
+import { CliError, EXIT, EXIT_HELP } from './exit.js';
+
+function report(e: unknown): number {
+  if (e instanceof SpecError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    return EXIT.USAGE;
+  }
+  if (e instanceof CliError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    return e.exitCode;
+  }
+  if (e instanceof StoreError) {
+    process.stderr.write(`storage error: ${e.message}\n`);
+    return EXIT.STORAGE;
+  }
+  if (e instanceof Error && e.name === 'DataError') {
+    process.stderr.write(`data error: ${e.message}\n`);
+    return EXIT.USAGE;
+  }
+  process.stderr.write(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return 70;
+}
+
+async function main(): Promise<void> {
+  let cli: Argv = yargs(hideBin(process.argv))
+    .scriptName('ntk-sweep')
+    .usage(
+      '$0 <command> [options]\n\nExhaustive width × depth × dataset-size sweeps for Neural Tangent Kernel research: ' +
+        'closed-form infinite-width kernels (kind: kernel) and finite-width training (kind: train), on every core, into SQLite.',
+    )
+    .option('db', { type: 'string', default: DEFAULT_DB, describe: 'SQLite database file', global: true })
+    .strict()
+    .demandCommand(1, 'name a command: run, status, query, export, kernel, slope, params, doctor')
+    .recommendCommands()
+    .epilog(EXIT_HELP + '\nDocs: README.md; spec fields: `ntk-sweep params`.')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`error: ${msg}\nrun with --help for usage\n`);
+      process.exit(EXIT.USAGE);
+    });
+  for (const reg of [registerRun, registerStatus, registerQuery, registerExport, registerKernel, registerSlope, registerParams, registerDoctor]) cli = reg(cli);
+  try {
+    await cli.parseAsync();
+  } catch (e) {
+    process.exitCode = report(e);
+  }
+}
+
+await main();

@@ -1,0 +1,28 @@
+/** Human description of how a sweep's spec changed between two runs (spec drift). */
+import { decodeParams } from '../util/json.js';
+
+function flatten(o: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
+  if (o && typeof o === 'object' && !Array.isArray(o)) {
+    for (const [k, v] of Object.entries(o)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else {
+    out[prefix] = JSON.stringify(o);
+  }
+  return out;
+}
+
+/** e.g. `sweep q: spec changed since the last run: grid.depth [1,2] -> [1,2,3]; ...`. */
+export function describeSpecChange(name: string, oldJson: string, newJson: string, attached: number): string {
+  const a = flatten(decodeParams(oldJson));
+  const b = flatten(decodeParams(newJson));
+  const changes: string[] = [];
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (a[k] === b[k]) continue;
+    if (a[k] === undefined) changes.push(`+ ${k}: ${b[k]}`);
+    else if (b[k] === undefined) changes.push(`- ${k}: ${a[k]}`);
+    else changes.push(`~ ${k}: ${a[k]} -> ${b[k]}`);
+  }
+  return (
+    `sweep ${name}: the spec changed since it was last registered:\n  ${changes.join('\n  ')}\n` +
+    `  ${attached} new grid point(s) added; results of earlier grid points are kept (every grid point is identified by its full params, so meanings never mix).`
+  );
+}

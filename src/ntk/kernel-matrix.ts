@@ -1,0 +1,122 @@
+/**
+ * Kernel matrices (`ntk` = Θ, `nngp` = Σ, `rho` = ρ = Σ̄) out of a {@link ReluKernelState}, at the
+ * scale a caller needs (design.md §2 names). Reads only the lower triangle of the state, writes
+ * both triangles of the output, so it works on states straight from {@link reluKernelStep}.
+ */
+import type { ReluKernelState } from './relu.js';
+
+/** Kernel names of design.md §2: NTK `Θ`, NNGP `Σ`, correlation `ρ = Σ̄` (`cos θ`). */
+export type KernelName = 'ntk' | 'nngp' | 'rho';
+
+/**
+ * Scale of a kernel matrix:
+ * - `normalized`: unit diagonal, `K(x,x')/sqrt(K(x,x) K(x',x'))` (`Θ̄`, or `ρ` for `nngp`/`rho`).
+ * - `absolute`: the raw `Θ`, `Σ` (`ρ` for `rho`). **Underflows** when the kernel diagonal drops
+ *   below ~1e-308 (e.g. `Θ^L(x,x) = L/(d 2^{L−1})` for σ_w = 1, σ_b = 0 passes that near
+ *   L ≈ 1000): entries become subnormal (fewer digits) and then 0.
+ * - `train_diag_mean`: the raw kernel divided by `mean_{i < n_train} K(x_i, x_i)` (the
+ *   `time_scale: normalized` convention of the kernel task), formed in log space
+ *   (`K̄_ij exp((ℓ_i + ℓ_j)/2 − M)`, `M` = log of the mean by log-sum-exp), so it does not
+ *   underflow at any depth.
+ */
+export type KernelScale = 'normalized' | 'absolute' | 'train_diag_mean';
+
+/** Options of {@link kernelMatrix}. */
+export interface KernelMatrixOptions {
+  /** Points `0 .. n_train − 1` are the training set (for `train_diag_mean`). Default `n`. */
+  n_train?: number;
+  /** Output buffer of length `n²` (overwritten); allocated when omitted. */
+  out?: Float64Array;
+}
+
+/**
+ * The `[n, n]` row-major matrix of `kernel` at `scale` for the points of `state`.
+ * `ρ = cos θ`; diagonals of normalized matrices are exactly 1.
+ *
+ * @throws RangeError if `kernel` is `ntk` but the state was built with `ntk: false`, if `out`
+ *   has the wrong length, or if `n_train` is not in `1..n`.
+ */
+export function kernelMatrix(
+  state: Readonly<ReluKernelState>,
+  kernel: KernelName,
+  scale: KernelScale,
+  options: KernelMatrixOptions = {},
+): Float64Array {
+  const n = state.n;
+  const out = options.out ?? new Float64Array(n * n);
+  if (out.length !== n * n) throw new RangeError(`kernelMatrix: out has length ${out.length}, expected ${n * n}`);
+  let logDiag: Float64Array | null = null;
+  if (kernel === 'ntk') {
+    if (state.ntk_bar === null) {
+      throw new RangeError("kernelMatrix: kernel 'ntk' needs a state built with ntk: true");
+    }
+    logDiag = state.log_ntk_diag;
+  } else if (kernel === 'nngp') {
+    logDiag = state.log_nngp_diag;
+  } else if (kernel !== 'rho') {
+    throw new RangeError(`kernelMatrix: unknown kernel '${String(kernel)}'`);
+  }
+  // per-point factors s_i with K_ij = K̄_ij s_i s_j
+  let s: Float64Array | null = null;
+  if (logDiag !== null && scale !== 'normalized') {
+    s = new Float64Array(n);
+    if (scale === 'absolute') {
+      for (let i = 0; i < n; i++) s[i] = Math.exp(0.5 * logDiag[i]);
+    } else if (scale === 'train_diag_mean') {
+      const nTrain = options.n_train ?? n;
+      if (!(Number.isInteger(nTrain) && nTrain >= 1 && nTrain <= n)) {
+        throw new RangeError(`kernelMatrix: n_train must be an integer in 1..${n}, got ${nTrain}`);
+      }
+      const m = logMeanExp(logDiag, nTrain);
+      for (let i = 0; i < n; i++) s[i] = Math.exp(0.5 * (logDiag[i] - m));
+    } else {
+      throw new RangeError(`kernelMatrix: unknown scale '${String(scale)}'`);
+    }
+  }
+  const src = kernel === 'ntk' ? (state.ntk_bar as Float64Array) : state.theta;
+  const isAngle = kernel !== 'ntk';
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    const si = s === null ? 1 : s[i];
+    for (let j = 0; j < i; j++) {
+      const kbar = isAngle ? Math.cos(src[row + j]) : src[row + j];
+      const v = s === null ? kbar : kbar * si * s[j];
+      out[row + j] = v;
+      out[j * n + i] = v;
+    }
+    out[row + i] = s === null ? 1 : si * si;
+  }
+  return out;
+}
+
+/** `log(mean(exp(v[0..m−1])))` by log-sum-exp (no overflow/underflow). */
+export function logMeanExp(v: Float64Array, m: number): number {
+  let mx = -Infinity;
+  for (let i = 0; i < m; i++) if (v[i] > mx) mx = v[i];
+  if (!Number.isFinite(mx)) return mx;
+  let sum = 0;
+  for (let i = 0; i < m; i++) sum += Math.exp(v[i] - mx);
+  return mx + Math.log(sum / m);
+}
+
+/**
+ * Slice the Gram `k` `[n, n]` of the stacked points `[train; test]` (`n = n_train + n_test`)
+ * into the train block `K(X, X)` `[n_train, n_train]` and the cross block `K(X_test, X)`
+ * `[n_test, n_train]` (copies, row-major).
+ * @throws RangeError if `k.length ≠ (n_train + n_test)²`.
+ */
+export function splitTrainTest(
+  k: Float64Array,
+  n_train: number,
+  n_test: number,
+): { k_train: Float64Array; k_cross: Float64Array } {
+  const n = n_train + n_test;
+  if (k.length !== n * n) {
+    throw new RangeError(`splitTrainTest: k has length ${k.length}, expected (n_train + n_test)² = ${n * n}`);
+  }
+  const kTrain = new Float64Array(n_train * n_train);
+  const kCross = new Float64Array(n_test * n_train);
+  for (let i = 0; i < n_train; i++) kTrain.set(k.subarray(i * n, i * n + n_train), i * n_train);
+  for (let i = 0; i < n_test; i++) kCross.set(k.subarray((n_train + i) * n, (n_train + i) * n + n_train), i * n_train);
+  return { k_train: kTrain, k_cross: kCross };
+}
