@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import Decimal from 'decimal.js';
+import { Decimal } from 'decimal.js';
 import { makeRng } from '../src/data/rng.js';
 import {
   reluKernelFold,
@@ -23,7 +23,8 @@ const ONE = new D(1);
 const PI = D.acos(-1);
 const INV_FACT_STEP: Dec[] = []; // 1/((2k−1)(2k))
 for (let k = 1; k <= 40; k++) INV_FACT_STEP.push(ONE.div((2 * k - 1) * (2 * k)));
-const TINY = new D('1e-32');
+const TINY = new D('1e-30');
+const NEWTON_DONE = new D('1e-24');
 
 /** The exact value of a float64 as a Decimal (new Decimal(x) would use the shortest decimal string). */
 function exactDecimal(x: number): Dec {
@@ -57,11 +58,12 @@ function acosHP(rho: Dec): Dec {
   if (rho.isNeg()) return PI.minus(acosHP(rho.neg()));
   const u = ONE.minus(rho);
   if (u.isZero()) return new D(0);
+  // float64 seed (relative error ~1e-16); Newton squares it, so two steps reach full precision
   let th = new D(2 * Math.asin(Math.sqrt(u.toNumber() / 2)));
-  for (let it = 0; it < 3; it++) {
+  for (let it = 0; it < 2; it++) {
     const corr = oneMinusCos(th).minus(u).div(Math.sin(th.toNumber()));
     th = th.minus(corr);
-    if (corr.abs().lte(th.mul(TINY))) break;
+    if (corr.abs().lte(th.mul(NEWTON_DONE))) break;
   }
   return th;
 }
@@ -101,7 +103,8 @@ function referenceKernels(xa: number[], xb: number[], sigma_w: number, sigma_b: 
     }
     if (L === maxDepth) break;
     const norm = s11.mul(s22).sqrt();
-    const rho = s12.div(norm);
+    // clamp: once 1 − ρ is below the 28-digit resolution, rounding can give |ρ| slightly > 1
+    const rho = D.min(ONE, D.max(ONE.neg(), s12.div(norm)));
     const th = acosHP(rho);
     const sinT = ONE.minus(rho.mul(rho)).sqrt();
     const piMinusTh = PI.minus(th);
@@ -159,9 +162,11 @@ function compareWithReference(
       assert.ok(errRho <= 1e-12, `rho error ${errRho} at ${what}`);
       assert.ok(errNtk <= 1e-12, `ntk_bar error ${errNtk} at ${what}`);
       for (const [k, p] of [[0, 0], [1, b]] as const) {
-        const relS = Math.abs(state.log_nngp_diag[p] - ref.log_nngp[k]) / Math.max(1, Math.abs(ref.log_nngp[k]));
-        const relT = Math.abs(state.log_ntk_diag[p] - ref.log_ntk[k]) / Math.max(1, Math.abs(ref.log_ntk[k]));
-        assert.ok(relS <= 1e-13 && relT <= 1e-13, `log-scale error ${relS}, ${relT} at ${what}`);
+        const logS = state.log_nngp_diag[p] + state.log_nngp_diag_lo[p];
+        const logT = state.log_ntk_diag[p] + state.log_ntk_diag_lo[p];
+        const relS = Math.abs(logS - ref.log_nngp[k]) / Math.max(1, Math.abs(ref.log_nngp[k]));
+        const relT = Math.abs(logT - ref.log_ntk[k]) / Math.max(1, Math.abs(ref.log_ntk[k]));
+        assert.ok(relS <= 1e-15 && relT <= 1e-15, `log-scale error ${relS}, ${relT} at ${what}`);
       }
       maxErr.set(L, Math.max(maxErr.get(L) ?? 0, errRho, errNtk));
     });
@@ -183,7 +188,7 @@ test('normalized rho and NTK match a 28-digit decimal.js recursion to 1e-12 up t
   const err = compareWithReference(1, 0, 1, 1, [
     { rho0: 1 - 1e-9, maxDepth: 10000 },
     { rho0: 0, maxDepth: 10000 },
-    { rho0: 0.5, maxDepth: 1000 },
+    { rho0: 0.5, maxDepth: 100 },
     { rho0: -0.6, maxDepth: 1000 },
     { rho0: -1 + 1e-9, maxDepth: 100 },
   ], DEPTHS);
@@ -192,10 +197,10 @@ test('normalized rho and NTK match a 28-digit decimal.js recursion to 1e-12 up t
 
 test('normalized rho and NTK match a 28-digit decimal.js recursion to 1e-12 with sigma_b > 0 and unequal norms', (t) => {
   const err = compareWithReference(1.3, 0.4, 0.7, 2.3, [
-    { rho0: -0.6, maxDepth: 10000 },
-    { rho0: 1 - 1e-9, maxDepth: 1000 },
+    { rho0: -0.6, maxDepth: 1000 },
+    { rho0: 1 - 1e-9, maxDepth: 100 },
     { rho0: 0.3, maxDepth: 100 },
-  ], DEPTHS);
+  ], DEPTHS.filter((L) => L <= 1000));
   const err2 = compareWithReference(2, 0.1, 1.5, 0.5, [{ rho0: 0.2, maxDepth: 1000 }], [1, 2, 10, 100, 1000]);
   t.diagnostic(`max |error| per depth (1.3, 0.4): ${[...err].map(([L, e]) => `L=${L}: ${e.toExponential(1)}`).join(', ')}`);
   t.diagnostic(`max |error| per depth (2, 0.1): ${[...err2].map(([L, e]) => `L=${L}: ${e.toExponential(1)}`).join(', ')}`);
@@ -225,8 +230,10 @@ test('Θ^L(x,x) = L/(d·2^{L−1}) and Σ^L(x,x) = 1/(d·2^{L−1}) for sigma_w 
     const logNngp = -Math.log(d) - (L - 1) * Math.LN2;
     for (let i = 0; i < 3; i++) {
       // |x|² = 1 up to rounding of the normalization: a few 1e-16 in the log
-      assert.ok(Math.abs(state.log_ntk_diag[i] - logNtk) <= 1e-13 * Math.max(1, Math.abs(logNtk)), `log Θ at L=${L}: ${state.log_ntk_diag[i]} vs ${logNtk}`);
-      assert.ok(Math.abs(state.log_nngp_diag[i] - logNngp) <= 1e-13 * Math.max(1, Math.abs(logNngp)), `log Σ at L=${L}`);
+      const tolT = 1e-15 * Math.max(1, Math.abs(logNtk));
+      const tolS = 1e-15 * Math.max(1, Math.abs(logNngp));
+      assert.ok(Math.abs(state.log_ntk_diag[i] - logNtk) <= tolT, `log Θ at L=${L}: ${state.log_ntk_diag[i]} vs ${logNtk}`);
+      assert.ok(Math.abs(state.log_nngp_diag[i] - logNngp) <= tolS, `log Σ at L=${L}`);
       assert.ok(Math.abs(state.nngp_ntk_ratio[i] - 1 / L) <= 1e-15, `Σ/Θ = 1/L at L=${L}`);
     }
   });

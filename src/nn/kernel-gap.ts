@@ -1,7 +1,107 @@
-/** Placeholder: replaced once src/ntk is available. */
-import type { Dataset } from '../data/index.js';
+/**
+ * Distance between a finite-width network and its infinite-width NTK limit along training:
+ * `kernel_gap(t) = RMS over test points and outputs of f_net(t) − f_ntk(t)`, where `f_ntk` is the
+ * gradient-flow prediction of the analytic NTK (design.md §2; Lee et al. 2019)
+ *
+ *     f_ntk(t)(x) = f_0(x) + Θ(x, X) Θ⁻¹ (I − e^{−Θ t/N}) (y − f_0(X))
+ *
+ * started from the **network's own** outputs at initialization `f_0` on train and test points,
+ * with `t = lr·steps` (the GD step `η` on `ℒ = 1/(2N)Σ‖f − y‖²` is an Euler step of this flow).
+ * Kernels come from `src/ntk` (`reluKernelFold`, `kernelMatrix`, `gradientFlowPredict`); the
+ * eigendecomposition is done once and reused for every `t`. Only meaningful for the NTK
+ * parameterization (the standard one has no finite infinite-width NTK at this scale).
+ */
+import { gradientFlowPredict, kernelMatrix, logMeanExp, reluKernelFold, splitTrainTest } from '../ntk/index.js';
+import type { SymmetricEigen } from '../linalg/index.js';
 import type { MlpSpec } from './mlp.js';
-export interface KernelGapInput { spec: MlpSpec; data: Dataset; f0Train: Float64Array; f0Test: Float64Array; fTest: Float64Array; t: number }
-export function kernelGap(_in: KernelGapInput): number | null {
-  return null;
+
+/** Inputs of {@link makeNtkReference}. All matrices row-major. */
+export interface NtkReferenceInput {
+  spec: MlpSpec;
+  /** Training inputs `[nTrain, d]`. */
+  xTrain: Float64Array;
+  nTrain: number;
+  /** Test inputs `[nTest, d]`. */
+  xTest: Float64Array;
+  nTest: number;
+  /** Training targets `[nTrain, k]`. */
+  yTrain: Float64Array;
+  /** Network outputs at init on the training points `[nTrain, k]`. */
+  f0Train: Float64Array;
+  /** Network outputs at init on the test points `[nTest, k]`. */
+  f0Test: Float64Array;
+}
+
+/** The analytic NTK gradient-flow predictor for one network's `f_0`. */
+export interface NtkReference {
+  /** `f_ntk(t)` on the test points, `[nTest, k]`, for `t = lr·steps ≥ 0`. @throws RangeError if `t < 0`. */
+  predictTest(t: number): Float64Array;
+}
+
+/**
+ * Build the analytic-NTK reference of a network (see module comment). The kernel is computed at
+ * the network's depth, `σ_w`, `σ_b` on the stacked `[train; test]` points, then scaled by
+ * `s = mean_i Θ(x_i, x_i)` over training points in log space (`kernelMatrix(…,
+ * 'train_diag_mean')`), with time rescaled to `s·t` — the same flow as the raw `Θ` and `t`,
+ * without underflow at large depth.
+ * Cost: the ReLU recursion over `(nTrain + nTest)²` pairs per layer, one `eigh` of
+ * `[nTrain, nTrain]`; each {@link NtkReference.predictTest} call is three `gemm`s.
+ * @throws RangeError if the spec is not the NTK parameterization, or on shape mismatches /
+ *   invalid kernel inputs (e.g. a zero input with `σ_b = 0`).
+ */
+export function makeNtkReference(input: NtkReferenceInput): NtkReference {
+  const { spec, nTrain, nTest } = input;
+  if (spec.parameterization !== 'ntk') {
+    throw new RangeError(`makeNtkReference: needs parameterization 'ntk', got '${spec.parameterization}'`);
+  }
+  const d = spec.d;
+  const n = nTrain + nTest;
+  if (input.xTrain.length !== nTrain * d || input.xTest.length !== nTest * d) {
+    throw new RangeError(`makeNtkReference: inputs must be [nTrain, d] and [nTest, d] with d = ${d}`);
+  }
+  const x = new Float64Array(n * d);
+  x.set(input.xTrain, 0);
+  x.set(input.xTest, nTrain * d);
+  const got: { gram?: Float64Array; logScale?: number } = {};
+  reluKernelFold(x, n, d, { depths: [spec.depth], sigma_w: spec.sigmaW, sigma_b: spec.sigmaB, ntk: true }, (_L, state) => {
+    got.gram = kernelMatrix(state, 'ntk', 'train_diag_mean', { n_train: nTrain });
+    got.logScale = logMeanExp(state.log_ntk_diag, nTrain);
+  });
+  if (got.gram === undefined || got.logScale === undefined) throw new Error('makeNtkReference: kernel fold did not reach the network depth');
+  const logScale = got.logScale;
+  const { k_train, k_cross } = splitTrainTest(got.gram, nTrain, nTest);
+  let eig: SymmetricEigen | undefined;
+  const base = {
+    n_train: nTrain,
+    n_test: nTest,
+    n_out: spec.k,
+    k_train,
+    k_cross,
+    y_train: input.yTrain,
+    f0_train: input.f0Train,
+    f0_test: input.f0Test,
+  };
+  return {
+    predictTest(t: number): Float64Array {
+      if (!(t >= 0)) throw new RangeError(`predictTest: t must be >= 0, got ${t}`);
+      // Θ t = Θ̃ (s t) with Θ̃ = Θ / s, s = exp(logScale)
+      const tScaled = t === 0 ? 0 : Math.exp(Math.log(t) + logScale);
+      const res = gradientFlowPredict({ ...base, t: [tScaled], eig });
+      eig = res.eig;
+      return res.predictions[0].test;
+    },
+  };
+}
+
+/**
+ * Root mean square of `a − b` over all entries (`sqrt(mean((a − b)²))`), e.g. over test points
+ * and outputs of `[nTest, k]` predictions. `NaN` for empty arrays.
+ * @throws RangeError if the lengths differ.
+ */
+export function rmsDifference(a: Float64Array, b: Float64Array): number {
+  if (a.length !== b.length) throw new RangeError(`rmsDifference: lengths ${a.length} and ${b.length} differ`);
+  if (a.length === 0) return NaN;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return Math.sqrt(s / a.length);
 }

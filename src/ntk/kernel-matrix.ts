@@ -46,29 +46,35 @@ export function kernelMatrix(
   const out = options.out ?? new Float64Array(n * n);
   if (out.length !== n * n) throw new RangeError(`kernelMatrix: out has length ${out.length}, expected ${n * n}`);
   let logDiag: Float64Array | null = null;
+  let logDiagLo: Float64Array | null = null;
   if (kernel === 'ntk') {
     if (state.ntk_bar === null) {
       throw new RangeError("kernelMatrix: kernel 'ntk' needs a state built with ntk: true");
     }
     logDiag = state.log_ntk_diag;
+    logDiagLo = state.log_ntk_diag_lo;
   } else if (kernel === 'nngp') {
     logDiag = state.log_nngp_diag;
+    logDiagLo = state.log_nngp_diag_lo;
   } else if (kernel !== 'rho') {
     throw new RangeError(`kernelMatrix: unknown kernel '${String(kernel)}'`);
   }
   // per-point factors s_i with K_ij = K̄_ij s_i s_j
   let s: Float64Array | null = null;
-  if (logDiag !== null && scale !== 'normalized') {
+  if (logDiag !== null && logDiagLo !== null && scale !== 'normalized') {
     s = new Float64Array(n);
     if (scale === 'absolute') {
-      for (let i = 0; i < n; i++) s[i] = Math.exp(0.5 * logDiag[i]);
+      for (let i = 0; i < n; i++) s[i] = Math.exp(0.5 * logDiag[i]) * Math.exp(0.5 * logDiagLo[i]);
     } else if (scale === 'train_diag_mean') {
       const nTrain = options.n_train ?? n;
       if (!(Number.isInteger(nTrain) && nTrain >= 1 && nTrain <= n)) {
         throw new RangeError(`kernelMatrix: n_train must be an integer in 1..${n}, got ${nTrain}`);
       }
-      const m = logMeanExp(logDiag, nTrain);
-      for (let i = 0; i < n; i++) s[i] = Math.exp(0.5 * (logDiag[i] - m));
+      // shifted logs δ_i = ℓ_i − ℓ_0 from the double-double parts (no cancellation of big logs)
+      const rel = new Float64Array(n);
+      for (let i = 0; i < n; i++) rel[i] = logDiag[i] - logDiag[0] + (logDiagLo[i] - logDiagLo[0]);
+      const m = logMeanExp(rel, nTrain);
+      for (let i = 0; i < n; i++) s[i] = Math.exp(0.5 * (rel[i] - m));
     } else {
       throw new RangeError(`kernelMatrix: unknown scale '${String(scale)}'`);
     }

@@ -72,10 +72,19 @@ export interface ReluKernelState {
    * `[n, n]`, diagonal exactly 1; `null` when the state was built with `ntk: false`.
    */
   ntk_bar: Float64Array | null;
-  /** `log Σ^l(x_i, x_i)` (natural log), length n. */
+  /** `log Σ^l(x_i, x_i)` (natural log), length n, rounded to nearest. */
   log_nngp_diag: Float64Array;
-  /** `log Θ^l(x_i, x_i)` (natural log), length n. */
+  /**
+   * Low-order part of `log Σ^l(x_i, x_i)` (double-double accumulation over the layers, so 10⁴
+   * additions do not pile up ~10⁴ roundings of a number of size ~10⁴): the log is
+   * `log_nngp_diag[i] + log_nngp_diag_lo[i]`, `|lo| ≤ ulp(hi)/2`. Only needed when ~1e-16
+   * relative accuracy of differences between points' scales matters.
+   */
+  log_nngp_diag_lo: Float64Array;
+  /** `log Θ^l(x_i, x_i)` (natural log), length n, rounded to nearest. */
   log_ntk_diag: Float64Array;
+  /** Low-order part of `log Θ^l(x_i, x_i)`, as {@link ReluKernelState.log_nngp_diag_lo}. */
+  log_ntk_diag_lo: Float64Array;
   /**
    * `Σ^l(x_i,x_i)/Θ^l(x_i,x_i)` in `(0, 1]`, length n, carried by its own recursion
    * (`z^{l+1} = y/(1 + y)`, `y = z^l Σ^{l+1}_ii/((σ_w²/2) Σ^l_ii)`) so it does not inherit the
@@ -219,7 +228,9 @@ export function reluInputKernel(
     theta,
     ntk_bar: ntkBar,
     log_nngp_diag: logS,
+    log_nngp_diag_lo: new Float64Array(n),
     log_ntk_diag: Float64Array.from(logS),
+    log_ntk_diag_lo: new Float64Array(n),
     nngp_ntk_ratio: new Float64Array(n).fill(1),
   };
 }
@@ -240,7 +251,11 @@ export function reluInputKernel(
  */
 export function reluKernelStep(state: ReluKernelState, params: ReluKernelParams): ReluKernelState {
   checkParams('reluKernelStep', params);
-  const { n, theta: T, ntk_bar: B, log_nngp_diag: logS, log_ntk_diag: logT, nngp_ntk_ratio: z } = state;
+  const { n, theta: T, ntk_bar: B, nngp_ntk_ratio: z } = state;
+  const logS = state.log_nngp_diag;
+  const logSlo = state.log_nngp_diag_lo;
+  const logT = state.log_ntk_diag;
+  const logTlo = state.log_ntk_diag_lo;
   const halfW2 = 0.5 * params.sigma_w * params.sigma_w;
   const logHalfW2 = Math.log(halfW2);
   const logB2 = params.sigma_b > 0 ? 2 * Math.log(params.sigma_b) : -Infinity;
@@ -251,16 +266,18 @@ export function reluKernelStep(state: ReluKernelState, params: ReluKernelParams)
   const q = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     // r = σ_b² / ((σ_w²/2) Σ^l_ii); Σ^{l+1}_ii = (σ_w²/2) Σ^l_ii (1 + r)
-    const r = Math.exp(logB2 - logHalfW2 - logS[i]);
+    const r = Math.exp(logB2 - logHalfW2 - (logS[i] + logSlo[i]));
     w[i] = 1 / Math.sqrt(1 + r);
     c[i] = Math.sqrt(r / (1 + r));
-    logS[i] = logS[i] + logHalfW2 + Math.log1p(r);
+    ddAdd(logS, logSlo, i, logHalfW2);
+    ddAdd(logS, logSlo, i, Math.log1p(r));
     // y = Σ^{l+1}_ii / ((σ_w²/2) Θ^l_ii); Θ^{l+1}_ii = (σ_w²/2) Θ^l_ii (1 + y)
     const y = z[i] * (1 + r);
     p[i] = 1 / Math.sqrt(1 + y);
     q[i] = Math.sqrt(y / (1 + y));
     z[i] = y / (1 + y);
-    logT[i] = logT[i] + logHalfW2 + Math.log1p(y);
+    ddAdd(logT, logTlo, i, logHalfW2);
+    ddAdd(logT, logTlo, i, Math.log1p(y));
   }
   for (let i = 1; i < n; i++) {
     const row = i * n;
@@ -307,6 +324,21 @@ export function reluKernelStep(state: ReluKernelState, params: ReluKernelParams)
   }
   state.depth += 1;
   return state;
+}
+
+/**
+ * `(hi[i], lo[i]) += x` in double-double arithmetic (Knuth's TwoSum, then renormalization), so
+ * the running sum keeps ~2⁻¹⁰⁶ relative accuracy however many terms are added.
+ */
+function ddAdd(hi: Float64Array, lo: Float64Array, i: number, x: number): void {
+  const a = hi[i];
+  const s = a + x;
+  const bp = s - a;
+  const err = a - (s - bp) + (x - bp);
+  const l = lo[i] + err;
+  const h = s + l;
+  lo[i] = l - (h - s);
+  hi[i] = h;
 }
 
 /**

@@ -24,10 +24,11 @@
  *   `src/nn/metrics.ts`): `act_dev_max`, `act_dev_norm`, `act_norm`, `weight_rel_change`.
  * - `ntk_rel_change` (full `[P·k, P·k]` empirical NTK), `ntk_rel_change_mean` (mean of the
  *   diagonal output blocks).
- * - Once, at `step = steps`, for the NTK parameterization: `kernel_gap` = RMS over test points and
- *   outputs of `f_net(t) − f_ntk(t)`, where `f_ntk` is the infinite-width NTK gradient-flow
- *   prediction (`src/ntk`) at `t = lr·steps` started from the network's own `f_0` on train and
- *   test points.
+ * - `kernel_gap` (NTK parameterization and `n_test ≥ 1` only) = RMS over test points and outputs of
+ *   `f_net(t) − f_ntk(t)`, where `f_ntk` is the infinite-width NTK gradient-flow prediction
+ *   (`src/ntk`, `src/nn/kernel-gap.ts`) at `t = lr·s`, started from the network's own `f_0` on
+ *   train and test points. Reported at every logged step `s` (0 at `s = 0`); the value at
+ *   `s = steps` is the end-of-training gap of issue 3.
  *
  * ## End
  * `{status: 'done'}`, or `{status: 'diverged', step, reason}` when the training loss at some step
@@ -45,7 +46,8 @@ import { accuracy, deviationMetrics, takeInitSnapshot } from '../nn/metrics.js';
 import { forward, initMlp, mseLoss } from '../nn/mlp.js';
 import type { MlpSpec, Parameterization } from '../nn/mlp.js';
 import { linearSchedule, logSchedule } from '../nn/schedule.js';
-import { kernelGap } from '../nn/kernel-gap.js';
+import { makeNtkReference, rmsDifference } from '../nn/kernel-gap.js';
+import type { NtkReference } from '../nn/kernel-gap.js';
 import type { MetricRow, Params, TaskContext, TaskInput } from './types.js';
 
 /** Validated params of a train task. */
@@ -109,7 +111,7 @@ export function parseTrainParams(params: Params): TrainParams {
     lr: num(params, 'lr', { gt: 0 }),
     steps: num(params, 'steps', { int: true, min: 0 }),
     seed: num(params, 'seed', { int: true, min: 0, def: 0 }),
-    sigma_w: num(params, 'sigma_w', { min: 0, def: 1 }),
+    sigma_w: num(params, 'sigma_w', { gt: 0, def: 1 }),
     sigma_b: num(params, 'sigma_b', { min: 0, def: 0 }),
     parameterization,
     probe: num(params, 'probe', { int: true, min: 1, def: 32 }),
@@ -175,27 +177,37 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
   const ws = makeGdWorkspace(spec);
 
   let initialLoss = NaN;
-  let f0Train: Float64Array | null = null;
-  let f0Test: Float64Array | null = null;
-  let fTest: Float64Array | null = null;
+  let reference: NtkReference | null = null;
   let lastReport = Date.now();
   reporter.progress(id, 0, `step 0/${tp.steps}`);
 
   const evaluate = (step: number): { rows: MetricRow[]; diverged: string | null } => {
     const fTrain = forward(spec, state.params, ds.xTrain, ds.nTrain).h[spec.depth];
     const trainLoss = mseLoss(fTrain, ds.yTrain, ds.nTrain);
-    if (step === 0) {
-      initialLoss = trainLoss;
-      f0Train = fTrain;
-    }
+    if (step === 0) initialLoss = trainLoss;
     const reason = divergenceReason(trainLoss, initialLoss);
     if (reason) return { rows: [], diverged: reason };
     const rows: MetricRow[] = [{ step, name: 'train_loss', value: trainLoss }];
     if (ds.nTest > 0) {
-      fTest = forward(spec, state.params, ds.xTest, ds.nTest).h[spec.depth];
-      if (step === 0) f0Test = fTest;
+      const fTest = forward(spec, state.params, ds.xTest, ds.nTest).h[spec.depth];
       rows.push({ step, name: 'test_loss', value: mseLoss(fTest, ds.yTest, ds.nTest) });
       rows.push({ step, name: 'test_acc', value: accuracy(fTest, ds.labelsTest, ds.nTest, ds.k) });
+      if (step === 0 && spec.parameterization === 'ntk') {
+        reference = makeNtkReference({
+          spec,
+          xTrain: ds.xTrain,
+          nTrain: ds.nTrain,
+          xTest: ds.xTest,
+          nTest: ds.nTest,
+          yTrain: ds.yTrain,
+          f0Train: fTrain,
+          f0Test: fTest,
+        });
+      }
+      if (reference) {
+        const fNtk = (reference as NtkReference).predictTest(tp.lr * step);
+        rows.push({ step, name: 'kernel_gap', value: rmsDifference(fTest, fNtk) });
+      }
     }
     for (const [name, value] of deviationMetrics(snap, state.params)) rows.push({ step, name, value });
     return { rows, diverged: null };
@@ -236,17 +248,6 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
     const d = divergedAt as { step: number; reason: string };
     reporter.end(id, { status: 'diverged', step: d.step, reason: d.reason });
     return;
-  }
-  if (f0Train && f0Test && fTest && spec.parameterization === 'ntk') {
-    const gap = kernelGap({
-      spec,
-      data: ds,
-      f0Train,
-      f0Test,
-      fTest,
-      t: tp.lr * tp.steps,
-    });
-    if (gap !== null) reporter.metrics(id, [{ step: tp.steps, name: 'kernel_gap', value: gap }]);
   }
   reporter.progress(id, 1, `step ${tp.steps}/${tp.steps}`);
   reporter.end(id, { status: 'done' });

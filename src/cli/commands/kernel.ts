@@ -1,0 +1,91 @@
+/**
+ * `ntk-sweep kernel`: the Gram matrix of the points in a CSV file at one depth, for quick looks
+ * and cross-checks against other tools. Points are used as given (no centering or projection);
+ * columns named `label` and `split` are ignored.
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import type { Argv } from 'yargs';
+import { kernelMatrix, reluKernelFold, type KernelName } from '../../ntk/index.js';
+import { CliError, EXIT } from '../exit.js';
+
+interface KernelArgs {
+  data: string;
+  depth: number;
+  kernel: KernelName;
+  normalized: boolean;
+  format: 'json' | 'csv';
+  'sigma-w': number;
+  'sigma-b': number;
+}
+
+/** Read a numeric CSV (header optional) into row-major `[n, d]`. @throws CliError naming row and column. */
+export function readPointsCsv(file: string): { x: Float64Array; n: number; d: number } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CliError(`cannot read --data ${file}: ${(e as Error).message}`, EXIT.USAGE);
+  }
+  const rows = parse(text, { skip_empty_lines: true, trim: true }) as string[][];
+  if (rows.length === 0) throw new CliError(`${file}: no rows`, EXIT.USAGE);
+  const header = rows[0].some((c) => c !== '' && Number.isNaN(Number(c))) ? rows.shift()! : null;
+  const keep = rows[0].map((_, j) => !header || !['label', 'split'].includes(header[j].toLowerCase()));
+  const d = keep.filter(Boolean).length;
+  const n = rows.length;
+  if (n === 0 || d === 0) throw new CliError(`${file}: no data rows or no feature columns`, EXIT.USAGE);
+  const x = new Float64Array(n * d);
+  rows.forEach((r, i) => {
+    if (r.length !== keep.length) throw new CliError(`${file}: row ${i + 1 + (header ? 1 : 0)} has ${r.length} columns, expected ${keep.length}`, EXIT.USAGE);
+    let c = 0;
+    r.forEach((cell, j) => {
+      if (!keep[j]) return;
+      const v = Number(cell);
+      if (cell === '' || !Number.isFinite(v)) {
+        throw new CliError(`${file}: row ${i + 1 + (header ? 1 : 0)}, column ${header ? header[j] : j + 1}: not a finite number: "${cell}"`, EXIT.USAGE);
+      }
+      x[i * d + c++] = v;
+    });
+  });
+  return { x, n, d };
+}
+
+export function registerKernel(y: Argv): Argv {
+  return y.command<KernelArgs>(
+    'kernel',
+    'Print the ReLU NTK/NNGP/correlation Gram matrix of the points in a CSV at one depth',
+    (c) =>
+      c
+        .option('data', { type: 'string', demandOption: true, describe: 'CSV of points, one per row (header optional; label/split columns ignored)' })
+        .option('depth', { type: 'number', demandOption: true, describe: 'Depth L (number of weight layers, 1 = linear)' })
+        .option('kernel', { choices: ['ntk', 'nngp', 'rho'] as const, default: 'ntk' as KernelName, describe: 'ntk = Θ, nngp = Σ, rho = correlation ρ = Σ̄' })
+        .option('normalized', { type: 'boolean', default: false, describe: 'Unit-diagonal form K(x,x\')/sqrt(K(x,x)K(x\',x\')) (never underflows)' })
+        .option('sigma-w', { type: 'number', default: 1, describe: 'σ_w' })
+        .option('sigma-b', { type: 'number', default: 0, describe: 'σ_b' })
+        .option('format', { choices: ['json', 'csv'] as const, default: 'csv' as 'json' | 'csv' })
+        .example('$0 kernel --data points.csv --depth 10 --normalized', 'normalized NTK at depth 10')
+        .epilog(
+          'Formulas: design.md §2 (Σ¹ = σ_w² x·x\'/d + σ_b², arc-cosine recursion, Θ^{l+1} = Θ^l Σ̇^{l+1} + Σ^{l+1}). ' +
+            'Absolute values underflow for deep nets (Θ^L(x,x) = L/(d 2^{L-1}) for unit x): use --normalized there. ' +
+            'Numbers are printed with full float64 precision.',
+        ),
+    (a) => {
+      if (!Number.isInteger(a.depth) || a.depth < 1) throw new CliError(`--depth: expected a positive integer, got ${a.depth}`, EXIT.USAGE);
+      if (!(a['sigma-w'] > 0)) throw new CliError(`--sigma-w: expected a positive number, got ${a['sigma-w']}`, EXIT.USAGE);
+      if (!(a['sigma-b'] >= 0)) throw new CliError(`--sigma-b: expected a non-negative number, got ${a['sigma-b']}`, EXIT.USAGE);
+      const { x, n, d } = readPointsCsv(a.data);
+      let gram: Float64Array | null = null;
+      reluKernelFold(x, n, d, { sigma_w: a['sigma-w'], sigma_b: a['sigma-b'], depths: [a.depth], ntk: a.kernel === 'ntk' }, (_L, state) => {
+        gram = kernelMatrix(state, a.kernel, a.normalized ? 'normalized' : 'absolute');
+      });
+      const g = gram as unknown as Float64Array;
+      const rows: number[][] = [];
+      for (let i = 0; i < n; i++) rows.push(Array.from(g.subarray(i * n, (i + 1) * n)));
+      if (a.format === 'json') {
+        process.stdout.write(JSON.stringify({ kernel: a.kernel, depth: a.depth, normalized: a.normalized, sigma_w: a['sigma-w'], sigma_b: a['sigma-b'], n, d, matrix: rows }) + '\n');
+      } else {
+        process.stdout.write(rows.map((r) => r.map((v) => String(v)).join(',')).join('\n') + '\n');
+      }
+    },
+  );
+}
