@@ -1,11 +1,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeRng } from '../src/data/rng.js';
+import { setLinalg } from '../src/linalg/index.js';
+import { jsBackend } from '../src/linalg/js.js';
 import { empiricalNtk, outputMeanBlock } from '../src/nn/empirical-ntk.js';
+import { kernelMatrix, reluKernelFold } from '../src/ntk/index.js';
 import { initMlp, predict } from '../src/nn/mlp.js';
 import type { MlpParams, MlpSpec } from '../src/nn/mlp.js';
 
 /** Explicit Jacobian J [(p·k), #params] of the outputs by central finite differences. */
+// the pure-TypeScript backend: deterministic everywhere and much faster than ml-matrix at width 4096
+setLinalg(jsBackend);
+
+/** Analytic Θ^L `[p, p]` (absolute scale) of the rows of `x` `[p, d]` from src/ntk. */
+function moduleNtk(x: Float64Array, p: number, d: number, depth: number, sigmaW: number, sigmaB: number): Float64Array {
+  let out: Float64Array = new Float64Array(0);
+  reluKernelFold(x, p, d, { depths: [depth], sigma_w: sigmaW, sigma_b: sigmaB }, (_l, state) => {
+    out = kernelMatrix(state, 'ntk', 'absolute');
+  });
+  return out;
+}
+
 function fdJacobian(spec: MlpSpec, params: MlpParams, x: Float64Array, p: number): number[][] {
   const rows: number[][] = Array.from({ length: p * spec.k }, () => []);
   const eps = 1e-6;
@@ -65,8 +80,8 @@ function analyticNtk(x: number[], y: number[], depth: number, sw: number, sb: nu
   let sxy = (sw * sw * dot(x, y)) / d + sb * sb;
   let theta = sxy;
   for (let l = 2; l <= depth; l++) {
-    const c = Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));
-    const th = Math.acos(c);
+    // the same point has angle exactly 0 (acos of a rounded 1 − ε would give ~1e-8, design.md §2)
+    const th = x === y ? 0 : Math.acos(Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy))));
     const next = ((sw * sw) / (2 * Math.PI)) * Math.sqrt(sxx * syy) * (Math.sin(th) + (Math.PI - th) * Math.cos(th)) + sb * sb;
     const dotSigma = (sw * sw * (Math.PI - th)) / (2 * Math.PI);
     sxx = (sw * sw) / 2 * sxx + sb * sb;
@@ -77,9 +92,23 @@ function analyticNtk(x: number[], y: number[], depth: number, sw: number, sb: nu
   return theta;
 }
 
-test('analytic NTK helper reproduces Θ^L(x,x) = L/(d·2^{L−1}) on unit inputs', () => {
+test('closed-form NTK reproduces Θ^L(x,x) = L/(d·2^{L−1}) on unit inputs and agrees with src/ntk to 1e-12', () => {
   const x = [0.6, 0.8, 0];
   for (const L of [1, 2, 3, 5]) assert.ok(Math.abs(analyticNtk(x, x, L, 1, 0) - L / (3 * 2 ** (L - 1))) < 1e-15);
+  const pts = [x, [0, 0.6, -0.8], [-0.48, 0.6, 0.64]];
+  for (const [L, sb] of [
+    [2, 0],
+    [3, 0.5],
+    [4, 0.2],
+  ]) {
+    const k = moduleNtk(Float64Array.from(pts.flat()), 3, 3, L, 1.3, sb);
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < 3; j++) {
+        const a = analyticNtk(pts[i], pts[j], L, 1.3, sb);
+        assert.ok(Math.abs(k[i * 3 + j] - a) < 1e-12 * Math.abs(analyticNtk(pts[i], pts[i], L, 1.3, sb)), `L=${L} [${i},${j}]`);
+      }
+    }
+  }
 });
 
 // Finite-width fluctuations of Θ̂ are O(1/sqrt(n)) with a depth-dependent constant: at width 4096,
@@ -90,7 +119,7 @@ for (const [depth, sigmaB, k] of [
   [3, 0, 10],
   [3, 0.5, 1],
 ] as const) {
-  test(`empirical NTK at init, width 4096, depth ${depth}, σ_b = ${sigmaB}, k = ${k}, is within 5% of the analytic Θ`, () => {
+  test(`empirical NTK at init, width 4096, depth ${depth}, σ_b = ${sigmaB}, k = ${k}, is within 5% of the analytic Θ of src/ntk`, () => {
     const d = 8;
     const p = 4;
     const spec: MlpSpec = { d, width: 4096, depth, k, sigmaW: 1, sigmaB, parameterization: 'ntk' };
@@ -102,14 +131,16 @@ for (const [depth, sigmaB, k] of [
       xs.push(v.map((t) => t / nrm));
     }
     const params = initMlp(spec, 1);
-    const emp = outputMeanBlock(empiricalNtk(spec, params, Float64Array.from(xs.flat()), p), p, k);
+    const X = Float64Array.from(xs.flat());
+    const emp = outputMeanBlock(empiricalNtk(spec, params, X, p), p, k);
+    const theta = moduleNtk(X, p, d, depth, 1, sigmaB);
     let diff2 = 0;
     let norm2 = 0;
     let worst = 0;
-    const diag = xs.map((x) => analyticNtk(x, x, depth, 1, sigmaB));
+    const diag = xs.map((_x, i) => theta[i * p + i]);
     for (let i = 0; i < p; i++) {
       for (let j = 0; j < p; j++) {
-        const a = analyticNtk(xs[i], xs[j], depth, 1, sigmaB);
+        const a = theta[i * p + j];
         diff2 += (emp[i * p + j] - a) ** 2;
         norm2 += a * a;
         // error relative to the kernel's scale sqrt(Θ(x,x)Θ(x',x')): off-diagonal entries can be ~0

@@ -4,26 +4,23 @@ import { parseTrainParams, runTrainTask, trainSchedule } from '../src/tasks/trai
 import type { MetricRow, Params, TaskEnd, TaskReporter } from '../src/tasks/types.js';
 
 /** In-memory reporter that records everything a task sends. */
-function recorder(): TaskReporter & { rows: MetricRow[]; ends: TaskEnd[]; progress: number[]; batches: number } {
-  const r = {
-    rows: [] as MetricRow[],
-    ends: [] as TaskEnd[],
-    progress: [] as number[],
-    batches: 0,
-  };
-  return Object.assign(r, {
-    progress(_id: string, fraction: number) {
-      r.progress.push(fraction);
-    },
-    metrics(_id: string, rows: MetricRow[]) {
-      r.batches++;
-      r.rows.push(...rows);
-    },
-    end(_id: string, end: TaskEnd) {
-      r.ends.push(end);
-    },
-  }) as unknown as TaskReporter & typeof r;
+class Recorder implements TaskReporter {
+  rows: MetricRow[] = [];
+  ends: TaskEnd[] = [];
+  fractions: number[] = [];
+  batches = 0;
+  progress(_id: string, fraction: number): void {
+    this.fractions.push(fraction);
+  }
+  metrics(_id: string, rows: MetricRow[]): void {
+    this.batches++;
+    this.rows.push(...rows);
+  }
+  end(_id: string, end: TaskEnd): void {
+    this.ends.push(end);
+  }
 }
+const recorder = () => new Recorder();
 
 const base: Params = {
   dataset: 'sphere',
@@ -79,6 +76,9 @@ test('train task streams every metric at each logged step (0, log-spaced, final)
     'kernel_gap',
   ];
   assert.deepEqual([...names].sort(), [...expected].sort());
+  const initErr = value(rep.rows, 'ntk_init_rel_err', 0);
+  assert.ok(initErr > 0 && initErr < 1, `ntk_init_rel_err ${initErr}`);
+  assert.ok(!rep.rows.some((r) => r.name === 'ntk_init_rel_err' && r.step > 0));
   // at step 0 nothing has moved and the NTK prediction starts at the network's own f0
   for (const n of ['act_dev_max', 'act_dev_norm', 'weight_rel_change', 'ntk_rel_change', 'kernel_gap']) {
     assert.equal(value(rep.rows, n, 0), 0, n);
@@ -87,8 +87,8 @@ test('train task streams every metric at each logged step (0, log-spaced, final)
   assert.equal(value(rep.rows, 'act_norm', 20), value(rep.rows, 'act_norm', 0), 'act_norm is measured at init');
   assert.ok(value(rep.rows, 'train_loss', 20) < value(rep.rows, 'train_loss', 0));
   assert.ok(value(rep.rows, 'act_dev_norm', 20) > 0);
-  assert.equal(rep.progress[0], 0);
-  assert.equal(rep.progress[rep.progress.length - 1], 1);
+  assert.equal(rep.fractions[0], 0);
+  assert.equal(rep.fractions[rep.fractions.length - 1], 1);
 });
 
 test('train task metrics are bit-identical across runs with the same params', async () => {
@@ -125,12 +125,26 @@ test('a diverging learning rate ends the task as diverged with the step, without
   }
 });
 
-test('an aborted signal makes the task throw an AbortError', async () => {
-  const rep = recorder();
+test('an abort during training makes the task throw an AbortError and send no end', async () => {
   const ac = new AbortController();
-  ac.abort();
+  const rep = new (class extends Recorder {
+    override progress(id: string, fraction: number): void {
+      super.progress(id, fraction);
+      ac.abort(); // the first progress report (step 0) aborts; the training loop must notice
+    }
+  })();
   await assert.rejects(runTrainTask({ id: 'ab', params: base }, { reporter: rep, signal: ac.signal }), { name: 'AbortError' });
+  assert.deepEqual(rep.fractions, [0]);
   assert.equal(rep.ends.length, 0);
+  assert.ok(rep.rows.every((r) => r.step === 0), 'no metrics after the abort');
+});
+
+test('the standard parameterization trains and reports no kernel_gap (no infinite-width NTK limit)', async () => {
+  const rep = recorder();
+  await runTrainTask({ id: 'std', params: { ...base, parameterization: 'standard', lr: 0.5, sigma_b: 0.1 } }, { reporter: rep });
+  assert.deepEqual(rep.ends, [{ status: 'done' }]);
+  assert.ok(!rep.rows.some((r) => r.name === 'kernel_gap'));
+  assert.ok(value(rep.rows, 'train_loss', 20) < value(rep.rows, 'train_loss', 0));
 });
 
 test('invalid train params are rejected with a RangeError naming the param', () => {

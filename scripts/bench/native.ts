@@ -14,7 +14,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRng } from '../../src/data/rng.js';
 import { loadNativeBackend } from '../../src/linalg/native.js';
@@ -135,7 +135,11 @@ function main(): void {
     };
 
     console.log(`ntk-sweep native: ${info.config} (core ${info.corename}), LAPACK from ${info.lapackLibrary}`);
-    console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`);
+    const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+    console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}, load average ${load()}`);
+    if (loadavg()[0] > 0.5) {
+      console.log('warning: the machine is busy (1-minute load average > 0.5); timings will be pessimistic');
+    }
     const rows: string[][] = [['case', 'BLAS threads', 'ntk-sweep', 'numpy', 'ratio (ours/numpy)', 'max |Δλ|']];
     const savedThreads = loaded.getThreads();
     let pyHeader = '';
@@ -156,7 +160,7 @@ function main(): void {
       const gflops = (s: number): string => `${((2 * gn ** 3) / s / 1e9).toFixed(1)} GFLOP/s`;
       rows.push([`gemm ${gn}³`, String(t), gflops(tg), np ? gflops(np.gemm) : '—', np ? (tg / np.gemm).toFixed(2) : '—', '']);
       for (const { n, a } of mats) {
-        let values = new Float64Array(0);
+        let values: Float64Array = new Float64Array(0);
         const te = time(repeatsFor(n), () => {
           values = backend.eigh(n, a).values;
         });
@@ -173,7 +177,7 @@ function main(): void {
       }
     }
     loaded.setThreads(savedThreads);
-    console.log(pyHeader);
+    console.log(`${pyHeader}; load average at the end ${load()}`);
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     for (const [i, r] of rows.entries()) {
       console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));

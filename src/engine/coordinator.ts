@@ -213,7 +213,7 @@ export class Coordinator {
             leaseMs,
             maxAttempts: this.opts.maxAttempts,
             maxOrdersPerBatch: this.opts.maxOrdersPerBatch ?? Infinity,
-            retryExhausted: this.opts.retryFailed,
+            retryExhaustedBefore: this.opts.retryFailed ? t0 : undefined,
           });
         }
         if (claimed.length > 0) {

@@ -5,6 +5,7 @@
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { linalg } from '../linalg/index.js';
+import { useLinalg } from '../linalg/select.js';
 import { runDebugTask } from '../tasks/debug.js';
 import { runKernelBatch } from '../tasks/kernel.js';
 import { runTrainTask } from '../tasks/train.js';
@@ -24,6 +25,7 @@ export default async function runJob(job: WorkerJob): Promise<JobResult> {
   };
   const errors: Record<string, string> = {};
   try {
+    useLinalg(job.linalg, job.blasThreads);
     if (job.kind === 'kernel') {
       await runKernelBatch(job.tasks, { reporter });
     } else {

@@ -1,13 +1,19 @@
 /**
  * The active linear-algebra backend. Code elsewhere calls `linalg()` and never imports a
  * concrete backend.
+ *
+ * Default: the pure-TypeScript backend (`js.ts`), which `scripts/bench/linalg.ts` measures at
+ * several times the speed of the ml-matrix reference (`mlmatrix.ts`) for gemm and eigh, with
+ * the same results to rounding (cross-checked in `test/linalg-*.test.ts`). ml-matrix stays
+ * available as the reference; `select.ts` may install another backend (e.g. native OpenBLAS)
+ * with {@link setLinalg}.
  */
 import type { LinalgBackend } from './backend.js';
-import { mlMatrixBackend } from './mlmatrix.js';
+import { jsBackend } from './js.js';
 
 export type { LinalgBackend, SymmetricEigen } from './backend.js';
 
-let active: LinalgBackend = mlMatrixBackend;
+let active: LinalgBackend = jsBackend;
 
 /** The backend in use in this thread. */
 export function linalg(): LinalgBackend {

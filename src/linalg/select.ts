@@ -3,6 +3,7 @@
  * backend), or a forced choice. The environment variable NTK_SWEEP_LINALG overrides `auto`.
  */
 import { linalg, setLinalg } from './index.js';
+import { jsBackend } from './js.js';
 import { loadNativeBackend, selectBackendFromEnv } from './native.js';
 
 let selected: string | null = null;
@@ -18,7 +19,7 @@ export function useLinalg(choice: string, blasThreads = 1): string {
   if (choice && choice !== 'auto') env.NTK_SWEEP_LINALG = choice;
   const key = `${env.NTK_SWEEP_LINALG ?? 'auto'}`;
   if (selected !== key) {
-    const sel = selectBackendFromEnv({ js: linalg(), env });
+    const sel = selectBackendFromEnv({ js: jsBackend, env });
     setLinalg(sel.backend);
     fallbackReason = sel.fallbackReason;
     selected = key;

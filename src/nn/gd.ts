@@ -21,7 +21,10 @@ export interface GdProblem {
   lr: number;
 }
 
-/** Training state after `step` GD updates. Treat as immutable: functions here never modify it. */
+/**
+ * Training state after `step` GD updates: everything that evolves during training (a checkpoint).
+ * Only {@link advanceInPlace} mutates a state; {@link continueFrom} works on a copy.
+ */
 export interface TrainState {
   /** Number of GD updates applied to the initial parameters. */
   step: number;

@@ -94,6 +94,22 @@ export function makeNtkReference(input: NtkReferenceInput): NtkReference {
 }
 
 /**
+ * Analytic NTK `Θ^L(x_i, x_j)` `[p, p]` (absolute scale, design.md §2) of the rows of `x`
+ * `[p, d]` for the network `spec` (NTK parameterization), from `src/ntk`. Underflows to 0 at very
+ * large depth (`Θ^L(x,x) = L/(d·2^{L−1})`), where relative comparisons are meaningless anyway.
+ * @throws RangeError if `spec` is not the NTK parameterization or on invalid kernel inputs.
+ */
+export function analyticNtk(spec: MlpSpec, x: Float64Array, p: number): Float64Array {
+  if (spec.parameterization !== 'ntk') throw new RangeError(`analyticNtk: needs parameterization 'ntk', got '${spec.parameterization}'`);
+  const got: { k?: Float64Array } = {};
+  reluKernelFold(x, p, spec.d, { depths: [spec.depth], sigma_w: spec.sigmaW, sigma_b: spec.sigmaB, ntk: true }, (_L, state) => {
+    got.k = kernelMatrix(state, 'ntk', 'absolute');
+  });
+  if (got.k === undefined) throw new Error('analyticNtk: kernel fold did not reach the network depth');
+  return got.k;
+}
+
+/**
  * Root mean square of `a − b` over all entries (`sqrt(mean((a − b)²))`), e.g. over test points
  * and outputs of `[nTest, k]` predictions. `NaN` for empty arrays.
  * @throws RangeError if the lengths differ.

@@ -13,6 +13,7 @@
  */
 import { activationDeviation, relativeFrobeniusChange } from './deviation.js';
 import { empiricalNtk, outputMeanBlock } from './empirical-ntk.js';
+import { analyticNtk } from './kernel-gap.js';
 import { forward, layerSizes } from './mlp.js';
 import type { MlpParams, MlpSpec } from './mlp.js';
 
@@ -103,6 +104,17 @@ export function deviationMetrics(snap: InitSnapshot, params: MlpParams): Array<[
     out.push(['ntk_rel_change_mean', relativeFrobeniusChange(snap.ntk0Mean, outputMeanBlock(ntk, p, spec.k))]);
   }
   return out;
+}
+
+/**
+ * `ntk_init_rel_err` = `‖Θ̂_0 − Θ‖_F / ‖Θ‖_F` on the probe set: the output-mean block of the
+ * empirical NTK at initialization against the analytic infinite-width NTK `Θ^L` (`src/ntk`),
+ * which it approaches as `O(width^{−1/2})`. `null` if the snapshot has no `Θ̂_0` or the network
+ * is not in the NTK parameterization.
+ */
+export function ntkInitRelError(snap: InitSnapshot): number | null {
+  if (!snap.ntk0Mean || snap.spec.parameterization !== 'ntk') return null;
+  return relativeFrobeniusChange(analyticNtk(snap.spec, snap.probeX, snap.p), snap.ntk0Mean);
 }
 
 /**

@@ -86,9 +86,10 @@ export interface ReluKernelState {
   /** Low-order part of `log Θ^l(x_i, x_i)`, as {@link ReluKernelState.log_nngp_diag_lo}. */
   log_ntk_diag_lo: Float64Array;
   /**
-   * `Σ^l(x_i,x_i)/Θ^l(x_i,x_i)` in `(0, 1]`, length n, carried by its own recursion
-   * (`z^{l+1} = y/(1 + y)`, `y = z^l Σ^{l+1}_ii/((σ_w²/2) Σ^l_ii)`) so it does not inherit the
-   * rounding of the difference of two large logarithms.
+   * `z_i = Σ^l(x_i,x_i)/Θ^l(x_i,x_i)` in `(0, 1]`, length n, carried by its own recursion
+   * (`z^{l+1} = y/(1 + y)`, `y = z^l Σ^{l+1}_ii/((σ_w²/2) Σ^l_ii)`, from
+   * `Θ^{l+1}_ii = (σ_w²/2) Θ^l_ii + Σ^{l+1}_ii`) so it does not inherit the rounding of the
+   * difference of two large logarithms; `log Θ^l_ii = log Σ^l_ii − log z_i`.
    */
   nngp_ntk_ratio: Float64Array;
 }
@@ -129,12 +130,13 @@ function checkParams(where: string, p: ReluKernelParams): void {
  * Depth-1 kernels (the input `Dense` layer; `Θ^1 = Σ^1 = σ_w² x·x'/d + σ_b²`, design.md §2;
  * neural-tangents `stax.Dense` kernel map on the input Gram).
  *
- * The Gram matrix comes from `linalg().syrk` on the rows scaled to unit `Σ^1`-norm. Pairs with
- * `|cos θ| > 0.9` are recomputed from the inputs with Kahan's formula
- * `θ = 2 atan2(‖a − b‖, ‖a + b‖)` (a, b the `Σ^1`-normalized augmented points
- * `(σ_w x/√d, σ_b)/sqrt(Σ^1(x,x))`), which is accurate to a few ulps of π for all angles,
- * including duplicates (exactly 0) and antipodal points. Cost: one `syrk` (`n² d`) plus `O(d)`
- * per recomputed pair.
+ * The Gram matrix comes from `linalg().syrk` on the rows scaled to unit `Σ^1`-norm, and
+ * `θ = acos(cos θ)` where `|cos θ| ≤ 0.9` (error ≤ 2.3× the Gram rounding there). Pairs with
+ * `|cos θ| > 0.9`, where `acos` amplifies rounding without bound, are recomputed from the inputs
+ * with Kahan's formula `θ = 2 atan2(‖a − b‖, ‖a + b‖)` (a, b the `Σ^1`-normalized augmented
+ * points `(σ_w x/√d, σ_b)/sqrt(Σ^1(x,x))`), accurate to a few ulps of π, including duplicates
+ * (exactly 0) and antipodal points (π). Cost: one `syrk` (`n² d`) plus `O(d)` per recomputed
+ * pair, and an `[n, d]` scratch copy of the inputs.
  *
  * @param x points, row-major `[n, d]` (not modified).
  * @param n number of points, ≥ 1.
@@ -243,8 +245,9 @@ export function reluInputKernel(
  * Only the lower triangle (`j < i`) of `theta` and `ntk_bar` is read and written; the upper
  * triangle is left stale (see {@link symmetrizeLower}). Per pair: one `sin`, one `asin`, two
  * `sqrt`, no allocation. Accuracy: a few ulps per layer on `θ` (relative) and on `Θ̄`
- * (absolute), which stays ≲ 1e-12 absolute on `ρ` and `Θ̄` after 10⁴ layers (checked against a
- * 32-digit decimal.js recursion in `test/ntk-relu.test.ts`).
+ * (absolute); measured against a 28-digit decimal.js recursion (`test/ntk-relu.test.ts`) the
+ * absolute error on `ρ` and `Θ̄` stays below 5e-15 up to 10⁴ layers (the target is 1e-12), and
+ * the log scales are correct to ~1e-16 relative (double-double accumulation).
  *
  * @returns the same `state` object, with `depth` incremented.
  * @throws RangeError on invalid `sigma_w`/`sigma_b`.
@@ -276,8 +279,12 @@ export function reluKernelStep(state: ReluKernelState, params: ReluKernelParams)
     p[i] = 1 / Math.sqrt(1 + y);
     q[i] = Math.sqrt(y / (1 + y));
     z[i] = y / (1 + y);
-    ddAdd(logT, logTlo, i, logHalfW2);
-    ddAdd(logT, logTlo, i, Math.log1p(y));
+    // log Θ^{l+1}_ii = log Σ^{l+1}_ii − log z^{l+1}: anchored to Σ and z, both of which
+    // self-correct (a running sum of log((σ_w²/2)(1 + y)) would drift, e.g. ~1e-14 after 10³
+    // layers at a σ_b > 0 fixed point, because nothing feeds its errors back).
+    logT[i] = logS[i];
+    logTlo[i] = logSlo[i];
+    ddAdd(logT, logTlo, i, -Math.log(z[i]));
   }
   for (let i = 1; i < n; i++) {
     const row = i * n;
@@ -389,8 +396,9 @@ export interface ReluFoldOptions extends ReluKernelParams, ReluInputOptions {
  * The state given to `onDepth` has both triangles current and is **mutated after the callback
  * returns**: copy what must outlive the call (e.g. with {@link kernelMatrix}).
  *
- * Cost: one `syrk` (`n² d`) plus about 40–50 ns per pair `j < i` per layer on one core
- * (n = 1600, depth 100 ≈ 3–6 s), memory two `[n, n]` buffers (one with `ntk: false`).
+ * Cost: one `syrk` (`n² d`) plus about 35–50 ns per pair `j < i` per layer on one core
+ * (n = 1600, depth 100: ≈ 4–6 s of steps; `scripts/bench/ntk-fold.ts`), memory two `[n, n]`
+ * buffers (one with `ntk: false`): 41 MB at n = 1600, 1.6 GB at n = 10⁴.
  *
  * @param x points, row-major `[n, d]`.
  * @returns the final state (depth `max(depths)`), both triangles current.

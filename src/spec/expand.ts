@@ -124,8 +124,8 @@ export function expandSpec(spec: SweepSpec, specDir = '.'): NewTask[] {
       tasks.push({ id, kind: spec.kind, params, batchKey: 'k:' + contentHash(JSON.parse(encodeParams(shared))).slice(0, 16), batchOrder: Number(params.depth), cost: n ** 3 / 1e9 });
     } else {
       const w = Number(params.width);
-      const cost = (w * w * Number(params.depth) * Number(params.steps) * Number(params.n_train)) / 1e9;
-      tasks.push({ id, kind: spec.kind, params, batchKey: 't:' + id, batchOrder: 0, cost });
+      const cost = spec.kind === 'train' ? (w * w * Number(params.depth) * Number(params.steps) * Number(params.n_train)) / 1e9 : Number(params.sleep_ms ?? 0) / 1e3;
+      tasks.push({ id, kind: spec.kind, params, batchKey: 't:' + id, batchOrder: 0, cost: Number.isFinite(cost) ? cost : 0 });
     }
   }
   if (problems.length) throw new SpecError(problems);

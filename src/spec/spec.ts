@@ -15,13 +15,22 @@
  * ```
  */
 import { readFileSync } from 'node:fs';
-import { all, create } from 'mathjs';
+import { createRequire } from 'node:module';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { SpecError, show } from './errors.js';
 import { KINDS, PARAMS, REQUIRED, type Kind } from './params.js';
 
-const math = create(all);
+type MathJs = typeof import('mathjs');
+let mathInstance: ReturnType<MathJs['create']> | null = null;
+/** mathjs, loaded on first use: it takes about a second to load, and most specs have no `derived`. */
+function mathjs(): ReturnType<MathJs['create']> {
+  if (!mathInstance) {
+    const m = createRequire(import.meta.url)('mathjs') as MathJs;
+    mathInstance = m.create(m.all);
+  }
+  return mathInstance;
+}
 
 export interface SweepSpec {
   name: string;
@@ -100,7 +109,7 @@ function closest(word: string, options: string[]): string | undefined {
 /** Symbols an expression reads (mathjs parse tree), including mathjs constants such as `pi`. */
 export function expressionSymbols(expr: string): string[] {
   const names = new Set<string>();
-  math.parse(expr).traverse((node, _path, parent) => {
+  mathjs().parse(expr).traverse((node, _path, parent) => {
     const n = node as unknown as { isSymbolNode?: boolean; name?: string };
     const p = parent as unknown as { isFunctionNode?: boolean; fn?: unknown } | null;
     if (n.isSymbolNode && !(p?.isFunctionNode && p.fn === node) && n.name) names.add(n.name);
@@ -110,7 +119,7 @@ export function expressionSymbols(expr: string): string[] {
 
 /** Evaluate a derived expression with mathjs (no JS `eval`). */
 export function evaluateExpression(expr: string, scope: Record<string, unknown>): unknown {
-  const v = math.evaluate(expr, { ...scope });
+  const v = mathjs().evaluate(expr, { ...scope });
   if (v && typeof v === 'object' && 'toNumber' in v) return (v as { toNumber(): number }).toNumber();
   return v;
 }
@@ -182,7 +191,7 @@ export function validateSpec(doc: unknown, file?: string): SweepSpec {
     try {
       for (const s of expressionSymbols(expr)) {
         referenced.add(s);
-        if (!owners.has(s) && !(s in math)) problems.push(`derived.${k}: expression "${expr}" uses ${s}, which is not set in dataset, fixed, grid or derived`);
+        if (!owners.has(s) && !(s in mathjs())) problems.push(`derived.${k}: expression "${expr}" uses ${s}, which is not set in dataset, fixed, grid or derived`);
         if (s === k) problems.push(`derived.${k}: expression "${expr}" refers to itself`);
       }
     } catch (e) {

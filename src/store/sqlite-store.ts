@@ -167,10 +167,10 @@ export class SqliteStore implements Store {
   }
 
   async claimBatch(sweep: string, opts: ClaimOptions): Promise<TaskInput[]> {
-    const runnable = opts.retryExhausted
-      ? "(t.status = 'pending' OR t.status = 'failed')"
+    const runnable = opts.retryExhaustedBefore
+      ? "(t.status = 'pending' OR (t.status = 'failed' AND (t.attempts < ? OR t.started_at < ?)))"
       : "(t.status = 'pending' OR (t.status = 'failed' AND t.attempts < ?))";
-    const rp: SqlValue[] = opts.retryExhausted ? [] : [opts.maxAttempts];
+    const rp: SqlValue[] = opts.retryExhaustedBefore ? [opts.maxAttempts, opts.retryExhaustedBefore] : [opts.maxAttempts];
     return this.db.transaction(async () => {
       const head = await this.db.get<{ batch_key: string }>(
         `SELECT t.batch_key FROM tasks t JOIN sweep_tasks s ON s.task_id = t.id

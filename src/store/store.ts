@@ -60,8 +60,11 @@ export interface ClaimOptions {
   maxAttempts: number;
   /** At most this many distinct `batchOrder` values per claimed batch (splits big batches). */
   maxOrdersPerBatch: number;
-  /** Also pick `failed` tasks whose attempts are exhausted (run --retry-failed). */
-  retryExhausted?: boolean;
+  /**
+   * Also pick `failed` tasks whose attempts are exhausted, once each: those whose last attempt
+   * started before this time (ms epoch; the start of the `run --retry-failed`).
+   */
+  retryExhaustedBefore?: number;
 }
 
 export interface Store {

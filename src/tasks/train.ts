@@ -24,6 +24,8 @@
  *   `src/nn/metrics.ts`): `act_dev_max`, `act_dev_norm`, `act_norm`, `weight_rel_change`.
  * - `ntk_rel_change` (full `[P·k, P·k]` empirical NTK), `ntk_rel_change_mean` (mean of the
  *   diagonal output blocks).
+ * - `ntk_init_rel_err` (step 0 only, NTK parameterization): `‖Θ̂_0 − Θ‖_F/‖Θ‖_F` on the probe set,
+ *   output-mean block of the empirical NTK at init vs the analytic `Θ^L` (`src/nn/metrics.ts`).
  * - `kernel_gap` (NTK parameterization and `n_test ≥ 1` only) = RMS over test points and outputs of
  *   `f_net(t) − f_ntk(t)`, where `f_ntk` is the infinite-width NTK gradient-flow prediction
  *   (`src/ntk`, `src/nn/kernel-gap.ts`) at `t = lr·s`, started from the network's own `f_0` on
@@ -42,7 +44,7 @@ import type { DataParams, Dataset } from '../data/index.js';
 import { divergenceReason } from '../nn/divergence.js';
 import { advanceInPlace, initialState, makeGdWorkspace } from '../nn/gd.js';
 import type { GdProblem, TrainState } from '../nn/gd.js';
-import { accuracy, deviationMetrics, takeInitSnapshot } from '../nn/metrics.js';
+import { accuracy, deviationMetrics, ntkInitRelError, takeInitSnapshot } from '../nn/metrics.js';
 import { forward, initMlp, mseLoss } from '../nn/mlp.js';
 import type { MlpSpec, Parameterization } from '../nn/mlp.js';
 import { linearSchedule, logSchedule } from '../nn/schedule.js';
@@ -150,6 +152,13 @@ const PROGRESS_INTERVAL_MS = 250;
  * (see the module comment for params, metrics and errors). The training loop yields to the event
  * loop at least every {@link PROGRESS_INTERVAL_MS} ms so an abort message can arrive; yielding
  * does not change any number (GD state is advanced in place and is split-invariant).
+ *
+ * Resume: the only evolving data is the {@link TrainState} `{step, params}`. Everything else the
+ * metrics compare against (`W_0`, probe activations and `Θ̂_0`, the initial loss, `f_0` and the
+ * analytic-NTK reference) is a deterministic function of the params and the seed, so a checkpoint
+ * needs only the state, and continuing from it (`advanceInPlace` / `continueFrom` in
+ * `src/nn/gd.ts`) reproduces an uninterrupted run bit for bit (same linalg backend and BLAS
+ * thread count).
  * @throws RangeError on invalid params, DataError on data problems, an `AbortError` on abort.
  */
 export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<void> {
@@ -210,6 +219,10 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
       }
     }
     for (const [name, value] of deviationMetrics(snap, state.params)) rows.push({ step, name, value });
+    if (step === 0) {
+      const e = ntkInitRelError(snap);
+      if (e !== null && Number.isFinite(e)) rows.push({ step, name: 'ntk_init_rel_err', value: e });
+    }
     return { rows, diverged: null };
   };
 

@@ -69,63 +69,65 @@ function checkData(spec: SweepSpec, tasks: NewTask[]): void {
 }
 
 async function run(a: RunArgs): Promise<number> {
-  if (!Number.isInteger(a.threads) || a.threads < 1) throw new SpecError([`--threads: expected a positive integer, got ${a.threads}`]);
-  const spec = loadSpecFile(a.spec);
-  const tasks = expandSpec(spec, dirname(a.spec));
-  try {
-    checkData(spec, tasks);
-  } catch (e) {
-    if (e instanceof SpecError) throw new SpecError(e.problems, a.spec);
-    throw e;
-  }
-  const store = await SqliteStore.open(a.db);
-  try {
-    const specJson = encodeParams(spec as unknown as Record<string, unknown>);
-    const reg = await store.registerSweep({ name: spec.name, kind: spec.kind, specJson, specHash: specHash(spec) }, tasks);
-    if (reg.previousSpecJson && !a.json) {
-      process.stderr.write(describeSpecChange(spec.name, reg.previousSpecJson, specJson, reg.attached) + '\n');
+  // Signals are handled from the first moment: before the coordinator exists there is nothing
+  // to stop (any transaction in flight is rolled back by SQLite), so exit at once.
+  let coord: Coordinator | null = null;
+  let signalCode: number = EXIT.OK;
+  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => () => {
+    const code = sig === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
+    if (!coord || signalCode !== EXIT.OK) {
+      process.stderr.write(`\n${sig}: exiting now; the database is consistent and the next run resumes\n`);
+      process.exit(code);
     }
-    const units = new Set(tasks.map((t) => `${t.batchKey}|${t.batchOrder}`)).size;
-    const coord = new Coordinator(store, {
-      threads: a.threads,
-      maxAttempts: a['max-attempts'] ?? spec.max_attempts,
-      retryFailed: a['retry-failed'],
-      linalg: a.linalg,
-      blasThreads: 1,
-      maxOrdersPerBatch: Math.max(1, Math.ceil(units / (2 * a.threads))),
-      maxOldGenerationSizeMb: a['max-memory'],
-      progress: a.quiet ? nullProgress : makeProgress(),
-    });
-    let signalCode: number = EXIT.OK;
-    const onSignal = (sig: 'SIGINT' | 'SIGTERM') => () => {
-      const code = sig === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
-      if (signalCode !== EXIT.OK) {
-        process.stderr.write(`\n${sig} again: exiting now; the database is consistent and the next run resumes\n`);
-        process.exit(code);
-      }
-      signalCode = code;
-      process.stderr.write(
-        `\n${sig}: stopping; ${a.drain ? 'letting running grid points finish' : 'running grid points go back to pending'} (${sig === 'SIGINT' ? 'Ctrl-C' : 'signal'} again to exit at once)\n`,
-      );
-      coord.stop(a.drain ? 'drain' : 'abort');
-    };
-    const hInt = onSignal('SIGINT');
-    const hTerm = onSignal('SIGTERM');
-    process.on('SIGINT', hInt);
-    process.on('SIGTERM', hTerm);
-    let summary: RunSummary;
+    signalCode = code;
+    process.stderr.write(
+      `\n${sig}: stopping; ${a.drain ? 'letting running grid points finish' : 'running grid points go back to pending'} (${sig === 'SIGINT' ? 'Ctrl-C' : 'signal'} again to exit at once)\n`,
+    );
+    coord.stop(a.drain ? 'drain' : 'abort');
+  };
+  const hInt = onSignal('SIGINT');
+  const hTerm = onSignal('SIGTERM');
+  process.on('SIGINT', hInt);
+  process.on('SIGTERM', hTerm);
+  try {
+    if (!Number.isInteger(a.threads) || a.threads < 1) throw new SpecError([`--threads: expected a positive integer, got ${a.threads}`]);
+    const spec = loadSpecFile(a.spec);
+    const tasks = expandSpec(spec, dirname(a.spec));
     try {
-      summary = await coord.run(spec.name, spec.kind);
-    } finally {
-      process.off('SIGINT', hInt);
-      process.off('SIGTERM', hTerm);
+      checkData(spec, tasks);
+    } catch (e) {
+      if (e instanceof SpecError) throw new SpecError(e.problems, a.spec);
+      throw e;
     }
-    if (a.json) process.stdout.write(JSON.stringify({ ...summary, db: a.db, new_grid_points: reg.inserted }, null, 2) + '\n');
-    else printSummary(summary, a.db);
-    if (signalCode !== EXIT.OK) return signalCode;
-    return summary.failed > 0 ? EXIT.FAILED : EXIT.OK;
+    const store = await SqliteStore.open(a.db);
+    try {
+      const specJson = encodeParams(spec as unknown as Record<string, unknown>);
+      const reg = await store.registerSweep({ name: spec.name, kind: spec.kind, specJson, specHash: specHash(spec) }, tasks);
+      if (reg.previousSpecJson && !a.json) {
+        process.stderr.write(describeSpecChange(spec.name, reg.previousSpecJson, specJson, reg.attached) + '\n');
+      }
+      const units = new Set(tasks.map((t) => `${t.batchKey}|${t.batchOrder}`)).size;
+      coord = new Coordinator(store, {
+        threads: a.threads,
+        maxAttempts: a['max-attempts'] ?? spec.max_attempts,
+        retryFailed: a['retry-failed'],
+        linalg: a.linalg,
+        blasThreads: 1,
+        maxOrdersPerBatch: Math.max(1, Math.ceil(units / (2 * a.threads))),
+        maxOldGenerationSizeMb: a['max-memory'],
+        progress: a.quiet ? nullProgress : makeProgress(),
+      });
+      const summary: RunSummary = await coord.run(spec.name, spec.kind);
+      if (a.json) process.stdout.write(JSON.stringify({ ...summary, db: a.db, new_grid_points: reg.inserted }, null, 2) + '\n');
+      else printSummary(summary, a.db);
+      if (signalCode !== EXIT.OK) return signalCode;
+      return summary.failed > 0 ? EXIT.FAILED : EXIT.OK;
+    } finally {
+      await store.close();
+    }
   } finally {
-    await store.close();
+    process.off('SIGINT', hInt);
+    process.off('SIGTERM', hTerm);
   }
 }
 

@@ -43,7 +43,37 @@ export function applyRotationChain(
     const r2 = r3 - ld;
     const r1 = r2 - ld;
     const r0 = r1 - ld;
-    for (let j = j0; j < j1; j++) {
+    let j = j0;
+    // Two columns per iteration: two independent dependency chains for the CPU to overlap.
+    for (; j + 1 < j1; j += 2) {
+      let t = z[r4 + j];
+      let u = z[r4 + j + 1];
+      let x = z[r3 + j];
+      let y = z[r3 + j + 1];
+      z[r4 + j] = s0 * x + c0 * t;
+      z[r4 + j + 1] = s0 * y + c0 * u;
+      t = c0 * x - s0 * t;
+      u = c0 * y - s0 * u;
+      x = z[r2 + j];
+      y = z[r2 + j + 1];
+      z[r3 + j] = s1 * x + c1 * t;
+      z[r3 + j + 1] = s1 * y + c1 * u;
+      t = c1 * x - s1 * t;
+      u = c1 * y - s1 * u;
+      x = z[r1 + j];
+      y = z[r1 + j + 1];
+      z[r2 + j] = s2 * x + c2 * t;
+      z[r2 + j + 1] = s2 * y + c2 * u;
+      t = c2 * x - s2 * t;
+      u = c2 * y - s2 * u;
+      x = z[r0 + j];
+      y = z[r0 + j + 1];
+      z[r1 + j] = s3 * x + c3 * t;
+      z[r1 + j + 1] = s3 * y + c3 * u;
+      z[r0 + j] = c3 * x - s3 * t;
+      z[r0 + j + 1] = c3 * y - s3 * u;
+    }
+    if (j < j1) {
       let t = z[r4 + j];
       let x = z[r3 + j];
       z[r4 + j] = s0 * x + c0 * t;

@@ -8,11 +8,11 @@
  * block, the shift is the eigenvalue of the leading 2 × 2 block closer to its first diagonal
  * entry, and the bulge is chased from the bottom of the block upwards with plane rotations.
  *
- * Eigenvectors: the rotations of each QL sweep are recorded and applied to `Zᵀ` (eigenvectors
- * stored as rows, so each rotation combines two contiguous rows) with
- * {@link applyRotationChain}, several sweeps at a time over column strips that stay in cache.
- * Deferring them does not change any result: each element receives the same operations in
- * the same order as with immediate application.
+ * Eigenvectors: the rotations of each QL sweep are recorded, then applied at the end of the
+ * sweep to `Zᵀ` (eigenvectors stored as rows, so each rotation combines two contiguous rows)
+ * by {@link applyRotationChain}, four rotations per pass over the rows. (Applying several
+ * sweeps per pass over cache-sized column strips was measured and is not faster: the kernel
+ * is bound by arithmetic, not memory, and strips of power-of-two row strides thrash L1.)
  */
 import { applyRotationChain } from './plane-rotations.js';
 
@@ -45,7 +45,8 @@ function pythag(a: number, b: number): number {
  */
 export function tridiagonalQL(n: number, d: Float64Array, e: Float64Array, zt: Float64Array): void {
   if (n <= 1) return;
-  const chain = new RotationBuffer(n, zt);
+  const cs = new Float64Array(n);
+  const sn = new Float64Array(n);
   const maxSweeps = MAX_SWEEPS_PER_EIGENVALUE * n;
   let sweeps = 0;
   e[n - 1] = 0;
@@ -74,7 +75,6 @@ export function tridiagonalQL(n: number, d: Float64Array, e: Float64Array, zt: F
       let s = 1;
       let c = 1;
       let p = 0;
-      const base = chain.begin();
       let i = m - 1;
       for (; i >= l; i--) {
         const f = s * e[i];
@@ -89,80 +89,19 @@ export function tridiagonalQL(n: number, d: Float64Array, e: Float64Array, zt: F
         p = s * r;
         d[i + 1] = g + p;
         g = c * r - b;
-        chain.cs[base + i] = c;
-        chain.sn[base + i] = s;
+        cs[i] = c;
+        sn[i] = s;
       }
       if (i >= l) {
         d[i + 1] -= p;
         e[m] = 0;
-        chain.end(m - 1, i + 1);
+        applyRotationChain(zt, n, cs, sn, 0, m - 1, i + 1, 0, n);
         continue;
       }
       d[l] -= p;
       e[l] = g;
       e[m] = 0;
-      chain.end(m - 1, l);
+      applyRotationChain(zt, n, cs, sn, 0, m - 1, l, 0, n);
     }
-  }
-  chain.flush();
-}
-
-/** Sweeps buffered before the rotations are applied to the eigenvector matrix. */
-const SWEEPS_PER_FLUSH = 8;
-/** Target size of one column strip of the active rows (bytes), about half of L2. */
-const STRIP_BYTES = 256 * 1024;
-
-/**
- * Records the rotation chains of up to {@link SWEEPS_PER_FLUSH} sweeps and applies them to
- * `zt` strip by strip: for each strip of columns, every buffered chain in order. A strip of the
- * rows touched by the buffered sweeps is sized to stay in cache across them.
- */
-class RotationBuffer {
-  readonly cs: Float64Array;
-  readonly sn: Float64Array;
-  private readonly hi = new Int32Array(SWEEPS_PER_FLUSH);
-  private readonly lo = new Int32Array(SWEEPS_PER_FLUSH);
-  private count = 0;
-
-  constructor(
-    private readonly n: number,
-    private readonly zt: Float64Array,
-  ) {
-    this.cs = new Float64Array(SWEEPS_PER_FLUSH * n);
-    this.sn = new Float64Array(SWEEPS_PER_FLUSH * n);
-  }
-
-  /** Offset to add to a rotation index to store the current sweep's rotation. */
-  begin(): number {
-    return this.count * this.n;
-  }
-
-  /** Close the current sweep: its rotations are `hi … lo` (descending); empty if `hi < lo`. */
-  end(hi: number, lo: number): void {
-    if (hi < lo) return;
-    this.hi[this.count] = hi;
-    this.lo[this.count] = lo;
-    if (++this.count === SWEEPS_PER_FLUSH) this.flush();
-  }
-
-  /** Apply all buffered sweeps, in order, to `zt`. */
-  flush(): void {
-    const { n, zt, count } = this;
-    if (count === 0) return;
-    let rowMin = n;
-    let rowMax = 0;
-    for (let s = 0; s < count; s++) {
-      rowMin = Math.min(rowMin, this.lo[s]);
-      rowMax = Math.max(rowMax, this.hi[s] + 1);
-    }
-    const rows = rowMax - rowMin + 1;
-    const width = count === 1 ? n : Math.max(16, Math.floor(STRIP_BYTES / (8 * rows)));
-    for (let j0 = 0; j0 < n; j0 += width) {
-      const j1 = Math.min(n, j0 + width);
-      for (let s = 0; s < count; s++) {
-        applyRotationChain(zt, n, this.cs, this.sn, s * n, this.hi[s], this.lo[s], j0, j1);
-      }
-    }
-    this.count = 0;
   }
 }

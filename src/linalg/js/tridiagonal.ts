@@ -106,6 +106,7 @@ export function householderTridiagonalize(
 /**
  * Rows `j < i`: `W[j, 0…j] −= u_j q + q_j u` (u = `w[ru …]`) and, with the updated values,
  * `p += W[0…i−1, 0…i−1] · v` (v = `w[rv …]`, symmetric product from the lower triangle).
+ * Rows are taken in pairs so that the loads of q, u, v and p serve two rows.
  */
 function fusedUpdateSymv(
   n: number,
@@ -116,11 +117,38 @@ function fusedUpdateSymv(
   rv: number,
   p: Float64Array,
 ): void {
-  for (let j = 0; j < i; j++) {
+  let j = 0;
+  for (; j + 1 < i; j += 2) {
+    const r0 = j * n;
+    const r1 = r0 + n;
+    const u0 = w[ru + j], q0 = q[j], v0 = w[rv + j];
+    const u1 = w[ru + j + 1], q1 = q[j + 1], v1 = w[rv + j + 1];
+    let acc0 = 0;
+    let acc1 = 0;
+    for (let k = 0; k < j; k++) {
+      const qk = q[k];
+      const uk = w[ru + k];
+      const vk = w[rv + k];
+      const x = w[r0 + k] - (u0 * qk + q0 * uk);
+      const y = w[r1 + k] - (u1 * qk + q1 * uk);
+      w[r0 + k] = x;
+      w[r1 + k] = y;
+      acc0 += x * vk;
+      acc1 += y * vk;
+      p[k] += x * v0 + y * v1;
+    }
+    const x = w[r0 + j] - (u0 * q0 + q0 * u0); // W[j, j]
+    const y = w[r1 + j] - (u1 * q0 + q1 * u0); // W[j+1, j]
+    const z = w[r1 + j + 1] - (u1 * q1 + q1 * u1); // W[j+1, j+1]
+    w[r0 + j] = x;
+    w[r1 + j] = y;
+    w[r1 + j + 1] = z;
+    p[j] += acc0 + x * v0 + y * v1;
+    p[j + 1] += acc1 + y * v0 + z * v1;
+  }
+  if (j < i) {
     const rj = j * n;
-    const uj = w[ru + j];
-    const qj = q[j];
-    const vj = w[rv + j];
+    const uj = w[ru + j], qj = q[j], vj = w[rv + j];
     let acc = 0;
     for (let k = 0; k < j; k++) {
       const x = w[rj + k] - (uj * q[k] + qj * w[ru + k]);
@@ -191,11 +219,14 @@ export function formQTransposed(n: number, w: Float64Array, h: Float64Array, qt:
     const x1 = x0 + n;
     const x2 = x1 + n;
     const x3 = x2 + n;
-    for (let j = jFull; j < n; j++) {
-      const hj = h[j];
-      if (hj === 0) continue;
+    // Rows x_r (r = r0 … r0+3) are supported on [0, j) before P_j for every j ≥ jFull.
+    // The axpy of P_j and the dot products for the next reflector share one pass.
+    let j = jFull;
+    while (j < n && h[j] === 0) j++;
+    if (j === n) continue;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    {
       const uj = j * n;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       for (let k = 0; k < j; k++) {
         const u = w[uj + k];
         s0 += qt[x0 + k] * u;
@@ -203,17 +234,46 @@ export function formQTransposed(n: number, w: Float64Array, h: Float64Array, qt:
         s2 += qt[x2 + k] * u;
         s3 += qt[x3 + k] * u;
       }
-      s0 /= hj;
-      s1 /= hj;
-      s2 /= hj;
-      s3 /= hj;
+    }
+    for (;;) {
+      const hj = h[j];
+      const g0 = s0 / hj, g1 = s1 / hj, g2 = s2 / hj, g3 = s3 / hj;
+      const uj = j * n;
+      let jn = j + 1;
+      while (jn < n && h[jn] === 0) jn++;
+      if (jn === n) {
+        for (let k = 0; k < j; k++) {
+          const u = w[uj + k];
+          qt[x0 + k] -= g0 * u;
+          qt[x1 + k] -= g1 * u;
+          qt[x2 + k] -= g2 * u;
+          qt[x3 + k] -= g3 * u;
+        }
+        break;
+      }
+      const un = jn * n;
+      s0 = 0;
+      s1 = 0;
+      s2 = 0;
+      s3 = 0;
       for (let k = 0; k < j; k++) {
         const u = w[uj + k];
-        qt[x0 + k] -= s0 * u;
-        qt[x1 + k] -= s1 * u;
-        qt[x2 + k] -= s2 * u;
-        qt[x3 + k] -= s3 * u;
+        const v = w[un + k];
+        const y0 = qt[x0 + k] - g0 * u;
+        const y1 = qt[x1 + k] - g1 * u;
+        const y2 = qt[x2 + k] - g2 * u;
+        const y3 = qt[x3 + k] - g3 * u;
+        qt[x0 + k] = y0;
+        qt[x1 + k] = y1;
+        qt[x2 + k] = y2;
+        qt[x3 + k] = y3;
+        s0 += y0 * v;
+        s1 += y1 * v;
+        s2 += y2 * v;
+        s3 += y3 * v;
       }
+      // Entries j … jn−1 of the rows are still zero, so the dot products are complete.
+      j = jn;
     }
   }
 }
