@@ -19,8 +19,8 @@ const MR = 4;
 const NR = 4;
 /** Depth of a packed block (shared dimension). */
 const KC = 256;
-/** Rows of a packed block of op(A) (`MC × KC` doubles = 256 KiB, sized for L2). */
-const MC = 128;
+/** Rows of a packed block of op(A) (`MC × KC` doubles = 128 KiB, sized for L2). */
+const MC = 64;
 /** Columns of a packed block of op(B) (`KC × NC` doubles = 4 MiB, sized for L3). */
 const NC = 2048;
 /** Below this many multiply-adds (m·n·k) a plain triple loop is used (no packing). */
