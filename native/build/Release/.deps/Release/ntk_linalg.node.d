@@ -1,1 +1,0 @@
-cmd_Release/ntk_linalg.node := ln -f "Release/obj.target/ntk_linalg.node" "Release/ntk_linalg.node" 2>/dev/null || (rm -rf "Release/ntk_linalg.node" && cp -af "Release/obj.target/ntk_linalg.node" "Release/ntk_linalg.node")

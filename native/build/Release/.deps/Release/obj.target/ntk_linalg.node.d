@@ -1,1 +1,0 @@
-cmd_Release/obj.target/ntk_linalg.node := g++ -o Release/obj.target/ntk_linalg.node -shared -pthread -rdynamic -m64  -Wl,-soname=ntk_linalg.node -Wl,--start-group Release/obj.target/ntk_linalg/src/ntk_linalg.o -Wl,--end-group -lopenblas -llapacke -ldl
