@@ -242,18 +242,19 @@ function main(): void {
     fmt(ml[i], true),
     ratio(ml[i], js[i], true),
     fmt(npD?.[i]),
-    fmt(np1?.[i]),
-    ratio(js[i], np1?.[i], false),
+    fmt(np1?.[i], true),
+    ratio(js[i], np1?.[i], true),
   ]);
   console.log(
     table(
-      ['op', 'size', 'js s wall (cpu)', 'js GF/s', 'ml-matrix s wall (cpu)', 'ml/js', 'numpy s', 'numpy 1-thr s', 'js/numpy1'],
+      ['op', 'size', 'js s wall (cpu)', 'js GF/s', 'ml-matrix s wall (cpu)', 'ml/js', 'numpy s wall', 'numpy 1-thread s wall (cpu)', 'js/numpy1'],
       rows,
     ),
   );
   console.log(
     '\nGF/s from CPU time with nominal flop counts (gemm 2mnk, syrk n²k, cholesky n³/3, eigh 9n³).' +
-      '\nml/js compares CPU times; js/numpy1 compares wall times (numpy single-threaded). "—": not run.',
+      '\nml/js and js/numpy1 compare process CPU times (all single-threaded; less sensitive to other' +
+      '\nload than wall time). "numpy s wall": default OpenBLAS thread count. "—": not run.',
   );
 }
 

@@ -8,8 +8,12 @@ import type { MetricRow, TaskEnd, TaskInput } from '../tasks/types.js';
 
 /** What the coordinator offers a running job. Every method is called by the worker. */
 export interface CoordinatorChannel {
+  /** The worker starts executing this task (used to attribute a worker death to its task). */
+  start(taskId: string): void;
   progress(taskId: string, fraction: number, note?: string): void;
   metrics(taskId: string, rows: MetricRow[]): void;
+  /** Persist a checkpoint (with every metric row received before it); resolves when durable. */
+  checkpoint(taskId: string, step: number, data: Uint8Array): Promise<void>;
   end(taskId: string, end: TaskEnd): void;
 }
 

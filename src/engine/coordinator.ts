@@ -7,7 +7,8 @@
  * (and those of dead coordinators on this host), retries failed points up to `maxAttempts`.
  */
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { hostname, totalmem } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
@@ -32,7 +33,10 @@ export interface RunOptions {
   blasThreads?: number;
   /** Max distinct depths per kernel job (splits big batches across threads). */
   maxOrdersPerBatch?: number;
-  /** Worker memory limit (MiB of V8 old generation); exceeding it fails the task, not the run. */
+  /**
+   * Worker memory limit (MiB of V8 old generation); exceeding it fails the task, not the run.
+   * Default {@link defaultWorkerMemoryMb}; 0 leaves V8's own default.
+   */
   maxOldGenerationSizeMb?: number;
   progress?: ProgressSink;
 }
@@ -63,11 +67,32 @@ interface Live {
   task: TaskInput;
   rows: MetricRow[];
   ended: TaskEnd | null;
+  /** The worker announced it started this task. */
+  started: boolean;
   t0: number;
   fraction: number;
 }
 
-/** Runs sweeps against one {@link Store}. Create one per `run` invocation. */
+/**
+ * Default per-worker heap limit in MiB: half the machine's memory shared by the pool threads,
+ * between 256 MiB and 2 GiB, so a runaway task fails alone (and soon) instead of exhausting the
+ * machine. Numeric buffers (typed arrays) live outside this heap and are not limited by it.
+ */
+export function defaultWorkerMemoryMb(threads: number): number {
+  const share = totalmem() / 2 ** 20 / 2 / Math.max(1, threads);
+  return Math.max(256, Math.min(2048, Math.floor(share)));
+}
+
+/**
+ * Runs sweeps against one {@link Store}. Create one per `run` invocation.
+ *
+ * Lease protocol: every claimed grid point is `running` under this coordinator's owner id
+ * (`host:pid:random`) with an expiry that a heartbeat renews every `leaseMs / 4`. Another
+ * coordinator reclaims the point when the lease has expired, or at once when the owner is a dead
+ * process on the same host. Two live coordinators never run a point at the same time; if one
+ * stalls past its lease and finishes a point the other one took over, the first finish is
+ * recorded and the second is discarded (results are deterministic, so nothing changes).
+ */
 export class Coordinator {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private stopping: 'no' | 'drain' | 'abort' = 'no';
@@ -76,6 +101,7 @@ export class Coordinator {
   private live = new Map<string, Live>();
   private backend: string | null = null;
   private wake: (() => void) | null = null;
+  private lastReclaim = 0;
 
   constructor(
     private readonly store: Store,
@@ -83,8 +109,9 @@ export class Coordinator {
   ) {}
 
   /**
-   * Stop dispatching. `abort` terminates running jobs (their points go back to `pending`);
-   * `drain` lets them finish. Safe to call from a signal handler; `run` then resolves.
+   * Stop dispatching. `abort` terminates running jobs (their points go back to `pending`, and
+   * every metric row and checkpoint received so far is kept); `drain` lets them finish. Safe to
+   * call from a signal handler; `run` then resolves.
    */
   stop(mode: 'drain' | 'abort'): void {
     if (this.stopping === 'abort') return;
@@ -102,7 +129,7 @@ export class Coordinator {
     const t0 = Date.now();
     const progress = this.opts.progress ?? nullProgress;
     const leaseMs = this.opts.leaseMs ?? 30_000;
-    await this.reclaim();
+    await this.reclaim(true);
     const before = await this.store.counts(sweep);
     const alreadyDone = before.done + before.diverged;
     const exhausted = this.opts.retryFailed ? 0 : (await this.store.failures(sweep)).filter((f) => f.attempts >= this.opts.maxAttempts).length;
@@ -111,16 +138,29 @@ export class Coordinator {
     let failedAttempts = 0;
     progress.start(before.total, finished);
 
+    const memMb = this.opts.maxOldGenerationSizeMb ?? defaultWorkerMemoryMb(this.opts.threads);
     const pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: this.opts.threads,
       maxThreads: this.opts.threads,
       idleTimeout: 30_000,
-      resourceLimits: this.opts.maxOldGenerationSizeMb ? { maxOldGenerationSizeMb: this.opts.maxOldGenerationSizeMb } : undefined,
+      resourceLimits: memMb > 0 ? { maxOldGenerationSizeMb: memMb } : undefined,
     });
+    // Heartbeat: renew our leases. A failed renewal (e.g. the database is busy for long) is
+    // retried at the next beat; it is fatal only once the leases are about to expire.
+    let lastRenew = Date.now();
+    let renewing = false;
     const heartbeat = setInterval(() => {
-      this.store.renewLeases(this.owner, leaseMs).catch((e) => this.onFatal(e));
-    }, Math.max(250, leaseMs / 4));
+      if (renewing) return;
+      renewing = true;
+      this.store
+        .renewLeases(this.owner, leaseMs)
+        .then(() => (lastRenew = Date.now()))
+        .catch((e) => {
+          if (Date.now() - lastRenew > leaseMs / 2) this.onFatal(e);
+        })
+        .finally(() => (renewing = false));
+    }, Math.max(100, leaseMs / 4));
     const active = new Set<Promise<void>>();
 
     const note = (): string => {
@@ -131,7 +171,7 @@ export class Coordinator {
     const runJob = async (tasks: TaskInput[]): Promise<void> => {
       const { port1, port2 } = new MessageChannel();
       const started = Date.now();
-      for (const t of tasks) this.live.set(t.id, { task: t, rows: [], ended: null, t0: started, fraction: 0 });
+      for (const t of tasks) this.live.set(t.id, { task: t, rows: [], ended: null, started: false, t0: started, fraction: 0 });
       let flushTimer: NodeJS.Timeout | null = null;
       const flush = async (): Promise<void> => {
         flushTimer = null;
@@ -142,6 +182,10 @@ export class Coordinator {
         if (batch.length) await this.store.writeMetrics(batch);
       };
       const channel: CoordinatorChannel = {
+        start: (id) => {
+          const l = this.live.get(id);
+          if (l) l.started = true;
+        },
         progress: (id, fraction) => {
           const l = this.live.get(id);
           if (l) l.fraction = fraction;
@@ -149,22 +193,41 @@ export class Coordinator {
         },
         metrics: (id, rows) => {
           const l = this.live.get(id);
-          if (!l) return;
+          if (!l || l.ended) return;
           l.rows.push(...rows);
           if (kind === 'train' && !flushTimer) flushTimer = setTimeout(() => void flush().catch((e) => this.onFatal(e)), 1000);
+        },
+        checkpoint: async (id, step, data) => {
+          const l = this.live.get(id);
+          if (!l || l.ended) return;
+          // the rows received before the checkpoint are written with it, in one transaction
+          const rows = l.rows.splice(0);
+          try {
+            await this.store.saveCheckpoint(id, this.owner, step, data, rows);
+          } catch (e) {
+            this.onFatal(e);
+            throw e;
+          }
         },
         end: async (id, end) => {
           const l = this.live.get(id);
           if (!l || l.ended) return;
           l.ended = end;
-          const info = { owner: this.owner, threads: this.opts.threads, blas_threads: this.opts.blasThreads ?? 1, backend: this.backend };
+          const info: Record<string, unknown> = {
+            owner: this.owner,
+            threads: this.opts.threads,
+            blas_threads: this.opts.blasThreads ?? 1,
+            backend: this.backend,
+          };
+          if (l.task.checkpoint) info.resumed_from_step = l.task.checkpoint.step;
+          let accepted: boolean;
           try {
-            await this.store.finishTask(id, this.owner, end, l.rows.splice(0), (Date.now() - l.t0) / 1000, info);
+            accepted = await this.store.finishTask(id, this.owner, end, l.rows.splice(0), (Date.now() - l.t0) / 1000, info);
           } catch (e) {
             this.onFatal(e);
             throw e;
           }
-          executed++;
+          if (accepted) executed++;
           finished++;
           progress.update(finished, note());
         },
@@ -184,15 +247,30 @@ export class Coordinator {
       }
       const open = tasks.filter((t) => !this.live.get(t.id)?.ended);
       try {
-        if (open.length && this.stopping === 'abort' && jobError) {
-          await this.store.releaseTasks(this.owner, open.map((t) => t.id));
-        } else {
-          for (const t of open) {
+        if (open.length) {
+          // keep everything received (rows of steps before a crash are valid: results are deterministic)
+          const rows = open
+            .map((t) => this.live.get(t.id)!)
+            .filter((l) => l.rows.length > 0)
+            .map((l) => ({ taskId: l.task.id, rows: l.rows.splice(0) }));
+          if (rows.length) await this.store.writeMetrics(rows);
+        }
+        if (open.length && jobError && this.stopping === 'abort') {
+          // interrupted (Ctrl-C, SIGTERM, or a fatal storage error): not an attempt
+          await this.store.releaseTasks(this.owner, open.map((t) => t.id), this.fatal ? 'storage error' : 'interrupted');
+        } else if (open.length) {
+          let blamed = open;
+          if (jobError && !result) {
+            // the worker died (exit, out of memory): blame the task(s) it had started; the others
+            // of the job never ran and go back to pending without using an attempt
+            const startedOnes = open.filter((t) => this.live.get(t.id)!.started);
+            if (startedOnes.length) blamed = startedOnes;
+          }
+          const innocent = open.filter((t) => !blamed.includes(t));
+          if (innocent.length) await this.store.releaseTasks(this.owner, innocent.map((t) => t.id), 'not started: the worker died running another task of its job');
+          for (const t of blamed) {
             const msg = result?.errors[t.id] ?? (jobError ? describe(jobError) : 'the task finished without reporting a result');
-            const l = this.live.get(t.id)!;
-            if (l.rows.length) await this.store.writeMetrics([{ taskId: t.id, rows: l.rows.splice(0) }]);
-            await this.store.failTask(t.id, this.owner, msg, (Date.now() - started) / 1000);
-            failedAttempts++;
+            if (await this.store.failTask(t.id, this.owner, msg, (Date.now() - started) / 1000)) failedAttempts++;
             if ((t.attempt ?? 1) >= this.opts.maxAttempts || this.opts.retryFailed) finished++;
           }
         }
@@ -203,20 +281,29 @@ export class Coordinator {
       progress.update(finished, note());
     };
 
+    const claim = (): Promise<TaskInput[]> =>
+      this.store.claimBatch(sweep, {
+        owner: this.owner,
+        leaseMs,
+        maxAttempts: this.opts.maxAttempts,
+        maxOrdersPerBatch: this.opts.maxOrdersPerBatch ?? Infinity,
+        retryExhaustedBefore: this.opts.retryFailed ? t0 : undefined,
+      });
+
     try {
       for (;;) {
         if (this.stopping !== 'no' || this.fatal) break;
         let claimed: TaskInput[] = [];
         if (active.size < this.opts.threads) {
-          claimed = await this.store.claimBatch(sweep, {
-            owner: this.owner,
-            leaseMs,
-            maxAttempts: this.opts.maxAttempts,
-            maxOrdersPerBatch: this.opts.maxOrdersPerBatch ?? Infinity,
-            retryExhaustedBefore: this.opts.retryFailed ? t0 : undefined,
-          });
+          claimed = await claim();
+          // nothing runnable: points of a crashed or stalled coordinator may be reclaimable
+          if (claimed.length === 0 && (await this.reclaim(false)) > 0) claimed = await claim();
         }
         if (claimed.length > 0) {
+          if (this.stopping !== 'no' || this.fatal) {
+            await this.store.releaseTasks(this.owner, claimed.map((t) => t.id), 'interrupted');
+            break;
+          }
           const p: Promise<void> = runJob(claimed).finally(() => active.delete(p));
           active.add(p);
           continue;
@@ -225,8 +312,7 @@ export class Coordinator {
           // nothing to claim and nothing of ours running: done, unless another coordinator holds points
           const c = await this.store.counts(sweep);
           if (c.running === 0) break;
-          await this.reclaim();
-          await this.sleep(1000);
+          await this.sleep(Math.min(1000, Math.max(100, leaseMs / 4)));
           continue;
         }
         await Promise.race([...active, new Promise<void>((r) => (this.wake = r))]);
@@ -236,7 +322,7 @@ export class Coordinator {
     } finally {
       clearInterval(heartbeat);
       if (this.stopping === 'abort' || this.fatal) {
-        await this.store.releaseTasks(this.owner).catch(() => undefined);
+        await this.store.releaseTasks(this.owner, undefined, this.fatal ? 'storage error' : 'interrupted').catch(() => undefined);
       }
       progress.stop();
       await pool.destroy().catch(() => undefined);
@@ -261,15 +347,22 @@ export class Coordinator {
     };
   }
 
-  /** Return expired leases, and leases of coordinators on this host that are no longer alive. */
-  private async reclaim(): Promise<void> {
-    await this.store.reclaimExpired(Date.now());
+  /**
+   * Return expired leases, and leases of coordinators on this host that are no longer alive.
+   * Rate-limited to once per 500 ms unless `force`. Returns how many points were returned.
+   */
+  private async reclaim(force: boolean): Promise<number> {
+    if (!force && Date.now() - this.lastReclaim < 500) return 0;
+    this.lastReclaim = Date.now();
+    let n = await this.store.reclaimExpired(Date.now());
     const host = hostname();
     for (const owner of await this.store.leaseOwners()) {
-      const [h, pid] = owner.split(':');
-      if (h !== host || owner === this.owner) continue;
-      if (!isAlive(Number(pid))) await this.store.releaseTasks(owner);
+      if (owner === this.owner) continue;
+      const parsed = parseOwner(owner);
+      if (!parsed || parsed.host !== host) continue;
+      if (!isAlive(parsed.pid)) n += await this.store.releaseTasks(owner, undefined, `owner process ${parsed.pid} is dead`);
     }
+    return n;
   }
 
   private onFatal(e: unknown): void {
@@ -288,14 +381,34 @@ export class Coordinator {
   }
 }
 
+/** Split an owner id `host:pid:random` (the host may itself contain ':'). */
+function parseOwner(owner: string): { host: string; pid: number } | null {
+  const parts = owner.split(':');
+  if (parts.length < 3) return null;
+  const pid = Number(parts[parts.length - 2]);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  return { host: parts.slice(0, -2).join(':'), pid };
+}
+
+/**
+ * Whether process `pid` on this host is alive. Our own pid is not "alive" for a foreign owner id
+ * (the pid was reused after that owner died); a zombie (exited, not yet reaped) is dead.
+ */
 function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return true;
+  if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (state === 'Z' || state === 'X') return false;
+  } catch {
+    // no procfs (macOS): trust kill(pid, 0)
+  }
+  return true;
 }
 
 function describe(e: unknown): string {

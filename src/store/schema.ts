@@ -5,11 +5,13 @@
  * name has had), `tasks` (one row per grid point: params, status, attempts, error, lease,
  * timings), `sweep_tasks` (membership; a task may belong to many sweeps), `metrics` (every
  * logged value: `task_id, step, name, value`), `final_metrics` (the last step of each metric),
- * `metric_names`.
+ * `metric_names`; since version 2 also `checkpoints` (latest saved state of a running train task,
+ * deleted when the task finishes) and `task_log` (append-only audit trail of every lease and state
+ * change: `claim`, `done`, `diverged`, `failed`, `released`, `reclaimed`, `ignored`).
  */
 
 export const APP_ID = 'ntk-sweep';
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Migration i brings the schema from version i to i + 1. Append only; never edit. */
 export const MIGRATIONS: string[] = [
@@ -73,6 +75,27 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (task_id, name)
   ) WITHOUT ROWID;
   CREATE TABLE metric_names (name TEXT PRIMARY KEY);
+  `,
+  // 1 -> 2: checkpoints of long tasks, and the audit trail of leases and state changes.
+  `
+  CREATE TABLE checkpoints (
+    task_id TEXT PRIMARY KEY REFERENCES tasks(id),
+    step INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    bytes INTEGER NOT NULL,
+    owner TEXT NOT NULL,
+    saved_at INTEGER NOT NULL
+  );
+  CREATE TABLE task_log (
+    id INTEGER PRIMARY KEY,
+    task_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    owner TEXT,
+    event TEXT NOT NULL
+      CHECK (event IN ('claim', 'done', 'diverged', 'failed', 'released', 'reclaimed', 'ignored')),
+    detail TEXT
+  );
+  CREATE INDEX task_log_task ON task_log (task_id, id);
   `,
 ];
 

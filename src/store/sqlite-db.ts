@@ -34,7 +34,8 @@ export class SqliteDb {
     const mode = opts.readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
     return new Promise((resolve, reject) => {
       const db = new sqlite3.Database(path, mode, (err) => {
-        if (err) reject(new StoreError(`cannot open database ${path}: ${err.message}`, (err as { code?: string }).code));
+        const code = (err as { code?: string } | null)?.code;
+        if (err) reject(new StoreError(`cannot open database ${path}: ${err.message}${hintFor(code)}`, code));
         else resolve(new SqliteDb(db, path));
       });
     });
@@ -64,6 +65,19 @@ export class SqliteDb {
     return new Promise((resolve, reject) => {
       this.db.exec(sql, (err) => (err ? reject(wrap(err, sql)) : resolve()));
     });
+  }
+
+  /** {@link exec} retried with backoff while SQLite answers `SQLITE_BUSY`, for up to `busyMs`. */
+  async execRetry(sql: string, busyMs = 60_000): Promise<void> {
+    const deadline = Date.now() + busyMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.exec(sql);
+      } catch (e) {
+        if (!(e instanceof StoreError) || e.code !== 'SQLITE_BUSY' || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)));
+      }
+    }
   }
 
   /** Prepared statement executed many times, e.g. bulk inserts inside a transaction. */
@@ -123,13 +137,23 @@ export class SqliteDb {
   }
 }
 
-function wrap(err: Error, sql: string): StoreError {
-  const code = (err as { code?: string }).code;
+/** A parenthesised explanation of an SQLite error code, or ''. */
+function hintFor(code: string | undefined): string {
   let hint = '';
   if (code === 'SQLITE_FULL') hint = ' (the disk is full: free space and re-run; nothing of the failed transaction was written)';
-  else if (code === 'SQLITE_READONLY') hint = ' (the database file or its directory is read-only)';
-  else if (code === 'SQLITE_NOTADB') hint = ' (the file is not an SQLite database)';
+  else if (code === 'SQLITE_READONLY') hint = ' (the database file or its directory is read-only: make both writable, or copy the file somewhere writable)';
+  else if (code === 'SQLITE_NOTADB') hint = ' (the file is not an SQLite database, so not an ntk-sweep database; refusing to touch it)';
   else if (code === 'SQLITE_BUSY') hint = ' (another process holds the database lock)';
+  else if (code === 'SQLITE_CANTOPEN') hint = ' (cannot open the database or its -wal/-shm files: check that the directory exists and is writable)';
+  else if (code === 'SQLITE_IOERR') hint = ' (I/O error: the disk may be full, read-only or failing; nothing of the failed transaction was written)';
+  else if (code === 'SQLITE_CORRUPT') hint = ' (the database file is corrupt)';
+  else if (code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') hint = ' (permission denied)';
+  return hint;
+}
+
+function wrap(err: Error, sql: string): StoreError {
+  const code = (err as { code?: string }).code;
+  const hint = hintFor(code);
   const what = sql.length > 80 ? sql.slice(0, 77).replace(/\s+/g, ' ') + '...' : sql.replace(/\s+/g, ' ');
   return new StoreError(`${err.message}${hint} [in: ${what}]`, code);
 }

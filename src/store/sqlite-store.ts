@@ -17,6 +17,7 @@ import type {
   Store,
   SweepCounts,
   SweepRecord,
+  TaskEvent,
 } from './store.js';
 
 export { StoreError } from './sqlite-db.js';
@@ -96,9 +97,16 @@ export class SqliteStore implements Store {
 
   private async init(): Promise<void> {
     await this.db.exec('PRAGMA busy_timeout = 10000');
-    await this.db.exec('PRAGMA journal_mode = WAL');
+    // Refuse a file that is not ours before changing anything in it (even its journal mode).
+    await this.checkApp(true);
+    await this.db.execRetry('PRAGMA journal_mode = WAL');
     await this.db.exec('PRAGMA synchronous = NORMAL');
     await this.db.exec('PRAGMA foreign_keys = ON');
+    const maxPages = Number(process.env.NTK_SWEEP_FAULT_MAX_PAGE_COUNT ?? '');
+    if (Number.isInteger(maxPages) && maxPages > 0) {
+      // Fault injection for tests without a small filesystem: the file cannot grow beyond this.
+      await this.db.exec(`PRAGMA max_page_count = ${maxPages}`);
+    }
     await this.db.transaction(async () => {
       const version = await this.checkApp(true);
       if (version === 0) {
@@ -156,12 +164,29 @@ export class SqliteStore implements Store {
     });
   }
 
+  /** Append audit-trail rows `(task_id, owner, event, detail)` (inside the caller's transaction). */
+  private async log(rows: [string, string | null, TaskEvent, string | null][]): Promise<void> {
+    const at = Date.now();
+    await insertRows(
+      this.db,
+      'INSERT INTO task_log (task_id, at, owner, event, detail) VALUES',
+      rows.map(([id, owner, event, detail]) => [id, at, owner, event, detail]),
+    );
+  }
+
   async reclaimExpired(now: number): Promise<number> {
     return this.db.transaction(async () => {
-      const r = await this.db.run(
-        "UPDATE tasks SET status = 'pending', lease_owner = NULL, lease_expires = NULL WHERE status = 'running' AND lease_expires < ?",
+      const expired = await this.db.all<{ id: string; lease_owner: string | null }>(
+        "SELECT id, lease_owner FROM tasks WHERE status = 'running' AND lease_expires < ?",
         [now],
       );
+      if (expired.length === 0) return 0;
+      const r = await this.db.run(
+        `UPDATE tasks SET status = 'pending', attempts = MAX(attempts - 1, 0), lease_owner = NULL, lease_expires = NULL
+         WHERE status = 'running' AND lease_expires < ?`,
+        [now],
+      );
+      await this.log(expired.map((t) => [t.id, t.lease_owner, 'reclaimed', 'lease expired']));
       return r.changes;
     });
   }
@@ -181,7 +206,7 @@ export class SqliteStore implements Store {
       const orders = await this.db.all<{ o: number }>(
         `SELECT DISTINCT t.batch_order AS o FROM tasks t JOIN sweep_tasks s ON s.task_id = t.id
          WHERE s.sweep = ? AND t.batch_key = ? AND ${runnable} ORDER BY o LIMIT ?`,
-        [sweep, head.batch_key, ...rp, opts.maxOrdersPerBatch],
+        [sweep, head.batch_key, ...rp, Number.isFinite(opts.maxOrdersPerBatch) ? opts.maxOrdersPerBatch : -1],
       );
       const maxOrder = orders[orders.length - 1].o;
       const now = Date.now();
@@ -192,7 +217,27 @@ export class SqliteStore implements Store {
          RETURNING id, params, attempts`,
         [opts.owner, now + opts.leaseMs, now, sweep, head.batch_key, maxOrder, ...rp],
       );
-      return rows.map((r) => ({ id: r.id, params: decodeParams(r.params), attempt: r.attempts }));
+      const ckpts = new Map<string, { step: number; data: Buffer }>();
+      for (let i = 0; i < rows.length; i += 500) {
+        const ids = rows.slice(i, i + 500).map((r) => r.id);
+        const found = await this.db.all<{ task_id: string; step: number; data: Buffer }>(
+          `SELECT task_id, step, data FROM checkpoints WHERE task_id IN (${ids.map(() => '?').join(', ')})`,
+          ids,
+        );
+        for (const c of found) ckpts.set(c.task_id, { step: c.step, data: c.data });
+      }
+      await this.log(
+        rows.map((r) => {
+          const c = ckpts.get(r.id);
+          return [r.id, opts.owner, 'claim', `attempt ${r.attempts}` + (c ? `, from checkpoint at step ${c.step}` : '')];
+        }),
+      );
+      return rows.map((r) => {
+        const t: TaskInput = { id: r.id, params: decodeParams(r.params), attempt: r.attempts };
+        const c = ckpts.get(r.id);
+        if (c) t.checkpoint = { step: c.step, data: new Uint8Array(c.data.buffer, c.data.byteOffset, c.data.byteLength) };
+        return t;
+      });
     });
   }
 
@@ -201,15 +246,18 @@ export class SqliteStore implements Store {
     return rows.map((r) => r.o);
   }
 
-  async renewLeases(owner: string, leaseMs: number): Promise<void> {
-    await this.db.transaction(async () => {
-      await this.db.run("UPDATE tasks SET lease_expires = ? WHERE lease_owner = ? AND status = 'running'", [Date.now() + leaseMs, owner]);
+  async renewLeases(owner: string, leaseMs: number): Promise<number> {
+    return this.db.transaction(async () => {
+      const r = await this.db.run("UPDATE tasks SET lease_expires = ? WHERE lease_owner = ? AND status = 'running'", [Date.now() + leaseMs, owner]);
+      return r.changes;
     });
   }
 
   private async insertMetrics(taskId: string, rows: MetricRow[]): Promise<void> {
     if (rows.length === 0) return;
     const vals = rows.map((r) => [taskId, r.step, r.name, Number.isNaN(r.value) ? null : r.value] as SqlValue[]);
+    // (task_id, name, step) is the primary key: a row re-sent by a resumed execution replaces
+    // the identical row, it never duplicates it
     await insertRows(this.db, 'INSERT OR REPLACE INTO metrics (task_id, step, name, value) VALUES', vals);
     // keep, per metric name, the row of the largest step
     const last = new Map<string, MetricRow>();
@@ -240,11 +288,28 @@ export class SqliteStore implements Store {
     this.pendingNames.clear();
   }
 
+  /** Of `ids`, those whose task is not finished (inside the caller's transaction). */
+  private async unfinished(ids: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    const uniq = [...new Set(ids)];
+    for (let i = 0; i < uniq.length; i += 500) {
+      const chunk = uniq.slice(i, i + 500);
+      const rows = await this.db.all<{ id: string }>(
+        `SELECT id FROM tasks WHERE id IN (${chunk.map(() => '?').join(', ')}) AND status NOT IN ('done', 'diverged')`,
+        chunk,
+      );
+      for (const r of rows) out.add(r.id);
+    }
+    return out;
+  }
+
   async writeMetrics(batch: { taskId: string; rows: MetricRow[] }[]): Promise<void> {
-    if (batch.every((b) => b.rows.length === 0)) return;
+    const nonEmpty = batch.filter((b) => b.rows.length > 0);
+    if (nonEmpty.length === 0) return;
     try {
       await this.db.transaction(async () => {
-        for (const b of batch) await this.insertMetrics(b.taskId, b.rows);
+        const open = await this.unfinished(nonEmpty.map((b) => b.taskId));
+        for (const b of nonEmpty) if (open.has(b.taskId)) await this.insertMetrics(b.taskId, b.rows);
       });
       this.commitNames();
     } finally {
@@ -252,14 +317,20 @@ export class SqliteStore implements Store {
     }
   }
 
-  async finishTask(taskId: string, owner: string, end: TaskEnd, rows: MetricRow[], durationS: number, info: Record<string, unknown>): Promise<void> {
+  async finishTask(taskId: string, owner: string, end: TaskEnd, rows: MetricRow[], durationS: number, info: Record<string, unknown>): Promise<boolean> {
     try {
-      await this.db.transaction(async () => {
+      const accepted = await this.db.transaction(async () => {
+        const cur = await this.db.get<{ status: string; lease_owner: string | null }>('SELECT status, lease_owner FROM tasks WHERE id = ?', [taskId]);
+        if (!cur) throw new StoreError(`finishTask: no task ${taskId} in the database`);
+        if (cur.status === 'done' || cur.status === 'diverged') {
+          await this.log([[taskId, owner, 'ignored', `already ${cur.status}; this execution's result was discarded`]]);
+          return false;
+        }
         await this.insertMetrics(taskId, rows);
         await this.db.run(
           `UPDATE tasks SET status = ?, error = ?, diverged_step = ?, finished_at = ?, duration_s = ?, run_info = ?,
-             lease_owner = NULL, lease_expires = NULL
-           WHERE id = ? AND (lease_owner = ? OR status != 'done')`,
+             attempts = MAX(attempts, 1), lease_owner = NULL, lease_expires = NULL
+           WHERE id = ?`,
           [
             end.status,
             end.status === 'diverged' ? end.reason : null,
@@ -268,34 +339,71 @@ export class SqliteStore implements Store {
             durationS,
             JSON.stringify(info),
             taskId,
-            owner,
           ],
         );
+        await this.db.run('DELETE FROM checkpoints WHERE task_id = ?', [taskId]);
+        const lost = cur.lease_owner !== owner ? `; finished after its lease had passed to ${cur.lease_owner ?? 'nobody'} (status ${cur.status})` : '';
+        await this.log([[taskId, owner, end.status, (end.status === 'diverged' ? `at step ${end.step}: ${end.reason}` : '') + lost || null]]);
+        return true;
       });
-      this.commitNames();
+      if (accepted) this.commitNames();
+      return accepted;
     } finally {
       this.pendingNames.clear();
     }
   }
 
-  async failTask(taskId: string, owner: string, error: string, durationS: number): Promise<void> {
-    await this.db.transaction(async () => {
-      await this.db.run(
+  async failTask(taskId: string, owner: string, error: string, durationS: number): Promise<boolean> {
+    return this.db.transaction(async () => {
+      const r = await this.db.run(
         `UPDATE tasks SET status = 'failed', error = ?, finished_at = ?, duration_s = ?, lease_owner = NULL, lease_expires = NULL
          WHERE id = ? AND lease_owner = ? AND status = 'running'`,
         [error, Date.now(), durationS, taskId, owner],
       );
+      if (r.changes > 0) await this.log([[taskId, owner, 'failed', error.split('\n')[0].slice(0, 500)]]);
+      return r.changes > 0;
     });
   }
 
-  async releaseTasks(owner: string, taskIds?: string[]): Promise<number> {
+  async saveCheckpoint(taskId: string, owner: string, step: number, data: Uint8Array, rows: MetricRow[]): Promise<boolean> {
+    const blob = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    try {
+      const saved = await this.db.transaction(async () => {
+        const open = await this.unfinished([taskId]);
+        if (!open.has(taskId)) return false;
+        await this.insertMetrics(taskId, rows);
+        const r = await this.db.run(
+          `INSERT INTO checkpoints (task_id, step, data, bytes, owner, saved_at)
+           SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM tasks WHERE id = ? AND lease_owner = ? AND status = 'running')
+           ON CONFLICT (task_id) DO UPDATE SET step = excluded.step, data = excluded.data, bytes = excluded.bytes,
+             owner = excluded.owner, saved_at = excluded.saved_at`,
+          [taskId, step, blob, blob.length, owner, Date.now(), taskId, owner],
+        );
+        return r.changes > 0;
+      });
+      this.commitNames();
+      return saved;
+    } finally {
+      this.pendingNames.clear();
+    }
+  }
+
+  async releaseTasks(owner: string, taskIds?: string[], reason = 'interrupted'): Promise<number> {
     return this.db.transaction(async () => {
       const base = `UPDATE tasks SET status = 'pending', attempts = MAX(attempts - 1, 0), lease_owner = NULL, lease_expires = NULL
                     WHERE lease_owner = ? AND status = 'running'`;
-      if (!taskIds) return (await this.db.run(base, [owner])).changes;
-      let n = 0;
-      for (const id of taskIds) n += (await this.db.run(base + ' AND id = ?', [owner, id])).changes;
-      return n;
+      const released: string[] = [];
+      if (!taskIds) {
+        const rows = await this.db.all<{ id: string }>(base + ' RETURNING id', [owner]);
+        released.push(...rows.map((r) => r.id));
+      } else {
+        for (const id of taskIds) {
+          const rows = await this.db.all<{ id: string }>(base + ' AND id = ? RETURNING id', [owner, id]);
+          released.push(...rows.map((r) => r.id));
+        }
+      }
+      if (released.length) await this.log(released.map((id) => [id, owner, 'released', reason]));
+      return released.length;
     });
   }
 

@@ -67,25 +67,63 @@ export interface ClaimOptions {
   retryExhaustedBefore?: number;
 }
 
+/** Events of the `task_log` audit trail. */
+export type TaskEvent = 'claim' | 'done' | 'diverged' | 'failed' | 'released' | 'reclaimed' | 'ignored';
+
+/**
+ * The storage contract of the engine. Leases: a claimed task is `running` with `lease_owner` and
+ * `lease_expires`; its owner renews the lease while the task runs. Every state change is one
+ * transaction and is recorded in an audit trail (`task_log`).
+ *
+ * Finishing is idempotent and deterministic results make the race "two executors finish the
+ * same grid point" harmless: the first {@link Store.finishTask} wins, later ones change nothing
+ * (not even metric rows) and return `false`.
+ */
 export interface Store {
   /** Register a sweep (create or update its spec) and attach its grid. Idempotent. */
   registerSweep(sweep: SweepRecord, tasks: NewTask[]): Promise<RegisterResult>;
-  /** Return tasks whose lease expired to `pending`. Returns how many. */
+  /**
+   * Return `running` tasks whose lease expired before `now` to `pending` (the interrupted
+   * attempt is not counted). Returns how many.
+   */
   reclaimExpired(now: number): Promise<number>;
-  /** Atomically claim the next batch of runnable tasks of a sweep; empty when none is left. */
+  /**
+   * Atomically claim the next batch of runnable tasks of a sweep (pending, or failed with
+   * attempts left) under a lease of `opts.owner`; empty when none is left. Each claimed task
+   * carries its latest checkpoint, if any.
+   */
   claimBatch(sweep: string, opts: ClaimOptions): Promise<TaskInput[]>;
   /** Distinct owners currently holding leases on running tasks. */
   leaseOwners(): Promise<string[]>;
-  /** Extend the lease of every task held by `owner`. */
-  renewLeases(owner: string, leaseMs: number): Promise<void>;
-  /** Persist intermediate metric rows of running tasks (one transaction). */
+  /** Extend the lease of every task held by `owner`; returns how many leases were renewed. */
+  renewLeases(owner: string, leaseMs: number): Promise<number>;
+  /**
+   * Persist intermediate metric rows (one transaction). Rows of tasks that are already finished
+   * (`done`/`diverged`) are dropped: a finished task's metrics never change afterwards.
+   */
   writeMetrics(batch: { taskId: string; rows: MetricRow[] }[]): Promise<void>;
-  /** Persist a task's last metrics and its end state in one transaction. */
-  finishTask(taskId: string, owner: string, end: TaskEnd, rows: MetricRow[], durationS: number, info: Record<string, unknown>): Promise<void>;
-  /** Mark a task failed with its error text (it will be retried while attempts < max). */
-  failTask(taskId: string, owner: string, error: string, durationS: number): Promise<void>;
-  /** Return tasks held by `owner` to `pending` (interrupted, not counted as an attempt). */
-  releaseTasks(owner: string, taskIds?: string[]): Promise<number>;
+  /**
+   * Persist a task's last metric rows and its end state in one transaction, and delete its
+   * checkpoint. Returns `false` (and writes nothing) if the task was already finished, e.g. by
+   * another coordinator that took over after this one's lease expired.
+   */
+  finishTask(taskId: string, owner: string, end: TaskEnd, rows: MetricRow[], durationS: number, info: Record<string, unknown>): Promise<boolean>;
+  /**
+   * Mark a task failed with its error text (it will be retried while attempts < max). Only the
+   * current lease holder can fail a task; returns whether it did.
+   */
+  failTask(taskId: string, owner: string, error: string, durationS: number): Promise<boolean>;
+  /**
+   * Save a running task's checkpoint (state after `step`) together with the metric rows received
+   * before it, in one transaction, so that every metric of a step `<= step` is stored whenever
+   * the checkpoint is. Only the lease holder's checkpoint is kept; returns whether it was.
+   */
+  saveCheckpoint(taskId: string, owner: string, step: number, data: Uint8Array, rows: MetricRow[]): Promise<boolean>;
+  /**
+   * Return tasks held by `owner` (all, or those listed) to `pending`; the interrupted attempt is
+   * not counted. `reason` goes to the audit trail.
+   */
+  releaseTasks(owner: string, taskIds?: string[], reason?: string): Promise<number>;
   counts(sweep: string, maxAttempts?: number): Promise<SweepCounts>;
   failures(sweep: string): Promise<FailureInfo[]>;
   sweeps(): Promise<SweepRecord[]>;

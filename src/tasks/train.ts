@@ -3,7 +3,7 @@
  * gradient descent on `ℒ = 1/(2N) Σ‖f(x_i) − y_i‖²` and stream how far it moves from its
  * initialization.
  *
- * ## Params (flat, design.md §2 names; unknown keys such as `t` or `checkpoint_every` are ignored)
+ * ## Params (flat, design.md §2 names; unknown keys such as `t` are ignored)
  * - `width` (int ≥ 1), `depth` (int ≥ 1), `lr` (> 0), `steps` (int ≥ 0): required. Training time is
  *   `t = lr·steps`.
  * - `seed` (int ≥ 0, default 0): initialization seed.
@@ -14,6 +14,8 @@
  *   (`src/nn/schedule.ts`). Setting both is an error.
  * - `probe` (int ≥ 1, default 32): the first `min(probe, n_test)` test points are the probe set of
  *   the activation and empirical-NTK metrics.
+ * - `checkpoint_every` (int ≥ 0, default 0 = never): save the training state (step and weights)
+ *   through `reporter.checkpoint` every this many steps; see "Checkpoints" below.
  * - Data: `dataset`, `n_train`, `n_test`, `data_seed`, `classes`, `center`, `unit_norm`, `d`,
  *   `target`, `path`, `train_path`, `test_path`, `label_column` → `loadDataset` (`src/data`).
  *
@@ -32,6 +34,16 @@
  *   train and test points. Reported at every logged step `s` (0 at `s = 0`); the value at
  *   `s = steps` is the end-of-training gap of issue 3.
  *
+ * ## Checkpoints
+ * At every step `c` that is a positive multiple of `checkpoint_every` and `< steps`, after the
+ * metrics of every logged step `<= c` have been sent, the task sends {@link encodeTrainState} of
+ * its state through `reporter.checkpoint` (at most one in flight; the next one waits for it).
+ * Given `input.checkpoint` (the latest checkpoint of an interrupted execution), the task
+ * recomputes the step-0 references, restores the state at `c` and sends only the metrics of the
+ * logged steps `> c`: together with those stored before the checkpoint, the series is exactly
+ * the one of an uninterrupted run, bit for bit. A checkpoint that does not fit the params (wrong
+ * shapes, step beyond `steps`, another byte order) is ignored and the task starts from step 0.
+ *
  * ## End
  * `{status: 'done'}`, or `{status: 'diverged', step, reason}` when the training loss at some step
  * is NaN/Inf or exceeds `1e6 ×` the initial loss (`src/nn/divergence.ts`); metrics of the
@@ -46,7 +58,7 @@ import { advanceInPlace, initialState, makeGdWorkspace } from '../nn/gd.js';
 import type { GdProblem, TrainState } from '../nn/gd.js';
 import { accuracy, deviationMetrics, ntkInitRelError, takeInitSnapshot } from '../nn/metrics.js';
 import { forward, initMlp, mseLoss } from '../nn/mlp.js';
-import type { MlpSpec, Parameterization } from '../nn/mlp.js';
+import type { MlpParams, MlpSpec, Parameterization } from '../nn/mlp.js';
 import { linearSchedule, logSchedule } from '../nn/schedule.js';
 import { makeNtkReference, rmsDifference } from '../nn/kernel-gap.js';
 import type { NtkReference } from '../nn/kernel-gap.js';
@@ -66,6 +78,8 @@ export interface TrainParams {
   log_every?: number;
   log_points?: number;
   probe: number;
+  /** Checkpoint period in steps; 0 = never. */
+  checkpoint_every: number;
   data: DataParams;
 }
 
@@ -117,6 +131,7 @@ export function parseTrainParams(params: Params): TrainParams {
     sigma_b: num(params, 'sigma_b', { min: 0, def: 0 }),
     parameterization,
     probe: num(params, 'probe', { int: true, min: 1, def: 32 }),
+    checkpoint_every: num(params, 'checkpoint_every', { int: true, min: 0, def: 0 }),
     data: {} as DataParams,
   };
   if (params.log_every !== undefined) out.log_every = num(params, 'log_every', { int: true, min: 1 });
@@ -134,6 +149,64 @@ export function parseTrainParams(params: Params): TrainParams {
 /** The logging schedule of parsed params: strictly increasing steps from 0 to `steps`. */
 export function trainSchedule(p: TrainParams): number[] {
   return p.log_every !== undefined ? linearSchedule(p.steps, p.log_every) : logSchedule(p.steps, p.log_points ?? 20);
+}
+
+const CKPT_MAGIC = 0x4e544b43; // 'NTKC'
+const CKPT_VERSION = 1;
+/** Written in native byte order; a reader with the other byte order sees another number. */
+const CKPT_BYTE_ORDER_PROBE = 1.5;
+
+/**
+ * Serialize a training state: a header of float64 values `[magic, version, byte-order probe,
+ * step, L, |W_0|, |b_0|, …, |W_{L−1}|, |b_{L−1}|]`, then every `W_l` and `b_l` in that order,
+ * all float64 in native byte order. The result owns a fresh buffer (it can be transferred).
+ */
+export function encodeTrainState(state: TrainState): Uint8Array {
+  const { W, b } = state.params;
+  const header = [CKPT_MAGIC, CKPT_VERSION, CKPT_BYTE_ORDER_PROBE, state.step, W.length];
+  for (let l = 0; l < W.length; l++) header.push(W[l].length, b[l].length);
+  let total = header.length;
+  for (let l = 0; l < W.length; l++) total += W[l].length + b[l].length;
+  const out = new Float64Array(total);
+  out.set(header, 0);
+  let at = header.length;
+  for (let l = 0; l < W.length; l++) {
+    out.set(W[l], at);
+    at += W[l].length;
+    out.set(b[l], at);
+    at += b[l].length;
+  }
+  return new Uint8Array(out.buffer);
+}
+
+/**
+ * Inverse of {@link encodeTrainState}, checked against the expected parameter shapes (those of
+ * `like`). Returns `null` if the bytes are not a checkpoint of this shape, version and byte order.
+ */
+export function decodeTrainState(data: Uint8Array, like: MlpParams): TrainState | null {
+  if (data.byteLength % 8 !== 0 || data.byteLength < 40) return null;
+  const f = new Float64Array(new Uint8Array(data).buffer); // aligned copy
+  const L = like.W.length;
+  if (f[0] !== CKPT_MAGIC || f[1] !== CKPT_VERSION || f[2] !== CKPT_BYTE_ORDER_PROBE || f[4] !== L) return null;
+  const step = f[3];
+  if (!Number.isSafeInteger(step) || step < 0) return null;
+  let at = 5 + 2 * L;
+  if (f.length < at) return null;
+  let total = at;
+  for (let l = 0; l < L; l++) {
+    if (f[5 + 2 * l] !== like.W[l].length || f[6 + 2 * l] !== like.b[l].length) return null;
+    total += like.W[l].length + like.b[l].length;
+  }
+  if (f.length !== total) return null;
+  const W: Float64Array[] = [];
+  const b: Float64Array[] = [];
+  for (let l = 0; l < L; l++) {
+    W.push(f.slice(at, at + like.W[l].length));
+    at += like.W[l].length;
+    b.push(f.slice(at, at + like.b[l].length));
+    at += like.b[l].length;
+  }
+  return { step, params: { W, b } };
 }
 
 /** `Error` with `name === 'AbortError'`, thrown when the task's signal is aborted. */
@@ -237,10 +310,40 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
     if (Date.now() - lastReport >= PROGRESS_INTERVAL_MS) return 'pause';
   };
 
+  // Resume: the step-0 references (initial loss, NTK reference) come from the initial state, as
+  // in an uninterrupted run; then the saved state replaces it.
+  let resumedAt = 0;
+  if (input.checkpoint && input.checkpoint.step > 0 && input.checkpoint.step <= tp.steps) {
+    const saved = decodeTrainState(input.checkpoint.data, params0);
+    if (saved && saved.step === input.checkpoint.step) {
+      const init = evaluate(0);
+      if (!init.diverged) {
+        state.step = saved.step;
+        state.params = saved.params;
+        resumedAt = saved.step;
+        reporter.progress(id, tp.steps > 0 ? resumedAt / tp.steps : 1, `resumed at step ${resumedAt}/${tp.steps}`);
+      }
+    }
+  }
+
+  const every = reporter.checkpoint ? tp.checkpoint_every : 0;
+  let lastCheckpoint = resumedAt;
+  let checkpointInFlight: Promise<void> | null = null;
+  const checkpoint = async (): Promise<void> => {
+    if (every <= 0 || state.step <= lastCheckpoint || state.step % every !== 0 || state.step >= tp.steps) return;
+    lastCheckpoint = state.step;
+    const data = encodeTrainState(state);
+    if (checkpointInFlight) await checkpointInFlight;
+    checkpointInFlight = reporter.checkpoint!(id, state.step, data).catch(() => undefined);
+  };
+
   for (const target of schedule) {
+    if (resumedAt > 0 && target <= resumedAt) continue; // its metrics were stored with the checkpoint
     while (state.step < target) {
-      const outcome = advanceInPlace(problem, state, target, observer, ws);
+      const until = every > 0 ? Math.min(target, (Math.floor(state.step / every) + 1) * every) : target;
+      const outcome = advanceInPlace(problem, state, until, observer, ws);
       if (outcome === 'stopped') break;
+      if (state.step < target) await checkpoint(); // a checkpoint at `target` waits for its metrics
       if (Date.now() - lastReport >= PROGRESS_INTERVAL_MS) {
         lastReport = Date.now();
         reporter.progress(id, tp.steps > 0 ? state.step / tp.steps : 1, `step ${state.step}/${tp.steps}`);
@@ -255,7 +358,9 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
       break;
     }
     reporter.metrics(id, rows);
+    await checkpoint();
   }
+  if (checkpointInFlight) await checkpointInFlight;
 
   if (divergedAt) {
     const d = divergedAt as { step: number; reason: string };

@@ -31,6 +31,19 @@ export interface TaskReporter {
   metrics(taskId: string, rows: MetricRow[]): void;
   /** The task is finished; all its metrics were sent before this call. */
   end(taskId: string, end: TaskEnd): void;
+  /**
+   * Optional: save the task's state after `step` (opaque bytes, e.g. weights and step). Every
+   * metric row of a step `<= step` must have been sent before this call: a resumed task sends
+   * only rows of later steps. Resolves once the checkpoint is durable (or was dropped because
+   * the task is no longer this executor's); a task should keep at most one call in flight.
+   */
+  checkpoint?(taskId: string, step: number, data: Uint8Array): Promise<void>;
+}
+
+/** A saved state of a task, handed back when the task runs again (see `TaskReporter.checkpoint`). */
+export interface TaskCheckpoint {
+  step: number;
+  data: Uint8Array;
 }
 
 /** One grid point handed to a worker. */
@@ -39,6 +52,8 @@ export interface TaskInput {
   params: Params;
   /** 1 for the first execution of this grid point, 2 for the first retry, ... */
   attempt?: number;
+  /** The latest checkpoint of an interrupted earlier execution; the task continues from it. */
+  checkpoint?: TaskCheckpoint;
 }
 
 /** What a task implementation receives besides its inputs. */

@@ -26,6 +26,7 @@ interface RunArgs {
   drain: boolean;
   linalg: string;
   'max-memory'?: number;
+  lease: number;
 }
 
 export function registerRun(y: Argv): Argv {
@@ -42,12 +43,22 @@ export function registerRun(y: Argv): Argv {
         .option('retry-failed', { type: 'boolean', default: false, describe: 'Also retry grid points whose attempts are exhausted' })
         .option('drain', { type: 'boolean', default: false, describe: 'On Ctrl-C/SIGTERM let running grid points finish instead of aborting them' })
         .option('linalg', { type: 'string', default: 'auto', choices: ['auto', 'js', 'ml-matrix', 'native'], describe: 'Linear-algebra backend' })
-        .option('max-memory', { type: 'number', describe: 'Per-worker V8 heap limit in MiB; a grid point exceeding it fails instead of the run' })
+        .option('max-memory', {
+          type: 'number',
+          describe: 'Per-worker V8 heap limit in MiB; a grid point exceeding it fails instead of the run (default: half the RAM shared by the threads, 256..2048; 0 = V8 default)',
+        })
+        .option('lease', {
+          type: 'number',
+          default: 30,
+          describe: 'Lease of a running grid point in seconds, renewed every quarter; another run takes the point over once it expires (at once if the owner process died on this host)',
+        })
         .example('$0 run sweeps/quickstart.yaml', 'run the quickstart sweep on all cores')
         .example('$0 run sweeps/quickstart.yaml --threads 1 --json', 'one thread, machine-readable summary')
         .epilog(
           'Re-running the same spec executes nothing already done: that is the resume. Ctrl-C stops ' +
-            'dispatching, returns running grid points to pending and exits 130; a second Ctrl-C exits at once. ' +
+            'dispatching, returns running grid points to pending (with --drain: lets them finish) and exits 130 ' +
+            '(SIGTERM: 143); a second Ctrl-C exits at once, and the next run takes over its grid points immediately. ' +
+            'Several runs of one sweep on one database split the work. ' +
             EXIT_HELP,
         ),
     async (a) => {
@@ -91,6 +102,9 @@ async function run(a: RunArgs): Promise<number> {
   process.on('SIGTERM', hTerm);
   try {
     if (!Number.isInteger(a.threads) || a.threads < 1) throw new SpecError([`--threads: expected a positive integer, got ${a.threads}`]);
+    if (!(a.lease >= 0.2 && a.lease <= 86_400)) throw new SpecError([`--lease: expected a number of seconds between 0.2 and 86400, got ${a.lease}`]);
+    const mm = a['max-memory'];
+    if (mm !== undefined && !(Number.isInteger(mm) && mm >= 0)) throw new SpecError([`--max-memory: expected a non-negative integer (MiB), got ${mm}`]);
     const spec = loadSpecFile(a.spec);
     const tasks = expandSpec(spec, dirname(a.spec));
     try {
@@ -114,7 +128,8 @@ async function run(a: RunArgs): Promise<number> {
         linalg: a.linalg,
         blasThreads: 1,
         maxOrdersPerBatch: Math.max(1, Math.ceil(units / (2 * a.threads))),
-        maxOldGenerationSizeMb: a['max-memory'],
+        maxOldGenerationSizeMb: mm,
+        leaseMs: Math.round(a.lease * 1000),
         progress: a.quiet ? nullProgress : makeProgress(),
       });
       const summary: RunSummary = await coord.run(spec.name, spec.kind);

@@ -1,8 +1,20 @@
 /**
  * `ntk-sweep slope`: log-log slope of a metric against an axis (default width), fitted per
  * group (default depth) and per seed by ordinary least squares on (log x, log metric); prints
- * the mean slope over seeds, its standard deviation and the pooled fit. Used for the paper's
- * width claim: `act_dev_max` ~ width^{-1/2}, `act_dev_norm` ~ width^0.
+ * the mean slope over seeds, its standard deviation, min/max, and the pooled fit over all seeds.
+ * Used for the paper's width claim (design.md §1, claim 1): `act_dev_max` ~ width^{-1/2},
+ * `act_dev_norm` ~ width^0 (`sweeps/width-lazy.yaml`).
+ *
+ * Options (documented here once):
+ * - `--metric m1 m2 …`  metric names as logged (`metrics.name`), e.g. `act_dev_max`,
+ *   `act_dev_norm_l1`, `weight_rel_change`.
+ * - `--step s`          use the value logged at GD step `s` (time `t = lr·s`) instead of the
+ *   final value; grid points that did not log step `s` are left out. Default: final values.
+ * - `--x`, `--by`, `--seed`  axis, group and replicate: columns of the `results` view or, for
+ *   any other param, keys of the task params (`json_extract(params, '$.key')`).
+ * - `--where "<sql>"`   extra condition on `results` columns, e.g. `"width >= 256"`.
+ * Only grid points with status `done`, `x > 0` and a positive metric value are fitted; the
+ * `points` column says how many were used. Per-seed fits need at least two distinct x.
  */
 import type { Argv } from 'yargs';
 import { SqliteStore } from '../../store/sqlite-store.js';
@@ -16,11 +28,24 @@ interface SlopeArgs {
   x: string;
   by: string;
   seed: string;
+  step?: number;
+  where?: string;
   db: string;
   format: Format;
 }
 
 const ident = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function quote(s: string): string {
+  return "'" + s.replace(/'/g, "''") + "'";
+}
+
+/** Mean, sample standard deviation (NaN for fewer than 2), min and max of `v` (non-empty). */
+function spread(v: number[]): { mean: number; sd: number; min: number; max: number } {
+  const mean = v.reduce((p, q) => p + q, 0) / v.length;
+  const sd = v.length > 1 ? Math.sqrt(v.reduce((p, q) => p + (q - mean) ** 2, 0) / (v.length - 1)) : NaN;
+  return { mean, sd, min: Math.min(...v), max: Math.max(...v) };
+}
 
 export function registerSlope(y: Argv): Argv {
   return y.command<SlopeArgs>(
@@ -29,31 +54,50 @@ export function registerSlope(y: Argv): Argv {
     (c) =>
       c
         .positional('sweep', { type: 'string', demandOption: true })
-        .option('metric', { type: 'string', array: true, demandOption: true, describe: 'Metric column(s) of `results`, e.g. act_dev_max act_dev_norm' })
-        .option('x', { type: 'string', default: 'width', describe: 'Axis column' })
-        .option('by', { type: 'string', default: 'depth', describe: 'Group column (one fit per value)' })
-        .option('seed', { type: 'string', default: 'seed', describe: 'Replicate column (one fit per value; spread reported)' })
+        .option('metric', { type: 'string', array: true, demandOption: true, describe: 'Metric name(s) as logged, e.g. act_dev_max act_dev_norm act_dev_max_l1' })
+        .option('x', { type: 'string', default: 'width', describe: 'Axis: a results column or a task param' })
+        .option('by', { type: 'string', default: 'depth', describe: 'Group (one fit per value): a results column or a task param' })
+        .option('seed', { type: 'string', default: 'seed', describe: 'Replicate (one fit per value; spread reported): a results column or a task param' })
+        .option('step', { type: 'number', describe: 'Use values logged at this GD step (t = lr·step) instead of final values' })
+        .option('where', { type: 'string', describe: 'Extra SQL condition on results columns, e.g. "width >= 256"' })
         .option('format', { choices: ['table', 'csv', 'json'] as const, default: 'table' as Format })
-        .example('$0 slope width-lazy --metric act_dev_max act_dev_norm', 'slopes against width per depth'),
+        .example('$0 slope width-lazy --metric act_dev_max act_dev_norm', 'slopes against width per depth (final values)')
+        .example('$0 slope width-lazy --metric act_dev_max --step 5 --where "width >= 256"', 'at an intermediate logged step, large widths only'),
     async (a) => {
-      for (const col of [a.x, a.by, a.seed, ...a.metric]) if (!ident.test(col)) throw new CliError(`not a column name: ${col}`, EXIT.USAGE);
+      for (const col of [a.x, a.by, a.seed]) if (!ident.test(col)) throw new CliError(`not a column or param name: ${col}`, EXIT.USAGE);
+      if (a.step !== undefined && !(Number.isSafeInteger(a.step) && a.step >= 0)) throw new CliError(`--step must be an integer >= 0, got ${a.step}`, EXIT.USAGE);
       const store = await SqliteStore.openReadonly(a.db);
       try {
+        const cols = new Set((await store.query("SELECT name FROM pragma_table_info('results')")).map((r) => String(r.name)));
+        const col = (c: string): string => (cols.has(c) ? `r.${c}` : `json_extract(r.params, '$.${c}')`);
+        const sweepCount = await store.query(`SELECT COUNT(*) AS n FROM results WHERE sweep = ${quote(a.sweep)}`);
+        if (Number(sweepCount[0]?.n ?? 0) === 0) throw new CliError(`no grid points in a sweep named "${a.sweep}" in ${a.db}`, EXIT.USAGE);
         const out: Record<string, unknown>[] = [];
         for (const metric of a.metric) {
+          const source =
+            a.step === undefined
+              ? `JOIN final_metrics m ON m.task_id = r.task_id AND m.name = ${quote(metric)}`
+              : `JOIN metrics m ON m.task_id = r.task_id AND m.name = ${quote(metric)} AND m.step = ${a.step}`;
           let rows: Record<string, unknown>[];
           try {
             rows = await store.query(
-              `SELECT ${a.by} AS g, ${a.seed} AS s, ${a.x} AS x, ${metric} AS y FROM results
-               WHERE sweep = '${a.sweep.replace(/'/g, "''")}' AND status = 'done' AND ${metric} > 0 AND ${a.x} > 0`,
+              `SELECT ${col(a.by)} AS g, ${col(a.seed)} AS s, ${col(a.x)} AS x, m.value AS y FROM results r ${source}
+               WHERE r.sweep = ${quote(a.sweep)} AND r.status = 'done' AND m.value > 0 AND ${col(a.x)} > 0
+               ${a.where ? `AND (${a.where})` : ''}`,
             );
           } catch (e) {
             throw new CliError(`cannot read ${metric} against ${a.x}: ${(e as Error).message.replace(/ \[in: [\s\S]*$/, '')}`, EXIT.USAGE);
           }
-          if (rows.length === 0) throw new CliError(`no finished grid points with ${metric} > 0 in sweep ${a.sweep}`, EXIT.USAGE);
+          if (rows.length === 0) {
+            throw new CliError(
+              `no finished grid points of sweep ${a.sweep} with ${metric} > 0${a.step === undefined ? '' : ` logged at step ${a.step}`}${a.where ? ` and ${a.where}` : ''}`,
+              EXIT.USAGE,
+            );
+          }
           const groups = new Map<string, Record<string, unknown>[]>();
           for (const r of rows) groups.set(String(r.g), [...(groups.get(String(r.g)) ?? []), r]);
-          for (const [g, rs] of [...groups].sort((p, q) => Number(p[0]) - Number(q[0]))) {
+          const order = (p: string, q: string): number => (Number.isNaN(Number(p)) || Number.isNaN(Number(q)) ? p.localeCompare(q) : Number(p) - Number(q));
+          for (const [g, rs] of [...groups].sort((p, q) => order(p[0], q[0]))) {
             const seeds = new Map<string, { x: number[]; y: number[] }>();
             for (const r of rs) {
               const e = seeds.get(String(r.s)) ?? { x: [], y: [] };
@@ -62,10 +106,23 @@ export function registerSlope(y: Argv): Argv {
               seeds.set(String(r.s), e);
             }
             const per = [...seeds.values()].filter((e) => new Set(e.x).size >= 2).map((e) => fitLogLogSlope(e.x, e.y).slope);
-            const mean = per.reduce((p, q) => p + q, 0) / per.length;
-            const sd = per.length > 1 ? Math.sqrt(per.reduce((p, q) => p + (q - mean) ** 2, 0) / (per.length - 1)) : NaN;
-            const pooled = fitLogLogSlope(rs.map((r) => Number(r.x)), rs.map((r) => Number(r.y)));
-            out.push({ metric, [a.by]: Number.isNaN(Number(g)) ? g : Number(g), seeds: per.length, slope_mean: mean, slope_sd: sd, slope_min: Math.min(...per), slope_max: Math.max(...per), pooled_slope: pooled.slope, pooled_r2: pooled.r2, points: rs.length });
+            const xs = rs.map((r) => Number(r.x));
+            const pooled = new Set(xs).size >= 2 ? fitLogLogSlope(xs, rs.map((r) => Number(r.y))) : null;
+            const sp = per.length ? spread(per) : { mean: NaN, sd: NaN, min: NaN, max: NaN };
+            out.push({
+              metric,
+              step: a.step ?? 'final',
+              [a.by]: Number.isNaN(Number(g)) ? g : Number(g),
+              x_range: `${Math.min(...xs)}-${Math.max(...xs)}`,
+              seeds: per.length,
+              slope_mean: sp.mean,
+              slope_sd: sp.sd,
+              slope_min: sp.min,
+              slope_max: sp.max,
+              pooled_slope: pooled?.slope ?? NaN,
+              pooled_r2: pooled?.r2 ?? NaN,
+              points: rs.length,
+            });
           }
         }
         process.stdout.write(renderRows(out, a.format));

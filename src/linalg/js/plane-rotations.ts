@@ -3,7 +3,7 @@
  * the eigenvector update of the implicit QL iteration (the role of LAPACK `dlasr` with
  * SIDE = 'L', PIVOT = 'V', DIRECT = 'B', applied to Zᵀ).
  *
- * Rotation `i` with cosine `c = cs[i]` and sine `s = sn[i]` acts on rows `i` and `i + 1`:
+ * Rotation `i` with cosine `c` and sine `s` acts on rows `i` and `i + 1`:
  * `row[i+1] ← s·row[i] + c·row[i+1]`, `row[i] ← c·row[i] − s·row[i+1]`, and the chain is
  * applied for `i = hi, hi − 1, …, lo` (descending, as the QL bulge chase produces them).
  *

@@ -10,13 +10,14 @@
  *
  * Eigenvectors: the rotations of each QL sweep are recorded, then applied at the end of the
  * sweep to `Zᵀ` (eigenvectors stored as rows, so each rotation combines two contiguous rows)
- * by {@link applyRotationChain}, four rotations per pass over the rows. (Applying several
- * sweeps per pass over cache-sized column strips was measured and is not faster: the kernel
- * is bound by arithmetic, not memory, and strips of power-of-two row strides thrash L1.)
+ * by {@link applyRotationChain}, four rotations per pass over the rows. (Deferring several
+ * sweeps and applying them per cache-sized column strip was tried and was not measurably
+ * faster: the kernel is bound by arithmetic more than by memory. Callers should use a row
+ * stride that is not close to a multiple of 4 KiB; see `paddedStride` in `eigh.ts`.)
  */
 import { applyRotationChain } from './plane-rotations.js';
 
-/** Unit roundoff of float64 (2⁻⁵²), the deflation threshold of `tql2`. */
+/** Machine epsilon of float64 (2⁻⁵²), the relative deflation threshold (as in `tql2`). */
 const EPS = 2 ** -52;
 /** Iteration budget: 30 QL sweeps per eigenvalue on average (as LAPACK `dsteqr`'s MAXIT·n). */
 const MAX_SWEEPS_PER_EIGENVALUE = 30;
@@ -37,13 +38,14 @@ function pythag(a: number, b: number): number {
 /**
  * Diagonalise the symmetric tridiagonal matrix with diagonal `d` (length n) and subdiagonal
  * `e` (`e[k] = T[k+1, k]`, length ≥ n; `e[n−1]` is used as scratch), accumulating the
- * rotations into the rows of `zt` (row-major `[n, n]`): on entry `zt` holds `Qᵀ` (or `I`), on
- * exit row `k` of `zt` is the eigenvector of `d[k]` (`Zᵀ` with `Z = Q · W`).
+ * rotations into the rows of `zt` (row-major `[n, n]` with row stride `ld ≥ n`): on entry `zt`
+ * holds `Qᵀ` (or `I`), on exit row `k` of `zt` is the eigenvector of `d[k]` (`Zᵀ` with
+ * `Z = Q · W`).
  *
  * On exit `d` holds the eigenvalues, **unsorted**, and `e` is destroyed.
  * @throws Error if the iteration does not converge within 30·n sweeps (e.g. NaN in d or e).
  */
-export function tridiagonalQL(n: number, d: Float64Array, e: Float64Array, zt: Float64Array): void {
+export function tridiagonalQL(n: number, d: Float64Array, e: Float64Array, zt: Float64Array, ld = n): void {
   if (n <= 1) return;
   const cs = new Float64Array(n);
   const sn = new Float64Array(n);
@@ -95,13 +97,13 @@ export function tridiagonalQL(n: number, d: Float64Array, e: Float64Array, zt: F
       if (i >= l) {
         d[i + 1] -= p;
         e[m] = 0;
-        applyRotationChain(zt, n, cs, sn, 0, m - 1, i + 1, 0, n);
+        applyRotationChain(zt, ld, cs, sn, 0, m - 1, i + 1, 0, n);
         continue;
       }
       d[l] -= p;
       e[l] = g;
       e[m] = 0;
-      applyRotationChain(zt, n, cs, sn, 0, m - 1, l, 0, n);
+      applyRotationChain(zt, ld, cs, sn, 0, m - 1, l, 0, n);
     }
   }
 }

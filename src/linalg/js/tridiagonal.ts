@@ -17,12 +17,13 @@
  */
 
 /**
- * Reduce the symmetric `[n, n]` matrix whose lower triangle is in `w` (row-major; the strict
- * upper triangle is neither read nor written) to tridiagonal `T = Qᵀ A Q`.
+ * Reduce the symmetric `[n, n]` matrix whose lower triangle is in `w` (row-major with row
+ * stride `ld ≥ n`, element (i, j) at `w[i*ld + j]`; the strict upper triangle is neither read
+ * nor written) to tridiagonal `T = Qᵀ A Q`.
  *
  * On exit `d[k] = T[k, k]` (length ≥ n), `e[k] = T[k + 1, k]` for `k < n − 1` and `e[n−1] = 0`
  * (length ≥ n), and for each step `i ≥ 2` with `h[i] ≠ 0` row `i` of `w` holds the reflector
- * vector `u` in `w[i*n + 0 … i*n + i − 1]`, with `P_i = I − u uᵀ / h[i]`; `h[i] = 0` means no
+ * vector `u` in `w[i*ld + 0 … i*ld + i − 1]`, with `P_i = I − u uᵀ / h[i]`; `h[i] = 0` means no
  * reflection was needed (the row was already zero left of the subdiagonal). Then
  * `Qᵀ = P_2 P_3 ⋯ P_{n−1}` (see {@link formQTransposed}). The rest of `w` is overwritten.
  *
@@ -34,6 +35,7 @@
 export function householderTridiagonalize(
   n: number,
   w: Float64Array,
+  ld: number,
   d: Float64Array,
   e: Float64Array,
   h: Float64Array,
@@ -45,8 +47,8 @@ export function householderTridiagonalize(
   let q = new Float64Array(n); // q of the pending rank-2 update
   let pending = false; // a rank-2 update with u = row i+1 of w and q is still to be applied
   for (let i = n - 1; i >= 1; i--) {
-    const ri = i * n;
-    const ru = ri + n;
+    const ri = i * ld;
+    const ru = ri + ld;
     if (pending) {
       const ui = w[ru + i];
       const qi = q[i];
@@ -80,9 +82,9 @@ export function householderTridiagonalize(
 
     // One pass over rows 0 … i−1: pending rank-2 update and/or p = A v for v = row i.
     if (hi !== 0) p.fill(0, 0, i);
-    if (pending && hi !== 0) fusedUpdateSymv(n, i, w, ru, q, ri, p);
-    else if (pending) rank2Update(n, i, w, ru, q);
-    else if (hi !== 0) symvLower(n, i, w, ri, p);
+    if (pending && hi !== 0) fusedUpdateSymv(ld, i, w, ru, q, ri, p);
+    else if (pending) rank2Update(ld, i, w, ru, q);
+    else if (hi !== 0) symvLower(ld, i, w, ri, p);
 
     if (hi !== 0) {
       let vp = 0;
@@ -109,7 +111,7 @@ export function householderTridiagonalize(
  * Rows are taken in pairs so that the loads of q, u, v and p serve two rows.
  */
 function fusedUpdateSymv(
-  n: number,
+  ld: number,
   i: number,
   w: Float64Array,
   ru: number,
@@ -119,8 +121,8 @@ function fusedUpdateSymv(
 ): void {
   let j = 0;
   for (; j + 1 < i; j += 2) {
-    const r0 = j * n;
-    const r1 = r0 + n;
+    const r0 = j * ld;
+    const r1 = r0 + ld;
     const u0 = w[ru + j], q0 = q[j], v0 = w[rv + j];
     const u1 = w[ru + j + 1], q1 = q[j + 1], v1 = w[rv + j + 1];
     let acc0 = 0;
@@ -147,7 +149,7 @@ function fusedUpdateSymv(
     p[j + 1] += acc1 + y * v0 + z * v1;
   }
   if (j < i) {
-    const rj = j * n;
+    const rj = j * ld;
     const uj = w[ru + j], qj = q[j], vj = w[rv + j];
     let acc = 0;
     for (let k = 0; k < j; k++) {
@@ -163,9 +165,9 @@ function fusedUpdateSymv(
 }
 
 /** Rows `j < i`: `W[j, 0…j] −= u_j q + q_j u` (u = `w[ru …]`). */
-function rank2Update(n: number, i: number, w: Float64Array, ru: number, q: Float64Array): void {
+function rank2Update(ld: number, i: number, w: Float64Array, ru: number, q: Float64Array): void {
   for (let j = 0; j < i; j++) {
-    const rj = j * n;
+    const rj = j * ld;
     const uj = w[ru + j];
     const qj = q[j];
     for (let k = 0; k <= j; k++) w[rj + k] -= uj * q[k] + qj * w[ru + k];
@@ -173,9 +175,9 @@ function rank2Update(n: number, i: number, w: Float64Array, ru: number, q: Float
 }
 
 /** `p += W[0…i−1, 0…i−1] · v` from the lower triangle (v = `w[rv …]`). */
-function symvLower(n: number, i: number, w: Float64Array, rv: number, p: Float64Array): void {
+function symvLower(ld: number, i: number, w: Float64Array, rv: number, p: Float64Array): void {
   for (let j = 0; j < i; j++) {
-    const rj = j * n;
+    const rj = j * ld;
     const vj = w[rv + j];
     let acc = 0;
     for (let k = 0; k < j; k++) {
@@ -188,26 +190,27 @@ function symvLower(n: number, i: number, w: Float64Array, rv: number, p: Float64
 }
 
 /**
- * Form `Qᵀ = P_2 P_3 ⋯ P_{n−1}` (row-major `[n, n]`, into `qt`) from the reflectors left in
- * `w` and `h` by {@link householderTridiagonalize}, so that `A = Q T Qᵀ` (LAPACK `dorgtr`).
+ * Form `Qᵀ = P_2 P_3 ⋯ P_{n−1}` (row-major `[n, n]` with row stride `ld`, into `qt`) from the
+ * reflectors left in `w` (same stride) and `h` by {@link householderTridiagonalize}, so that
+ * `A = Q T Qᵀ` (LAPACK `dorgtr`).
  *
  * Row `r` of `Qᵀ` is `e_rᵀ P_{r+1} ⋯ P_{n−1}` (reflectors `P_j` with `j ≤ r` leave `e_r`
  * unchanged), so rows are independent; they are built four at a time so that each reflector
  * is read once per four rows. About `4n³/3` flops.
  */
-export function formQTransposed(n: number, w: Float64Array, h: Float64Array, qt: Float64Array): void {
-  qt.fill(0, 0, n * n);
+export function formQTransposed(n: number, w: Float64Array, ld: number, h: Float64Array, qt: Float64Array): void {
+  qt.fill(0, 0, n * ld);
   for (let r0 = 0; r0 < n; r0 += 4) {
     const rb = Math.min(4, n - r0);
-    for (let r = r0; r < r0 + rb; r++) qt[r * n + r] = 1;
+    for (let r = r0; r < r0 + rb; r++) qt[r * ld + r] = 1;
     // Reflectors that do not yet act on every row of the block.
     const jFull = r0 + rb;
     for (let j = r0 + 1; j < Math.min(jFull, n); j++) {
       const hj = h[j];
       if (hj === 0) continue;
-      const uj = j * n;
+      const uj = j * ld;
       for (let r = r0; r < j; r++) {
-        const xr = r * n;
+        const xr = r * ld;
         let s = 0;
         for (let k = 0; k < j; k++) s += qt[xr + k] * w[uj + k];
         s /= hj;
@@ -215,10 +218,10 @@ export function formQTransposed(n: number, w: Float64Array, h: Float64Array, qt:
       }
     }
     if (rb < 4) continue; // only the last block can be partial, and then jFull = n
-    const x0 = r0 * n;
-    const x1 = x0 + n;
-    const x2 = x1 + n;
-    const x3 = x2 + n;
+    const x0 = r0 * ld;
+    const x1 = x0 + ld;
+    const x2 = x1 + ld;
+    const x3 = x2 + ld;
     // Rows x_r (r = r0 … r0+3) are supported on [0, j) before P_j for every j ≥ jFull.
     // The axpy of P_j and the dot products for the next reflector share one pass.
     let j = jFull;
@@ -226,7 +229,7 @@ export function formQTransposed(n: number, w: Float64Array, h: Float64Array, qt:
     if (j === n) continue;
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     {
-      const uj = j * n;
+      const uj = j * ld;
       for (let k = 0; k < j; k++) {
         const u = w[uj + k];
         s0 += qt[x0 + k] * u;
@@ -238,7 +241,7 @@ export function formQTransposed(n: number, w: Float64Array, h: Float64Array, qt:
     for (;;) {
       const hj = h[j];
       const g0 = s0 / hj, g1 = s1 / hj, g2 = s2 / hj, g3 = s3 / hj;
-      const uj = j * n;
+      const uj = j * ld;
       let jn = j + 1;
       while (jn < n && h[jn] === 0) jn++;
       if (jn === n) {
@@ -251,7 +254,7 @@ export function formQTransposed(n: number, w: Float64Array, h: Float64Array, qt:
         }
         break;
       }
-      const un = jn * n;
+      const un = jn * ld;
       s0 = 0;
       s1 = 0;
       s2 = 0;
