@@ -34,7 +34,7 @@ grid:
   depth: [2, 3]
 `;
 
-test('train sweep metric series are bit-identical with --threads 1 and --threads 2 (whole metrics table)', async () => {
+test('train sweep metric series are bit-identical with --threads 1 and --threads 2 (whole metrics table), and slope reproduces the two-point log-log slope', async () => {
   const dir = tempDir();
   const spec = writeSpec(dir, 'tr', SMALL_TRAIN);
   const a = join(dir, 'a.sqlite');
@@ -73,6 +73,35 @@ test('train sweep metric series are bit-identical with --threads 1 and --threads
   const zero = await sql(a, "SELECT name, value FROM metrics WHERE step = 0 AND (name LIKE 'act_dev_%' OR name LIKE 'weight_rel_change%' OR name LIKE 'ntk_rel_change%' OR name = 'kernel_gap')");
   assert.ok(zero.length > 0);
   for (const r of zero) assert.equal(r.value, 0, `${r.name} at step 0`);
+
+  // `slope` on two widths is the two-point log-log slope log(y64/y16)/log 4, per depth
+  const sl = await runCli(['slope', 'tr', '--metric', 'act_dev_max', 'act_dev_norm', '--db', a, '--format', 'json']);
+  assert.equal(sl.code, 0, sl.stderr);
+  const fits = JSON.parse(sl.stdout) as Array<Record<string, unknown>>;
+  assert.equal(fits.length, 4);
+  for (const f of fits) {
+    const ys = await sql(
+      a,
+      `SELECT json_extract(t.params, '$.width') AS width, f.value AS y FROM final_metrics f JOIN tasks t ON t.id = f.task_id
+       WHERE f.name = '${f.metric}' AND json_extract(t.params, '$.depth') = ${f.depth} ORDER BY width`,
+    );
+    const expected = Math.log((ys[1].y as number) / (ys[0].y as number)) / Math.log(4);
+    assert.equal(f.seeds, 1);
+    assert.equal(f.points, 2);
+    assert.ok(Math.abs((f.slope_mean as number) - expected) < 1e-12, `${f.metric} depth ${f.depth}: ${f.slope_mean} vs ${expected}`);
+    assert.ok(Math.abs((f.pooled_slope as number) - expected) < 1e-12);
+  }
+  // at an intermediate logged step (t = lr·step), from the metrics table
+  const s13 = await runCli(['slope', 'tr', '--metric', 'act_dev_max', '--step', '13', '--where', 'depth = 3', '--db', a, '--format', 'json']);
+  assert.equal(s13.code, 0, s13.stderr);
+  const f13 = JSON.parse(s13.stdout) as Array<Record<string, unknown>>;
+  assert.deepEqual(f13.map((f) => [f.step, f.depth, f.points]), [[13, 3, 2]]);
+  const y13 = await sql(
+    a,
+    `SELECT m.value AS y FROM metrics m JOIN tasks t ON t.id = m.task_id
+     WHERE m.name = 'act_dev_max' AND m.step = 13 AND json_extract(t.params, '$.depth') = 3 ORDER BY json_extract(t.params, '$.width')`,
+  );
+  assert.ok(Math.abs((f13[0].slope_mean as number) - Math.log((y13[1].y as number) / (y13[0].y as number)) / Math.log(4)) < 1e-12);
 });
 
 test('per-layer metrics follow <base>_l<layer>: name LIKE act_dev_max_l% selects depth − 1 hidden layers, the bare name is the last one', async () => {

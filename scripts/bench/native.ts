@@ -10,7 +10,10 @@
  * `OMP_NUM_THREADS` set; ntk-sweep sets the count with `openblas_set_num_threads`. Both sides
  * decompose the *same* matrices (written to a temporary file, read with `numpy.fromfile`), and
  * the largest eigenvalue difference is printed as a cross-check. Times are medians of repeats
- * after one warm-up. The ratio column is ntk-sweep time / numpy time (lower is better).
+ * after one warm-up; "(cpu)" is the median process CPU time of the same runs (user + system, all
+ * threads), a fairer figure than wall time when the machine is busy: with one BLAS thread it is
+ * close to the uncontended wall time. The ratio column is ntk-sweep wall time / numpy wall time
+ * (lower is better).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,15 +56,20 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function time(repeats: number, fn: () => void): number {
+/** Median wall-clock and process-CPU seconds of `repeats` runs after one warm-up. */
+function time(repeats: number, fn: () => void): { wall: number; cpu: number } {
   fn(); // warm-up
-  const ts: number[] = [];
+  const walls: number[] = [];
+  const cpus_: number[] = [];
   for (let r = 0; r < repeats; r++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     fn();
-    ts.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    walls.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    const c = process.cpuUsage(c0);
+    cpus_.push((c.user + c.system) / 1e6);
   }
-  return median(ts);
+  return { wall: median(walls), cpu: median(cpus_) };
 }
 
 const repeatsFor = (n: number): number => (n <= 1200 ? 5 : 3);
@@ -74,10 +82,11 @@ def med(xs):
     xs = sorted(xs); m = len(xs) // 2
     return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
 def timeit(reps, f):
-    f(); ts = []
+    f(); ts = []; cs = []
     for _ in range(reps):
-        t0 = time.perf_counter(); f(); ts.append(time.perf_counter() - t0)
-    return med(ts)
+        c0 = time.process_time(); t0 = time.perf_counter(); f()
+        ts.append(time.perf_counter() - t0); cs.append(time.process_time() - c0)
+    return {"wall": med(ts), "cpu": med(cs)}
 out = {"numpy": np.__version__}
 try:
     cfgs = np.show_config(mode="dicts")
@@ -95,7 +104,7 @@ for e in cfg["eigh"]:
     def run():
         res["w"] = np.linalg.eigh(m)[0]
     t = timeit(e["repeats"], run)
-    out["eigh"][str(e["n"])] = {"seconds": t, "values": res["w"].tolist()}
+    out["eigh"][str(e["n"])] = {"t": t, "values": res["w"].tolist()}
 print(json.dumps(out))
 `;
 
@@ -140,9 +149,12 @@ function main(): void {
     if (loadavg()[0] > 0.5) {
       console.log('warning: the machine is busy (1-minute load average > 0.5); timings will be pessimistic');
     }
-    const rows: string[][] = [['case', 'BLAS threads', 'ntk-sweep', 'numpy', 'ratio (ours/numpy)', 'max |Δλ|']];
+    type T = { wall: number; cpu: number };
+    const rows: string[][] = [['case', 'BLAS threads', 'ntk-sweep', '(cpu)', 'numpy', '(cpu)', 'ratio ours/numpy', 'max |Δλ|']];
     const savedThreads = loaded.getThreads();
     let pyHeader = '';
+    const gflops = (s: number): string => `${((2 * gn ** 3) / s / 1e9).toFixed(1)} GFLOP/s`;
+    const secs = (s: number): string => `${s.toFixed(3)} s`;
     for (const t of opts.threads) {
       loaded.setThreads(t);
       const py = spawnSync(opts.python, ['-c', PYTHON, JSON.stringify(pyCfg)], {
@@ -150,15 +162,15 @@ function main(): void {
         maxBuffer: 256 * 1024 * 1024,
         env: { ...process.env, OPENBLAS_NUM_THREADS: String(t), OMP_NUM_THREADS: String(t), MKL_NUM_THREADS: String(t) },
       });
-      let np: { numpy: string; blas: string; gemm: number; eigh: Record<string, { seconds: number; values: number[] }> } | null = null;
+      let np: { numpy: string; blas: string; gemm: T; eigh: Record<string, { t: T; values: number[] }> } | null = null;
       if (py.status === 0) np = JSON.parse(py.stdout);
       else if (!pyHeader) pyHeader = `numpy unavailable: ${(py.stderr || String(py.error)).trim().split('\n').pop()}`;
       if (np && !pyHeader) pyHeader = `numpy ${np.numpy} (${np.blas})`;
 
       const gc = new Float64Array(gn * gn);
       const tg = time(10, () => backend.gemm(false, false, gn, gn, gn, 1, ga, gb, 0, gc));
-      const gflops = (s: number): string => `${((2 * gn ** 3) / s / 1e9).toFixed(1)} GFLOP/s`;
-      rows.push([`gemm ${gn}³`, String(t), gflops(tg), np ? gflops(np.gemm) : '—', np ? (tg / np.gemm).toFixed(2) : '—', '']);
+      rows.push([`gemm ${gn}³`, String(t), gflops(tg.wall), gflops(tg.cpu), np ? gflops(np.gemm.wall) : '—',
+        np ? gflops(np.gemm.cpu) : '—', np ? (tg.wall / np.gemm.wall).toFixed(2) : '—', '']);
       for (const { n, a } of mats) {
         let values: Float64Array = new Float64Array(0);
         const te = time(repeatsFor(n), () => {
@@ -167,12 +179,12 @@ function main(): void {
         const ref = np?.eigh[String(n)];
         let dmax = NaN;
         if (ref) dmax = Math.max(...ref.values.map((v, i) => Math.abs(v - values[i])));
-        rows.push([`eigh n=${n} (dsyevd)`, String(t), `${te.toFixed(3)} s`, ref ? `${ref.seconds.toFixed(3)} s` : '—',
-          ref ? (te / ref.seconds).toFixed(2) : '—', ref ? dmax.toExponential(1) : '']);
+        rows.push([`eigh n=${n} (dsyevd)`, String(t), secs(te.wall), secs(te.cpu), ref ? secs(ref.t.wall) : '—',
+          ref ? secs(ref.t.cpu) : '—', ref ? (te.wall / ref.t.wall).toFixed(2) : '—', ref ? dmax.toExponential(1) : '']);
         if (opts.evr) {
           const tr = time(repeatsFor(n), () => loaded.eighWith(n, a, 'evr'));
-          rows.push([`eigh n=${n} (dsyevr)`, String(t), `${tr.toFixed(3)} s`, ref ? `${ref.seconds.toFixed(3)} s` : '—',
-            ref ? (tr / ref.seconds).toFixed(2) : '—', '']);
+          rows.push([`eigh n=${n} (dsyevr)`, String(t), secs(tr.wall), secs(tr.cpu), ref ? secs(ref.t.wall) : '—',
+            ref ? secs(ref.t.cpu) : '—', ref ? (tr.wall / ref.t.wall).toFixed(2) : '—', '']);
         }
       }
     }

@@ -342,8 +342,10 @@ export class SqliteStore implements Store {
           ],
         );
         await this.db.run('DELETE FROM checkpoints WHERE task_id = ?', [taskId]);
-        const lost = cur.lease_owner !== owner ? `; finished after its lease had passed to ${cur.lease_owner ?? 'nobody'} (status ${cur.status})` : '';
-        await this.log([[taskId, owner, end.status, (end.status === 'diverged' ? `at step ${end.step}: ${end.reason}` : '') + lost || null]]);
+        const notes: string[] = [];
+        if (end.status === 'diverged') notes.push(`at step ${end.step}: ${end.reason}`);
+        if (cur.lease_owner !== owner) notes.push(`finished after its lease had passed to ${cur.lease_owner ?? 'nobody'} (status ${cur.status})`);
+        await this.log([[taskId, owner, end.status, notes.join('; ') || null]]);
         return true;
       });
       if (accepted) this.commitNames();

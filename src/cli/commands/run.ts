@@ -82,11 +82,14 @@ function checkData(spec: SweepSpec, tasks: NewTask[]): void {
 async function run(a: RunArgs): Promise<number> {
   // Signals are handled from the first moment: before the coordinator exists there is nothing
   // to stop (any transaction in flight is rolled back by SQLite), so exit at once.
+  // After the coordinator has returned (closing the database, printing the summary) a signal
+  // also exits at once, with the signal's exit code: the handlers stay installed until the end.
   let coord: Coordinator | null = null;
+  let ended = false;
   let signalCode: number = EXIT.OK;
   const onSignal = (sig: 'SIGINT' | 'SIGTERM') => () => {
     const code = sig === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
-    if (!coord || signalCode !== EXIT.OK) {
+    if (!coord || signalCode !== EXIT.OK || ended) {
       process.stderr.write(`\n${sig}: exiting now; the database is consistent and the next run resumes\n`);
       process.exit(code);
     }
@@ -132,7 +135,12 @@ async function run(a: RunArgs): Promise<number> {
         leaseMs: Math.round(a.lease * 1000),
         progress: a.quiet ? nullProgress : makeProgress(),
       });
-      const summary: RunSummary = await coord.run(spec.name, spec.kind);
+      let summary: RunSummary;
+      try {
+        summary = await coord.run(spec.name, spec.kind);
+      } finally {
+        ended = true;
+      }
       if (a.json) process.stdout.write(JSON.stringify({ ...summary, db: a.db, new_grid_points: reg.inserted }, null, 2) + '\n');
       else printSummary(summary, a.db);
       if (signalCode !== EXIT.OK) return signalCode;
@@ -141,8 +149,7 @@ async function run(a: RunArgs): Promise<number> {
       await store.close();
     }
   } finally {
-    process.off('SIGINT', hInt);
-    process.off('SIGTERM', hTerm);
+    ended = true;
   }
 }
 

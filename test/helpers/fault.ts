@@ -1,0 +1,84 @@
+/**
+ * Helpers of the fault-injection tests (test/fault-*.test.ts): start the real CLI as a child
+ * process, poll its database, and read it with SQL. No mocks: real processes, a real SQLite file,
+ * the real worker pool.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { CLI, type CliResult } from './cli.js';
+
+/** A running CLI process and a promise of its end. */
+export interface Running {
+  child: ChildProcess;
+  pid: number;
+  done: Promise<CliResult>;
+  /** Output so far. */
+  output(): { stdout: string; stderr: string };
+}
+
+/** Start `ntk-sweep <args>` without waiting for it. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Running {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<CliResult>((res, rej) => {
+    child.on('error', rej);
+    child.on('exit', (code, signal) => res({ code, signal, stdout, stderr }));
+  });
+  return { child, pid: child.pid!, done, output: () => ({ stdout, stderr }) };
+}
+
+/** Read-only SQL against a database file (fresh connection each call). */
+export async function sql(db: string, q: string): Promise<Record<string, unknown>[]> {
+  const s = await SqliteStore.openReadonly(db);
+  try {
+    return await s.query(q);
+  } finally {
+    await s.close();
+  }
+}
+
+/** The first row's first column of `q`, or undefined if the database is not readable yet. */
+export async function scalar(db: string, q: string): Promise<unknown> {
+  try {
+    const rows = await sql(db, q);
+    return rows.length ? Object.values(rows[0])[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Poll `check` every `everyMs` until it returns true; rejects after `timeoutMs` with `what`.
+ * Tests wait on database state this way rather than sleeping fixed times.
+ */
+export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000, everyMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Resolve once the coordinator with process id `pid` holds at least `n` running grid points. */
+export function waitForRunning(db: string, pid: number, n = 1, timeoutMs = 60_000): Promise<void> {
+  return waitFor(
+    `${n} grid point(s) running under pid ${pid}`,
+    async () => Number((await scalar(db, `SELECT COUNT(*) FROM tasks WHERE status = 'running' AND lease_owner LIKE '%:${pid}:%'`)) ?? 0) >= n,
+    timeoutMs,
+  );
+}
+
+/** Accepted ends (`done`/`diverged`) per task id, from the audit trail. */
+export async function endsPerTask(db: string): Promise<Map<string, number>> {
+  const rows = await sql(db, "SELECT task_id, COUNT(*) AS n FROM task_log WHERE event IN ('done', 'diverged') GROUP BY task_id");
+  return new Map(rows.map((r) => [String(r.task_id), Number(r.n)]));
+}
+
+/** `name: <name>\nkind: debug\n…` with grid x = xs and the given extra YAML lines. */
+export function debugYaml(name: string, xs: number[], extra = ''): string {
+  return `name: ${name}\nkind: debug\n${extra}grid:\n  x: [${xs.join(', ')}]\n`;
+}

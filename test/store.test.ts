@@ -1,0 +1,152 @@
+/**
+ * The lease and finish protocol of SqliteStore on a real database file: the races that a
+ * crashed, stalled or concurrent coordinator can cause, played out step by step.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { NewTask } from '../src/store/store.js';
+import { SqliteDb } from '../src/store/sqlite-db.js';
+import { SqliteStore } from '../src/store/sqlite-store.js';
+import type { MetricRow } from '../src/tasks/types.js';
+import { tempDir } from './helpers/cli.js';
+
+const LEASE = 60_000;
+
+async function fresh(n = 3): Promise<{ store: SqliteStore; ids: string[]; path: string }> {
+  const path = join(tempDir(), 'db.sqlite');
+  const store = await SqliteStore.open(path);
+  const tasks: NewTask[] = Array.from({ length: n }, (_, i) => ({
+    id: `task${i}`,
+    kind: 'debug',
+    params: { x: i },
+    batchKey: `t:task${i}`,
+    cost: n - i,
+    batchOrder: 0,
+  }));
+  await store.registerSweep({ name: 's', kind: 'debug', specJson: '{}', specHash: 'h' }, tasks);
+  return { store, ids: tasks.map((t) => t.id), path };
+}
+
+const claim = (store: SqliteStore, owner: string, leaseMs = LEASE) => store.claimBatch('s', { owner, leaseMs, maxAttempts: 3, maxOrdersPerBatch: Infinity });
+
+async function row(store: SqliteStore, id: string): Promise<Record<string, unknown>> {
+  return (await store.query(`SELECT status, attempts, lease_owner, run_info FROM tasks WHERE id = '${id}'`))[0];
+}
+
+const rowsOf = (x: number): MetricRow[] => [
+  { step: 0, name: 'y', value: x * x + 1 },
+  { step: 1, name: 'y', value: x * x + 2 },
+];
+
+test('a finish by a coordinator whose lease passed to another is recorded once: the first finish wins and later ones change nothing', async () => {
+  const { store } = await fresh(1);
+  try {
+    const [a] = await claim(store, 'hostA:1:a', 1);
+    assert.equal(a.attempt, 1);
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(await store.reclaimExpired(Date.now()), 1, 'the expired lease is reclaimed');
+    const [b] = await claim(store, 'hostB:2:b');
+    assert.equal(b.id, a.id);
+    assert.equal(b.attempt, 1, 'the reclaimed attempt is not counted');
+    // A (stalled, lease lost) finishes first: accepted, the result is deterministic
+    assert.equal(await store.finishTask(a.id, 'hostA:1:a', { status: 'done' }, rowsOf(2), 1, { who: 'A' }), true);
+    // B finishes later with different (corrupt) numbers: nothing changes
+    assert.equal(await store.finishTask(b.id, 'hostB:2:b', { status: 'done' }, [{ step: 1, name: 'y', value: 999 }], 1, { who: 'B' }), false);
+    await store.writeMetrics([{ taskId: b.id, rows: [{ step: 1, name: 'y', value: 999 }] }]);
+    assert.equal(await store.failTask(b.id, 'hostB:2:b', 'late failure', 1), false);
+    assert.equal(await store.releaseTasks('hostB:2:b'), 0);
+    const r = await row(store, a.id);
+    assert.equal(r.status, 'done');
+    assert.equal(r.attempts, 1);
+    assert.equal(r.lease_owner, null);
+    assert.equal(JSON.parse(String(r.run_info)).who, 'A');
+    const m = await store.query(`SELECT step, value FROM metrics WHERE task_id = '${a.id}' ORDER BY step`);
+    assert.deepEqual(m, [
+      { step: 0, value: 5 },
+      { step: 1, value: 6 },
+    ]);
+    const f = await store.query(`SELECT step, value FROM final_metrics WHERE task_id = '${a.id}'`);
+    assert.deepEqual(f, [{ step: 1, value: 6 }]);
+    const log = await store.query(`SELECT owner, event FROM task_log WHERE task_id = '${a.id}' ORDER BY id`);
+    assert.deepEqual(
+      log.map((e) => `${e.event}:${e.owner}`),
+      ['claim:hostA:1:a', 'reclaimed:hostA:1:a', 'claim:hostB:2:b', 'done:hostA:1:a', 'ignored:hostB:2:b'],
+    );
+  } finally {
+    await store.close();
+  }
+});
+
+test('a live lease is never handed out twice, and a failed or released task is claimable again', async () => {
+  const { store, ids } = await fresh(3);
+  try {
+    const a = await claim(store, 'h:1:a');
+    const b = await claim(store, 'h:2:b');
+    const c = await claim(store, 'h:3:c');
+    const d = await claim(store, 'h:4:d');
+    assert.deepEqual([...a, ...b, ...c].map((t) => t.id).sort(), ids);
+    assert.equal(d.length, 0, 'nothing is left while every lease is live');
+    assert.equal(await store.reclaimExpired(Date.now()), 0, 'live leases are not reclaimed');
+    assert.equal(await store.failTask(a[0].id, 'h:2:b', 'not my task', 1), false, 'only the lease holder can fail a task');
+    assert.equal(await store.failTask(a[0].id, 'h:1:a', 'boom', 1), true);
+    assert.equal(await store.releaseTasks('h:2:b', undefined, 'interrupted'), 1);
+    const again = await claim(store, 'h:5:e');
+    const again2 = await claim(store, 'h:5:e');
+    assert.deepEqual([...again, ...again2].map((t) => t.id).sort(), [a[0].id, b[0].id].sort());
+    assert.deepEqual(
+      [...again, ...again2].map((t) => [t.id, t.attempt]).sort(),
+      [
+        [a[0].id, 2],
+        [b[0].id, 1],
+      ].sort(),
+      'a failure counts as an attempt, an interruption does not',
+    );
+  } finally {
+    await store.close();
+  }
+});
+
+test('a checkpoint is saved with the metric rows sent before it, only for the lease holder, handed to the next claim and deleted when the task finishes', async () => {
+  const { store } = await fresh(1);
+  try {
+    const [t] = await claim(store, 'h:1:a');
+    const bytes = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.equal(await store.saveCheckpoint(t.id, 'h:1:a', 50, bytes, rowsOf(0)), true);
+    assert.equal(await store.saveCheckpoint(t.id, 'h:9:z', 60, new Uint8Array([9]), []), false, 'a non-holder cannot overwrite it');
+    const rows = await store.query(`SELECT COUNT(*) AS n FROM metrics WHERE task_id = '${t.id}'`);
+    assert.equal(rows[0].n, 2, 'rows sent before the checkpoint are stored with it');
+    // the holder dies; the next claim gets the checkpoint back
+    assert.equal(await store.releaseTasks('h:1:a', undefined, 'owner process 1 is dead'), 1);
+    const [t2] = await claim(store, 'h:2:b');
+    assert.equal(t2.checkpoint?.step, 50);
+    assert.deepEqual([...t2.checkpoint!.data], [...bytes]);
+    assert.equal(await store.finishTask(t2.id, 'h:2:b', { status: 'done' }, [], 1, {}), true);
+    const left = await store.query('SELECT COUNT(*) AS n FROM checkpoints');
+    assert.equal(left[0].n, 0, 'checkpoints of finished tasks are deleted');
+    assert.equal(await store.saveCheckpoint(t2.id, 'h:2:b', 70, bytes, []), false, 'no checkpoint for a finished task');
+  } finally {
+    await store.close();
+  }
+});
+
+test('a database file is migrated from schema version 1 and keeps its data', async () => {
+  const { store, path } = await fresh(2);
+  const [t] = await claim(store, 'h:1:a');
+  await store.finishTask(t.id, 'h:1:a', { status: 'done' }, rowsOf(1), 1, {});
+  await store.close();
+  // make it a version-1 database: drop what migration 2 added
+  const raw = await SqliteDb.open(path);
+  await raw.exec("UPDATE meta SET value = '1' WHERE key = 'schema_version'; DROP TABLE checkpoints; DROP TABLE task_log;");
+  await raw.close();
+  const again = await SqliteStore.open(path);
+  try {
+    const v = await again.query("SELECT value FROM meta WHERE key = 'schema_version'");
+    assert.equal(v[0].value, '2');
+    const done = await again.query("SELECT COUNT(*) AS n FROM tasks WHERE status = 'done'");
+    assert.equal(done[0].n, 1);
+    assert.deepEqual(await again.query('SELECT COUNT(*) AS n FROM checkpoints'), [{ n: 0 }]);
+  } finally {
+    await again.close();
+  }
+});
