@@ -10,10 +10,14 @@
  */
 import type { LinalgBackend } from './backend.js';
 import { jsBackend } from './js.js';
+import { selectBackendFromEnv } from './native.js';
 
 export type { LinalgBackend, SymmetricEigen } from './backend.js';
 
-let active: LinalgBackend = jsBackend;
+// NTK_SWEEP_LINALG=js|native|ml-matrix|auto selects the initial backend of every thread (the
+// test suite runs the numerical suites once per backend this way); unset means js here, and the
+// engine's workers pick `auto` (native when it loads) through select.ts.
+let active: LinalgBackend = process.env.NTK_SWEEP_LINALG ? selectBackendFromEnv({ js: jsBackend }).backend : jsBackend;
 
 /** The backend in use in this thread. */
 export function linalg(): LinalgBackend {

@@ -27,13 +27,20 @@ export class SqliteDb {
   ) {}
 
   /**
-   * Open (and create unless `readonly`) the database file at `path`.
+   * Open (and create unless `readonly`) the database file at `path`; `immutable` opens it
+   * read-only without any locking, for files on read-only media.
    * @throws StoreError naming the path and the cause (missing directory, permissions, ...).
    */
-  static open(path: string, opts: { readonly?: boolean } = {}): Promise<SqliteDb> {
-    const mode = opts.readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
+  static open(path: string, opts: { readonly?: boolean; immutable?: boolean } = {}): Promise<SqliteDb> {
+    let mode = opts.readonly || opts.immutable ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
+    let name = path;
+    if (opts.immutable) {
+      // read-only media: no locks, no -shm file (the caller has checked that no WAL is pending)
+      mode |= sqlite3.OPEN_URI;
+      name = 'file:' + encodeURI(path).replace(/[?#]/g, encodeURIComponent) + '?immutable=1';
+    }
     return new Promise((resolve, reject) => {
-      const db = new sqlite3.Database(path, mode, (err) => {
+      const db = new sqlite3.Database(name, mode, (err) => {
         const code = (err as { code?: string } | null)?.code;
         if (err) reject(new StoreError(`cannot open database ${path}: ${err.message}${hintFor(code)}`, code));
         else resolve(new SqliteDb(db, path));

@@ -3,7 +3,7 @@
  * plus retried `BEGIN IMMEDIATE` transactions, schema version with migrations, and leases so
  * several coordinators can share one file.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MetricRow, TaskEnd, TaskInput } from '../tasks/types.js';
 import { decodeParams, encodeParams } from '../util/json.js';
@@ -22,6 +22,16 @@ import type {
 
 export { StoreError } from './sqlite-db.js';
 
+/** Whether this process may write `path` (a file or a directory). */
+function isWritable(path: string): boolean {
+  try {
+    accessSync(path, fsConstants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Default database location, relative to the working directory. */
 export const DEFAULT_DB = 'db/ntk-sweep.sqlite';
 
@@ -38,6 +48,14 @@ export class SqliteStore implements Store {
    */
   static async open(path: string): Promise<SqliteStore> {
     if (path !== ':memory:') {
+      if (existsSync(path) && !statSync(path).isDirectory() && (!isWritable(path) || !isWritable(dirname(path)))) {
+        const what = isWritable(path) ? `its directory ${dirname(path)} is` : 'it is';
+        throw new StoreError(
+          `database ${path} cannot be written: ${what} read-only (a run records results and leases, and SQLite needs to create ` +
+            `${path}-wal and -shm next to it); make it writable, or copy it to a writable place and pass --db. Read-only commands (status, query, export) still work.`,
+          'SQLITE_READONLY',
+        );
+      }
       const dir = dirname(path);
       if (!existsSync(dir)) {
         try {
@@ -65,16 +83,30 @@ export class SqliteStore implements Store {
    */
   static async openReadonly(path: string): Promise<SqliteStore> {
     if (!existsSync(path)) throw new StoreError(`no database at ${path} (run \`ntk-sweep run <spec>\` first, or pass --db)`);
-    const db = await SqliteDb.open(path, { readonly: true });
-    const store = new SqliteStore(db);
+    const attempt = async (immutable: boolean): Promise<SqliteStore> => {
+      const db = await SqliteDb.open(path, { readonly: true, immutable });
+      const store = new SqliteStore(db);
+      try {
+        await db.exec('PRAGMA busy_timeout = 10000');
+        await store.checkApp(false);
+      } catch (e) {
+        await db.close().catch(() => undefined);
+        throw e;
+      }
+      return store;
+    };
     try {
-      await db.exec('PRAGMA busy_timeout = 10000');
-      await store.checkApp(false);
+      return await attempt(false);
     } catch (e) {
-      await db.close().catch(() => undefined);
-      throw e;
+      // A WAL database on read-only media cannot be opened normally (no -shm file can be made).
+      // Without a pending -wal file its content is complete: read it without locking.
+      if (!(e instanceof StoreError) || (e.code !== 'SQLITE_CANTOPEN' && e.code !== 'SQLITE_READONLY') || isWritable(dirname(path))) throw e;
+      const wal = `${path}-wal`;
+      if (existsSync(wal) && statSync(wal).size > 0) {
+        throw new StoreError(`${path} is on a read-only location and has unmerged changes in ${wal}; copy both files to a writable directory to read them`, e.code);
+      }
+      return attempt(true);
     }
-    return store;
   }
 
   private async checkApp(allowEmpty: boolean): Promise<number> {
