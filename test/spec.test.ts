@@ -136,3 +136,13 @@ grid: { lr: [0.5, 1], steps: [10] }
   const bad = validateSpec(parse(train.replace('grid: { lr: [0.5, 1], steps: [10] }', 'grid: { lr: [0.5], steps: [10], t: [3] }')));
   assert.throws(() => expandSpec(bad), /t = lr·steps/);
 });
+
+test('dataset fields that do not apply to the chosen dataset are rejected', () => {
+  const p = problems(base.replace('dataset: { name: mnist }', 'dataset: { name: mnist, d: 8 }') + 'grid: { n_train: [10], depth: [1] }');
+  assert.deepEqual(p, ['dataset.d: applies only to the sphere dataset, not mnist']);
+  const q = problems(base.replace('dataset: { name: mnist }', 'dataset: { name: sphere }') + 'grid: { n_train: [10], depth: [1] }');
+  assert.deepEqual(q, ['dataset.d: required for the sphere dataset (input dimension)']);
+  const r = problems(base.replace('dataset: { name: mnist }', 'dataset: { name: csv }') + 'grid: { n_train: [10], depth: [1] }');
+  assert.equal(r.length, 1);
+  assert.match(r[0], /^dataset\.path: the csv dataset needs/);
+});

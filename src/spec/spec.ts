@@ -208,6 +208,18 @@ export function validateSpec(doc: unknown, file?: string): SweepSpec {
       `${section}.${k}: unknown parameter${hint ? ` (did you mean ${hint}${other}?)` : ''}; see \`ntk-sweep params\` (helper values are allowed only when a derived expression uses them)`,
     );
   }
+  // data params that do not apply to the chosen dataset would only change task ids
+  const dsName = dataset.dataset ?? fixed.dataset;
+  if (typeof dsName === 'string') {
+    const only: Record<string, string[]> = { d: ['sphere'], target: ['sphere'], path: ['csv'], train_path: ['csv'], test_path: ['csv'], label_column: ['csv'], classes: ['mnist', 'fashion-mnist', 'csv'] };
+    for (const [k, section] of owners) {
+      if (only[k] && !only[k].includes(dsName)) problems.push(`${section}.${k}: applies only to the ${only[k].join(' / ')} dataset${only[k].length > 1 ? 's' : ''}, not ${dsName}`);
+    }
+    if (dsName === 'sphere' && !owners.has('d')) problems.push('dataset.d: required for the sphere dataset (input dimension)');
+    if (dsName === 'csv' && !owners.has('path') && !(owners.has('train_path') && owners.has('test_path'))) {
+      problems.push('dataset.path: the csv dataset needs `path` (one file with a split column) or both `train_path` and `test_path`');
+    }
+  }
   for (const req of REQUIRED[kind]) {
     if (!owners.has(req) && PARAMS[req].default === undefined) problems.push(`${req}: required for kind ${kind}; set it in dataset, fixed, grid or derived`);
   }
