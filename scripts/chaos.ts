@@ -255,7 +255,7 @@ async function main(): Promise<void> {
           continue;
         }
         spent++;
-        kills++;
+        const nth = ++kills;
         const when = `${Math.round(delay)} ms after ${early ? 'start' : 'its first claim'}`;
         if (bySigint) {
           sigints++;
@@ -270,13 +270,13 @@ async function main(): Promise<void> {
             crash(`run ${runs}: no exit within 60 s of SIGINT`, await p.done);
           } else {
             const ok = e.code === 130 || e.code === 0 || e.code === 1 || e.signal === 'SIGINT';
-            log(`kill ${kills}: SIGINT${twice ? ' x2' : ''} ${when} -> exit ${e.code ?? e.signal}`);
+            log(`kill ${nth}: SIGINT${twice ? ' x2' : ''} ${when} -> exit ${e.code ?? e.signal}`);
             if (!ok) crash(`run ${runs} after SIGINT`, e);
           }
         } else {
           p.child.kill('SIGKILL');
           const e = await p.done;
-          log(`kill ${kills}: kill -9 ${when} -> ${e.signal ?? 'exit ' + e.code}`);
+          log(`kill ${nth}: kill -9 ${when} -> ${e.signal ?? 'exit ' + e.code}`);
         }
       }
     };

@@ -48,6 +48,7 @@ export class SqliteDb {
     });
   }
 
+  /** Execute one statement with bound parameters; resolves with the changed-row count. */
   run(sql: string, params: SqlValue[] = []): Promise<{ changes: number; lastID: number }> {
     return new Promise((resolve, reject) => {
       this.db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
@@ -57,17 +58,20 @@ export class SqliteDb {
     });
   }
 
+  /** Every row of a query (or of a statement with `RETURNING`). */
   all<T = Record<string, unknown>>(sql: string, params: SqlValue[] = []): Promise<T[]> {
     return new Promise((resolve, reject) => {
       this.db.all(sql, params, (err: Error | null, rows: T[]) => (err ? reject(wrap(err, sql)) : resolve(rows)));
     });
   }
 
+  /** The first row of a query, or undefined. */
   async get<T = Record<string, unknown>>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
     const rows = await this.all<T>(sql, params);
     return rows[0];
   }
 
+  /** Execute one or more statements without parameters. */
   exec(sql: string): Promise<void> {
     return new Promise((resolve, reject) => {
       this.db.exec(sql, (err) => (err ? reject(wrap(err, sql)) : resolve()));
@@ -139,6 +143,7 @@ export class SqliteDb {
     return next;
   }
 
+  /** Close the connection (SQLite merges and removes the WAL when it is the last one). */
   close(): Promise<void> {
     return new Promise((resolve, reject) => this.db.close((err) => (err ? reject(wrap(err, 'close')) : resolve())));
   }

@@ -48,7 +48,8 @@ export class SqliteStore implements Store {
    */
   static async open(path: string): Promise<SqliteStore> {
     if (path !== ':memory:') {
-      if (existsSync(path) && !statSync(path).isDirectory() && (!isWritable(path) || !isWritable(dirname(path)))) {
+      const dirReadonly = !isWritable(dirname(path)) && !(existsSync(`${path}-wal`) && existsSync(`${path}-shm`));
+      if (existsSync(path) && !statSync(path).isDirectory() && (!isWritable(path) || dirReadonly)) {
         const what = isWritable(path) ? `its directory ${dirname(path)} is` : 'it is';
         throw new StoreError(
           `database ${path} cannot be written: ${what} read-only (a run records results and leases, and SQLite needs to create ` +
