@@ -8,12 +8,22 @@
     {
       "target_name": "ntk_linalg",
       "sources": ["src/ntk_linalg.cc"],
-      "dependencies": [
-        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except_all"
+      # node-addon-api headers with C++ exceptions; every C++ exception (std::bad_alloc too)
+      # becomes a JS Error. (Set directly rather than through node-addon-api's gyp targets,
+      # which make gyp write Makefiles into native/node_modules/.)
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_CPP_EXCEPTIONS_ALL",
+        "NODE_ADDON_API_DISABLE_DEPRECATED"
       ],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       # Fedora/openSUSE keep cblas.h under include/openblas; a missing -I directory is harmless.
-      "include_dirs": ["/usr/include/openblas"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "/usr/include/openblas"
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-O2", "-Wall", "-Wextra"],
       "libraries": ["-lopenblas", "-llapacke", "-ldl"]
     }

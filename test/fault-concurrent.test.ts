@@ -63,7 +63,7 @@ test('a coordinator stalled past its lease (SIGSTOP) loses its grid points to an
   assert.equal((await runCli(['run', spec, '--db', ref, '--threads', '2'])).code, 0);
 
   const a = startCli(['run', spec, '--db', db, '--threads', '2', '--json', '--lease', '1']);
-  await waitForRunning(db, a.pid, 2);
+  await waitForRunning(db, a.pid, 2, 60_000, a.done);
   a.child.kill('SIGSTOP');
   try {
     const b = startCli(['run', spec, '--db', db, '--threads', '2', '--json', '--lease', '1']);

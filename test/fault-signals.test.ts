@@ -14,7 +14,7 @@ test('SIGTERM aborts the running grid points: exit 143, none left running, the i
   const db = join(dir, 'db.sqlite');
   const spec = writeSpec(dir, 't', debugYaml('term', Array.from({ length: 4 }, (_, i) => i), 'fixed: { sleep_ms: 2500 }\n'));
   const run = startCli(['run', spec, '--db', db, '--threads', '2', '--json']);
-  await waitForRunning(db, run.pid, 2);
+  await waitForRunning(db, run.pid, 2, 60_000, run.done);
   run.child.kill('SIGTERM');
   const end = await run.done;
   assert.equal(end.code, 143, end.stderr);
@@ -36,7 +36,7 @@ test('with --drain, Ctrl-C lets the running grid points finish and record their 
   const db = join(dir, 'db.sqlite');
   const spec = writeSpec(dir, 'd', debugYaml('drain', Array.from({ length: 8 }, (_, i) => i), 'fixed: { sleep_ms: 1500 }\n'));
   const run = startCli(['run', spec, '--db', db, '--threads', '2', '--json', '--drain']);
-  await waitForRunning(db, run.pid, 2);
+  await waitForRunning(db, run.pid, 2, 60_000, run.done);
   const running = (await sql(db, "SELECT id FROM tasks WHERE status = 'running'")).map((r) => r.id);
   run.child.kill('SIGINT');
   const end = await run.done;

@@ -17,7 +17,14 @@ export type { LinalgBackend, SymmetricEigen } from './backend.js';
 // NTK_SWEEP_LINALG=js|native|ml-matrix|auto selects the initial backend of every thread (the
 // test suite runs the numerical suites once per backend this way); unset means js here, and the
 // engine's workers pick `auto` (native when it loads) through select.ts.
-let active: LinalgBackend = process.env.NTK_SWEEP_LINALG ? selectBackendFromEnv({ js: jsBackend }).backend : jsBackend;
+// OpenBLAS would otherwise use every core in every thread: one BLAS thread unless told otherwise.
+function initial(): LinalgBackend {
+  if (!process.env.NTK_SWEEP_LINALG) return jsBackend;
+  const sel = selectBackendFromEnv({ js: jsBackend });
+  sel.native?.setThreads(1);
+  return sel.backend;
+}
+let active: LinalgBackend = initial();
 
 /** The backend in use in this thread. */
 export function linalg(): LinalgBackend {

@@ -139,7 +139,10 @@ export function choleskyInverseOp(n: number, l: Float64Array, options: { scale?:
   };
 }
 
-/** Relative threshold below which a new direction counts as linearly dependent (deflated). */
+/**
+ * Threshold, relative to the operator norm (or, for the start block, to the largest start
+ * vector), below which a new direction counts as linearly dependent and is deflated.
+ */
 const DEFLATION_TOL = 1e-13;
 
 /**
@@ -171,6 +174,12 @@ export class BlockKrylovBasis {
   readonly b0: Float64Array;
   /** Number of independent start vectors. */
   readonly p0: number;
+  /**
+   * Lower bound on `‖A‖₂`: the largest `‖A q‖` seen. A new direction whose remainder after
+   * orthogonalization is `≤ DEFLATION_TOL · normEstimate` is dropped (the block is invariant up
+   * to that backward error), so numerically null directions end the iteration.
+   */
+  normEstimate = 0;
   /** Number of `A` applications (in vectors, i.e. block size summed over steps). */
   matvecs = 0;
   private w: Float64Array;
@@ -197,10 +206,10 @@ export class BlockKrylovBasis {
     this.q = new Float64Array(this.cap * n);
     this.t = new Float64Array(this.cap * this.cap);
     this.w = new Float64Array(k * n);
-    const norms = new Float64Array(k);
-    for (let i = 0; i < k; i++) norms[i] = rowNorm(start, i, n);
+    let startNorm = 0;
+    for (let i = 0; i < k; i++) startNorm = Math.max(startNorm, rowNorm(start, i, n));
     this.w.set(start);
-    const { count, coef } = this.orthonormalizeNew(this.w, k, norms, 0);
+    const { count, coef } = this.orthonormalizeNew(this.w, k, DEFLATION_TOL * startNorm, 0);
     this.b0 = coef.subarray(0, count * k);
     this.p0 = count;
     this.size = count;
@@ -233,8 +242,7 @@ export class BlockKrylovBasis {
     const w = this.w.subarray(0, p * n);
     this.op.apply(this.q.subarray(a * n, s * n), p, w);
     this.matvecs += p;
-    const norms = new Float64Array(p);
-    for (let i = 0; i < p; i++) norms[i] = rowNorm(w, i, n);
+    for (let i = 0; i < p; i++) this.normEstimate = Math.max(this.normEstimate, rowNorm(w, i, n));
     const qs = this.q.subarray(0, s * n);
     // block classical Gram–Schmidt, twice: H = Q Wᵀ, W ← W − Hᵀ Q
     const h = new Float64Array(s * p);
@@ -254,7 +262,7 @@ export class BlockKrylovBasis {
     }
     this.processed = s;
     this.lastStart = a;
-    const { count, coef } = this.orthonormalizeNew(w, p, norms, s);
+    const { count, coef } = this.orthonormalizeNew(w, p, DEFLATION_TOL * this.normEstimate, s);
     for (let i = 0; i < count; i++) {
       for (let j = 0; j < p; j++) {
         this.t[(s + i) * cap + a + j] = coef[i * p + j];
@@ -267,12 +275,12 @@ export class BlockKrylovBasis {
 
   /**
    * Orthonormalize the `p` rows of `w` (already orthogonal to rows `0 .. s − 1` of `q`, or
-   * `s = 0`) by modified Gram–Schmidt, twice, dropping rows whose remainder is below
-   * `DEFLATION_TOL × norms[i]`; accepted rows are cleaned once more against the whole basis
+   * `s = 0`) by modified Gram–Schmidt, twice, dropping rows whose remainder has norm
+   * `≤ dropBelow`; accepted rows are cleaned once more against the whole basis
    * and written to `q` from row `s`. Returns the count and `coef` `[count, p]` with
    * `w_i = Σ_l coef[l, i] · q_{s+l}`.
    */
-  private orthonormalizeNew(w: Float64Array, p: number, norms: Float64Array, s: number): { count: number; coef: Float64Array } {
+  private orthonormalizeNew(w: Float64Array, p: number, dropBelow: number, s: number): { count: number; coef: Float64Array } {
     const n = this.op.n;
     const q = this.q;
     const coef = new Float64Array(p * p);
@@ -290,7 +298,7 @@ export class BlockKrylovBasis {
         }
       }
       const nu = rowNorm(q, s + count, n);
-      if (nu > DEFLATION_TOL * norms[i] && nu > 0 && Number.isFinite(nu)) {
+      if (nu > dropBelow && nu > 0 && Number.isFinite(nu)) {
         const inv = 1 / nu;
         for (let j = 0; j < n; j++) q[dst + j] *= inv;
         coef[count * p + i] = nu;

@@ -63,11 +63,16 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
   }
 }
 
-/** Resolve once the coordinator with process id `pid` holds at least `n` running grid points. */
-export function waitForRunning(db: string, pid: number, n = 1, timeoutMs = 60_000): Promise<void> {
+/**
+ * Resolve once the coordinator with process id `pid` holds at least `n` running grid points, or
+ * as soon as `exited` (the process's end) settles.
+ */
+export function waitForRunning(db: string, pid: number, n = 1, timeoutMs = 60_000, exited?: Promise<unknown>): Promise<void> {
+  let gone = false;
+  void exited?.then(() => (gone = true));
   return waitFor(
     `${n} grid point(s) running under pid ${pid}`,
-    async () => Number((await scalar(db, `SELECT COUNT(*) FROM tasks WHERE status = 'running' AND lease_owner LIKE '%:${pid}:%'`)) ?? 0) >= n,
+    async () => gone || Number((await scalar(db, `SELECT COUNT(*) FROM tasks WHERE status = 'running' AND lease_owner LIKE '%:${pid}:%'`)) ?? 0) >= n,
     timeoutMs,
   );
 }
