@@ -24,11 +24,12 @@
  *   `f_t(T) Qᵀ R` are compared with those of the previous check; the relative Frobenius change
  *   is the error estimate `err_est` (the standard a-posteriori estimate for Lanczos matrix
  *   functions). A `t` is converged when `err_est ≤ tol` for both `f_t` and `h_t`.
- * - Large `t` (`f_t ≈ 1/μ`, slow on the spectrum of `A`) may not converge within `max_dim`; if an
- *   inverse operator is available (`A⁻¹` by Cholesky, LAPACK `dpotrf`/`dpotrs`), those `t` are
- *   recomputed by **shift-invert** Lanczos on `A⁻¹` (`f_t(μ)` as a function of `ν = 1/μ` is
- *   smooth and converges fast there). `t = ∞` is the direct solve `x = A⁻¹ r` when the inverse
- *   is available, else Lanczos with `f(μ) = 1/μ` (0 on numerically zero modes: the
+ * - Large `t` (`f_t ≈ 1/μ`) converge slowly on the spectrum of `A` (about `sqrt(λ_max/λ_min)`
+ *   steps). When a Cholesky factor of `A + σI` is available (LAPACK `dpotrf`/`dpotrs`; σ = 0, or
+ *   a small σ > 0 for a singular A), a **shift-invert** Lanczos process on `(A + σI)⁻¹` runs
+ *   alongside (`f_t(μ)` as a function of `ν = 1/(μ + σ)` is smooth where large `t` are hard), and
+ *   each `t` takes the process that converges first. `t = ∞` is the direct solve `x = A⁻¹ r`
+ *   when σ = 0, else Lanczos with `f(μ) = 1/μ` (0 on numerically zero modes: the
  *   pseudo-inverse, as the eigendecomposition path).
  *
  * Vectors are stored as **rows**: a block of `p` vectors of length `n` is a row-major `[p, n]`
@@ -502,8 +503,20 @@ export interface KrylovFlowInput {
   n_out: number;
   /** `A = K + δI` on the training points (`n = N`). */
   op: SymOp;
-  /** `A⁻¹` (e.g. {@link choleskyInverseOp}), or null when A is not (numerically) positive definite. */
+  /**
+   * `(A + σI)⁻¹` with σ = `inverse_shift` (e.g. {@link choleskyInverseOp} of a Cholesky factor),
+   * or null when no factor is available.
+   */
   inverse?: SymOp | null;
+  /**
+   * Shift σ ≥ 0 of `inverse` (default 0). A singular or numerically indefinite A (duplicate
+   * points, linear kernels with N > d) has no Cholesky factor, but `A + σI` with a small σ (the
+   * kernel task uses `1e-10 λ_max`) has; the shift-invert process maps its Ritz values back by
+   * `μ = 1/ν − σ` (absolute rounding ~ε(λ + σ), far below the zero threshold `N ε λ_max` of
+   * {@link flowWeight}, so null modes are still recognized). With σ > 0 there is no direct
+   * solve: `t = ∞` (the pseudo-inverse) is evaluated by both Lanczos processes.
+   */
+  inverse_shift?: number;
   /** The ridge δ ≥ 0 included in `op` (train predictions use `K = A − δI`). */
   diag_reg_abs: number;
   /**
@@ -535,7 +548,7 @@ export interface KrylovFlowInput {
 /** How one `t` was evaluated. */
 export interface KrylovTimeInfo {
   t: number;
-  /** `lanczos` (on A), `inverse-lanczos` (on A⁻¹), `solve` (t = ∞, Cholesky), `zero` (t = 0). */
+  /** `lanczos` (on A), `inverse-lanczos` (on (A + σI)⁻¹), `solve` (t = ∞, Cholesky), `zero` (t = 0). */
   method: 'lanczos' | 'inverse-lanczos' | 'solve' | 'zero';
   /**
    * Error estimate: for Lanczos the relative coefficient change at the accepting check
@@ -631,10 +644,10 @@ class FlowProcess {
  * Gradient-flow predictions `f_t − f_0` for every `t` (pass `y − f_0` as `y_train` and add `f_0`
  * back for a non-zero `f_0`), by block Lanczos (module comment).
  *
- * Schedule: every finite `t` is evaluated by a Lanczos process on `A`; when `inverse` is given,
- * a shift-invert process on `A⁻¹` runs **interleaved** with it (one block step each in turn),
- * `t = ∞` is the direct solve `x = A⁻¹ r`, and each finite `t` is taken from whichever process
- * converges first for it (small `t` converge fast on `A`, large `t` on `A⁻¹`). A process stops
+ * Schedule: every `t > 0` is evaluated by a Lanczos process on `A`; when `inverse` is given,
+ * a shift-invert process on `(A + σI)⁻¹` runs **interleaved** with it (one block step each in
+ * turn), `t = ∞` is the direct solve `x = A⁻¹ r` if σ = 0, and each other `t` is taken from
+ * whichever process converges first for it (small `t` converge fast on `A`, large `t` on `A⁻¹`). A process stops
  * when none of its `t` is left, when the Krylov space is exhausted, or at `max_dim`; then the
  * estimate with the smaller error wins and `info[i].converged` says whether it met `tol`.
  *
@@ -663,6 +676,8 @@ export function krylovGradientFlow(input: KrylovFlowInput): KrylovFlowResult {
   if (!(tol > 0)) throw new RangeError(`krylovGradientFlow: tol must be > 0, got ${tol}`);
   const maxDim = Math.max(1, Math.min(N, input.max_dim ?? 1500));
   const inverse = input.inverse ?? null;
+  const sigma = input.inverse_shift ?? 0;
+  if (!(Number.isFinite(sigma) && sigma >= 0)) throw new RangeError(`krylovGradientFlow: inverse_shift must be finite and >= 0, got ${sigma}`);
 
   // residual as rows [k, N]
   const r = new Float64Array(k * N);
@@ -674,8 +689,8 @@ export function krylovGradientFlow(input: KrylovFlowInput): KrylovFlowResult {
   const info: KrylovTimeInfo[] = ts.map((t) => ({ t, method: t === 0 ? 'zero' : 'lanczos', err_est: t === 0 ? 0 : Infinity, converged: t === 0 }));
   let matvecs = 0;
 
-  // t = ∞ with an inverse: the direct solve
-  if (inverse !== null) {
+  // t = ∞ with an unshifted inverse: the direct solve
+  if (inverse !== null && sigma === 0) {
     for (let i = 0; i < ts.length; i++) {
       if (ts[i] !== Infinity) continue;
       const x = new Float64Array(k * N);
@@ -706,16 +721,17 @@ export function krylovGradientFlow(input: KrylovFlowInput): KrylovFlowResult {
     const f = theta.map((mu) => flowWeight(mu, ts[i], N, zeroTol));
     return [f, theta.map((mu, j) => (mu - delta) * f[j])];
   });
-  const finite = lanczosIdx.filter((i) => ts[i] !== Infinity);
   const inv =
-    inverse === null || finite.length === 0
+    inverse === null || lanczosIdx.length === 0
       ? null
-      : new FlowProcess(inverse, r, k, maxDim, finite, (nu, i) => {
+      : new FlowProcess(inverse, r, k, maxDim, lanczosIdx, (nu, i) => {
+          // Ritz values ν of (A + σI)⁻¹ → μ = 1/ν − σ
+          const mu = nu.map((v) => (v !== 0 ? 1 / v - sigma : Infinity));
           let mx = lambdaMax;
-          for (const v of nu) if (v > 0) mx = Math.max(mx, 1 / v);
+          for (const v of mu) if (Number.isFinite(v)) mx = Math.max(mx, Math.abs(v));
           const zeroTol = N * Number.EPSILON * mx;
-          const f = nu.map((v) => (v > 0 ? flowWeight(1 / v, ts[i], N, zeroTol) : v < 0 ? flowWeight(1 / v, ts[i], N, zeroTol) : 0));
-          return [f, nu.map((v, j) => (v !== 0 ? (1 / v - delta) * f[j] : 0))];
+          const f = mu.map((v) => (Number.isFinite(v) ? flowWeight(v, ts[i], N, zeroTol) : 0));
+          return [f, mu.map((v, j) => (Number.isFinite(v) ? (v - delta) * f[j] : 0))];
         });
   const procs = inv === null ? [direct] : [direct, inv];
   while (procs.some((p) => !p.finished)) {

@@ -2,31 +2,89 @@
  * `kind: kernel` tasks: infinite-width ReLU network on a dataset (design.md §2).
  *
  * A batch is a set of grid points that differ only in `depth` and `t`. One kernel recursion runs
- * to the largest depth over the stacked `[train; test]` points; at every requested depth one
- * symmetric eigendecomposition of the train Gram serves the kernel statistics and the
- * gradient-flow predictions at every requested `t`. Each grid point's metrics are reported
- * separately (results and resume stay per point).
+ * to the largest depth over the stacked `[train; test]` points; at every requested depth the
+ * train block `K̄(X, X)` `[N, N]` and the cross block `K̄(X_test, X)` `[m, N]` are built straight
+ * from the recursion state into two buffers reused across depths (no full `[n, n]` copy), and one
+ * of two solvers serves the kernel statistics and the gradient-flow predictions at every
+ * requested `t` of that depth:
+ *
+ * - **eigh** (`n_train ≤` {@link krylovThreshold}): one symmetric eigendecomposition per depth
+ *   (two when the kernel diagonal is not constant), shared by every `t`; exact to rounding.
+ * - **krylov** (larger `n_train`, where the `O(N³)` eigendecomposition dominates): a Cholesky
+ *   factor of `K̄` (LAPACK `dpotrf`) gives `logdet` and, by shift-invert Lanczos, `lambda_min`;
+ *   Lanczos on `K̄` gives `lambda_max`; the predictions come from block Lanczos
+ *   (`ntk/krylov.ts`, `O(N²·s)`), with `t = ∞` as a Cholesky solve. Accuracy target: relative
+ *   error ≤ 1e-6 of the predictions and of `lambda_min`/`lambda_max` against the eigh path
+ *   (measured ~1e-9 or better; `test/ntk-krylov.test.ts`, `test/kernel-task.test.ts`).
  *
  * Metrics per grid point (step 0): kernel statistics of the normalized train Gram of `kernel`
  * (`offdiag_mean, offdiag_min, offdiag_max, dist_to_limit, lambda_min, lambda_max, cond, logdet`),
  * prediction metrics at `t` (`train_mse, test_mse, test_acc, test_r2, pred_spread`), and
- * bookkeeping (`n_null_modes`: eigenvalues treated as zero; `kernel_scale`: the divisor of the
- * time scale, log10).
+ * bookkeeping: `n_null_modes` (eigenvalues treated as zero; krylov: 0 when the Cholesky factor
+ * exists, else NaN = unknown), `kernel_scale_log10` (the divisor of the time scale, log10),
+ * `solver_krylov` (0 = eigh, 1 = krylov). The krylov solver also stores `krylov_dim` (Lanczos
+ * basis dimensions summed over its processes for this depth), `krylov_err_est` (error estimate of
+ * this `t`: relative coefficient change at convergence, or the relative residual of the Cholesky
+ * solve for `t = ∞`), `krylov_converged` (1/0) and `lambda_err_est` (largest relative residual
+ * `‖K̄y − θy‖/θ` of the two extreme Ritz pairs).
  *
  * Conventions: f₀ = 0 (the mean of the infinite-width network at initialization), so predictions
  * are `K(x,X) K⁻¹ (I − e^{−Kt/N}) y`. `time_scale: normalized` divides the kernel by the mean of
  * its train diagonal, so `t` is in units where the diagonal is 1 and depths are comparable.
+ *
+ * Memory (8-byte floats, `n = N + m`): the recursion state, two `[n, n]` buffers (one for
+ * `kernel: nngp | rho`); the blocks `[N, N] + [m, N]`; eigh: the eigenvectors `[N, N]` plus LAPACK
+ * workspace (~`2N²`), ×2 for a non-constant diagonal; krylov: the Cholesky factor `[N, N]` plus
+ * two Lanczos bases `[≤ 1510, N]`. Fashion-MNIST `n_train = 20,000`, `n_test = 1,000`, NTK:
+ * 2 × 3.5 GB + 3.2 GB + 3.2 GB ≈ 13.5 GB plus bases (peak RSS measured in the README).
  */
 import { loadDataset, type DataParams } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
-import { gradientFlowPredict, kernelMatrix, kernelStats, logMeanExp, predictionMetrics, reluKernelFold, splitTrainTest } from '../ntk/index.js';
-import type { KernelName, ReluKernelState, TimeScale } from '../ntk/index.js';
+import { gradientFlowPredict, kernelStats, logMeanExp, predictionMetrics, reluKernelFold } from '../ntk/index.js';
+import type { KernelName, KernelStats, ReluKernelState, TimeScale } from '../ntk/index.js';
+import { choleskyInverseOp, denseSymOp, krylovGradientFlow, lanczosExtremes, type SymOp } from '../ntk/krylov.js';
 import type { MetricRow, Params, TaskContext, TaskInput } from './types.js';
 
 /** Data params of a task's params (the `dataset` block fields). */
 export function dataParamsOf(p: Params): DataParams {
   const keys = ['dataset', 'n_train', 'n_test', 'data_seed', 'classes', 'center', 'unit_norm', 'd', 'target', 'path', 'train_path', 'test_path', 'label_column'];
   return Object.fromEntries(keys.filter((k) => p[k] !== undefined).map((k) => [k, p[k]])) as unknown as DataParams;
+}
+
+/** Solver of the kernel task (module comment). */
+export type KernelSolver = 'eigh' | 'krylov';
+
+/**
+ * Largest `n_train` solved by eigendecomposition for a backend; above it the krylov solver runs.
+ * Measured on the 2-core machine (README "Performance"): native OpenBLAS `dsyevd` takes ~8 s at
+ * N = 4000 and grows as N³, against ~3 s for Cholesky + Lanczos; the JS eigh takes ~15 s at
+ * N = 1600 and ~3 min at 4000 against ~10 s / ~1 min for the krylov path.
+ */
+export function krylovThreshold(backendName: string): number {
+  return backendName === 'openblas' ? 3000 : 2000;
+}
+
+/**
+ * The solver for `n_train` points on the active backend: `NTK_SWEEP_KERNEL_SOLVER` (`eigh` |
+ * `krylov` | `auto`, default `auto`) or `override` forces one; `auto` compares `n_train` with
+ * {@link krylovThreshold}.
+ * @throws RangeError for an unknown value.
+ */
+export function chooseKernelSolver(nTrain: number, backendName: string, override?: string): KernelSolver {
+  const choice = (override ?? process.env.NTK_SWEEP_KERNEL_SOLVER ?? 'auto').trim().toLowerCase() || 'auto';
+  if (choice === 'eigh' || choice === 'krylov') return choice;
+  if (choice !== 'auto') throw new RangeError(`NTK_SWEEP_KERNEL_SOLVER=${choice} is not one of auto, eigh, krylov`);
+  return nTrain > krylovThreshold(backendName) ? 'krylov' : 'eigh';
+}
+
+/** Options of {@link runKernelBatch} (tests and benchmarks; the engine passes none). */
+export interface KernelBatchOptions {
+  /** `auto` (default, see {@link chooseKernelSolver}), `eigh` or `krylov`. */
+  solver?: 'auto' | KernelSolver;
+  /** Lanczos tolerance of the flow (default 1e-8, see `krylovGradientFlow`). */
+  krylov_tol?: number;
+  /** Largest Lanczos basis per process (default 1500). */
+  krylov_max_dim?: number;
 }
 
 function constantDiag(logDiag: Float64Array): boolean {
@@ -37,23 +95,28 @@ function constantDiag(logDiag: Float64Array): boolean {
 /**
  * Run a batch of kernel grid points (same params except `depth` and `t`), reporting each point's
  * metrics and end through `ctx.reporter`.
- * @throws DataError for unusable data; RangeError for inconsistent params (a bug in expansion).
+ * @throws DataError for unusable data; RangeError for inconsistent params (a bug in expansion)
+ *   or an unknown `NTK_SWEEP_KERNEL_SOLVER`.
  */
-export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext): Promise<void> {
+export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, options: KernelBatchOptions = {}): Promise<void> {
   if (tasks.length === 0) return;
   const p = tasks[0].params;
   const kernel = String(p.kernel ?? 'ntk') as KernelName;
   const timeScale = String(p.time_scale ?? 'normalized') as TimeScale;
   const data = loadDataset(dataParamsOf(p));
-  const { nTrain, nTest, d, k } = data;
+  const { nTrain, nTest, d } = data;
   const n = nTrain + nTest;
   const x = new Float64Array(n * d);
   x.set(data.xTrain, 0);
   x.set(data.xTest, nTrain * d);
+  const solver = chooseKernelSolver(nTrain, linalg().name, options.solver);
 
   const byDepth = new Map<number, TaskInput[]>();
   for (const t of tasks) byDepth.set(Number(t.params.depth), [...(byDepth.get(Number(t.params.depth)) ?? []), t]);
   const lead = tasks[0].id;
+  // the two blocks, reused at every depth
+  const kbarTrain = new Float64Array(nTrain * nTrain);
+  const kbarCross = new Float64Array(nTest * nTrain);
 
   reluKernelFold(
     x,
@@ -70,7 +133,11 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext): Prom
       },
     },
     (depth, state) => {
-      for (const row of depthMetrics(state, kernel, timeScale, data, byDepth.get(depth)!)) {
+      normalizedBlocks(state, kernel, nTrain, kbarTrain, kbarCross);
+      const scale = flowScale(state, kernel, timeScale, nTrain);
+      const args = { kbarTrain, kbarCross, scale, data, tasks: byDepth.get(depth)! };
+      const rows = solver === 'eigh' ? eighDepthMetrics(args) : krylovDepthMetrics(args, options, ctx.signal);
+      for (const row of rows) {
         ctx.reporter.metrics(row.id, row.rows);
         ctx.reporter.end(row.id, { status: 'done' });
       }
@@ -78,42 +145,120 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext): Prom
   );
 }
 
-function depthMetrics(
+/**
+ * The normalized train block `K̄(X, X)` → `train` `[N, N]` and cross block `K̄(X_test, X)` →
+ * `cross` `[m, N]` of `kernel` (`ntk`: `Θ̄`; `nngp`, `rho`: `ρ = cos θ`), read from a state
+ * over the stacked `[train; test]` points with both triangles current (as handed out by
+ * `reluKernelFold`). Same values as `kernelMatrix(state, kernel, 'normalized')` sliced by
+ * `splitTrainTest`, without the `[n, n]` intermediate. Diagonal exactly 1.
+ */
+export function normalizedBlocks(
   state: Readonly<ReluKernelState>,
   kernel: KernelName,
-  timeScale: TimeScale,
-  data: ReturnType<typeof loadDataset>,
-  tasks: TaskInput[],
-): { id: string; rows: MetricRow[] }[] {
+  nTrain: number,
+  train: Float64Array,
+  cross: Float64Array,
+): void {
+  const n = state.n;
+  const nTest = n - nTrain;
+  if (train.length !== nTrain * nTrain || cross.length !== nTest * nTrain) {
+    throw new RangeError(`normalizedBlocks: buffers have lengths ${train.length}, ${cross.length}; expected [${nTrain}, ${nTrain}] and [${nTest}, ${nTrain}]`);
+  }
+  if (kernel === 'ntk' && state.ntk_bar === null) throw new RangeError("normalizedBlocks: kernel 'ntk' needs a state built with ntk: true");
+  const isAngle = kernel !== 'ntk';
+  const src = isAngle ? state.theta : (state.ntk_bar as Float64Array);
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    const dst = i < nTrain ? train : cross;
+    const o = (i < nTrain ? i : i - nTrain) * nTrain;
+    if (isAngle) {
+      for (let j = 0; j < nTrain; j++) dst[o + j] = j === i ? 1 : Math.cos(src[row + j]);
+    } else {
+      dst.set(src.subarray(row, row + nTrain), o);
+      if (i < nTrain) dst[o + i] = 1;
+    }
+  }
+}
+
+/**
+ * How the flow kernel `K` relates to `K̄`: `K = c·K̄` (`scale` a number; `undefined` for c = 1)
+ * or `K_ij = K̄_ij s_i s_j` (`scale` per point over `[train; test]`, the formula of
+ * `kernelMatrix` with `train_diag_mean` / `absolute`), and the time-scale divisor, log10.
+ */
+interface FlowScale {
+  scale: number | Float64Array | undefined;
+  scaleLog10: number;
+}
+
+function flowScale(state: Readonly<ReluKernelState>, kernel: KernelName, timeScale: TimeScale, nTrain: number): FlowScale {
+  const logDiag = kernel === 'ntk' ? state.log_ntk_diag : kernel === 'nngp' ? state.log_nngp_diag : null;
+  const logDiagLo = kernel === 'ntk' ? state.log_ntk_diag_lo : kernel === 'nngp' ? state.log_nngp_diag_lo : null;
+  if (!logDiag || !logDiagLo) return { scale: undefined, scaleLog10: 0 };
+  if (constantDiag(logDiag)) {
+    // When every point has the same kernel diagonal (unit-norm inputs), K = c·K̄ exactly and one
+    // decomposition of K̄ serves statistics and flow.
+    const c = timeScale === 'absolute' ? Math.exp(logDiag[0]) : 1;
+    return { scale: c === 1 ? undefined : c, scaleLog10: logDiag[0] / Math.LN10 };
+  }
+  const n = state.n;
+  const s = new Float64Array(n);
+  if (timeScale === 'absolute') {
+    for (let i = 0; i < n; i++) s[i] = Math.exp(0.5 * logDiag[i]) * Math.exp(0.5 * logDiagLo[i]);
+  } else {
+    const rel = new Float64Array(n);
+    for (let i = 0; i < n; i++) rel[i] = logDiag[i] - logDiag[0] + (logDiagLo[i] - logDiagLo[0]);
+    const m = logMeanExp(rel, nTrain);
+    for (let i = 0; i < n; i++) s[i] = Math.exp(0.5 * (rel[i] - m));
+  }
+  return { scale: s, scaleLog10: logMeanExp(logDiag, nTrain) / Math.LN10 };
+}
+
+/** `K_ij = K̄_ij s_hi s_lo` (hi = the larger point index: bit-identical to `kernelMatrix`). */
+function scaledBlocks(kbarTrain: Float64Array, kbarCross: Float64Array, s: Float64Array, nTrain: number): { kTrain: Float64Array; kCross: Float64Array } {
+  const nTest = kbarCross.length / nTrain;
+  const kTrain = new Float64Array(nTrain * nTrain);
+  for (let i = 0; i < nTrain; i++) {
+    const si = s[i];
+    for (let j = 0; j < nTrain; j++) {
+      const v = kbarTrain[i * nTrain + j];
+      kTrain[i * nTrain + j] = j < i ? v * si * s[j] : j > i ? v * s[j] * si : si * si;
+    }
+  }
+  const kCross = new Float64Array(nTest * nTrain);
+  for (let i = 0; i < nTest; i++) {
+    const si = s[nTrain + i];
+    for (let j = 0; j < nTrain; j++) kCross[i * nTrain + j] = kbarCross[i * nTrain + j] * si * s[j];
+  }
+  return { kTrain, kCross };
+}
+
+interface DepthArgs {
+  kbarTrain: Float64Array;
+  kbarCross: Float64Array;
+  scale: FlowScale;
+  data: ReturnType<typeof loadDataset>;
+  tasks: TaskInput[];
+}
+
+type DepthRows = { id: string; rows: MetricRow[] }[];
+
+function eighDepthMetrics({ kbarTrain, kbarCross, scale, data, tasks }: DepthArgs): DepthRows {
   const { nTrain, nTest, k } = data;
-  const kbar = kernelMatrix(state, kernel, 'normalized');
-  const { k_train: kbarTrain, k_cross: kbarCross } = splitTrainTest(kbar, nTrain, nTest);
   const eigBar = linalg().eigh(nTrain, kbarTrain);
   const stats = kernelStats(kbarTrain, nTrain, eigBar);
-
-  const logDiag = kernel === 'ntk' ? state.log_ntk_diag : kernel === 'nngp' ? state.log_nngp_diag : null;
-  // Kernel used by the flow, and its eigendecomposition. When every point has the same kernel
-  // diagonal (unit-norm inputs), K = c·K̄ exactly and the one eigendecomposition serves both.
+  // Kernel used by the flow, and its eigendecomposition.
   let kTrain = kbarTrain;
   let kCross = kbarCross;
   let eig = eigBar;
-  let scaleLog10 = 0;
-  if (logDiag && constantDiag(logDiag)) {
-    const c = timeScale === 'absolute' ? Math.exp(logDiag[0]) : 1;
-    scaleLog10 = logDiag[0] / Math.LN10;
-    if (c !== 1) {
-      kTrain = kbarTrain.map((v) => v * c);
-      kCross = kbarCross.map((v) => v * c);
-      eig = { values: eigBar.values.map((v) => v * c), vectors: eigBar.vectors };
-    }
-  } else if (logDiag) {
-    const full = kernelMatrix(state, kernel, timeScale === 'absolute' ? 'absolute' : 'train_diag_mean', { n_train: nTrain });
-    ({ k_train: kTrain, k_cross: kCross } = splitTrainTest(full, nTrain, nTest));
+  const c = scale.scale;
+  if (typeof c === 'number') {
+    kTrain = kbarTrain.map((v) => v * c);
+    kCross = kbarCross.map((v) => v * c);
+    eig = { values: eigBar.values.map((v) => v * c), vectors: eigBar.vectors };
+  } else if (c !== undefined) {
+    ({ kTrain, kCross } = scaledBlocks(kbarTrain, kbarCross, c, nTrain));
     eig = linalg().eigh(nTrain, kTrain);
-    scaleLog10 = logMeanExp(logDiag, nTrain) / Math.LN10;
   }
-  const diagReg = Number(tasks[0].params.diag_reg ?? 0);
-  const ts = tasks.map((t) => Number(t.params.t ?? Infinity));
   const flow = gradientFlowPredict({
     n_train: nTrain,
     n_test: nTest,
@@ -121,25 +266,183 @@ function depthMetrics(
     k_train: kTrain,
     k_cross: kCross,
     y_train: data.yTrain,
-    t: ts,
-    diag_reg: diagReg,
+    t: tasks.map((t) => Number(t.params.t ?? Infinity)),
+    diag_reg: Number(tasks[0].params.diag_reg ?? 0),
     diag_reg_mode: (tasks[0].params.diag_reg_mode ?? 'relative') as 'relative' | 'absolute',
     eig,
   });
-  return tasks.map((task, i) => {
-    const pred = flow.predictions[i];
-    const train = predictionMetrics(pred.train, data.yTrain, nTrain, k);
-    const test = predictionMetrics(pred.test, data.yTest, nTest, k);
-    const values: Record<string, number> = {
-      ...stats,
-      train_mse: train.mse,
-      test_mse: test.mse,
-      test_acc: test.test_acc,
-      test_r2: test.test_r2,
-      pred_spread: test.pred_spread,
-      n_null_modes: flow.n_null,
-      kernel_scale_log10: scaleLog10,
-    };
-    return { id: task.id, rows: Object.entries(values).map(([name, value]) => ({ step: 0, name, value })) };
+  return tasks.map((task, i) =>
+    taskRows(task, stats, data, flow.predictions[i], { n_null_modes: flow.n_null, kernel_scale_log10: scale.scaleLog10, solver_krylov: 0 }),
+  );
+}
+
+/**
+ * Cholesky factor of the symmetric `[N, N]` matrix in `a` (lower triangle read), shifted if need
+ * be: `a` itself, else `a + σI` with σ = `1e-10 λ_max`, then 100σ. σ is far above the rounding
+ * that makes a singular Gram matrix numerically indefinite (~`N ε λ_max`), and small enough that
+ * `(A + σI)⁻¹` resolves the rest of the spectrum (`ν` spread ≤ 1e10, so shift-invert Ritz values
+ * keep ~6 digits at worst, ~10 for the small eigenvalues that matter). The diagonal of `a` is
+ * restored exactly. Null when all three fail.
+ */
+function shiftedCholesky(N: number, a: Float64Array, lambdaMax: number): { l: Float64Array; shift: number } | null {
+  const la = linalg();
+  const l = la.cholesky(N, a);
+  if (l) return { l, shift: 0 };
+  const diag = new Float64Array(N);
+  for (let i = 0; i < N; i++) diag[i] = a[i * N + i];
+  const base = 1e-10 * Math.abs(lambdaMax);
+  try {
+    for (const shift of [base, 100 * base]) {
+      if (!(shift > 0)) break;
+      for (let i = 0; i < N; i++) a[i * N + i] = diag[i] + shift;
+      const ls = la.cholesky(N, a);
+      if (ls) return { l: ls, shift };
+    }
+  } finally {
+    for (let i = 0; i < N; i++) a[i * N + i] = diag[i];
+  }
+  return null;
+}
+
+function krylovDepthMetrics({ kbarTrain, kbarCross, scale, data, tasks }: DepthArgs, options: KernelBatchOptions, signal?: AbortSignal): DepthRows {
+  const { nTrain: N, nTest: m, k } = data;
+  const la = linalg();
+  // --- statistics of K̄: Lanczos λ_max; Cholesky log-determinant; shift-invert Lanczos λ_min
+  const top = lanczosExtremes(denseSymOp(N, kbarTrain), { which: 'max', signal });
+  let fac = shiftedCholesky(N, kbarTrain, top.max);
+  let lambdaErr = top.resid_max / Math.abs(top.max);
+  let lambdaMin = NaN;
+  let logdet = -Infinity; // numerically singular unless K̄ itself has a factor
+  if (fac) {
+    const inv = lanczosExtremes(choleskyInverseOp(N, fac.l), { which: 'max', signal });
+    lambdaMin = 1 / inv.max - fac.shift;
+    lambdaErr = Math.max(lambdaErr, inv.resid_max / Math.abs(inv.max));
+    if (fac.shift === 0) {
+      logdet = 0;
+      for (let i = 0; i < N; i++) logdet += Math.log(fac.l[i * N + i]);
+      logdet *= 2;
+    }
+  } else {
+    // no factor even with a shift: the smallest Ritz value is only an upper bound on λ_min
+    const both = lanczosExtremes(denseSymOp(N, kbarTrain), { which: 'both', signal });
+    lambdaMin = both.min;
+    lambdaErr = Math.max(lambdaErr, both.resid_min / Math.max(Math.abs(both.min), Number.MIN_VALUE));
+  }
+  // kernelStats supplies the off-diagonal statistics; the spectrum it is given holds only the two
+  // extreme eigenvalues, so its logdet is replaced by the Cholesky one.
+  const spectrum = new Float64Array(N).fill(top.max);
+  spectrum[0] = Math.min(lambdaMin, top.max);
+  const stats: KernelStats = { ...kernelStats(kbarTrain, N, { values: spectrum }), logdet };
+
+  // --- flow on A = K + δI, K = c·K̄ or D K̄ D
+  const c = scale.scale;
+  let meanDiagK = 1;
+  if (typeof c === 'number') meanDiagK = c;
+  else if (c !== undefined) {
+    let sum = 0;
+    for (let i = 0; i < N; i++) sum += c[i] * c[i];
+    meanDiagK = sum / N;
+  }
+  const reg = Number(tasks[0].params.diag_reg ?? 0);
+  const delta = (tasks[0].params.diag_reg_mode ?? 'relative') === 'relative' ? reg * meanDiagK : reg;
+  if (typeof c === 'number' && !(c > 0 && Number.isFinite(c))) {
+    throw new RangeError(`kernel task: the kernel scale ${c} underflowed or overflowed (time_scale: absolute at great depth); use time_scale: normalized`);
+  }
+  const sTrain = c instanceof Float64Array ? c.subarray(0, N) : undefined;
+  const sTest = c instanceof Float64Array ? c.subarray(N) : undefined;
+  let sMax2 = 1;
+  if (sTrain) {
+    if (!sTrain.every((v) => v > 0 && Number.isFinite(v))) {
+      throw new RangeError('kernel task: a per-point kernel scale underflowed or overflowed (time_scale: absolute at great depth); use time_scale: normalized');
+    }
+    sMax2 = 0;
+    for (const v of sTrain) sMax2 = Math.max(sMax2, v * v);
+  }
+  const scalar = typeof c === 'number' ? c : 1;
+  let op: SymOp;
+  let inverse: SymOp | null = null;
+  let inverseShift = 0;
+  if (delta === 0 && sTrain === undefined) {
+    // A = c·K̄: the factor of K̄ + σI serves as (A + cσI)⁻¹
+    op = denseSymOp(N, kbarTrain, { scale: c });
+    if (fac) {
+      inverse = choleskyInverseOp(N, fac.l, { scale: c });
+      inverseShift = scalar * fac.shift;
+    }
+  } else {
+    // A = D K̄ D + δI needs its own factor: overwrite the train block with A (it is rebuilt from
+    // the state at the next depth) after dropping the factor of K̄, so one [N, N] factor lives.
+    fac = null;
+    for (let i = 0; i < N; i++) {
+      for (let j = 0; j < N; j++) kbarTrain[i * N + j] *= sTrain ? sTrain[i] * sTrain[j] : scalar;
+      kbarTrain[i * N + i] += delta;
+    }
+    const facA = shiftedCholesky(N, kbarTrain, scalar * sMax2 * top.max + delta);
+    op = denseSymOp(N, kbarTrain);
+    if (facA) {
+      inverse = choleskyInverseOp(N, facA.l);
+      inverseShift = facA.shift;
+    }
+  }
+  let xs = new Float64Array(0);
+  const cross = (xRows: Float64Array, out: Float64Array): void => {
+    let src = xRows;
+    if (sTrain) {
+      if (xs.length !== xRows.length) xs = new Float64Array(xRows.length);
+      for (let r = 0; r < k; r++) for (let j = 0; j < N; j++) xs[r * N + j] = xRows[r * N + j] * sTrain[j];
+      src = xs;
+    }
+    la.gemm(false, true, k, m, N, scalar, src, kbarCross, 0, out);
+    if (sTest) for (let r = 0; r < k; r++) for (let j = 0; j < m; j++) out[r * m + j] *= sTest[j];
+  };
+  const flow = krylovGradientFlow({
+    n_train: N,
+    n_test: m,
+    n_out: k,
+    op,
+    inverse,
+    inverse_shift: inverseShift,
+    diag_reg_abs: delta,
+    cross,
+    y_train: data.yTrain,
+    t: tasks.map((t) => Number(t.params.t ?? Infinity)),
+    tol: options.krylov_tol,
+    max_dim: options.krylov_max_dim,
+    lambda_max: sTrain ? undefined : scalar * top.max + delta,
+    signal,
   });
+  return tasks.map((task, i) =>
+    taskRows(task, stats, data, flow.predictions[i], {
+      // positive definite when A itself was factored; otherwise how many modes were dropped is unknown
+      n_null_modes: inverse !== null && inverseShift === 0 ? 0 : NaN,
+      kernel_scale_log10: scale.scaleLog10,
+      solver_krylov: 1,
+      krylov_dim: flow.dim + flow.dim_inverse,
+      krylov_err_est: flow.info[i].err_est,
+      krylov_converged: flow.info[i].converged ? 1 : 0,
+      lambda_err_est: lambdaErr,
+    }),
+  );
+}
+
+function taskRows(
+  task: TaskInput,
+  stats: KernelStats,
+  data: ReturnType<typeof loadDataset>,
+  pred: { train: Float64Array; test: Float64Array },
+  extra: Record<string, number>,
+): { id: string; rows: MetricRow[] } {
+  const { nTrain, nTest, k } = data;
+  const train = predictionMetrics(pred.train, data.yTrain, nTrain, k);
+  const test = predictionMetrics(pred.test, data.yTest, nTest, k);
+  const values: Record<string, number> = {
+    ...stats,
+    train_mse: train.mse,
+    test_mse: test.mse,
+    test_acc: test.test_acc,
+    test_r2: test.test_r2,
+    pred_spread: test.pred_spread,
+    ...extra,
+  };
+  return { id: task.id, rows: Object.entries(values).map(([name, value]) => ({ step: 0, name, value })) };
 }

@@ -41,8 +41,9 @@
  * Given `input.checkpoint` (the latest checkpoint of an interrupted execution), the task
  * recomputes the step-0 references, restores the state at `c` and sends only the metrics of the
  * logged steps `> c`: together with those stored before the checkpoint, the series is exactly
- * the one of an uninterrupted run, bit for bit. A checkpoint that does not fit the params (wrong
- * shapes, step beyond `steps`, another byte order) is ignored and the task starts from step 0.
+ * the one of an uninterrupted run, bit for bit. A checkpoint that does not fit (wrong shapes, step
+ * beyond `steps`, another byte order, or made with another linear-algebra backend, whose numbers
+ * differ in the last bits) is ignored and the task starts from step 0.
  *
  * ## End
  * `{status: 'done'}`, or `{status: 'diverged', step, reason}` when the training loss at some step
@@ -52,6 +53,7 @@
  * an `Error` named `'AbortError'` at the next step boundary.
  */
 import { loadDataset } from '../data/index.js';
+import { linalg } from '../linalg/index.js';
 import type { DataParams, Dataset } from '../data/index.js';
 import { divergenceReason } from '../nn/divergence.js';
 import { advanceInPlace, initialState, makeGdWorkspace } from '../nn/gd.js';
@@ -153,17 +155,30 @@ export function trainSchedule(p: TrainParams): number[] {
 
 const CKPT_MAGIC = 0x4e544b43; // 'NTKC'
 const CKPT_VERSION = 1;
+const CKPT_HEADER = 6;
+
+/** FNV-1a hash of a string, as a number (identifies the linear-algebra backend in a checkpoint). */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
 /** Written in native byte order; a reader with the other byte order sees another number. */
 const CKPT_BYTE_ORDER_PROBE = 1.5;
 
 /**
  * Serialize a training state: a header of float64 values `[magic, version, byte-order probe,
- * step, L, |W_0|, |b_0|, …, |W_{L−1}|, |b_{L−1}|]`, then every `W_l` and `b_l` in that order,
- * all float64 in native byte order. The result owns a fresh buffer (it can be transferred).
+ * step, hash(backend), L, |W_0|, |b_0|, …, |W_{L−1}|, |b_{L−1}|]`, then every `W_l` and `b_l` in
+ * that order, all float64 in native byte order. `backend` names the linear-algebra backend that
+ * computed the state (a resumed run must use the same one to stay bit-identical). The result
+ * owns a fresh buffer (it can be transferred).
  */
-export function encodeTrainState(state: TrainState): Uint8Array {
+export function encodeTrainState(state: TrainState, backend = ''): Uint8Array {
   const { W, b } = state.params;
-  const header = [CKPT_MAGIC, CKPT_VERSION, CKPT_BYTE_ORDER_PROBE, state.step, W.length];
+  const header = [CKPT_MAGIC, CKPT_VERSION, CKPT_BYTE_ORDER_PROBE, state.step, fnv1a(backend), W.length];
   for (let l = 0; l < W.length; l++) header.push(W[l].length, b[l].length);
   let total = header.length;
   for (let l = 0; l < W.length; l++) total += W[l].length + b[l].length;
@@ -181,20 +196,21 @@ export function encodeTrainState(state: TrainState): Uint8Array {
 
 /**
  * Inverse of {@link encodeTrainState}, checked against the expected parameter shapes (those of
- * `like`). Returns `null` if the bytes are not a checkpoint of this shape, version and byte order.
+ * `like`) and backend. Returns `null` if the bytes are not a checkpoint of this shape, version,
+ * byte order and backend.
  */
-export function decodeTrainState(data: Uint8Array, like: MlpParams): TrainState | null {
-  if (data.byteLength % 8 !== 0 || data.byteLength < 40) return null;
+export function decodeTrainState(data: Uint8Array, like: MlpParams, backend = ''): TrainState | null {
+  if (data.byteLength % 8 !== 0 || data.byteLength < 8 * CKPT_HEADER) return null;
   const f = new Float64Array(new Uint8Array(data).buffer); // aligned copy
   const L = like.W.length;
-  if (f[0] !== CKPT_MAGIC || f[1] !== CKPT_VERSION || f[2] !== CKPT_BYTE_ORDER_PROBE || f[4] !== L) return null;
+  if (f[0] !== CKPT_MAGIC || f[1] !== CKPT_VERSION || f[2] !== CKPT_BYTE_ORDER_PROBE || f[4] !== fnv1a(backend) || f[5] !== L) return null;
   const step = f[3];
   if (!Number.isSafeInteger(step) || step < 0) return null;
-  let at = 5 + 2 * L;
+  let at = CKPT_HEADER + 2 * L;
   if (f.length < at) return null;
   let total = at;
   for (let l = 0; l < L; l++) {
-    if (f[5 + 2 * l] !== like.W[l].length || f[6 + 2 * l] !== like.b[l].length) return null;
+    if (f[CKPT_HEADER + 2 * l] !== like.W[l].length || f[CKPT_HEADER + 1 + 2 * l] !== like.b[l].length) return null;
     total += like.W[l].length + like.b[l].length;
   }
   if (f.length !== total) return null;
@@ -314,7 +330,7 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
   // in an uninterrupted run; then the saved state replaces it.
   let resumedAt = 0;
   if (input.checkpoint && input.checkpoint.step > 0 && input.checkpoint.step <= tp.steps) {
-    const saved = decodeTrainState(input.checkpoint.data, params0);
+    const saved = decodeTrainState(input.checkpoint.data, params0, linalg().name);
     if (saved && saved.step === input.checkpoint.step) {
       const init = evaluate(0);
       if (!init.diverged) {
@@ -332,7 +348,7 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
   const checkpoint = async (): Promise<void> => {
     if (every <= 0 || state.step <= lastCheckpoint || state.step % every !== 0 || state.step >= tp.steps) return;
     lastCheckpoint = state.step;
-    const data = encodeTrainState(state);
+    const data = encodeTrainState(state, linalg().name);
     if (checkpointInFlight) await checkpointInFlight;
     checkpointInFlight = reporter.checkpoint!(id, state.step, data).catch(() => undefined);
   };

@@ -1,0 +1,138 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadDataset } from '../src/data/index.js';
+import { linalg } from '../src/linalg/index.js';
+import { gradientFlowPredict, kernelMatrix, kernelStats, predictionMetrics, reluKernelFold, splitTrainTest } from '../src/ntk/index.js';
+import { chooseKernelSolver, dataParamsOf, krylovThreshold, runKernelBatch, type KernelBatchOptions } from '../src/tasks/kernel.js';
+import type { MetricRow, Params, TaskInput, TaskReporter } from '../src/tasks/types.js';
+
+/** Run a kernel batch and collect every task's metrics by name. */
+async function run(base: Params, depths: number[], ts: number[], options: KernelBatchOptions): Promise<Map<string, Record<string, number>>> {
+  const tasks: TaskInput[] = depths.flatMap((depth) => ts.map((t) => ({ id: `d${depth}-t${t}`, params: { ...base, depth, t } })));
+  const out = new Map<string, Record<string, number>>();
+  const ended = new Set<string>();
+  const reporter: TaskReporter = {
+    progress: () => undefined,
+    metrics: (id: string, rows: MetricRow[]) => {
+      const m = out.get(id) ?? {};
+      for (const r of rows) m[r.name] = r.value;
+      out.set(id, m);
+    },
+    end: (id, end) => {
+      assert.equal(end.status, 'done');
+      ended.add(id);
+    },
+  };
+  await runKernelBatch(tasks, { reporter }, options);
+  assert.equal(ended.size, tasks.length, 'every grid point ended');
+  return out;
+}
+
+const MNIST = { dataset: 'mnist', n_train: 300, n_test: 100, center: true, unit_norm: true, data_seed: 0, kernel: 'ntk', sigma_w: 1, sigma_b: 0 };
+
+test('eigh solver reproduces kernelMatrix + splitTrainTest + eigh + gradientFlowPredict bit for bit (constant and per-point kernel diagonal)', async () => {
+  for (const base of <Params[]>[
+    { ...MNIST, time_scale: 'normalized' },
+    { ...MNIST, unit_norm: false, time_scale: 'normalized', kernel: 'nngp' },
+    { ...MNIST, time_scale: 'absolute', diag_reg: 1e-3 },
+  ]) {
+    const depth = 4;
+    const ts = [10, Infinity];
+    const got = await run(base, [depth], ts, { solver: 'eigh' });
+    // the same computation written out with the public building blocks
+    const data = loadDataset(dataParamsOf(base));
+    const N = data.nTrain;
+    const m = data.nTest;
+    const x = new Float64Array((N + m) * data.d);
+    x.set(data.xTrain);
+    x.set(data.xTest, N * data.d);
+    const kernel = base.kernel as 'ntk' | 'nngp';
+    const nTrain = Number(base.n_train);
+    reluKernelFold(x, N + m, data.d, { sigma_w: 1, sigma_b: 0, depths: [depth], ntk: kernel === 'ntk' }, (_L, state) => {
+      const bar = splitTrainTest(kernelMatrix(state, kernel, 'normalized'), N, m);
+      const eigBar = linalg().eigh(N, bar.k_train);
+      const stats = kernelStats(bar.k_train, N, eigBar);
+      // the pre-krylov task code: K = c·K̄ for a constant diagonal, else the log-space kernelMatrix
+      const logDiag = kernel === 'ntk' ? state.log_ntk_diag : state.log_nngp_diag;
+      const constant = base.unit_norm;
+      const c = base.time_scale === 'absolute' ? Math.exp(logDiag[0]) : 1;
+      const full = constant
+        ? { k_train: bar.k_train.map((v) => v * c), k_cross: bar.k_cross.map((v) => v * c) }
+        : splitTrainTest(kernelMatrix(state, kernel, base.time_scale === 'absolute' ? 'absolute' : 'train_diag_mean', { n_train: N }), N, m);
+      const flow = gradientFlowPredict({
+        n_train: N,
+        n_test: m,
+        n_out: data.k,
+        k_train: full.k_train,
+        k_cross: full.k_cross,
+        y_train: data.yTrain,
+        t: ts,
+        diag_reg: Number(base.diag_reg ?? 0),
+        eig: constant ? (c === 1 ? eigBar : { values: eigBar.values.map((v) => v * c), vectors: eigBar.vectors }) : undefined,
+      });
+      ts.forEach((t, i) => {
+        const row = got.get(`d${depth}-t${t}`)!;
+        assert.equal(row.solver_krylov, 0);
+        assert.equal(row.logdet, stats.logdet, `${JSON.stringify(base)}: logdet`);
+        assert.equal(row.lambda_min, stats.lambda_min);
+        assert.equal(row.offdiag_mean, stats.offdiag_mean);
+        const pm = predictionMetrics(flow.predictions[i].test, data.yTest, m, data.k);
+        assert.equal(row.test_mse, pm.mse, `${JSON.stringify(base)}, t = ${t}: test_mse`);
+        assert.equal(row.test_acc, pm.test_acc);
+        assert.equal(row.n_null_modes, flow.n_null);
+        assert.equal(row.krylov_dim, undefined, 'no krylov metrics on the eigh path');
+      });
+    });
+  }
+});
+
+test('krylov solver agrees with the eigh solver within 1e-6 on statistics and prediction metrics (depths 1, 3, 30; t up to ∞)', async () => {
+  const ts = [1, 100, 1e4, Infinity];
+  const depths = [1, 3, 30];
+  for (const base of <Params[]>[
+    { ...MNIST, time_scale: 'normalized' },
+    { ...MNIST, unit_norm: false, time_scale: 'normalized' },
+    { ...MNIST, time_scale: 'absolute', diag_reg: 1e-4 },
+  ]) {
+    const a = await run(base, depths, ts, { solver: 'eigh' });
+    const b = await run(base, depths, ts, { solver: 'krylov' });
+    for (const [id, ref] of a) {
+      const got = b.get(id)!;
+      assert.equal(got.solver_krylov, 1);
+      assert.equal(got.krylov_converged, 1, `${id}: converged`);
+      assert.ok(got.krylov_dim > 0 && got.krylov_dim < 2 * Number(base.n_train));
+      assert.ok(got.lambda_err_est < 1e-6, `${id}: lambda_err_est ${got.lambda_err_est}`);
+      const close = (name: string, tol: number) => {
+        const e = Math.abs(got[name] - ref[name]) / Math.max(Math.abs(ref[name]), 1e-300);
+        assert.ok(e <= tol, `${JSON.stringify(base)} ${id}: ${name} ${got[name]} vs ${ref[name]} (rel ${e})`);
+      };
+      for (const name of ['offdiag_mean', 'offdiag_min', 'offdiag_max', 'dist_to_limit', 'lambda_max', 'kernel_scale_log10']) close(name, 1e-6);
+      if (ref.lambda_min > 1e-10) {
+        close('lambda_min', 1e-6);
+        close('cond', 1e-6);
+        // logdet: absolute 1e-8 per point (a sum of N logs)
+        assert.ok(Math.abs(got.logdet - ref.logdet) < 1e-8 * Number(base.n_train), `${id}: logdet ${got.logdet} vs ${ref.logdet}`);
+        assert.equal(got.n_null_modes, 0, 'positive definite: Cholesky factor exists');
+      } else {
+        // numerically singular (depth 1 on centered data: rank N − 1): no Cholesky factor of K̄
+        assert.ok(Math.abs(got.lambda_min) < 1e-12, `${id}: lambda_min ${got.lambda_min} at rounding level (eigh: ${ref.lambda_min})`);
+        // logdet is rounding noise on both paths here (−∞ when the factorization, or eigh's smallest
+        // eigenvalue, falls on the wrong side of 0), so it is not compared
+      }
+      for (const name of ['train_mse', 'test_mse', 'test_r2', 'pred_spread']) {
+        const e = Math.abs(got[name] - ref[name]);
+        assert.ok(e <= 1e-6 * Math.max(1, Math.abs(ref[name])), `${JSON.stringify(base)} ${id}: ${name} ${got[name]} vs ${ref[name]}`);
+      }
+      assert.equal(got.test_acc, ref.test_acc, `${id}: test_acc`);
+    }
+  }
+});
+
+test('solver choice: auto switches to krylov above a backend-dependent n_train; the environment can force either', () => {
+  assert.equal(chooseKernelSolver(krylovThreshold('openblas'), 'openblas', 'auto'), 'eigh');
+  assert.equal(chooseKernelSolver(krylovThreshold('openblas') + 1, 'openblas', 'auto'), 'krylov');
+  assert.ok(krylovThreshold('js') < krylovThreshold('openblas'), 'the slower eigh switches earlier');
+  assert.equal(chooseKernelSolver(100, 'js', 'krylov'), 'krylov');
+  assert.equal(chooseKernelSolver(100_000, 'js', 'eigh'), 'eigh');
+  assert.throws(() => chooseKernelSolver(10, 'js', 'lanczos'), /not one of auto, eigh, krylov/);
+});
