@@ -141,8 +141,12 @@ export function choleskyInverseOp(n: number, l: Float64Array, options: { scale?:
 }
 
 /**
- * Threshold, relative to the operator norm (or, for the start block, to the largest start
- * vector), below which a new direction counts as linearly dependent and is deflated.
+ * Threshold, relative to a new vector's own norm (`‖A q‖`, or a start vector's norm), below which
+ * its remainder after orthogonalization counts as linearly dependent and is deflated. Relative
+ * to the vector, not to `‖A‖`: a threshold relative to `‖A‖` also deflates the small-eigenvalue
+ * directions of an operator with a wide spectrum (e.g. a shift-invert operator, whose norm is
+ * `1/σ`), which ends the iteration early with wrong results. Numerically null directions of a
+ * singular A are therefore not deflated: they cost iterations, not accuracy.
  */
 const DEFLATION_TOL = 1e-13;
 
@@ -175,12 +179,6 @@ export class BlockKrylovBasis {
   readonly b0: Float64Array;
   /** Number of independent start vectors. */
   readonly p0: number;
-  /**
-   * Lower bound on `‖A‖₂`: the largest `‖A q‖` seen. A new direction whose remainder after
-   * orthogonalization is `≤ DEFLATION_TOL · normEstimate` is dropped (the block is invariant up
-   * to that backward error), so numerically null directions end the iteration.
-   */
-  normEstimate = 0;
   /** Number of `A` applications (in vectors, i.e. block size summed over steps). */
   matvecs = 0;
   private w: Float64Array;
@@ -207,10 +205,10 @@ export class BlockKrylovBasis {
     this.q = new Float64Array(this.cap * n);
     this.t = new Float64Array(this.cap * this.cap);
     this.w = new Float64Array(k * n);
-    let startNorm = 0;
-    for (let i = 0; i < k; i++) startNorm = Math.max(startNorm, rowNorm(start, i, n));
+    const norms = new Float64Array(k);
+    for (let i = 0; i < k; i++) norms[i] = rowNorm(start, i, n);
     this.w.set(start);
-    const { count, coef } = this.orthonormalizeNew(this.w, k, DEFLATION_TOL * startNorm, 0);
+    const { count, coef } = this.orthonormalizeNew(this.w, k, norms, 0);
     this.b0 = coef.subarray(0, count * k);
     this.p0 = count;
     this.size = count;
@@ -243,7 +241,8 @@ export class BlockKrylovBasis {
     const w = this.w.subarray(0, p * n);
     this.op.apply(this.q.subarray(a * n, s * n), p, w);
     this.matvecs += p;
-    for (let i = 0; i < p; i++) this.normEstimate = Math.max(this.normEstimate, rowNorm(w, i, n));
+    const norms = new Float64Array(p);
+    for (let i = 0; i < p; i++) norms[i] = rowNorm(w, i, n);
     const qs = this.q.subarray(0, s * n);
     // block classical Gram–Schmidt, twice: H = Q Wᵀ, W ← W − Hᵀ Q
     const h = new Float64Array(s * p);
@@ -263,7 +262,7 @@ export class BlockKrylovBasis {
     }
     this.processed = s;
     this.lastStart = a;
-    const { count, coef } = this.orthonormalizeNew(w, p, DEFLATION_TOL * this.normEstimate, s);
+    const { count, coef } = this.orthonormalizeNew(w, p, norms, s);
     for (let i = 0; i < count; i++) {
       for (let j = 0; j < p; j++) {
         this.t[(s + i) * cap + a + j] = coef[i * p + j];
@@ -277,11 +276,11 @@ export class BlockKrylovBasis {
   /**
    * Orthonormalize the `p` rows of `w` (already orthogonal to rows `0 .. s − 1` of `q`, or
    * `s = 0`) by modified Gram–Schmidt, twice, dropping rows whose remainder has norm
-   * `≤ dropBelow`; accepted rows are cleaned once more against the whole basis
+   * `≤ DEFLATION_TOL · norms[i]` (the row's norm before any orthogonalization); accepted rows are cleaned once more against the whole basis
    * and written to `q` from row `s`. Returns the count and `coef` `[count, p]` with
    * `w_i = Σ_l coef[l, i] · q_{s+l}`.
    */
-  private orthonormalizeNew(w: Float64Array, p: number, dropBelow: number, s: number): { count: number; coef: Float64Array } {
+  private orthonormalizeNew(w: Float64Array, p: number, norms: Float64Array, s: number): { count: number; coef: Float64Array } {
     const n = this.op.n;
     const q = this.q;
     const coef = new Float64Array(p * p);
@@ -299,7 +298,7 @@ export class BlockKrylovBasis {
         }
       }
       const nu = rowNorm(q, s + count, n);
-      if (nu > dropBelow && nu > 0 && Number.isFinite(nu)) {
+      if (nu > DEFLATION_TOL * norms[i] && nu > 0 && Number.isFinite(nu)) {
         const inv = 1 / nu;
         for (let j = 0; j < n; j++) q[dst + j] *= inv;
         coef[count * p + i] = nu;
@@ -537,9 +536,10 @@ export interface KrylovFlowInput {
   /** Largest basis dimension of each Lanczos process (default `min(N, 1500)`). */
   max_dim?: number;
   /**
-   * Largest eigenvalue of A if known (e.g. from {@link lanczosExtremes}); sets the zero
-   * threshold `N ε λ_max` of {@link flowWeight} in the shift-invert process. Default: the
-   * largest Ritz value seen.
+   * Largest eigenvalue of A if known (e.g. from {@link lanczosExtremes}): decides which `t` the
+   * shift-invert process takes (`t λ_max / N ≥ 10`) and sets the zero threshold `N ε λ_max` of
+   * {@link flowWeight} there. Default: estimated by {@link lanczosExtremes} (to 1e-6) when an
+   * inverse is given.
    */
   lambda_max?: number;
   signal?: AbortSignal;
@@ -556,7 +556,7 @@ export interface KrylovTimeInfo {
    * `‖r − A x‖/‖r‖`; 0 for `zero`.
    */
   err_est: number;
-  /** Whether `err_est ≤ tol` (always true for `solve` and `zero`). */
+  /** Whether `err_est ≤ tol` (always true for `zero`). */
   converged: boolean;
 }
 
@@ -573,6 +573,9 @@ export interface KrylovFlowResult {
   /** Products with A plus solves with A (in vectors), the main cost. */
   matvecs: number;
 }
+
+/** Smallest `τ λ_max` (τ = t/N) for which the shift-invert process is run (see krylovGradientFlow). */
+const INVERSE_MIN_TAU_LAMBDA = 10;
 
 /** One Lanczos process evaluating `f_t` and `h_t` for a set of stopping times. */
 class FlowProcess {
@@ -646,7 +649,8 @@ class FlowProcess {
  *
  * Schedule: every `t > 0` is evaluated by a Lanczos process on `A`; when `inverse` is given,
  * a shift-invert process on `(A + σI)⁻¹` runs **interleaved** with it (one block step each in
- * turn), `t = ∞` is the direct solve `x = A⁻¹ r` if σ = 0, and each other `t` is taken from
+ * turn), `t = ∞` is the direct solve `x = A⁻¹ r` if σ = 0, and each other `t` with `t λ_max/N ≥ 10`
+ * (smaller `t` are nearly constant functions that shift-invert resolves badly) is taken from
  * whichever process converges first for it (small `t` converge fast on `A`, large `t` on `A⁻¹`). A process stops
  * when none of its `t` is left, when the Krylov space is exhausted, or at `max_dim`; then the
  * estimate with the smaller error wins and `info[i].converged` says whether it met `tol`.
@@ -707,7 +711,8 @@ export function krylovGradientFlow(input: KrylovFlowInput): KrylovFlowResult {
       }
       xRows[i] = x;
       trainRows[i] = ax;
-      info[i] = { t: Infinity, method: 'solve', err_est: den > 0 ? Math.sqrt(num / den) : 0, converged: true };
+      const resid = den > 0 ? Math.sqrt(num / den) : 0;
+      info[i] = { t: Infinity, method: 'solve', err_est: resid, converged: resid <= tol };
     }
   }
 
@@ -721,10 +726,22 @@ export function krylovGradientFlow(input: KrylovFlowInput): KrylovFlowResult {
     const f = theta.map((mu) => flowWeight(mu, ts[i], N, zeroTol));
     return [f, theta.map((mu, j) => (mu - delta) * f[j])];
   });
+  // The shift-invert process only takes t with τ λ_max ≥ INVERSE_MIN_TAU_LAMBDA (τ = t/N): for
+  // smaller t, f_t(μ) ≈ τ − τ²μ/2 + … is nearly constant and its μ-dependence is a negative power
+  // of ν = 1/μ, which Krylov spaces of A⁻¹ resolve badly and (measured) can stagnate at a few %
+  // error while the coefficients barely change; those t converge in a few steps on A anyway.
+  const invIdx =
+    inverse === null
+      ? []
+      : lanczosIdx.filter((i) => {
+          if (ts[i] === Infinity) return true;
+          if (input.lambda_max === undefined && lambdaMax === 0) lambdaMax = lanczosExtremes(op, { which: 'max', tol: 1e-6, signal: input.signal }).max;
+          return (ts[i] / N) * lambdaMax >= INVERSE_MIN_TAU_LAMBDA;
+        });
   const inv =
-    inverse === null || lanczosIdx.length === 0
+    inverse === null || invIdx.length === 0
       ? null
-      : new FlowProcess(inverse, r, k, maxDim, lanczosIdx, (nu, i) => {
+      : new FlowProcess(inverse, r, k, maxDim, invIdx, (nu, i) => {
           // Ritz values ν of (A + σI)⁻¹ → μ = 1/ν − σ
           const mu = nu.map((v) => (v !== 0 ? 1 / v - sigma : Infinity));
           let mx = lambdaMax;

@@ -282,11 +282,17 @@ function eighDepthMetrics({ kbarTrain, kbarCross, scale, data, tasks }: DepthArg
  * that makes a singular Gram matrix numerically indefinite (~`N ε λ_max`), and small enough that
  * `(A + σI)⁻¹` resolves the rest of the spectrum (`ν` spread ≤ 1e10, so shift-invert Ritz values
  * keep ~6 digits at worst, ~10 for the small eigenvalues that matter). The diagonal of `a` is
- * restored exactly. Null when all three fail.
+ * restored exactly. Null when all three fail. `forceShift` skips the unshifted attempt.
  */
-function shiftedCholesky(N: number, a: Float64Array, lambdaMax: number): { l: Float64Array; shift: number } | null {
+/**
+ * `1/cond` below which a factored kernel is treated as numerically singular (shifted factor,
+ * pseudo-inverse at t = ∞): a Cholesky solve has relative error up to ~`cond·ε`, 1e-6 at 1e10.
+ */
+const MAX_SOLVE_COND_INV = 1e-10;
+
+function shiftedCholesky(N: number, a: Float64Array, lambdaMax: number, forceShift = false): { l: Float64Array; shift: number } | null {
   const la = linalg();
-  const l = la.cholesky(N, a);
+  const l = forceShift ? null : la.cholesky(N, a);
   if (l) return { l, shift: 0 };
   const diag = new Float64Array(N);
   for (let i = 0; i < N; i++) diag[i] = a[i * N + i];
@@ -321,6 +327,12 @@ function krylovDepthMetrics({ kbarTrain, kbarCross, scale, data, tasks }: DepthA
       logdet = 0;
       for (let i = 0; i < N; i++) logdet += Math.log(fac.l[i * N + i]);
       logdet *= 2;
+      if (lambdaMin < MAX_SOLVE_COND_INV * top.max) {
+        // factored, but too ill-conditioned for K̄⁻¹ to be trusted (rounding made a singular K̄
+        // pass dpotrf): the flow uses a shifted factor and treats null modes as the eigh path does
+        fac = null;
+        fac = shiftedCholesky(N, kbarTrain, top.max, true);
+      }
     }
   } else {
     // no factor even with a shift: the smallest Ritz value is only an upper bound on λ_min
@@ -328,6 +340,8 @@ function krylovDepthMetrics({ kbarTrain, kbarCross, scale, data, tasks }: DepthA
     lambdaMin = both.min;
     lambdaErr = Math.max(lambdaErr, both.resid_min / Math.max(Math.abs(both.min), Number.MIN_VALUE));
   }
+  // numerically singular: no unshifted factor, or one too ill-conditioned to solve with
+  const singular = !(fac && fac.shift === 0);
   // kernelStats supplies the off-diagonal statistics; the spectrum it is given holds only the two
   // extreme eigenvalues, so its logdet is replaced by the Cholesky one.
   const spectrum = new Float64Array(N).fill(top.max);
@@ -377,7 +391,8 @@ function krylovDepthMetrics({ kbarTrain, kbarCross, scale, data, tasks }: DepthA
       for (let j = 0; j < N; j++) kbarTrain[i * N + j] *= sTrain ? sTrain[i] * sTrain[j] : scalar;
       kbarTrain[i * N + i] += delta;
     }
-    const facA = shiftedCholesky(N, kbarTrain, scalar * sMax2 * top.max + delta);
+    // D K̄ D has the null space of K̄ (D is invertible): shift it likewise when there is no ridge
+    const facA = shiftedCholesky(N, kbarTrain, scalar * sMax2 * top.max + delta, singular && delta === 0);
     op = denseSymOp(N, kbarTrain);
     if (facA) {
       inverse = choleskyInverseOp(N, facA.l);
