@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { hostname, totalmem } from 'node:os';
+import { availableParallelism, hostname, totalmem } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
@@ -29,8 +29,17 @@ export interface RunOptions {
   leaseMs?: number;
   /** Linear-algebra backend for workers ('auto' | 'js' | 'ml-matrix' | 'native'). */
   linalg?: string;
-  /** BLAS threads per job (thread budget). */
-  blasThreads?: number;
+  /**
+   * BLAS threads per job (thread budget: pool threads × BLAS threads ≤ cores). A number fixes
+   * it (default 1: results are then bit-identical whatever the pool size, since OpenBLAS rounds
+   * differently with another thread count). `'auto'` gives a job the spare cores when fewer
+   * grid points remain runnable than pool threads (faster tails, last-bit differences).
+   */
+  blasThreads?: number | 'auto';
+  /** Cores available to the budget (default `os.availableParallelism()`). */
+  cores?: number;
+  /** Name of the backend the workers will use, resolved by the caller (recorded per task). */
+  backendName?: string;
   /** Max distinct depths per kernel job (splits big batches across threads). */
   maxOrdersPerBatch?: number;
   /**
@@ -168,7 +177,7 @@ export class Coordinator {
       return parts.length ? `running: ${parts.slice(0, 4).join(' ')}` : '';
     };
 
-    const runJob = async (tasks: TaskInput[]): Promise<void> => {
+    const runJob = async (tasks: TaskInput[], blasThreads: number): Promise<void> => {
       const { port1, port2 } = new MessageChannel();
       const started = Date.now();
       for (const t of tasks) this.live.set(t.id, { task: t, rows: [], ended: null, started: false, t0: started, fraction: 0 });
@@ -216,8 +225,8 @@ export class Coordinator {
           const info: Record<string, unknown> = {
             owner: this.owner,
             threads: this.opts.threads,
-            blas_threads: this.opts.blasThreads ?? 1,
-            backend: this.backend,
+            blas_threads: blasThreads,
+            backend: this.backend ?? this.opts.backendName ?? null,
           };
           if (l.task.checkpoint) info.resumed_from_step = l.task.checkpoint.step;
           let accepted: boolean;
@@ -233,7 +242,7 @@ export class Coordinator {
         },
       };
       Comlink.expose(channel, nodeEndpoint(port1 as unknown as Parameters<typeof nodeEndpoint>[0]));
-      const job: WorkerJob = { kind, tasks, port: port2, linalg: this.opts.linalg ?? 'auto', blasThreads: this.opts.blasThreads ?? 1 };
+      const job: WorkerJob = { kind, tasks, port: port2, linalg: this.opts.linalg ?? 'auto', blasThreads };
       let result: JobResult | null = null;
       let jobError: unknown = null;
       try {
@@ -304,7 +313,7 @@ export class Coordinator {
             await this.store.releaseTasks(this.owner, claimed.map((t) => t.id), 'interrupted');
             break;
           }
-          const p: Promise<void> = runJob(claimed).finally(() => active.delete(p));
+          const p: Promise<void> = runJob(claimed, await this.blasBudget(sweep, active.size)).finally(() => active.delete(p));
           active.add(p);
           continue;
         }
@@ -363,6 +372,20 @@ export class Coordinator {
       if (!isAlive(parsed.pid)) n += await this.store.releaseTasks(owner, undefined, `owner process ${parsed.pid} is dead`);
     }
     return n;
+  }
+
+  /**
+   * BLAS threads for the next job (thread budget, issue 5): the fixed `blasThreads`, or with
+   * `'auto'` the cores left over when fewer grid points remain than pool threads, shared by the
+   * jobs that will run: `max(1, floor(cores / min(threads, running + 1 + pending)))`.
+   */
+  private async blasBudget(sweep: string, running: number): Promise<number> {
+    const b = this.opts.blasThreads ?? 1;
+    if (b !== 'auto') return b;
+    const cores = this.opts.cores ?? availableParallelism();
+    const pending = (await this.store.counts(sweep)).pending;
+    const jobs = Math.max(1, Math.min(this.opts.threads, running + 1 + pending));
+    return Math.max(1, Math.floor(cores / jobs));
   }
 
   private onFatal(e: unknown): void {

@@ -39,3 +39,8 @@ export function describeLinalg(): Record<string, unknown> {
     fallback_reason: fallbackReason ?? null,
   };
 }
+
+/** Why `auto` fell back from the native backend in this thread (undefined when it did not). */
+export function linalgFallbackReason(): string | undefined {
+  return fallbackReason;
+}

@@ -18,10 +18,14 @@ import { evaluateExpression, expressionSymbols, type SweepSpec } from './spec.js
 /** Params that do not change a kernel batch's shared work: depth and stopping time. */
 const KERNEL_PER_POINT = new Set(['depth', 't']);
 
-/** Task id of a kind and its canonical params. */
+/** Params that change how a grid point is executed but not its numbers: not part of its id. */
+const NOT_IDENTITY = new Set(['checkpoint_every']);
+
+/** Task id of a kind and its canonical params (minus execution-only params such as checkpoint_every). */
 export function taskId(kind: string, params: Params): string {
   const version = TASK_VERSIONS[kind as keyof typeof TASK_VERSIONS];
-  return contentHash({ kind, version, params: JSON.parse(encodeParams(params)) }).slice(0, 16);
+  const identity = Object.fromEntries(Object.entries(params).filter(([k]) => !NOT_IDENTITY.has(k)));
+  return contentHash({ kind, version, params: JSON.parse(encodeParams(identity)) }).slice(0, 16);
 }
 
 function cartesian(grid: Record<string, unknown[]>): Record<string, unknown>[] {

@@ -12,6 +12,7 @@ import { loadSpecFile, type SweepSpec } from '../../spec/spec.js';
 import type { NewTask } from '../../store/store.js';
 import { DEFAULT_DB, SqliteStore } from '../../store/sqlite-store.js';
 import { encodeParams } from '../../util/json.js';
+import { linalgFallbackReason, useLinalg } from '../../linalg/select.js';
 import { EXIT, EXIT_HELP } from '../exit.js';
 import { describeSpecChange } from '../spec-diff.js';
 
@@ -27,6 +28,7 @@ interface RunArgs {
   linalg: string;
   'max-memory'?: number;
   lease: number;
+  'blas-threads': string;
 }
 
 export function registerRun(y: Argv): Argv {
@@ -46,6 +48,13 @@ export function registerRun(y: Argv): Argv {
         .option('max-memory', {
           type: 'number',
           describe: 'Per-worker V8 heap limit in MiB; a grid point exceeding it fails instead of the run (default: half the RAM shared by the threads, 256..2048; 0 = V8 default)',
+        })
+        .option('blas-threads', {
+          type: 'string',
+          default: '1',
+          describe:
+            'BLAS threads per job (pool threads × BLAS threads ≤ cores). A number fixes it (1: bit-identical results ' +
+            'whatever --threads); "auto" gives the spare cores to the last jobs of a sweep (faster, last-bit differences)',
         })
         .option('lease', {
           type: 'number',
@@ -108,6 +117,20 @@ async function run(a: RunArgs): Promise<number> {
     if (!(a.lease >= 0.2 && a.lease <= 86_400)) throw new SpecError([`--lease: expected a number of seconds between 0.2 and 86400, got ${a.lease}`]);
     const mm = a['max-memory'];
     if (mm !== undefined && !(Number.isInteger(mm) && mm >= 0)) throw new SpecError([`--max-memory: expected a non-negative integer (MiB), got ${mm}`]);
+    const bt = a['blas-threads'];
+    const blasThreads: number | 'auto' = bt === 'auto' ? 'auto' : Number(bt);
+    if (blasThreads !== 'auto' && !(Number.isInteger(blasThreads) && blasThreads >= 1)) {
+      throw new SpecError([`--blas-threads: expected a positive integer or auto, got ${bt}`]);
+    }
+    // resolve the backend the workers will pick (same rules, same machine), and say so once
+    let backendName: string;
+    try {
+      backendName = useLinalg(a.linalg, 1);
+    } catch (e) {
+      throw new SpecError([`--linalg ${a.linalg}: ${(e as Error).message}`]);
+    }
+    const fallback = linalgFallbackReason();
+    if (fallback && !a.quiet) process.stderr.write(`native backend unavailable (${fallback}); using the ${backendName} backend\n`);
     const spec = loadSpecFile(a.spec);
     const tasks = expandSpec(spec, dirname(a.spec));
     try {
@@ -129,7 +152,8 @@ async function run(a: RunArgs): Promise<number> {
         maxAttempts: a['max-attempts'] ?? spec.max_attempts,
         retryFailed: a['retry-failed'],
         linalg: a.linalg,
-        blasThreads: 1,
+        blasThreads,
+        backendName,
         maxOrdersPerBatch: Math.max(1, Math.ceil(units / (2 * a.threads))),
         maxOldGenerationSizeMb: mm,
         leaseMs: Math.round(a.lease * 1000),
