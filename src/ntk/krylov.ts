@@ -510,7 +510,7 @@ export interface KrylovFlowInput {
   /**
    * Shift σ ≥ 0 of `inverse` (default 0). A singular or numerically indefinite A (duplicate
    * points, linear kernels with N > d) has no Cholesky factor, but `A + σI` with a small σ (the
-   * kernel task uses `1e-10 λ_max`) has; the shift-invert process maps its Ritz values back by
+   * kernel task uses `1e-8 λ_max`) has; the shift-invert process maps its Ritz values back by
    * `μ = 1/ν − σ` (absolute rounding ~ε(λ + σ), far below the zero threshold `N ε λ_max` of
    * {@link flowWeight}, so null modes are still recognized). With σ > 0 there is no direct
    * solve: `t = ∞` (the pseudo-inverse) is evaluated by both Lanczos processes.

@@ -278,17 +278,19 @@ function eighDepthMetrics({ kbarTrain, kbarCross, scale, data, tasks }: DepthArg
 
 /**
  * Cholesky factor of the symmetric `[N, N]` matrix in `a` (lower triangle read), shifted if need
- * be: `a` itself, else `a + σI` with σ = `1e-10 λ_max`, then 100σ. σ is far above the rounding
+ * be: `a` itself, else `a + σI` with σ = `1e-8 λ_max`, then 100σ. σ is far above the rounding
  * that makes a singular Gram matrix numerically indefinite (~`N ε λ_max`), and small enough that
- * `(A + σI)⁻¹` resolves the rest of the spectrum (`ν` spread ≤ 1e10, so shift-invert Ritz values
- * keep ~6 digits at worst, ~10 for the small eigenvalues that matter). The diagonal of `a` is
- * restored exactly. Null when all three fail. `forceShift` skips the unshifted attempt.
+ * the shift-invert operator `(A + σI)⁻¹` (spectrum spread ≤ 1e8) keeps its Ritz values, mapped
+ * back by `μ = 1/ν − σ`, accurate to ~`ε λ/σ` ≤ 2e-8 relative; null modes come out at
+ * `|μ| ~ εσ`, far below the zero threshold `N ε λ_max`. The diagonal of `a` is restored exactly.
+ * Null when all three fail. `forceShift` skips the unshifted attempt.
  */
 /**
  * `1/cond` below which a factored kernel is treated as numerically singular (shifted factor,
- * pseudo-inverse at t = ∞): a Cholesky solve has relative error up to ~`cond·ε`, 1e-6 at 1e10.
+ * pseudo-inverse at t = ∞): a Cholesky solve has relative error up to ~`cond·ε` (2e-8 at 1e8).
+ * Also the relative shift `σ/λ_max` of {@link shiftedCholesky}.
  */
-const MAX_SOLVE_COND_INV = 1e-10;
+const MAX_SOLVE_COND_INV = 1e-8;
 
 function shiftedCholesky(N: number, a: Float64Array, lambdaMax: number, forceShift = false): { l: Float64Array; shift: number } | null {
   const la = linalg();
@@ -296,7 +298,7 @@ function shiftedCholesky(N: number, a: Float64Array, lambdaMax: number, forceShi
   if (l) return { l, shift: 0 };
   const diag = new Float64Array(N);
   for (let i = 0; i < N; i++) diag[i] = a[i * N + i];
-  const base = 1e-10 * Math.abs(lambdaMax);
+  const base = MAX_SOLVE_COND_INV * Math.abs(lambdaMax);
   try {
     for (const shift of [base, 100 * base]) {
       if (!(shift > 0)) break;
