@@ -7,17 +7,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { SqliteStore } from '../src/store/sqlite-store.js';
 import { CLI, runCli, tempDir, writeSpec } from './helpers/cli.js';
+import { sql } from './helpers/fault.js';
 
-async function sql(db: string, q: string): Promise<Record<string, unknown>[]> {
-  const s = await SqliteStore.openReadonly(db);
-  try {
-    return await s.query(q);
-  } finally {
-    await s.close();
-  }
-}
 
 test('a sweep runs every grid point exactly once through the real pool, and a second run executes nothing', async () => {
   const dir = tempDir();

@@ -6,17 +6,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { SqliteStore } from '../src/store/sqlite-store.js';
 import { runCli, tempDir, writeSpec } from './helpers/cli.js';
+import { sql } from './helpers/fault.js';
 
-async function sql(db: string, q: string): Promise<Record<string, unknown>[]> {
-  const s = await SqliteStore.openReadonly(db);
-  try {
-    return await s.query(q);
-  } finally {
-    await s.close();
-  }
-}
 
 /** 2 widths × 2 depths on the sphere (d = 8), 48 GD steps with log-spaced logging: a few seconds. */
 const SMALL_TRAIN = `name: tr
