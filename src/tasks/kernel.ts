@@ -277,6 +277,13 @@ function eighDepthMetrics({ kbarTrain, kbarCross, scale, data, tasks }: DepthArg
 }
 
 /**
+ * `1/cond` below which a factored kernel is treated as numerically singular (shifted factor,
+ * pseudo-inverse at t = ∞): a Cholesky solve has relative error up to ~`cond·ε` (2e-8 at 1e8).
+ * Also the relative shift `σ/λ_max` of {@link shiftedCholesky}.
+ */
+const MAX_SOLVE_COND_INV = 1e-8;
+
+/**
  * Cholesky factor of the symmetric `[N, N]` matrix in `a` (lower triangle read), shifted if need
  * be: `a` itself, else `a + σI` with σ = `1e-8 λ_max`, then 100σ. σ is far above the rounding
  * that makes a singular Gram matrix numerically indefinite (~`N ε λ_max`), and small enough that
@@ -285,13 +292,6 @@ function eighDepthMetrics({ kbarTrain, kbarCross, scale, data, tasks }: DepthArg
  * `|μ| ~ εσ`, far below the zero threshold `N ε λ_max`. The diagonal of `a` is restored exactly.
  * Null when all three fail. `forceShift` skips the unshifted attempt.
  */
-/**
- * `1/cond` below which a factored kernel is treated as numerically singular (shifted factor,
- * pseudo-inverse at t = ∞): a Cholesky solve has relative error up to ~`cond·ε` (2e-8 at 1e8).
- * Also the relative shift `σ/λ_max` of {@link shiftedCholesky}.
- */
-const MAX_SOLVE_COND_INV = 1e-8;
-
 function shiftedCholesky(N: number, a: Float64Array, lambdaMax: number, forceShift = false): { l: Float64Array; shift: number } | null {
   const la = linalg();
   const l = forceShift ? null : la.cholesky(N, a);
