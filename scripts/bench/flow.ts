@@ -160,9 +160,9 @@ function main(): void {
       const byMethod = ['lanczos', 'inverse-lanczos', 'solve'].map((mm) => `${mm} ${res!.info.filter((i) => i.method === mm).length}`).join(', ');
       rows.push([`ntk-sweep ${bname} krylov`, best.wall, best.cpu, best.wall / py.wall, err, `dims ${res!.dim}+${res!.dim_inverse}; ${byMethod}; unconverged ${unconv}`]);
       const st = timed(() => {
-        const top = lanczosExtremes(denseSymOp(N, K), { which: 'max' });
+        const top = lanczosExtremes(denseSymOp(N, K), { which: 'max', block: 4, tol: 1e-8 });
         const L = linalg().cholesky(N, K);
-        const inv = L ? lanczosExtremes(choleskyInverseOp(N, L), { which: 'max' }) : null;
+        const inv = L ? lanczosExtremes(choleskyInverseOp(N, L), { which: 'max', block: 4, tol: 1e-8 }) : null;
         return { top, inv };
       });
       rows.push([`  + krylov stats (λ_max, Cholesky, λ_min)`, st.wall, st.cpu, '', '', `dims ${st.value.top.dim}, ${st.value.inv?.dim ?? '-'}`]);

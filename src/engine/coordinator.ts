@@ -172,9 +172,11 @@ export class Coordinator {
     }, Math.max(100, leaseMs / 4));
     const active = new Set<Promise<void>>();
 
+    // fraction of the running grid points already done: makes rate and ETA smooth on long points
+    const partial = (): number => [...this.live.values()].reduce((acc, l) => acc + (l.ended ? 0 : Math.min(1, Math.max(0, l.fraction))), 0);
     const note = (): string => {
       const parts = [...this.live.values()].filter((l) => !l.ended && l.fraction > 0).map((l) => `${Math.round(100 * l.fraction)}%`);
-      return parts.length ? `running: ${parts.slice(0, 4).join(' ')}` : '';
+      return parts.length ? `| running points at ${parts.slice(0, 4).join(' ')}` : '';
     };
 
     const runJob = async (tasks: TaskInput[], blasThreads: number): Promise<void> => {
@@ -198,7 +200,7 @@ export class Coordinator {
         progress: (id, fraction) => {
           const l = this.live.get(id);
           if (l) l.fraction = fraction;
-          progress.update(finished, note());
+          progress.update(finished, note(), partial());
         },
         metrics: (id, rows) => {
           const l = this.live.get(id);
@@ -238,7 +240,7 @@ export class Coordinator {
           }
           if (accepted) executed++;
           finished++;
-          progress.update(finished, note());
+          progress.update(finished, note(), partial());
         },
       };
       Comlink.expose(channel, nodeEndpoint(port1 as unknown as Parameters<typeof nodeEndpoint>[0]));
@@ -287,7 +289,7 @@ export class Coordinator {
         this.onFatal(e);
       }
       for (const t of tasks) this.live.delete(t.id);
-      progress.update(finished, note());
+      progress.update(finished, note(), partial());
     };
 
     const claim = (): Promise<TaskInput[]> =>

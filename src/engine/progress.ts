@@ -7,8 +7,11 @@ import cliProgress from 'cli-progress';
 
 export interface ProgressSink {
   start(total: number, alreadyDone: number): void;
-  /** `done` counts finished grid points (done, failed, diverged) including those done before. */
-  update(done: number, note?: string): void;
+  /**
+   * `done` counts finished grid points (done, failed, diverged) including those done before;
+   * `partial` is the summed completed fraction of running points (for rate and ETA only).
+   */
+  update(done: number, note?: string, partial?: number): void;
   stop(): void;
 }
 
@@ -30,12 +33,14 @@ export function makeProgress(opts: { tty?: boolean; intervalS?: number } = {}): 
   let t0 = 0;
   let last = 0;
   let lastDone = -1;
-  const rateEta = (done: number): { rate: number; eta: number } => {
+  const rateEta = (done: number, partial = 0): { rate: number; eta: number } => {
     const el = (Date.now() - t0) / 1000;
-    const rate = el > 0 ? (done - startDone) / el : 0;
-    return { rate, eta: rate > 0 ? (total - done) / rate : Infinity };
+    const progressed = done + partial - startDone;
+    const rate = el > 0 ? progressed / el : 0;
+    return { rate, eta: rate > 0 ? Math.max(0, total - done - partial) / rate : Infinity };
   };
   if (tty) {
+    let stopped = false;
     const bar = new cliProgress.SingleBar(
       {
         stream: process.stderr,
@@ -52,18 +57,21 @@ export function makeProgress(opts: { tty?: boolean; intervalS?: number } = {}): 
         t0 = Date.now();
         bar.start(n, already, { rate: '0.0', etaS: '?', elapsedS: '0s', note: '' });
       },
-      update(done, note) {
-        const { rate, eta } = rateEta(done);
+      update(done, note, partial) {
+        if (stopped) return;
+        const { rate, eta } = rateEta(done, partial);
         bar.update(done, { rate: rate.toFixed(rate < 10 ? 2 : 0), etaS: fmtDuration(eta), elapsedS: fmtDuration((Date.now() - t0) / 1000), note: note ?? '' });
       },
       stop() {
+        if (stopped) return;
+        stopped = true;
         bar.stop();
       },
     };
   }
   const every = (opts.intervalS ?? 10) * 1000;
-  const line = (done: number, note?: string): void => {
-    const { rate, eta } = rateEta(done);
+  const line = (done: number, note?: string, partial?: number): void => {
+    const { rate, eta } = rateEta(done, partial);
     const pct = total ? ((100 * done) / total).toFixed(0) : '100';
     process.stderr.write(`[ntk-sweep] ${done}/${total} grid points (${pct}%), ${rate.toFixed(2)}/s, elapsed ${fmtDuration((Date.now() - t0) / 1000)}, ETA ${fmtDuration(eta)}${note ? ' ' + note : ''}\n`);
   };
@@ -74,12 +82,11 @@ export function makeProgress(opts: { tty?: boolean; intervalS?: number } = {}): 
       t0 = Date.now();
       last = Date.now();
     },
-    update(done, note) {
-      if (done === lastDone) return;
-      if (Date.now() - last >= every || done === total) {
+    update(done, note, partial) {
+      if (Date.now() - last >= every || (done === total && done !== lastDone)) {
         last = Date.now();
         lastDone = done;
-        line(done, note);
+        line(done, note, partial);
       }
     },
     stop() {},

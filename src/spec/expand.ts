@@ -123,7 +123,8 @@ export function expandSpec(spec: SweepSpec, specDir = '.'): NewTask[] {
     if (seen.has(id)) continue;
     seen.add(id);
     if (spec.kind === 'kernel') {
-      const shared = Object.fromEntries(Object.entries(params).filter(([k]) => !KERNEL_PER_POINT.has(k)));
+      // auxiliary params (e.g. tau in t = tau·depth) do not change the shared kernel recursion
+      const shared = Object.fromEntries(Object.entries(params).filter(([k]) => !KERNEL_PER_POINT.has(k) && k in PARAMS));
       const n = Number(params.n_train) + Number(params.n_test);
       tasks.push({ id, kind: spec.kind, params, batchKey: 'k:' + contentHash(JSON.parse(encodeParams(shared))).slice(0, 16), batchOrder: Number(params.depth), cost: n ** 3 / 1e9 });
     } else {

@@ -27,7 +27,12 @@ export function readPointsCsv(file: string): { x: Float64Array; n: number; d: nu
   } catch (e) {
     throw new CliError(`cannot read --data ${file}: ${(e as Error).message}`, EXIT.USAGE);
   }
-  const rows = parse(text, { skip_empty_lines: true, trim: true }) as string[][];
+  let rows: string[][];
+  try {
+    rows = parse(text, { skip_empty_lines: true, trim: true }) as string[][];
+  } catch (e) {
+    throw new CliError(`${file}: not a valid CSV: ${(e as Error).message}`, EXIT.USAGE);
+  }
   if (rows.length === 0) throw new CliError(`${file}: no rows`, EXIT.USAGE);
   const header = rows[0].some((c) => c !== '' && Number.isNaN(Number(c))) ? rows.shift()! : null;
   const keep = rows[0].map((_, j) => !header || !['label', 'split'].includes(header[j].toLowerCase()));

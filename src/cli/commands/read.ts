@@ -70,7 +70,12 @@ export function registerQuery(y: Argv): Argv {
         try {
           rows = await store.query(a.sql);
         } catch (e) {
-          throw new CliError(`SQL error: ${(e as Error).message.replace(/ \[in: .*\]$/, '')}`, EXIT.USAGE);
+          const msg = (e as Error).message;
+          if (/SQLITE_READONLY|readonly|read-only/i.test(msg)) {
+            throw new CliError('query opens the database read-only: only reading statements (SELECT, WITH, EXPLAIN) are allowed', EXIT.USAGE);
+          }
+          if (!a.sql.trim()) throw new CliError('query: the SQL text is empty', EXIT.USAGE);
+          throw new CliError(`SQL error: ${msg.replace(/ \[in: [\s\S]*\]$/, '')}`, EXIT.USAGE);
         }
         process.stdout.write(renderRows(rows, a.format));
       });
@@ -90,6 +95,10 @@ export function registerExport(y: Argv): Argv {
         .option('out', { type: 'string', describe: 'Write to this file instead of stdout' }),
     async (a) => {
       await withStore(a.db, async (store) => {
+        if (a.sweep && !(await store.sweeps()).some((s) => s.name === a.sweep)) {
+          const names = (await store.sweeps()).map((s) => s.name);
+          throw new CliError(`no sweep named "${a.sweep}" in ${a.db}; sweeps: ${names.join(', ') || '(none)'}`, EXIT.USAGE);
+        }
         const where = a.sweep ? `WHERE sweep = '${a.sweep.replace(/'/g, "''")}'` : '';
         const sql = a.series
           ? `SELECT s.sweep, m.task_id, m.step, m.name, m.value FROM metrics m JOIN sweep_tasks s ON s.task_id = m.task_id ${where.replace('sweep', 's.sweep')} ORDER BY s.sweep, m.task_id, m.name, m.step`

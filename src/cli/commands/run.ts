@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type { Argv } from 'yargs';
 import { checkDataParams, type DataParams } from '../../data/index.js';
 import { Coordinator, type RunSummary } from '../../engine/coordinator.js';
-import { makeProgress, nullProgress } from '../../engine/progress.js';
+import { makeProgress, nullProgress, type ProgressSink } from '../../engine/progress.js';
 import { SpecError } from '../../spec/errors.js';
 import { expandSpec, specHash } from '../../spec/expand.js';
 import { PARAMS } from '../../spec/params.js';
@@ -13,7 +13,7 @@ import type { NewTask } from '../../store/store.js';
 import { DEFAULT_DB, SqliteStore } from '../../store/sqlite-store.js';
 import { encodeParams } from '../../util/json.js';
 import { linalgFallbackReason, useLinalg } from '../../linalg/select.js';
-import { EXIT, EXIT_HELP } from '../exit.js';
+import { CliError, EXIT, EXIT_HELP } from '../exit.js';
 import { describeSpecChange } from '../spec-diff.js';
 
 interface RunArgs {
@@ -94,6 +94,7 @@ async function run(a: RunArgs): Promise<number> {
   // After the coordinator has returned (closing the database, printing the summary) a signal
   // also exits at once, with the signal's exit code: the handlers stay installed until the end.
   let coord: Coordinator | null = null;
+  let progress: ProgressSink = nullProgress;
   let ended = false;
   let signalCode: number = EXIT.OK;
   const onSignal = (sig: 'SIGINT' | 'SIGTERM') => () => {
@@ -103,6 +104,7 @@ async function run(a: RunArgs): Promise<number> {
       process.exit(code);
     }
     signalCode = code;
+    progress.stop(); // the bar would otherwise redraw over the messages
     process.stderr.write(
       `\n${sig}: stopping; ${a.drain ? 'letting running grid points finish' : 'running grid points go back to pending'} (${sig === 'SIGINT' ? 'Ctrl-C' : 'signal'} again to exit at once)\n`,
     );
@@ -113,21 +115,23 @@ async function run(a: RunArgs): Promise<number> {
   process.on('SIGINT', hInt);
   process.on('SIGTERM', hTerm);
   try {
-    if (!Number.isInteger(a.threads) || a.threads < 1) throw new SpecError([`--threads: expected a positive integer, got ${a.threads}`]);
-    if (!(a.lease >= 0.2 && a.lease <= 86_400)) throw new SpecError([`--lease: expected a number of seconds between 0.2 and 86400, got ${a.lease}`]);
+    if (!Number.isInteger(a.threads) || a.threads < 1) throw new CliError(`--threads: expected a positive integer, got ${a.threads}`, EXIT.USAGE);
+    if (!(a.lease >= 0.2 && a.lease <= 86_400)) throw new CliError(`--lease: expected a number of seconds between 0.2 and 86400, got ${a.lease}`, EXIT.USAGE);
     const mm = a['max-memory'];
-    if (mm !== undefined && !(Number.isInteger(mm) && mm >= 0)) throw new SpecError([`--max-memory: expected a non-negative integer (MiB), got ${mm}`]);
+    if (mm !== undefined && !(Number.isInteger(mm) && mm >= 0)) throw new CliError(`--max-memory: expected a non-negative integer (MiB), got ${mm}`, EXIT.USAGE);
+    const ma = a['max-attempts'];
+    if (ma !== undefined && !(Number.isInteger(ma) && ma >= 1)) throw new CliError(`--max-attempts: expected a positive integer, got ${ma}`, EXIT.USAGE);
     const bt = a['blas-threads'];
     const blasThreads: number | 'auto' = bt === 'auto' ? 'auto' : Number(bt);
     if (blasThreads !== 'auto' && !(Number.isInteger(blasThreads) && blasThreads >= 1)) {
-      throw new SpecError([`--blas-threads: expected a positive integer or auto, got ${bt}`]);
+      throw new CliError(`--blas-threads: expected a positive integer or auto, got ${bt}`, EXIT.USAGE);
     }
     // resolve the backend the workers will pick (same rules, same machine), and say so once
     let backendName: string;
     try {
       backendName = useLinalg(a.linalg, 1);
     } catch (e) {
-      throw new SpecError([`--linalg ${a.linalg}: ${(e as Error).message}`]);
+      throw new CliError(`--linalg ${a.linalg}: ${(e as Error).message}`, EXIT.USAGE);
     }
     const fallback = linalgFallbackReason();
     if (fallback && !a.quiet) process.stderr.write(`native backend unavailable (${fallback}); using the ${backendName} backend\n`);
@@ -139,6 +143,8 @@ async function run(a: RunArgs): Promise<number> {
       if (e instanceof SpecError) throw new SpecError(e.problems, a.spec);
       throw e;
     }
+    // a changed csv file changes every task id: make it part of the spec so the drift notice says so
+    if (typeof tasks[0]?.params.data_sha256 === 'string') spec.dataset.data_sha256 = tasks[0].params.data_sha256;
     const store = await SqliteStore.open(a.db);
     try {
       const specJson = encodeParams(spec as unknown as Record<string, unknown>);
@@ -147,6 +153,7 @@ async function run(a: RunArgs): Promise<number> {
         process.stderr.write(describeSpecChange(spec.name, reg.previousSpecJson, specJson, reg.attached) + '\n');
       }
       const units = new Set(tasks.map((t) => `${t.batchKey}|${t.batchOrder}`)).size;
+      progress = a.quiet ? nullProgress : makeProgress();
       coord = new Coordinator(store, {
         threads: a.threads,
         maxAttempts: a['max-attempts'] ?? spec.max_attempts,
@@ -157,7 +164,7 @@ async function run(a: RunArgs): Promise<number> {
         maxOrdersPerBatch: Math.max(1, Math.ceil(units / (2 * a.threads))),
         maxOldGenerationSizeMb: mm,
         leaseMs: Math.round(a.lease * 1000),
-        progress: a.quiet ? nullProgress : makeProgress(),
+        progress,
       });
       let summary: RunSummary;
       try {
