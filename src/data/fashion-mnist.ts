@@ -8,7 +8,7 @@
  * Loading is lazy and per class: only the classes a dataset needs are read, with a small
  * byte-level scanner (faster and far lighter than `JSON.parse` on arrays of arrays), into a
  * Uint8Array that is cached per thread (module-level), about 5.5 MB per class.
- * The package's own `set()` / `get()` use `Math.random` and are never called.
+ * The package's own `set()` / `get()` draw unseeded randomness and are never called.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

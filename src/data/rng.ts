@@ -1,7 +1,7 @@
 /**
  * Seeded random number generation. Every random draw in ntk-sweep comes from a generator made
  * here, seeded from task parameters, so the same params give the same numbers bit for bit.
- * `Math.random` is never used.
+ * The global unseeded generator is never used.
  *
  * Generator: xoroshiro128+ from `pure-rand`, its 128-bit state taken from SHA-256 of the
  * canonical JSON of the seed material. Uniform doubles use 53 random bits

@@ -36,7 +36,9 @@
  * `kernel: nngp | rho`); the blocks `[N, N] + [m, N]`; eigh: the eigenvectors `[N, N]` plus LAPACK
  * workspace (~`2N²`), ×2 for a non-constant diagonal; krylov: the Cholesky factor `[N, N]` plus
  * two Lanczos bases `[≤ 1510, N]`. Fashion-MNIST `n_train = 20,000`, `n_test = 1,000`, NTK:
- * 2 × 3.5 GB + 3.2 GB + 3.2 GB ≈ 13.5 GB plus bases (peak RSS measured in the README).
+ * 2 × 3.5 GB + 3.2 GB + 3.2 GB ≈ 13.5 GB plus bases; measured peak RSS of the whole CLI run
+ * 13.2 GiB (3.7 GiB at 10,000; `scripts/bench/peak-rss.js`). That is per job: two such jobs on
+ * two pool threads need twice as much.
  */
 import { loadDataset, type DataParams } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
@@ -341,7 +343,8 @@ function krylovDepthMetrics({ kbarTrain, kbarCross, scale, data, tasks }: DepthA
       logdet *= 2;
       if (lambdaMin < MAX_SOLVE_COND_INV * top.max) {
         // factored, but too ill-conditioned for K̄⁻¹ to be trusted (rounding made a singular K̄
-        // pass dpotrf): the flow uses a shifted factor and treats null modes as the eigh path does
+        // pass dpotrf): the flow uses a shifted factor and treats null modes as the eigh path does.
+        // (Drop the old factor first, so two [N, N] factors are never referenced at once.)
         fac = null;
         fac = shiftedCholesky(N, kbarTrain, top.max, true);
       }
