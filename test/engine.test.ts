@@ -148,3 +148,29 @@ grid:
   const inf = await sql(a, 'SELECT train_mse FROM results WHERE t > 1e308 AND depth > 1');
   for (const r of inf) assert.ok((r.train_mse as number) < 1e-8, `train_mse ${r.train_mse}`);
 });
+
+test('the memory budget keeps jobs whose estimated peaks do not fit together from running at the same time', async () => {
+  const dir = tempDir();
+  // four points of 400 ms that each declare 600 MiB (debug `mem_mb`; nothing is allocated)
+  const spec = writeSpec(dir, 'm', 'name: mem\nkind: debug\nfixed: { sleep_ms: 400, mem_mb: 600 }\ngrid:\n  x: [1, 2, 3, 4]\n');
+  const intervals = async (db: string): Promise<[number, number][]> =>
+    (await sql(db, 'SELECT finished_at - 1000 * duration_s AS s, finished_at AS e FROM tasks ORDER BY s')).map((r) => [r.s as number, r.e as number]);
+  const overlaps = (iv: [number, number][]): number => iv.slice(1).filter(([s], i) => s < iv[i][1] - 5).length;
+
+  const tight = join(dir, 'tight.sqlite');
+  const r1 = await runCli(['run', spec, '--db', tight, '--threads', '2', '--memory', '1', '--json']);
+  assert.equal(r1.code, 0, r1.stderr);
+  assert.equal(JSON.parse(r1.stdout).done, 4);
+  assert.equal(overlaps(await intervals(tight)), 0, '600 + 600 MiB > 1 GiB: one job at a time');
+
+  const roomy = join(dir, 'roomy.sqlite');
+  const r2 = await runCli(['run', spec, '--db', roomy, '--threads', '2', '--memory', '4', '--json']);
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.ok(overlaps(await intervals(roomy)) >= 1, 'within 4 GiB two jobs run side by side');
+
+  // a job larger than the whole budget still runs (alone), with a note
+  const big = writeSpec(dir, 'b', 'name: big\nkind: debug\nfixed: { mem_mb: 3000 }\ngrid:\n  x: [1, 2]\n');
+  const r3 = await runCli(['run', big, '--db', join(dir, 'big.sqlite'), '--threads', '2', '--memory', '2']);
+  assert.equal(r3.code, 0, r3.stderr);
+  assert.match(r3.stderr, /needs about 2\.9 GiB, more than the memory budget of 2\.0 GiB; running it alone/);
+});

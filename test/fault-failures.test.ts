@@ -62,3 +62,33 @@ derived:
   const att = await sql(db, "SELECT MIN(attempts) AS lo, MAX(attempts) AS hi FROM tasks WHERE status = 'failed'");
   assert.deepEqual(att, [{ lo: 3, hi: 3 }]);
 });
+
+test('independent points run in chunks; a worker dying inside a chunk fails only the point it was running, and the rest of its chunk is rerun without using an attempt', async () => {
+  const dir = tempDir();
+  const db = join(dir, 'db.sqlite');
+  const xs = Array.from({ length: 64 }, (_, i) => i + 1);
+  const spec = writeSpec(
+    dir,
+    'c',
+    `name: chunks\nkind: debug\nmax_attempts: 2\ngrid:\n  x: [${xs.join(', ')}]\nderived:\n  fail: 'x == 20 ? "exit" : (x == 41 ? "throw" : "none")'\n`,
+  );
+  const r = await runCli(['run', spec, '--db', db, '--threads', '2', '--json']);
+  assert.equal(r.code, 1, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.deepEqual([s.total, s.done, s.failed, s.pending], [64, 62, 2, 0]);
+  const rows = await sql(db, "SELECT json_extract(params, '$.x') AS x, status, attempts, error, y FROM results WHERE sweep = 'chunks' ORDER BY x");
+  for (const row of rows) {
+    const x = row.x as number;
+    if (x === 20) assert.match(String(row.error), /worker thread died: .*exited with code: 7/);
+    else if (x === 41) assert.match(String(row.error), /failing on purpose/);
+    else assert.deepEqual([row.status, row.attempts, row.y], ['done', 1, x * x + 1], `x=${x}: done at its first attempt`);
+    if (x === 20 || x === 41) assert.deepEqual([row.status, row.attempts], ['failed', 2], `x=${x}`);
+  }
+  for (const [id, n] of await endsPerTask(db)) assert.equal(n, 1, `${id} finished once`);
+  // claims took several points at a time (one claim = one timestamp and owner in the audit trail)
+  const claims = await sql(db, "SELECT owner, at, COUNT(*) AS n FROM task_log WHERE event = 'claim' GROUP BY owner, at ORDER BY n DESC");
+  assert.ok((claims[0].n as number) > 1, 'some claim took several points');
+  assert.ok(claims.length < rows.length, `fewer claims (${claims.length}) than points`);
+  const released = await sql(db, "SELECT COUNT(*) AS n FROM task_log WHERE event = 'released' AND detail LIKE 'the worker died%'");
+  assert.ok((released[0].n as number) > 0, 'the dead worker\'s other points went back to pending');
+});

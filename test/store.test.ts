@@ -20,7 +20,7 @@ async function fresh(n = 3): Promise<{ store: SqliteStore; ids: string[]; path: 
     id: `task${i}`,
     kind: 'debug',
     params: { x: i },
-    batchKey: `t:task${i}`,
+    batchKey: '',
     cost: n - i,
     batchOrder: 0,
   }));
@@ -32,6 +32,12 @@ const claim = (store: SqliteStore, owner: string, leaseMs = LEASE) => store.clai
 
 async function row(store: SqliteStore, id: string): Promise<Record<string, unknown>> {
   return (await store.query(`SELECT status, attempts, lease_owner, run_info FROM tasks WHERE id = '${id}'`))[0];
+}
+
+/** Finish one task through the batched finish (a batch of one). */
+async function finish(store: SqliteStore, id: string, owner: string, rows: MetricRow[], info: Record<string, unknown> = {}): Promise<boolean> {
+  const [ok] = await store.finishTasks([{ taskId: id, owner, end: { status: 'done' }, rows, durationS: 1, info }]);
+  return ok;
 }
 
 const rowsOf = (x: number): MetricRow[] => [
@@ -50,9 +56,9 @@ test('a finish by a coordinator whose lease passed to another is recorded once: 
     assert.equal(b.id, a.id);
     assert.equal(b.attempt, 1, 'the reclaimed attempt is not counted');
     // A (stalled, lease lost) finishes first: accepted, the result is deterministic
-    assert.equal(await store.finishTask(a.id, 'hostA:1:a', { status: 'done' }, rowsOf(2), 1, { who: 'A' }), true);
+    assert.equal(await finish(store, a.id, 'hostA:1:a', rowsOf(2), { who: 'A' }), true);
     // B finishes later with different (corrupt) numbers: nothing changes
-    assert.equal(await store.finishTask(b.id, 'hostB:2:b', { status: 'done' }, [{ step: 1, name: 'y', value: 999 }], 1, { who: 'B' }), false);
+    assert.equal(await finish(store, b.id, 'hostB:2:b', [{ step: 1, name: 'y', value: 999 }], { who: 'B' }), false);
     await store.writeMetrics([{ taskId: b.id, rows: [{ step: 1, name: 'y', value: 999 }] }]);
     assert.equal(await store.failTask(b.id, 'hostB:2:b', 'late failure', 1), false);
     assert.equal(await store.releaseTasks('hostB:2:b'), 0);
@@ -121,7 +127,7 @@ test('a checkpoint is saved with the metric rows sent before it, only for the le
     const [t2] = await claim(store, 'h:2:b');
     assert.equal(t2.checkpoint?.step, 50);
     assert.deepEqual([...t2.checkpoint!.data], [...bytes]);
-    assert.equal(await store.finishTask(t2.id, 'h:2:b', { status: 'done' }, [], 1, {}), true);
+    assert.equal(await finish(store, t2.id, 'h:2:b', []), true);
     const left = await store.query('SELECT COUNT(*) AS n FROM checkpoints');
     assert.equal(left[0].n, 0, 'checkpoints of finished tasks are deleted');
     assert.equal(await store.saveCheckpoint(t2.id, 'h:2:b', 70, bytes, []), false, 'no checkpoint for a finished task');
@@ -131,22 +137,88 @@ test('a checkpoint is saved with the metric rows sent before it, only for the le
 });
 
 test('a database file is migrated from schema version 1 and keeps its data', async () => {
-  const { store, path } = await fresh(2);
+  const { store, path } = await fresh(3);
   const [t] = await claim(store, 'h:1:a');
-  await store.finishTask(t.id, 'h:1:a', { status: 'done' }, rowsOf(1), 1, {});
+  await finish(store, t.id, 'h:1:a', rowsOf(1));
   await store.close();
-  // make it a version-1 database: drop what migration 2 added
+  // make it a version-1 database: undo what migrations 2 and 3 did (version 1 gave every
+  // train/debug point its own batch key `t:<id>`)
   const raw = await SqliteDb.open(path);
-  await raw.exec("UPDATE meta SET value = '1' WHERE key = 'schema_version'; DROP TABLE checkpoints; DROP TABLE task_log;");
+  await raw.exec(`UPDATE meta SET value = '1' WHERE key = 'schema_version'; DROP TABLE checkpoints; DROP TABLE task_log;
+    DROP INDEX tasks_runnable; DROP INDEX tasks_batch; CREATE INDEX tasks_status ON tasks (status, batch_key);
+    UPDATE tasks SET batch_key = 't:' || id;`);
   await raw.close();
   const again = await SqliteStore.open(path);
   try {
     const v = await again.query("SELECT value FROM meta WHERE key = 'schema_version'");
-    assert.equal(v[0].value, '2');
+    assert.equal(v[0].value, '3');
     const done = await again.query("SELECT COUNT(*) AS n FROM tasks WHERE status = 'done'");
     assert.equal(done[0].n, 1);
     assert.deepEqual(await again.query('SELECT COUNT(*) AS n FROM checkpoints'), [{ n: 0 }]);
+    assert.deepEqual(await again.query('SELECT DISTINCT batch_key FROM tasks'), [{ batch_key: '' }], 'independent points get the empty batch key');
+    const both = await again.claimBatch('s', { owner: 'h:2:b', leaseMs: LEASE, maxAttempts: 3, maxOrdersPerBatch: Infinity, chunk: { maxTasks: 10, maxCost: 10 } });
+    assert.equal(both.length, 2, 'the two remaining points are claimed together');
   } finally {
     await again.close();
+  }
+});
+
+test('a chunked claim takes independent points most expensive first, within the task and cost limits', async () => {
+  const { store } = await fresh(0);
+  try {
+    const costs = [0.05, 3, 0.1, 0.01, 0.2, 0.02, 0.01];
+    const tasks: NewTask[] = costs.map((cost, i) => ({ id: `p${i}`, kind: 'debug', params: { x: i }, batchKey: '', cost, batchOrder: 0 }));
+    await store.registerSweep({ name: 's', kind: 'debug', specJson: '{}', specHash: 'h' }, tasks);
+    const opts = { owner: 'h:1:a', leaseMs: LEASE, maxAttempts: 3, maxOrdersPerBatch: Infinity, chunk: { maxTasks: 3, maxCost: 0.32 } };
+    const ids = async () => (await store.claimBatch('s', opts)).map((t) => t.id);
+    assert.deepEqual(await ids(), ['p1'], 'the most expensive point goes alone: it exceeds the cost limit by itself');
+    assert.deepEqual(await ids(), ['p4', 'p2'], 'then 0.2 + 0.1 = 0.3; adding 0.05 would exceed 0.32');
+    assert.deepEqual(await ids(), ['p0', 'p5', 'p3'], 'at most 3 points');
+    assert.deepEqual(await ids(), ['p6']);
+    assert.deepEqual(await ids(), []);
+    const running = await store.query("SELECT COUNT(*) AS n FROM tasks WHERE status = 'running' AND lease_owner = 'h:1:a' AND attempts = 1");
+    assert.equal(running[0].n, costs.length);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a shared-work batch is claimed whole, or split by batch order', async () => {
+  const { store } = await fresh(0);
+  try {
+    const tasks: NewTask[] = [];
+    for (const key of ['k:a', 'k:b']) for (const depth of [3, 1, 2]) tasks.push({ id: `${key}-${depth}`, kind: 'kernel', params: { depth }, batchKey: key, cost: key === 'k:a' ? 2 : 1, batchOrder: depth });
+    await store.registerSweep({ name: 's', kind: 'kernel', specJson: '{}', specHash: 'h' }, tasks);
+    const opts = { owner: 'h:1:a', leaseMs: LEASE, maxAttempts: 3, maxOrdersPerBatch: 2 };
+    const ids = async () => (await store.claimBatch('s', opts)).map((t) => t.id).sort();
+    assert.deepEqual(await ids(), ['k:a-1', 'k:a-2'], 'the costlier batch first, its two smallest depths');
+    assert.deepEqual(await ids(), ['k:a-3']);
+    assert.deepEqual(await ids(), ['k:b-1', 'k:b-2']);
+    assert.deepEqual(await ids(), ['k:b-3']);
+    assert.deepEqual(await ids(), []);
+  } finally {
+    await store.close();
+  }
+});
+
+test('finishing many points is one transaction: first finish wins per point, and an unknown point rolls the whole batch back', async () => {
+  const { store, ids } = await fresh(4);
+  try {
+    const claimed = await store.claimBatch('s', { owner: 'h:1:a', leaseMs: LEASE, maxAttempts: 3, maxOrdersPerBatch: Infinity, chunk: { maxTasks: 10, maxCost: 100 } });
+    assert.equal(claimed.length, 4);
+    const item = (id: string, x: number) => ({ taskId: id, owner: 'h:1:a', end: { status: 'done' as const }, rows: rowsOf(x), durationS: 0.5, info: { x } });
+    await assert.rejects(store.finishTasks([item(ids[0], 0), item('nosuch', 9)]), /no task nosuch/);
+    assert.deepEqual(await store.query("SELECT COUNT(*) AS n FROM metrics"), [{ n: 0 }], 'nothing of the failed batch was written');
+    assert.deepEqual(await store.finishTasks([item(ids[0], 0), item(ids[1], 1), item(ids[0], 7)]), [true, true, false]);
+    assert.deepEqual(await store.finishTasks([item(ids[1], 8), item(ids[2], 2)]), [false, true]);
+    const f = await store.query('SELECT task_id, step, value FROM final_metrics ORDER BY task_id');
+    assert.deepEqual(f, [0, 1, 2].map((i) => ({ task_id: ids[i], step: 1, value: i * i + 2 })), 'the first finish of each point is kept');
+    const st = await store.query('SELECT id, status, run_info FROM tasks ORDER BY id');
+    assert.deepEqual(st.map((r) => r.status), ['done', 'done', 'done', 'running']);
+    assert.deepEqual(st.slice(0, 3).map((r) => JSON.parse(String(r.run_info)).x), [0, 1, 2]);
+    const log = await store.query("SELECT task_id, event FROM task_log WHERE event != 'claim' ORDER BY id");
+    assert.deepEqual(log.map((e) => `${e.task_id}:${e.event}`), [`${ids[0]}:done`, `${ids[1]}:done`, `${ids[0]}:ignored`, `${ids[1]}:ignored`, `${ids[2]}:done`]);
+  } finally {
+    await store.close();
   }
 });

@@ -6,26 +6,39 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { MetricRow, TaskEnd, TaskInput } from '../tasks/types.js';
 
+/** Something a running task reported, in the order it happened. */
+export type ChannelEvent =
+  | { type: 'progress'; taskId: string; fraction: number; note?: string }
+  | { type: 'metrics'; taskId: string; rows: MetricRow[] }
+  | { type: 'end'; taskId: string; end: TaskEnd };
+
 /** What the coordinator offers a running job. Every method is called by the worker. */
 export interface CoordinatorChannel {
-  /** The worker starts executing this task (used to attribute a worker death to its task). */
-  start(taskId: string): void;
-  progress(taskId: string, fraction: number, note?: string): void;
-  metrics(taskId: string, rows: MetricRow[]): void;
+  /**
+   * Events of the job's tasks, batched by the worker (a message per event would cost more than
+   * a short task). Resolves once every `end` among them is persisted.
+   */
+  events(events: ChannelEvent[]): Promise<void>;
   /** Persist a checkpoint (with every metric row received before it); resolves when durable. */
   checkpoint(taskId: string, step: number, data: Uint8Array): Promise<void>;
-  end(taskId: string, end: TaskEnd): void;
 }
 
 /** Task kinds a worker can execute. `debug` exists for engine tests and benchmarks. */
 export type JobKind = 'kernel' | 'train' | 'debug';
 
-/** One piscina task: a batch of grid points of one kind that share work. */
+/** One piscina task: a batch of grid points of one kind, run together (kernel) or in order. */
 export interface WorkerJob {
   kind: JobKind;
   tasks: TaskInput[];
   /** Worker end of the channel; transferred, not cloned. */
   port: MessagePort;
+  /**
+   * `Int32Array` of length 1 over a `SharedArrayBuffer`: how many of `tasks` (in order) the
+   * worker has started, written before each starts (kernel jobs start all at once). Read by the
+   * coordinator when the worker thread dies, to blame the task that was running; shared memory,
+   * because a message could be lost with the thread.
+   */
+  started: Int32Array;
   /** Linear-algebra backend the worker must use ('auto' picks the fastest available). */
   linalg: string;
   /** BLAS threads for this job (thread budget: pool threads × BLAS threads ≤ cores). */

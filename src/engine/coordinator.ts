@@ -13,9 +13,11 @@ import { MessageChannel } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
-import type { Store } from '../store/store.js';
+import type { FinishItem, Store } from '../store/store.js';
 import type { MetricRow, TaskEnd, TaskInput } from '../tasks/types.js';
 import type { CoordinatorChannel, JobKind, JobResult, WorkerJob } from './channel.js';
+import { estimateJobBytes } from '../tasks/memory.js';
+import { GroupCommit } from './group-commit.js';
 import { nullProgress, type ProgressSink } from './progress.js';
 
 export interface RunOptions {
@@ -47,6 +49,14 @@ export interface RunOptions {
    * Default {@link defaultWorkerMemoryMb}; 0 leaves V8's own default.
    */
   maxOldGenerationSizeMb?: number;
+  /**
+   * Memory the pool may plan for, in bytes (default 85 % of this machine's RAM): a job starts
+   * only while the estimated peaks of the running jobs plus its own fit (`tasks/memory.ts`); a
+   * job larger than the whole budget runs alone.
+   */
+  memoryBudgetBytes?: number;
+  /** One-line notices for the user (a job that exceeds the memory budget). */
+  notice?: (message: string) => void;
   progress?: ProgressSink;
 }
 
@@ -76,8 +86,6 @@ interface Live {
   task: TaskInput;
   rows: MetricRow[];
   ended: TaskEnd | null;
-  /** The worker announced it started this task. */
-  started: boolean;
   t0: number;
   fraction: number;
 }
@@ -90,6 +98,15 @@ interface Live {
 export function defaultWorkerMemoryMb(threads: number): number {
   const share = totalmem() / 2 ** 20 / 2 / Math.max(1, threads);
   return Math.max(256, Math.min(2048, Math.floor(share)));
+}
+
+/** Default memory budget: 85 % of this machine's RAM. */
+export function defaultMemoryBudget(): number {
+  return 0.85 * totalmem();
+}
+
+function gib(bytes: number): string {
+  return (bytes / 2 ** 30).toFixed(1);
 }
 
 /**
@@ -171,18 +188,48 @@ export class Coordinator {
         .finally(() => (renewing = false));
     }, Math.max(100, leaseMs / 4));
     const active = new Set<Promise<void>>();
+    // memory budget: estimated peak bytes of each running job
+    const budget = this.opts.memoryBudgetBytes ?? defaultMemoryBudget();
+    const jobBytes = new Map<Promise<void>, number>();
+    const reserved = (): number => [...jobBytes.values()].reduce((a, b) => a + b, 0);
+    let waitingForMemory = '';
 
     // fraction of the running grid points already done: makes rate and ETA smooth on long points
     const partial = (): number => [...this.live.values()].reduce((acc, l) => acc + (l.ended ? 0 : Math.min(1, Math.max(0, l.fraction))), 0);
     const note = (): string => {
       const parts = [...this.live.values()].filter((l) => !l.ended && l.fraction > 0).map((l) => `${Math.round(100 * l.fraction)}%`);
-      return parts.length ? `| running points at ${parts.slice(0, 4).join(' ')}` : '';
+      const running = parts.length ? `| running points at ${parts.slice(0, 4).join(' ')}` : '';
+      return waitingForMemory ? `${running} | ${waitingForMemory}` : running;
+    };
+
+    // finished grid points of every job are persisted together (one transaction per commit)
+    const finisher = new GroupCommit<FinishItem, boolean>((items) => this.store.finishTasks(items));
+    const finish = async (l: Live, end: TaskEnd, blasThreads: number): Promise<void> => {
+      l.ended = end;
+      const info: Record<string, unknown> = {
+        owner: this.owner,
+        threads: this.opts.threads,
+        blas_threads: blasThreads,
+        backend: this.backend ?? this.opts.backendName ?? null,
+      };
+      if (l.task.checkpoint) info.resumed_from_step = l.task.checkpoint.step;
+      const item = { taskId: l.task.id, owner: this.owner, end, rows: l.rows.splice(0), durationS: (Date.now() - l.t0) / 1000, info };
+      let accepted: boolean;
+      try {
+        accepted = await finisher.submit(item);
+      } catch (e) {
+        this.onFatal(e);
+        throw e;
+      }
+      if (accepted) executed++;
+      finished++;
     };
 
     const runJob = async (tasks: TaskInput[], blasThreads: number): Promise<void> => {
       const { port1, port2 } = new MessageChannel();
-      const started = Date.now();
-      for (const t of tasks) this.live.set(t.id, { task: t, rows: [], ended: null, started: false, t0: started, fraction: 0 });
+      const started = new Int32Array(new SharedArrayBuffer(4));
+      const t0Job = Date.now();
+      for (const t of tasks) this.live.set(t.id, { task: t, rows: [], ended: null, t0: t0Job, fraction: 0 });
       let flushTimer: NodeJS.Timeout | null = null;
       const flush = async (): Promise<void> => {
         flushTimer = null;
@@ -193,20 +240,23 @@ export class Coordinator {
         if (batch.length) await this.store.writeMetrics(batch);
       };
       const channel: CoordinatorChannel = {
-        start: (id) => {
-          const l = this.live.get(id);
-          if (l) l.started = true;
-        },
-        progress: (id, fraction) => {
-          const l = this.live.get(id);
-          if (l) l.fraction = fraction;
+        events: async (events) => {
+          const ends: Promise<void>[] = [];
+          for (const e of events) {
+            const l = this.live.get(e.taskId);
+            if (!l || l.ended) continue;
+            if (e.type === 'progress') {
+              l.fraction = e.fraction;
+            } else if (e.type === 'metrics') {
+              l.rows.push(...e.rows);
+              if (kind === 'train' && !flushTimer) flushTimer = setTimeout(() => void flush().catch((err) => this.onFatal(err)), 1000);
+            } else {
+              ends.push(finish(l, e.end, blasThreads));
+            }
+          }
           progress.update(finished, note(), partial());
-        },
-        metrics: (id, rows) => {
-          const l = this.live.get(id);
-          if (!l || l.ended) return;
-          l.rows.push(...rows);
-          if (kind === 'train' && !flushTimer) flushTimer = setTimeout(() => void flush().catch((e) => this.onFatal(e)), 1000);
+          await Promise.all(ends);
+          if (ends.length) progress.update(finished, note(), partial());
         },
         checkpoint: async (id, step, data) => {
           const l = this.live.get(id);
@@ -220,31 +270,9 @@ export class Coordinator {
             throw e;
           }
         },
-        end: async (id, end) => {
-          const l = this.live.get(id);
-          if (!l || l.ended) return;
-          l.ended = end;
-          const info: Record<string, unknown> = {
-            owner: this.owner,
-            threads: this.opts.threads,
-            blas_threads: blasThreads,
-            backend: this.backend ?? this.opts.backendName ?? null,
-          };
-          if (l.task.checkpoint) info.resumed_from_step = l.task.checkpoint.step;
-          let accepted: boolean;
-          try {
-            accepted = await this.store.finishTask(id, this.owner, end, l.rows.splice(0), (Date.now() - l.t0) / 1000, info);
-          } catch (e) {
-            this.onFatal(e);
-            throw e;
-          }
-          if (accepted) executed++;
-          finished++;
-          progress.update(finished, note(), partial());
-        },
       };
       Comlink.expose(channel, nodeEndpoint(port1 as unknown as Parameters<typeof nodeEndpoint>[0]));
-      const job: WorkerJob = { kind, tasks, port: port2, linalg: this.opts.linalg ?? 'auto', blasThreads };
+      const job: WorkerJob = { kind, tasks, port: port2, started, linalg: this.opts.linalg ?? 'auto', blasThreads };
       let result: JobResult | null = null;
       let jobError: unknown = null;
       try {
@@ -271,17 +299,19 @@ export class Coordinator {
           await this.store.releaseTasks(this.owner, open.map((t) => t.id), this.fatal ? 'storage error' : 'interrupted');
         } else if (open.length) {
           let blamed = open;
-          if (jobError && !result) {
-            // the worker died (exit, out of memory): blame the task(s) it had started; the others
-            // of the job never ran and go back to pending without using an attempt
-            const startedOnes = open.filter((t) => this.live.get(t.id)!.started);
-            if (startedOnes.length) blamed = startedOnes;
+          const n = Atomics.load(started, 0);
+          if (jobError && !result && n > 0) {
+            // the worker died (exit, out of memory): blame the task(s) it was running; the others
+            // of the job never ran (or ran but their end was lost with the thread) and go back to
+            // pending without using an attempt
+            const running = kind === 'kernel' ? tasks.slice(0, n) : [tasks[n - 1]];
+            blamed = open.filter((t) => running.includes(t));
           }
           const innocent = open.filter((t) => !blamed.includes(t));
-          if (innocent.length) await this.store.releaseTasks(this.owner, innocent.map((t) => t.id), 'not started: the worker died running another task of its job');
+          if (innocent.length) await this.store.releaseTasks(this.owner, innocent.map((t) => t.id), 'the worker died running another task of its job');
           for (const t of blamed) {
             const msg = result?.errors[t.id] ?? (jobError ? describe(jobError) : 'the task finished without reporting a result');
-            if (await this.store.failTask(t.id, this.owner, msg, (Date.now() - started) / 1000)) failedAttempts++;
+            if (await this.store.failTask(t.id, this.owner, msg, (Date.now() - t0Job) / 1000)) failedAttempts++;
             if ((t.attempt ?? 1) >= this.opts.maxAttempts || this.opts.retryFailed) finished++;
           }
         }
@@ -292,12 +322,17 @@ export class Coordinator {
       progress.update(finished, note(), partial());
     };
 
+    // independent grid points go to workers in chunks: ≤ 256 points and ≤ 0.2 cost units (≈ s)
+    // each, and small enough that every thread gets about four chunks
+    const runnableAtStart = before.pending + before.failed;
+    const chunk = { maxTasks: Math.max(1, Math.min(256, Math.ceil(runnableAtStart / (4 * this.opts.threads)))), maxCost: 0.2 };
     const claim = (): Promise<TaskInput[]> =>
       this.store.claimBatch(sweep, {
         owner: this.owner,
         leaseMs,
         maxAttempts: this.opts.maxAttempts,
         maxOrdersPerBatch: this.opts.maxOrdersPerBatch ?? Infinity,
+        chunk,
         retryExhaustedBefore: this.opts.retryFailed ? t0 : undefined,
       });
 
@@ -315,8 +350,27 @@ export class Coordinator {
             await this.store.releaseTasks(this.owner, claimed.map((t) => t.id), 'interrupted');
             break;
           }
-          const p: Promise<void> = runJob(claimed, await this.blasBudget(sweep, active.size)).finally(() => active.delete(p));
+          const bytes = estimateJobBytes(kind, claimed.map((t) => t.params));
+          if (bytes > budget && active.size === 0) {
+            this.opts.notice?.(`a ${kind} job needs about ${gib(bytes)} GiB, more than the memory budget of ${gib(budget)} GiB; running it alone (see --memory)`);
+          }
+          while (active.size > 0 && reserved() + bytes > budget && this.stopping === 'no' && !this.fatal) {
+            waitingForMemory = `next job waits for memory (${gib(bytes)} GiB; ${gib(reserved())} of ${gib(budget)} GiB in use)`;
+            progress.update(finished, note(), partial());
+            await Promise.race([...active, new Promise<void>((r) => (this.wake = r))]);
+            this.wake = null;
+          }
+          waitingForMemory = '';
+          if (this.stopping !== 'no' || this.fatal) {
+            await this.store.releaseTasks(this.owner, claimed.map((t) => t.id), 'interrupted');
+            break;
+          }
+          const p: Promise<void> = runJob(claimed, await this.blasBudget(sweep, active.size)).finally(() => {
+            active.delete(p);
+            jobBytes.delete(p);
+          });
           active.add(p);
+          jobBytes.set(p, bytes);
           continue;
         }
         if (active.size === 0) {

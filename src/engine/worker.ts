@@ -11,7 +11,13 @@ import { runDebugTask } from '../tasks/debug.js';
 import { runKernelBatch } from '../tasks/kernel.js';
 import { runTrainTask } from '../tasks/train.js';
 import type { TaskReporter } from '../tasks/types.js';
-import type { CoordinatorChannel, JobResult, WorkerJob } from './channel.js';
+import type { ChannelEvent, CoordinatorChannel, JobResult, WorkerJob } from './channel.js';
+
+/**
+ * Events are sent at most this often (ms), in one message: a message per event would dominate
+ * short tasks. The `end` of a task that ran at least this long is sent at once.
+ */
+const FLUSH_MS = 20;
 
 /**
  * Run one job (a batch of grid points of one kind) and report per-task errors in the result.
@@ -21,16 +27,25 @@ import type { CoordinatorChannel, JobResult, WorkerJob } from './channel.js';
 export default async function runJob(job: WorkerJob): Promise<JobResult> {
   const remote = Comlink.wrap<CoordinatorChannel>(nodeEndpoint(job.port as unknown as Parameters<typeof nodeEndpoint>[0]));
   const inflight: Promise<unknown>[] = [];
-  const send = (p: Promise<unknown>): void => {
-    inflight.push(p.catch(() => undefined));
+  const outbox: ChannelEvent[] = [];
+  let lastFlush = performance.now();
+  let taskStart = lastFlush;
+  const flush = (): void => {
+    lastFlush = performance.now();
+    if (outbox.length) inflight.push((remote.events(outbox.splice(0)) as Promise<unknown>).catch(() => undefined));
+  };
+  const post = (e: ChannelEvent, urgent = false): void => {
+    outbox.push(e);
+    if (urgent || performance.now() - lastFlush >= FLUSH_MS) flush();
   };
   const reporter: TaskReporter = {
-    progress: (id, fraction, note) => send(remote.progress(id, fraction, note) as Promise<unknown>),
-    metrics: (id, rows) => send(remote.metrics(id, rows) as Promise<unknown>),
-    end: (id, end) => send(remote.end(id, end) as Promise<unknown>),
-    checkpoint: (id, step, data) => {
+    progress: (taskId, fraction, note) => post({ type: 'progress', taskId, fraction, note }),
+    metrics: (taskId, rows) => post({ type: 'metrics', taskId, rows }),
+    end: (taskId, end) => post({ type: 'end', taskId, end }, performance.now() - taskStart >= FLUSH_MS),
+    checkpoint: (taskId, step, data) => {
+      flush(); // the rows before a checkpoint travel first
       // transferred, not copied: the task hands over a fresh buffer
-      const p = (remote.checkpoint(id, step, Comlink.transfer(data, [data.buffer as ArrayBuffer])) as Promise<void>).catch(() => undefined);
+      const p = (remote.checkpoint(taskId, step, Comlink.transfer(data, [data.buffer as ArrayBuffer])) as Promise<void>).catch(() => undefined);
       inflight.push(p);
       return p;
     },
@@ -39,11 +54,12 @@ export default async function runJob(job: WorkerJob): Promise<JobResult> {
   try {
     useLinalg(job.linalg, job.blasThreads);
     if (job.kind === 'kernel') {
-      for (const task of job.tasks) send(remote.start(task.id) as Promise<unknown>);
+      Atomics.store(job.started, 0, job.tasks.length);
       await runKernelBatch(job.tasks, { reporter });
     } else {
-      for (const task of job.tasks) {
-        send(remote.start(task.id) as Promise<unknown>);
+      for (const [i, task] of job.tasks.entries()) {
+        Atomics.store(job.started, 0, i + 1);
+        taskStart = performance.now();
         try {
           if (job.kind === 'train') await runTrainTask(task, { reporter });
           else await runDebugTask(task, { reporter });
@@ -53,6 +69,7 @@ export default async function runJob(job: WorkerJob): Promise<JobResult> {
       }
     }
   } finally {
+    flush();
     await Promise.all(inflight);
     remote[Comlink.releaseProxy]();
     job.port.close();

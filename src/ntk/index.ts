@@ -33,3 +33,17 @@ export {
   type GradientFlowResult,
 } from './predict.js';
 export { predictionMetrics, type PredictionMetrics } from './metrics.js';
+export {
+  krylovGradientFlow,
+  lanczosExtremes,
+  denseSymOp,
+  choleskyInverseOp,
+  BlockKrylovBasis,
+  type SymOp,
+  type OpScale,
+  type LanczosOptions,
+  type LanczosExtremes,
+  type KrylovFlowInput,
+  type KrylovFlowResult,
+  type KrylovTimeInfo,
+} from './krylov.js';

@@ -10,7 +10,7 @@ import type { NewTask } from '../store/store.js';
 import type { Params } from '../tasks/types.js';
 import { TASK_VERSIONS } from '../tasks/versions.js';
 import { contentHash } from '../util/hash.js';
-import { encodeParams } from '../util/json.js';
+import { encodeParams, jsonParams } from '../util/json.js';
 import { SpecError, show } from './errors.js';
 import { PARAMS } from './params.js';
 import { evaluateExpression, expressionSymbols, type SweepSpec } from './spec.js';
@@ -25,7 +25,7 @@ const NOT_IDENTITY = new Set(['checkpoint_every']);
 export function taskId(kind: string, params: Params): string {
   const version = TASK_VERSIONS[kind as keyof typeof TASK_VERSIONS];
   const identity = Object.fromEntries(Object.entries(params).filter(([k]) => !NOT_IDENTITY.has(k)));
-  return contentHash({ kind, version, params: JSON.parse(encodeParams(identity)) }).slice(0, 16);
+  return contentHash({ kind, version, params: jsonParams(identity) }).slice(0, 16);
 }
 
 function cartesian(grid: Record<string, unknown[]>): Record<string, unknown>[] {
@@ -126,11 +126,11 @@ export function expandSpec(spec: SweepSpec, specDir = '.'): NewTask[] {
       // auxiliary params (e.g. tau in t = tau·depth) do not change the shared kernel recursion
       const shared = Object.fromEntries(Object.entries(params).filter(([k]) => !KERNEL_PER_POINT.has(k) && k in PARAMS));
       const n = Number(params.n_train) + Number(params.n_test);
-      tasks.push({ id, kind: spec.kind, params, batchKey: 'k:' + contentHash(JSON.parse(encodeParams(shared))).slice(0, 16), batchOrder: Number(params.depth), cost: n ** 3 / 1e9 });
+      tasks.push({ id, kind: spec.kind, params, batchKey: 'k:' + contentHash(jsonParams(shared)).slice(0, 16), batchOrder: Number(params.depth), cost: n ** 3 / 1e9 });
     } else {
       const w = Number(params.width);
       const cost = spec.kind === 'train' ? (w * w * Number(params.depth) * Number(params.steps) * Number(params.n_train)) / 1e9 : Number(params.sleep_ms ?? 0) / 1e3;
-      tasks.push({ id, kind: spec.kind, params, batchKey: 't:' + id, batchOrder: 0, cost: Number.isFinite(cost) ? cost : 0 });
+      tasks.push({ id, kind: spec.kind, params, batchKey: '', batchOrder: 0, cost: Number.isFinite(cost) ? cost : 0 });
     }
   }
   if (problems.length) throw new SpecError(problems);

@@ -93,6 +93,7 @@ export const PARAMS: Record<string, ParamDef> = {
   x: { doc: 'debug: input number (metric y = x² + 1)', kinds: ['debug'], schema: z.number().finite(), expected: 'a number' },
   sleep_ms: { doc: 'debug: CPU-bound busy-wait in milliseconds', kinds: ['debug'], schema: nonNegNum, expected: 'a non-negative number', default: 0 },
   fail: { doc: 'debug: none | throw | exit | oom', kinds: ['debug'], schema: z.enum(['none', 'throw', 'exit', 'oom']), expected: 'none, throw, exit or oom', default: 'none' },
+  mem_mb: { doc: 'debug: memory the grid point declares it needs (MiB), for tests of the memory budget; nothing is allocated', kinds: ['debug'], schema: nonNegNum, expected: 'a non-negative number' },
   fail_attempts: { doc: 'debug: fail only on the first this many attempts, then succeed (unset: every attempt)', kinds: ['debug'], schema: posInt, expected: 'a positive integer' },
   checkpoint_every: { doc: 'save a checkpoint every this many steps (0 = never)', kinds: ['train'], schema: nonNegInt, expected: 'a non-negative integer', default: 0 },
 };

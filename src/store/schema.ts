@@ -7,11 +7,12 @@
  * logged value: `task_id, step, name, value`), `final_metrics` (the last step of each metric),
  * `metric_names`; since version 2 also `checkpoints` (latest saved state of a running train task,
  * deleted when the task finishes) and `task_log` (append-only audit trail of every lease and state
- * change: `claim`, `done`, `diverged`, `failed`, `released`, `reclaimed`, `ignored`).
+ * change: `claim`, `done`, `diverged`, `failed`, `released`, `reclaimed`, `ignored`). Version 3
+ * indexes runnable tasks in claim order and marks independent grid points with `batch_key = ''`.
  */
 
 export const APP_ID = 'ntk-sweep';
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Migration i brings the schema from version i to i + 1. Append only; never edit. */
 export const MIGRATIONS: string[] = [
@@ -96,6 +97,16 @@ export const MIGRATIONS: string[] = [
     detail TEXT
   );
   CREATE INDEX task_log_task ON task_log (task_id, id);
+  `,
+  // 2 -> 3: claims walk runnable tasks in (cost DESC, batch_key) order from an index instead of
+  // sorting the sweep at every claim; grid points that share no work (train, debug) get the
+  // empty batch key, which lets a claim take many of them at once.
+  `
+  DROP INDEX tasks_status;
+  CREATE INDEX tasks_pending ON tasks (cost DESC, batch_key) WHERE status = 'pending';
+  CREATE INDEX tasks_failed ON tasks (cost DESC, batch_key) WHERE status = 'failed';
+  CREATE INDEX tasks_batch ON tasks (batch_key);
+  UPDATE tasks SET batch_key = '' WHERE batch_key LIKE 't:%';
   `,
 ];
 

@@ -5,13 +5,14 @@
  */
 import { accessSync, constants as fsConstants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { MetricRow, TaskEnd, TaskInput } from '../tasks/types.js';
+import type { MetricRow, TaskInput } from '../tasks/types.js';
 import { decodeParams, encodeParams } from '../util/json.js';
 import { APP_ID, MIGRATIONS, SCHEMA_VERSION, resultsViewSql } from './schema.js';
 import { SqliteDb, StoreError, insertRows, type SqlValue } from './sqlite-db.js';
 import type {
   ClaimOptions,
   FailureInfo,
+  FinishItem,
   NewTask,
   RegisterResult,
   Store,
@@ -30,6 +31,21 @@ function isWritable(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** `?, ?, …` for an `IN (…)` list of `ids`. */
+function marks(ids: unknown[]): string {
+  return ids.map(() => '?').join(', ');
+}
+
+/** Call `fn` on consecutive slices of at most 500 ids (SQLite's bound-parameter limit). */
+async function inChunks(ids: string[], fn: (chunk: string[]) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) await fn(ids.slice(i, i + 500));
+}
+
+/** A task that can still take results (neither done nor diverged; undefined: unknown task). */
+function isOpen(status: string | undefined): boolean {
+  return status !== undefined && status !== 'done' && status !== 'diverged';
 }
 
 /** Default database location, relative to the working directory. */
@@ -134,6 +150,11 @@ export class SqliteStore implements Store {
     await this.checkApp(true);
     await this.db.execRetry('PRAGMA journal_mode = WAL');
     await this.db.exec('PRAGMA synchronous = NORMAL');
+    // Checkpoint the WAL into the database file every 32 MiB instead of every 4 MiB: each
+    // checkpoint syncs the file, and small ones cost a fast sweep ~1/3 of its commit time.
+    // The WAL file is truncated back to 64 MiB at most after a checkpoint.
+    await this.db.exec('PRAGMA wal_autocheckpoint = 8192');
+    await this.db.exec('PRAGMA journal_size_limit = 67108864');
     await this.db.exec('PRAGMA foreign_keys = ON');
     const maxPages = Number(process.env.NTK_SWEEP_FAULT_MAX_PAGE_COUNT ?? '');
     if (Number.isInteger(maxPages) && maxPages > 0) {
@@ -224,41 +245,66 @@ export class SqliteStore implements Store {
     });
   }
 
+  /**
+   * Runnable tasks of `sweep` (pending, or failed with attempts left) matching `where`, in claim
+   * order (most expensive first, batches together), at most `limit` (-1: all). Two index walks
+   * merged by SQLite, so no sort of the sweep per claim.
+   */
+  private runnable(sweep: string, opts: ClaimOptions, where: string, params: SqlValue[], limit: number) {
+    const retry = opts.retryExhaustedBefore !== undefined;
+    const member = 'EXISTS (SELECT 1 FROM sweep_tasks s WHERE s.sweep = ? AND s.task_id = t.id)';
+    const cols = 't.id AS id, t.batch_key AS batch_key, t.batch_order AS batch_order, t.cost AS cost';
+    return this.db.all<{ id: string; batch_key: string; batch_order: number; cost: number }>(
+      `SELECT ${cols} FROM tasks t WHERE t.status = 'pending' ${where} AND ${member}
+       UNION ALL
+       SELECT ${cols} FROM tasks t WHERE t.status = 'failed' AND ${retry ? '(t.attempts < ? OR t.started_at < ?)' : 't.attempts < ?'} ${where} AND ${member}
+       ORDER BY cost DESC, batch_key LIMIT ?`,
+      [...params, sweep, opts.maxAttempts, ...(retry ? [opts.retryExhaustedBefore!] : []), ...params, sweep, limit],
+    );
+  }
+
   async claimBatch(sweep: string, opts: ClaimOptions): Promise<TaskInput[]> {
-    const runnable = opts.retryExhaustedBefore
-      ? "(t.status = 'pending' OR (t.status = 'failed' AND (t.attempts < ? OR t.started_at < ?)))"
-      : "(t.status = 'pending' OR (t.status = 'failed' AND t.attempts < ?))";
-    const rp: SqlValue[] = opts.retryExhaustedBefore ? [opts.maxAttempts, opts.retryExhaustedBefore] : [opts.maxAttempts];
     return this.db.transaction(async () => {
-      const head = await this.db.get<{ batch_key: string }>(
-        `SELECT t.batch_key FROM tasks t JOIN sweep_tasks s ON s.task_id = t.id
-         WHERE s.sweep = ? AND ${runnable} ORDER BY t.cost DESC, t.batch_key LIMIT 1`,
-        [sweep, ...rp],
-      );
+      const [head] = await this.runnable(sweep, opts, '', [], 1);
       if (!head) return [];
-      const orders = await this.db.all<{ o: number }>(
-        `SELECT DISTINCT t.batch_order AS o FROM tasks t JOIN sweep_tasks s ON s.task_id = t.id
-         WHERE s.sweep = ? AND t.batch_key = ? AND ${runnable} ORDER BY o LIMIT ?`,
-        [sweep, head.batch_key, ...rp, Number.isFinite(opts.maxOrdersPerBatch) ? opts.maxOrdersPerBatch : -1],
-      );
-      const maxOrder = orders[orders.length - 1].o;
+      let picked: string[];
+      if (head.batch_key === '') {
+        // independent grid points: as many as the chunk allows, most expensive first
+        const chunk = opts.chunk ?? { maxTasks: 1, maxCost: 0 };
+        const next = await this.runnable(sweep, opts, "AND +t.batch_key = ''", [], Math.max(1, chunk.maxTasks));
+        picked = [];
+        let cost = 0;
+        for (const r of next) {
+          if (picked.length > 0 && cost + r.cost > chunk.maxCost) break;
+          picked.push(r.id);
+          cost += r.cost;
+        }
+      } else {
+        // a shared-work batch: its runnable points with the smallest `maxOrdersPerBatch` orders
+        const members = await this.runnable(sweep, opts, 'AND t.batch_key = ?', [head.batch_key], -1);
+        const orders = [...new Set(members.map((m) => m.batch_order))].sort((a, b) => a - b);
+        const maxOrder = orders[Math.min(orders.length, opts.maxOrdersPerBatch) - 1];
+        picked = members.filter((m) => m.batch_order <= maxOrder).map((m) => m.id);
+      }
       const now = Date.now();
-      const rows = await this.db.all<{ id: string; params: string; attempts: number }>(
-        `UPDATE tasks SET status = 'running', lease_owner = ?, lease_expires = ?, started_at = ?, attempts = attempts + 1
-         WHERE id IN (SELECT t.id FROM tasks t JOIN sweep_tasks s ON s.task_id = t.id
-                      WHERE s.sweep = ? AND t.batch_key = ? AND t.batch_order <= ? AND ${runnable})
-         RETURNING id, params, attempts`,
-        [opts.owner, now + opts.leaseMs, now, sweep, head.batch_key, maxOrder, ...rp],
-      );
+      const byId = new Map<string, { id: string; params: string; attempts: number }>();
+      await inChunks(picked, async (ids) => {
+        const rows = await this.db.all<{ id: string; params: string; attempts: number }>(
+          `UPDATE tasks SET status = 'running', lease_owner = ?, lease_expires = ?, started_at = ?, attempts = attempts + 1
+           WHERE id IN (${marks(ids)}) RETURNING id, params, attempts`,
+          [opts.owner, now + opts.leaseMs, now, ...ids],
+        );
+        for (const r of rows) byId.set(r.id, r);
+      });
+      const rows = picked.map((id) => byId.get(id)!);
       const ckpts = new Map<string, { step: number; data: Buffer }>();
-      for (let i = 0; i < rows.length; i += 500) {
-        const ids = rows.slice(i, i + 500).map((r) => r.id);
+      await inChunks(picked, async (ids) => {
         const found = await this.db.all<{ task_id: string; step: number; data: Buffer }>(
-          `SELECT task_id, step, data FROM checkpoints WHERE task_id IN (${ids.map(() => '?').join(', ')})`,
+          `SELECT task_id, step, data FROM checkpoints WHERE task_id IN (${marks(ids)})`,
           ids,
         );
         for (const c of found) ckpts.set(c.task_id, { step: c.step, data: c.data });
-      }
+      });
       await this.log(
         rows.map((r) => {
           const c = ckpts.get(r.id);
@@ -286,106 +332,131 @@ export class SqliteStore implements Store {
     });
   }
 
-  private async insertMetrics(taskId: string, rows: MetricRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    const vals = rows.map((r) => [taskId, r.step, r.name, Number.isNaN(r.value) ? null : r.value] as SqlValue[]);
+  /**
+   * Insert metric rows of several tasks (inside the caller's transaction): `metrics`, the last
+   * step per name in `final_metrics`, and new names into `metric_names` (regenerating the
+   * `results` view).
+   */
+  private async insertMetrics(batch: { taskId: string; rows: MetricRow[] }[]): Promise<void> {
+    const all: SqlValue[][] = [];
+    const finals: SqlValue[][] = [];
+    const names = new Set<string>();
+    for (const { taskId, rows } of batch) {
+      // keep, per metric name, the row of the largest step
+      const last = new Map<string, MetricRow>();
+      for (const r of rows) {
+        all.push([taskId, r.step, r.name, Number.isNaN(r.value) ? null : r.value]);
+        const p = last.get(r.name);
+        if (!p || r.step >= p.step) last.set(r.name, r);
+      }
+      for (const r of last.values()) {
+        finals.push([taskId, r.step, r.name, Number.isNaN(r.value) ? null : r.value]);
+        names.add(r.name);
+      }
+    }
+    if (all.length === 0) return;
     // (task_id, name, step) is the primary key: a row re-sent by a resumed execution replaces
     // the identical row, it never duplicates it
-    await insertRows(this.db, 'INSERT OR REPLACE INTO metrics (task_id, step, name, value) VALUES', vals);
-    // keep, per metric name, the row of the largest step
-    const last = new Map<string, MetricRow>();
-    for (const r of rows) {
-      const p = last.get(r.name);
-      if (!p || r.step >= p.step) last.set(r.name, r);
-    }
+    await insertRows(this.db, 'INSERT OR REPLACE INTO metrics (task_id, step, name, value) VALUES', all);
     await insertRows(
       this.db,
       'INSERT INTO final_metrics (task_id, step, name, value) VALUES',
-      [...last.values()].map((r) => [taskId, r.step, r.name, Number.isNaN(r.value) ? null : r.value]),
+      finals,
       'ON CONFLICT (task_id, name) DO UPDATE SET step = excluded.step, value = excluded.value WHERE excluded.step >= final_metrics.step',
     );
-    const fresh = [...last.keys()].filter((n) => !this.metricNames.has(n));
+    const fresh = [...names].filter((n) => !this.metricNames.has(n));
     if (fresh.length > 0) {
       await insertRows(this.db, 'INSERT OR IGNORE INTO metric_names (name) VALUES', fresh.map((n) => [n]));
-      const all = await this.db.all<{ name: string }>('SELECT name FROM metric_names');
-      await this.db.exec(resultsViewSql(all.map((r) => r.name)));
-      // remembered only once the transaction commits (commitNames); a rollback retries next time
-      for (const n of all) this.pendingNames.add(n.name);
+      const known = await this.db.all<{ name: string }>('SELECT name FROM metric_names');
+      await this.db.exec(resultsViewSql(known.map((r) => r.name)));
+      // remembered only once the transaction commits (withNames); a rollback retries next time
+      for (const n of known) this.pendingNames.add(n.name);
     }
   }
 
   private pendingNames = new Set<string>();
 
-  private commitNames(): void {
-    for (const n of this.pendingNames) this.metricNames.add(n);
-    this.pendingNames.clear();
+  /** Run a transaction that may add metric names; remember them only if it commits. */
+  private async withNames<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      const out = await this.db.transaction(fn);
+      for (const n of this.pendingNames) this.metricNames.add(n);
+      return out;
+    } finally {
+      this.pendingNames.clear();
+    }
   }
 
-  /** Of `ids`, those whose task is not finished (inside the caller's transaction). */
-  private async unfinished(ids: string[]): Promise<Set<string>> {
-    const out = new Set<string>();
-    const uniq = [...new Set(ids)];
-    for (let i = 0; i < uniq.length; i += 500) {
-      const chunk = uniq.slice(i, i + 500);
-      const rows = await this.db.all<{ id: string }>(
-        `SELECT id FROM tasks WHERE id IN (${chunk.map(() => '?').join(', ')}) AND status NOT IN ('done', 'diverged')`,
+  /** Status and lease owner of each of `ids` that exists (inside the caller's transaction). */
+  private async states(ids: string[]): Promise<Map<string, { status: string; lease_owner: string | null }>> {
+    const out = new Map<string, { status: string; lease_owner: string | null }>();
+    await inChunks([...new Set(ids)], async (chunk) => {
+      const rows = await this.db.all<{ id: string; status: string; lease_owner: string | null }>(
+        `SELECT id, status, lease_owner FROM tasks WHERE id IN (${marks(chunk)})`,
         chunk,
       );
-      for (const r of rows) out.add(r.id);
-    }
+      for (const r of rows) out.set(r.id, r);
+    });
     return out;
   }
 
   async writeMetrics(batch: { taskId: string; rows: MetricRow[] }[]): Promise<void> {
     const nonEmpty = batch.filter((b) => b.rows.length > 0);
     if (nonEmpty.length === 0) return;
-    try {
-      await this.db.transaction(async () => {
-        const open = await this.unfinished(nonEmpty.map((b) => b.taskId));
-        for (const b of nonEmpty) if (open.has(b.taskId)) await this.insertMetrics(b.taskId, b.rows);
-      });
-      this.commitNames();
-    } finally {
-      this.pendingNames.clear();
-    }
+    await this.withNames(async () => {
+      const states = await this.states(nonEmpty.map((b) => b.taskId));
+      await this.insertMetrics(nonEmpty.filter((b) => isOpen(states.get(b.taskId)?.status)));
+    });
   }
 
-  async finishTask(taskId: string, owner: string, end: TaskEnd, rows: MetricRow[], durationS: number, info: Record<string, unknown>): Promise<boolean> {
-    try {
-      const accepted = await this.db.transaction(async () => {
-        const cur = await this.db.get<{ status: string; lease_owner: string | null }>('SELECT status, lease_owner FROM tasks WHERE id = ?', [taskId]);
-        if (!cur) throw new StoreError(`finishTask: no task ${taskId} in the database`);
-        if (cur.status === 'done' || cur.status === 'diverged') {
-          await this.log([[taskId, owner, 'ignored', `already ${cur.status}; this execution's result was discarded`]]);
-          return false;
+  async finishTasks(items: FinishItem[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    return this.withNames(async () => {
+      const states = await this.states(items.map((i) => i.taskId));
+      const accepted: boolean[] = [];
+      const logs: [string, string | null, TaskEvent, string | null][] = [];
+      const winners: FinishItem[] = [];
+      for (const it of items) {
+        const cur = states.get(it.taskId);
+        if (!cur) throw new StoreError(`finishTasks: no task ${it.taskId} in the database`);
+        if (!isOpen(cur.status)) {
+          logs.push([it.taskId, it.owner, 'ignored', `already ${cur.status}; this execution's result was discarded`]);
+          accepted.push(false);
+          continue;
         }
-        await this.insertMetrics(taskId, rows);
-        await this.db.run(
-          `UPDATE tasks SET status = ?, error = ?, diverged_step = ?, finished_at = ?, duration_s = ?, run_info = ?,
-             attempts = MAX(attempts, 1), lease_owner = NULL, lease_expires = NULL
-           WHERE id = ?`,
-          [
-            end.status,
-            end.status === 'diverged' ? end.reason : null,
-            end.status === 'diverged' ? end.step : null,
-            Date.now(),
-            durationS,
-            JSON.stringify(info),
-            taskId,
-          ],
-        );
-        await this.db.run('DELETE FROM checkpoints WHERE task_id = ?', [taskId]);
         const notes: string[] = [];
-        if (end.status === 'diverged') notes.push(`at step ${end.step}: ${end.reason}`);
-        if (cur.lease_owner !== owner) notes.push(`finished after its lease had passed to ${cur.lease_owner ?? 'nobody'} (status ${cur.status})`);
-        await this.log([[taskId, owner, end.status, notes.join('; ') || null]]);
-        return true;
-      });
-      if (accepted) this.commitNames();
+        if (it.end.status === 'diverged') notes.push(`at step ${it.end.step}: ${it.end.reason}`);
+        if (cur.lease_owner !== it.owner) notes.push(`finished after its lease had passed to ${cur.lease_owner ?? 'nobody'} (status ${cur.status})`);
+        logs.push([it.taskId, it.owner, it.end.status, notes.join('; ') || null]);
+        // a second finish of the same task in this batch loses, like a later one would
+        states.set(it.taskId, { status: it.end.status, lease_owner: null });
+        winners.push(it);
+        accepted.push(true);
+      }
+      await this.insertMetrics(winners.map((w) => ({ taskId: w.taskId, rows: w.rows })));
+      const now = Date.now();
+      await insertRows(
+        this.db,
+        `UPDATE tasks SET status = v.column2, error = v.column3, diverged_step = v.column4, finished_at = ${now}, duration_s = v.column5,
+           run_info = v.column6, attempts = MAX(attempts, 1), lease_owner = NULL, lease_expires = NULL
+         FROM (VALUES`,
+        winners.map((w) => [
+          w.taskId,
+          w.end.status,
+          w.end.status === 'diverged' ? w.end.reason : null,
+          w.end.status === 'diverged' ? w.end.step : null,
+          w.durationS,
+          JSON.stringify(w.info),
+        ]),
+        ') AS v WHERE tasks.id = v.column1',
+      );
+      await inChunks(
+        winners.map((w) => w.taskId),
+        (ids) => this.db.run(`DELETE FROM checkpoints WHERE task_id IN (${marks(ids)})`, ids),
+      );
+      await this.log(logs);
       return accepted;
-    } finally {
-      this.pendingNames.clear();
-    }
+    });
   }
 
   async failTask(taskId: string, owner: string, error: string, durationS: number): Promise<boolean> {
@@ -402,25 +473,18 @@ export class SqliteStore implements Store {
 
   async saveCheckpoint(taskId: string, owner: string, step: number, data: Uint8Array, rows: MetricRow[]): Promise<boolean> {
     const blob = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    try {
-      const saved = await this.db.transaction(async () => {
-        const open = await this.unfinished([taskId]);
-        if (!open.has(taskId)) return false;
-        await this.insertMetrics(taskId, rows);
-        const r = await this.db.run(
-          `INSERT INTO checkpoints (task_id, step, data, bytes, owner, saved_at)
-           SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM tasks WHERE id = ? AND lease_owner = ? AND status = 'running')
-           ON CONFLICT (task_id) DO UPDATE SET step = excluded.step, data = excluded.data, bytes = excluded.bytes,
-             owner = excluded.owner, saved_at = excluded.saved_at`,
-          [taskId, step, blob, blob.length, owner, Date.now(), taskId, owner],
-        );
-        return r.changes > 0;
-      });
-      this.commitNames();
-      return saved;
-    } finally {
-      this.pendingNames.clear();
-    }
+    return this.withNames(async () => {
+      if (!isOpen((await this.states([taskId])).get(taskId)?.status)) return false;
+      await this.insertMetrics([{ taskId, rows }]);
+      const r = await this.db.run(
+        `INSERT INTO checkpoints (task_id, step, data, bytes, owner, saved_at)
+         SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM tasks WHERE id = ? AND lease_owner = ? AND status = 'running')
+         ON CONFLICT (task_id) DO UPDATE SET step = excluded.step, data = excluded.data, bytes = excluded.bytes,
+           owner = excluded.owner, saved_at = excluded.saved_at`,
+        [taskId, step, blob, blob.length, owner, Date.now(), taskId, owner],
+      );
+      return r.changes > 0;
+    });
   }
 
   async releaseTasks(owner: string, taskIds?: string[], reason = 'interrupted'): Promise<number> {

@@ -12,7 +12,12 @@ export interface NewTask {
   id: string;
   kind: string;
   params: Params;
-  /** Tasks with the same batch key may run together in one worker execution (shared work). */
+  /**
+   * Tasks with the same non-empty batch key share work and run together in one worker execution
+   * (a kernel recursion shared by depths and times). `''` marks an independent grid point: a
+   * claim may still hand several of them to one worker, one after the other (see
+   * {@link ClaimOptions.chunk}).
+   */
   batchKey: string;
   /** Relative cost estimate, used to start expensive work first. */
   cost: number;
@@ -61,10 +66,28 @@ export interface ClaimOptions {
   /** At most this many distinct `batchOrder` values per claimed batch (splits big batches). */
   maxOrdersPerBatch: number;
   /**
+   * How many independent grid points (batch key `''`) one claim may take: at most `maxTasks`, and
+   * beyond the first only while their summed `cost` stays within `maxCost`. Default: one.
+   */
+  chunk?: { maxTasks: number; maxCost: number };
+  /**
    * Also pick `failed` tasks whose attempts are exhausted, once each: those whose last attempt
    * started before this time (ms epoch; the start of the `run --retry-failed`).
    */
   retryExhaustedBefore?: number;
+}
+
+/** One finished grid point, as {@link Store.finishTasks} persists it. */
+export interface FinishItem {
+  taskId: string;
+  /** The coordinator (lease owner id) whose execution produced the result. */
+  owner: string;
+  end: TaskEnd;
+  /** Metric rows not persisted yet. */
+  rows: MetricRow[];
+  durationS: number;
+  /** Run facts recorded with the task (`tasks.run_info`, JSON): threads, backend, ... */
+  info: Record<string, unknown>;
 }
 
 /** Events of the `task_log` audit trail. */
@@ -76,7 +99,7 @@ export type TaskEvent = 'claim' | 'done' | 'diverged' | 'failed' | 'released' | 
  * transaction and is recorded in an audit trail (`task_log`).
  *
  * Finishing is idempotent and deterministic results make the race "two executors finish the
- * same grid point" harmless: the first {@link Store.finishTask} wins, later ones change nothing
+ * same grid point" harmless: the first {@link Store.finishTasks} wins, later ones change nothing
  * (not even metric rows) and return `false`.
  */
 export interface Store {
@@ -103,11 +126,13 @@ export interface Store {
    */
   writeMetrics(batch: { taskId: string; rows: MetricRow[] }[]): Promise<void>;
   /**
-   * Persist a task's last metric rows and its end state in one transaction, and delete its
-   * checkpoint. Returns `false` (and writes nothing) if the task was already finished, e.g. by
-   * another coordinator that took over after this one's lease expired.
+   * Persist finished grid points (last metric rows, end state, run facts) in one transaction
+   * (a group commit) and delete their checkpoints. Returns, per item, `false` for a task that
+   * was already finished (e.g. by another coordinator that took over after this one's lease
+   * expired): nothing of that item is written.
+   * @throws StoreError for an unknown task id or a storage fault (then nothing is written).
    */
-  finishTask(taskId: string, owner: string, end: TaskEnd, rows: MetricRow[], durationS: number, info: Record<string, unknown>): Promise<boolean>;
+  finishTasks(items: FinishItem[]): Promise<boolean[]>;
   /**
    * Mark a task failed with its error text (it will be retried while attempts < max). Only the
    * current lease holder can fail a task; returns whether it did.

@@ -6,6 +6,8 @@
  * - `fail`: `none` | `throw` (throws an Error) | `exit` (kills the worker thread with
  *   `process.exit(7)`) | `oom` (allocates JavaScript heap until the worker's memory limit, see
  *   `run --max-memory`).
+ * - `mem_mb`: memory the point declares for the coordinator's budget (`tasks/memory.ts`); not
+ *   allocated.
  * - `fail_attempts` (optional int ≥ 1): fail only on the first `fail_attempts` attempts of the
  *   grid point, then succeed (a flaky task, to test retries); unset = fail on every attempt.
  */

@@ -42,9 +42,18 @@
  */
 import { loadDataset, type DataParams } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
-import { gradientFlowPredict, kernelStats, logMeanExp, predictionMetrics, reluKernelFold } from '../ntk/index.js';
-import type { KernelName, KernelStats, ReluKernelState, TimeScale } from '../ntk/index.js';
-import { choleskyInverseOp, denseSymOp, krylovGradientFlow, lanczosExtremes, type SymOp } from '../ntk/krylov.js';
+import {
+  choleskyInverseOp,
+  denseSymOp,
+  gradientFlowPredict,
+  kernelStats,
+  krylovGradientFlow,
+  lanczosExtremes,
+  logMeanExp,
+  predictionMetrics,
+  reluKernelFold,
+} from '../ntk/index.js';
+import type { KernelName, KernelStats, ReluKernelState, SymOp, TimeScale } from '../ntk/index.js';
 import type { MetricRow, Params, TaskContext, TaskInput } from './types.js';
 
 /** Data params of a task's params (the `dataset` block fields). */

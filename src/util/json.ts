@@ -26,6 +26,11 @@ function decodeValue(v: unknown): unknown {
   return v;
 }
 
+/** Params as a JSON-representable value (±Infinity as "inf"/"-inf", undefined dropped). */
+export function jsonParams(params: Record<string, unknown>): Record<string, unknown> {
+  return encodeValue(params) as Record<string, unknown>;
+}
+
 /** Canonical JSON of params (sorted keys, ±Infinity as "inf"/"-inf", undefined dropped). */
 export function encodeParams(params: Record<string, unknown>): string {
   return canonicalJson(encodeValue(params));

@@ -29,6 +29,7 @@ interface RunArgs {
   'max-memory'?: number;
   lease: number;
   'blas-threads': string;
+  memory?: number;
 }
 
 export function registerRun(y: Argv): Argv {
@@ -55,6 +56,12 @@ export function registerRun(y: Argv): Argv {
           describe:
             'BLAS threads per job (pool threads × BLAS threads ≤ cores). A number fixes it (1: bit-identical results ' +
             'whatever --threads); "auto" gives the spare cores to the last jobs of a sweep (faster, last-bit differences)',
+        })
+        .option('memory', {
+          type: 'number',
+          describe:
+            'GiB of RAM the pool may plan for (default: 85% of this machine\'s). A job starts only while the estimated ' +
+            'peaks of the running jobs plus its own fit, so big kernel jobs (about 13 GiB at n_train 20,000) do not run side by side',
         })
         .option('lease', {
           type: 'number',
@@ -121,6 +128,7 @@ async function run(a: RunArgs): Promise<number> {
     if (mm !== undefined && !(Number.isInteger(mm) && mm >= 0)) throw new CliError(`--max-memory: expected a non-negative integer (MiB), got ${mm}`, EXIT.USAGE);
     const ma = a['max-attempts'];
     if (ma !== undefined && !(Number.isInteger(ma) && ma >= 1)) throw new CliError(`--max-attempts: expected a positive integer, got ${ma}`, EXIT.USAGE);
+    if (a.memory !== undefined && !(a.memory > 0 && Number.isFinite(a.memory))) throw new CliError(`--memory: expected a positive number of GiB, got ${a.memory}`, EXIT.USAGE);
     const bt = a['blas-threads'];
     const blasThreads: number | 'auto' = bt === 'auto' ? 'auto' : Number(bt);
     if (blasThreads !== 'auto' && !(Number.isInteger(blasThreads) && blasThreads >= 1)) {
@@ -164,6 +172,11 @@ async function run(a: RunArgs): Promise<number> {
         maxOrdersPerBatch: Math.max(1, Math.ceil(units / (2 * a.threads))),
         maxOldGenerationSizeMb: mm,
         leaseMs: Math.round(a.lease * 1000),
+        memoryBudgetBytes: a.memory === undefined ? undefined : a.memory * 2 ** 30,
+        notice: (m) => {
+          // on its own line; a progress bar redraws below it at its next update
+          if (!a.quiet) process.stderr.write(`\nnote: ${m}\n`);
+        },
         progress,
       });
       let summary: RunSummary;

@@ -1,0 +1,65 @@
+/**
+ * Estimated peak memory of a job, for the coordinator's memory budget (issue 5: a kernel job at
+ * n_train 20,000 holds ~13 GiB, so two of them on two pool threads would exhaust a 24 GiB
+ * machine). Estimates count the large `Float64Array` buffers a task allocates (8 bytes per
+ * float64) plus a fixed allowance for the worker thread itself; they aim to be a little above
+ * the measured peak, never far below it.
+ */
+import type { Params } from './types.js';
+
+/** Worker thread, modules and small buffers. */
+const BASE_BYTES = 200 * 2 ** 20;
+
+/** Largest `n_train` any backend solves by eigendecomposition (`krylovThreshold`, native). */
+const EIGH_MAX_N = 2500;
+
+/** Lanczos basis rows per basis of the krylov solver (`tasks/kernel.ts`). */
+const LANCZOS_ROWS = 1510;
+
+const num = (v: unknown, fallback = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
+
+/**
+ * Bytes of one kernel batch: `n = N + m` (`N = n_train`, `m = n_test`), recursion state `2n²`,
+ * blocks `N² + mN`, then eigh (`N ≤ 2500`): eigenvectors and LAPACK workspace `3N²`, or krylov:
+ * Cholesky factor `N²` and two Lanczos bases `2·1510·N` (memory note of `tasks/kernel.ts`).
+ * Fashion-MNIST N = 20,000, m = 1,000: 13.3 GiB estimated, 13.2 GiB measured
+ * (`scripts/bench/peak-rss.js`); N = 10,000: 3.8 GiB estimated, 3.7 GiB measured.
+ */
+export function kernelJobBytes(nTrain: number, nTest: number): number {
+  const n = nTrain + nTest;
+  const solver = nTrain <= EIGH_MAX_N ? 3 * nTrain * nTrain : nTrain * nTrain + 2 * LANCZOS_ROWS * nTrain;
+  return 8 * (2 * n * n + nTrain * nTrain + nTest * nTrain + solver) + BASE_BYTES;
+}
+
+/**
+ * Bytes of one training task: weights, gradients and the initial weights kept for deviation
+ * metrics (`3P` with `P ≈ d·w + (L − 2)·w² + w·k`), activations and their gradients
+ * (`3·N·w·L`), and the infinite-width kernel of `kernel_gap` (`3n²`, `n = N + m`).
+ */
+export function trainTaskBytes(p: Params): number {
+  const w = num(p.width);
+  const depth = Math.max(1, num(p.depth, 1));
+  const nTrain = num(p.n_train);
+  const n = nTrain + num(p.n_test);
+  const d = num(p.d, 784);
+  const k = 10;
+  const weights = d * w + Math.max(0, depth - 2) * w * w + w * k;
+  return 8 * (3 * weights + 3 * nTrain * w * depth + 3 * n * n) + BASE_BYTES;
+}
+
+/**
+ * Estimated peak bytes of a job of `kind` running `tasks` (a kernel batch shares one recursion;
+ * train and debug tasks of a chunk run one after the other, so the largest counts). Debug tasks
+ * declare theirs with `mem_mb` (for tests of the budget).
+ */
+export function estimateJobBytes(kind: string, tasks: Params[]): number {
+  let peak = 0;
+  for (const p of tasks) {
+    let b = 0;
+    if (kind === 'kernel') b = kernelJobBytes(num(p.n_train), num(p.n_test));
+    else if (kind === 'train') b = trainTaskBytes(p);
+    else b = num(p.mem_mb) * 2 ** 20;
+    peak = Math.max(peak, b);
+  }
+  return peak;
+}
