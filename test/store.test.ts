@@ -145,7 +145,7 @@ test('a database file is migrated from schema version 1 and keeps its data', asy
   // train/debug point its own batch key `t:<id>`)
   const raw = await SqliteDb.open(path);
   await raw.exec(`UPDATE meta SET value = '1' WHERE key = 'schema_version'; DROP TABLE checkpoints; DROP TABLE task_log;
-    DROP INDEX tasks_runnable; DROP INDEX tasks_batch; CREATE INDEX tasks_status ON tasks (status, batch_key);
+    DROP INDEX tasks_pending; DROP INDEX tasks_failed; DROP INDEX tasks_batch; CREATE INDEX tasks_status ON tasks (status, batch_key);
     UPDATE tasks SET batch_key = 't:' || id;`);
   await raw.close();
   const again = await SqliteStore.open(path);
