@@ -82,6 +82,13 @@ export function table(header: string[], rows: (string | number)[][]): string {
 }
 
 /** Short number formatting: 3 significant digits, exponent for very small/large values. */
+/** Median of `xs` (mean of the two middle values for an even count). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 export function fmt(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);

@@ -21,6 +21,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRng } from '../../src/data/rng.js';
 import { loadNativeBackend } from '../../src/linalg/native.js';
+import { median } from './common.js';
 
 interface Options {
   sizes: number[];
@@ -48,12 +49,6 @@ function parseArgs(argv: string[]): Options {
     }
   }
   return opts;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Median wall-clock and process-CPU seconds of `repeats` runs after one warm-up. */

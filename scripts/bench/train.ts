@@ -39,6 +39,7 @@ import { gdStepInPlace, makeGdWorkspace, trainLoss } from '../../src/nn/gd.js';
 import type { GdProblem } from '../../src/nn/gd.js';
 import { cloneParams, gdStepFlops, initMlp, layerSizes } from '../../src/nn/mlp.js';
 import type { MlpParams, MlpSpec } from '../../src/nn/mlp.js';
+import { median } from './common.js';
 
 interface Options {
   n: number;
@@ -72,12 +73,6 @@ function parseArgs(argv: string[]): Options {
     }
   }
   return o;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function data(o: Options): { x: Float64Array; y: Float64Array; d: number; k: number; source: string } {
