@@ -172,5 +172,5 @@ test('the memory budget keeps jobs whose estimated peaks do not fit together fro
   const big = writeSpec(dir, 'b', 'name: big\nkind: debug\nfixed: { mem_mb: 3000 }\ngrid:\n  x: [1, 2]\n');
   const r3 = await runCli(['run', big, '--db', join(dir, 'big.sqlite'), '--threads', '2', '--memory', '2']);
   assert.equal(r3.code, 0, r3.stderr);
-  assert.match(r3.stderr, /needs about 2\.9 GiB, more than the memory budget of 2\.0 GiB; running it alone/);
+  assert.match(r3.stderr, /needs about 2\.9 GiB, more than the memory budget of 2\.0 GiB: such jobs run alone/);
 });

@@ -10,6 +10,17 @@ function flatten(o: unknown, prefix = '', out: Record<string, string> = {}): Rec
   return out;
 }
 
+/** A value for the notice: long lists are summarised (`[0, 1, …, 5999] (6000 values)`). */
+function brief(json: string): string {
+  if (json.length <= 120) return json;
+  const v = JSON.parse(json) as unknown;
+  if (Array.isArray(v) && v.length > 6) {
+    const show = (x: unknown): string => JSON.stringify(x);
+    return `[${v.slice(0, 3).map(show).join(', ')}, …, ${v.slice(-2).map(show).join(', ')}] (${v.length} values)`;
+  }
+  return json.slice(0, 117) + '...';
+}
+
 /** e.g. `sweep q: spec changed since the last run: grid.depth [1,2] -> [1,2,3]; ...`. */
 export function describeSpecChange(name: string, oldJson: string, newJson: string, attached: number): string {
   const a = flatten(decodeParams(oldJson));
@@ -17,9 +28,9 @@ export function describeSpecChange(name: string, oldJson: string, newJson: strin
   const changes: string[] = [];
   for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
     if (a[k] === b[k]) continue;
-    if (a[k] === undefined) changes.push(`+ ${k}: ${b[k]}`);
-    else if (b[k] === undefined) changes.push(`- ${k}: ${a[k]}`);
-    else changes.push(`~ ${k}: ${a[k]} -> ${b[k]}`);
+    if (a[k] === undefined) changes.push(`+ ${k}: ${brief(b[k])}`);
+    else if (b[k] === undefined) changes.push(`- ${k}: ${brief(a[k])}`);
+    else changes.push(`~ ${k}: ${brief(a[k])} -> ${brief(b[k])}`);
   }
   return (
     `sweep ${name}: the spec changed since it was last registered:\n  ${changes.join('\n  ')}\n` +

@@ -193,6 +193,7 @@ export class Coordinator {
     const jobBytes = new Map<Promise<void>, number>();
     const reserved = (): number => [...jobBytes.values()].reduce((a, b) => a + b, 0);
     let waitingForMemory = '';
+    let overBudgetNoted = false;
 
     // fraction of the running grid points already done: makes rate and ETA smooth on long points
     const partial = (): number => [...this.live.values()].reduce((acc, l) => acc + (l.ended ? 0 : Math.min(1, Math.max(0, l.fraction))), 0);
@@ -351,11 +352,12 @@ export class Coordinator {
             break;
           }
           const bytes = estimateJobBytes(kind, claimed.map((t) => t.params));
-          if (bytes > budget && active.size === 0) {
-            this.opts.notice?.(`a ${kind} job needs about ${gib(bytes)} GiB, more than the memory budget of ${gib(budget)} GiB; running it alone (see --memory)`);
+          if (bytes > budget && !overBudgetNoted) {
+            overBudgetNoted = true;
+            this.opts.notice?.(`a ${kind} job needs about ${gib(bytes)} GiB, more than the memory budget of ${gib(budget)} GiB: such jobs run alone (see --memory)`);
           }
           while (active.size > 0 && reserved() + bytes > budget && this.stopping === 'no' && !this.fatal) {
-            waitingForMemory = `next job waits for memory (${gib(bytes)} GiB; ${gib(reserved())} of ${gib(budget)} GiB in use)`;
+            waitingForMemory = `next job (${gib(bytes)} GiB) waits for memory: running jobs hold ${gib(reserved())} GiB, budget ${gib(budget)} GiB`;
             progress.update(finished, note(), partial());
             await Promise.race([...active, new Promise<void>((r) => (this.wake = r))]);
             this.wake = null;

@@ -129,6 +129,9 @@ export class SqliteStore implements Store {
   private async checkApp(allowEmpty: boolean): Promise<number> {
     const tables = await this.db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'");
     if (tables.length === 0 && allowEmpty) return 0;
+    if (tables.length === 0) {
+      throw new StoreError(`${this.db.path} is an empty database: no sweep has been registered in it yet (a first run interrupted at once leaves an empty file); run \`ntk-sweep run <spec>\` first`);
+    }
     const hasMeta = tables.some((t) => t.name === 'meta');
     const app = hasMeta ? await this.db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'app'") : undefined;
     if (!app || app.value !== APP_ID) {

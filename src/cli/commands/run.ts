@@ -29,7 +29,7 @@ interface RunArgs {
   'max-memory'?: number;
   lease: number;
   'blas-threads': string;
-  memory?: number;
+  memory?: string;
 }
 
 export function registerRun(y: Argv): Argv {
@@ -58,7 +58,7 @@ export function registerRun(y: Argv): Argv {
             'whatever --threads); "auto" gives the spare cores to the last jobs of a sweep (faster, last-bit differences)',
         })
         .option('memory', {
-          type: 'number',
+          type: 'string',
           describe:
             'GiB of RAM the pool may plan for (default: 85% of this machine\'s). A job starts only while the estimated ' +
             'peaks of the running jobs plus its own fit, so big kernel jobs (about 13 GiB at n_train 20,000) do not run side by side',
@@ -128,11 +128,18 @@ async function run(a: RunArgs): Promise<number> {
     if (mm !== undefined && !(Number.isInteger(mm) && mm >= 0)) throw new CliError(`--max-memory: expected a non-negative integer (MiB), got ${mm}`, EXIT.USAGE);
     const ma = a['max-attempts'];
     if (ma !== undefined && !(Number.isInteger(ma) && ma >= 1)) throw new CliError(`--max-attempts: expected a positive integer, got ${ma}`, EXIT.USAGE);
-    if (a.memory !== undefined && !(a.memory > 0 && Number.isFinite(a.memory))) throw new CliError(`--memory: expected a positive number of GiB, got ${a.memory}`, EXIT.USAGE);
+    const memoryGiB = a.memory === undefined ? undefined : Number(a.memory);
+    if (memoryGiB !== undefined && !(memoryGiB > 0 && Number.isFinite(memoryGiB) && a.memory!.trim() !== '')) {
+      throw new CliError(`--memory: expected a positive number of GiB, got ${JSON.stringify(a.memory)}`, EXIT.USAGE);
+    }
     const bt = a['blas-threads'];
     const blasThreads: number | 'auto' = bt === 'auto' ? 'auto' : Number(bt);
     if (blasThreads !== 'auto' && !(Number.isInteger(blasThreads) && blasThreads >= 1)) {
       throw new CliError(`--blas-threads: expected a positive integer or auto, got ${bt}`, EXIT.USAGE);
+    }
+    const cores = availableParallelism();
+    if (blasThreads !== 'auto' && a.threads * blasThreads > cores && !a.quiet) {
+      process.stderr.write(`note: --threads ${a.threads} × --blas-threads ${blasThreads} = ${a.threads * blasThreads} threads on ${cores} cores: oversubscribed, jobs will compete for cores\n`);
     }
     // resolve the backend the workers will pick (same rules, same machine), and say so once
     let backendName: string;
@@ -172,7 +179,7 @@ async function run(a: RunArgs): Promise<number> {
         maxOrdersPerBatch: Math.max(1, Math.ceil(units / (2 * a.threads))),
         maxOldGenerationSizeMb: mm,
         leaseMs: Math.round(a.lease * 1000),
-        memoryBudgetBytes: a.memory === undefined ? undefined : a.memory * 2 ** 30,
+        memoryBudgetBytes: memoryGiB === undefined ? undefined : memoryGiB * 2 ** 30,
         notice: (m) => {
           // on its own line; a progress bar redraws below it at its next update
           if (!a.quiet) process.stderr.write(`\nnote: ${m}\n`);
@@ -199,7 +206,7 @@ async function run(a: RunArgs): Promise<number> {
 
 function printSummary(s: RunSummary, db: string): void {
   const lines = [
-    `sweep ${s.sweep}: ${s.total} grid points; ${s.already_done} already done, ${s.executed} executed now, ` +
+    `sweep ${s.sweep}: ${s.total} grid point${s.total === 1 ? '' : 's'}; ${s.already_done} already done, ${s.executed} executed now, ` +
       `${s.failed} failed, ${s.diverged} diverged, ${s.pending} pending` +
       (s.running_elsewhere ? `, ${s.running_elsewhere} running in another process` : '') +
       ` (${s.threads} threads, ${s.elapsed_s.toFixed(1)} s${s.backend ? ', linalg ' + s.backend : ''})`,
