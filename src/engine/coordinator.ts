@@ -387,6 +387,8 @@ export class Coordinator {
       }
       await Promise.allSettled([...active]);
     } finally {
+      // finishes of jobs that were aborted while their results were being committed
+      await finisher.idle();
       clearInterval(heartbeat);
       if (this.stopping === 'abort' || this.fatal) {
         await this.store.releaseTasks(this.owner, undefined, this.fatal ? 'storage error' : 'interrupted').catch(() => undefined);

@@ -6,7 +6,7 @@
  */
 export class GroupCommit<I, R> {
   private queue: { item: I; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
-  private busy = false;
+  private draining: Promise<void> | null = null;
 
   /**
    * @param commit writes a batch in one transaction and returns one result per item, in order;
@@ -18,12 +18,16 @@ export class GroupCommit<I, R> {
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (!this.busy) void this.drain();
+      this.draining ??= this.drain();
     });
   }
 
+  /** Resolves once every submitted item is committed (or rejected). */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
   private async drain(): Promise<void> {
-    this.busy = true;
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0);
@@ -35,7 +39,7 @@ export class GroupCommit<I, R> {
         }
       }
     } finally {
-      this.busy = false;
+      this.draining = null;
     }
   }
 }

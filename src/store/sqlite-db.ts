@@ -143,8 +143,12 @@ export class SqliteDb {
     return next;
   }
 
-  /** Close the connection (SQLite merges and removes the WAL when it is the last one). */
-  close(): Promise<void> {
+  /**
+   * Close the connection once every queued transaction has ended (SQLite merges and removes the
+   * WAL when it is the last one).
+   */
+  async close(): Promise<void> {
+    await this.writeChain;
     return new Promise((resolve, reject) => this.db.close((err) => (err ? reject(wrap(err, 'close')) : resolve())));
   }
 }
