@@ -187,11 +187,10 @@ export class Coordinator {
         })
         .finally(() => (renewing = false));
     }, Math.max(100, leaseMs / 4));
-    const active = new Set<Promise<void>>();
-    // memory budget: estimated peak bytes of each running job
+    // running jobs, each with its estimated peak bytes (memory budget)
+    const active = new Map<Promise<void>, number>();
     const budget = this.opts.memoryBudgetBytes ?? defaultMemoryBudget();
-    const jobBytes = new Map<Promise<void>, number>();
-    const reserved = (): number => [...jobBytes.values()].reduce((a, b) => a + b, 0);
+    const reserved = (): number => [...active.values()].reduce((a, b) => a + b, 0);
     let waitingForMemory = '';
     let overBudgetNoted = false;
 
@@ -231,14 +230,16 @@ export class Coordinator {
       const started = new Int32Array(new SharedArrayBuffer(4));
       const t0Job = Date.now();
       for (const t of tasks) this.live.set(t.id, { task: t, rows: [], ended: null, t0: t0Job, fraction: 0 });
-      let flushTimer: NodeJS.Timeout | null = null;
-      const flush = async (): Promise<void> => {
-        flushTimer = null;
-        const batch = tasks
+      // metric rows received for this job's unfinished tasks, handed over to be written
+      const unwritten = (): { taskId: string; rows: MetricRow[] }[] =>
+        tasks
           .map((t) => this.live.get(t.id))
           .filter((l): l is Live => !!l && !l.ended && l.rows.length > 0)
           .map((l) => ({ taskId: l.task.id, rows: l.rows.splice(0) }));
-        if (batch.length) await this.store.writeMetrics(batch);
+      let flushTimer: NodeJS.Timeout | null = null;
+      const flush = async (): Promise<void> => {
+        flushTimer = null;
+        await this.store.writeMetrics(unwritten());
       };
       const channel: CoordinatorChannel = {
         events: async (events) => {
@@ -255,9 +256,8 @@ export class Coordinator {
               ends.push(finish(l, e.end, blasThreads));
             }
           }
-          progress.update(finished, note(), partial());
           await Promise.all(ends);
-          if (ends.length) progress.update(finished, note(), partial());
+          progress.update(finished, note(), partial());
         },
         checkpoint: async (id, step, data) => {
           const l = this.live.get(id);
@@ -287,14 +287,8 @@ export class Coordinator {
       }
       const open = tasks.filter((t) => !this.live.get(t.id)?.ended);
       try {
-        if (open.length) {
-          // keep everything received (rows of steps before a crash are valid: results are deterministic)
-          const rows = open
-            .map((t) => this.live.get(t.id)!)
-            .filter((l) => l.rows.length > 0)
-            .map((l) => ({ taskId: l.task.id, rows: l.rows.splice(0) }));
-          if (rows.length) await this.store.writeMetrics(rows);
-        }
+        // keep everything received (rows of steps before a crash are valid: results are deterministic)
+        await this.store.writeMetrics(unwritten());
         if (open.length && jobError && this.stopping === 'abort') {
           // interrupted (Ctrl-C, SIGTERM, or a fatal storage error): not an attempt
           await this.store.releaseTasks(this.owner, open.map((t) => t.id), this.fatal ? 'storage error' : 'interrupted');
@@ -351,7 +345,7 @@ export class Coordinator {
             await this.store.releaseTasks(this.owner, claimed.map((t) => t.id), 'interrupted');
             break;
           }
-          const bytes = estimateJobBytes(kind, claimed.map((t) => t.params));
+          const bytes = estimateJobBytes(kind, claimed.map((t) => t.params), this.backend ?? this.opts.backendName ?? 'js');
           if (bytes > budget && !overBudgetNoted) {
             overBudgetNoted = true;
             this.opts.notice?.(`a ${kind} job needs about ${gib(bytes)} GiB, more than the memory budget of ${gib(budget)} GiB: such jobs run alone (see --memory)`);
@@ -359,7 +353,7 @@ export class Coordinator {
           while (active.size > 0 && reserved() + bytes > budget && this.stopping === 'no' && !this.fatal) {
             waitingForMemory = `next job (${gib(bytes)} GiB) waits for memory: running jobs hold ${gib(reserved())} GiB, budget ${gib(budget)} GiB`;
             progress.update(finished, note(), partial());
-            await Promise.race([...active, new Promise<void>((r) => (this.wake = r))]);
+            await Promise.race([...active.keys(), new Promise<void>((r) => (this.wake = r))]);
             this.wake = null;
           }
           waitingForMemory = '';
@@ -367,12 +361,8 @@ export class Coordinator {
             await this.store.releaseTasks(this.owner, claimed.map((t) => t.id), 'interrupted');
             break;
           }
-          const p: Promise<void> = runJob(claimed, await this.blasBudget(sweep, active.size)).finally(() => {
-            active.delete(p);
-            jobBytes.delete(p);
-          });
-          active.add(p);
-          jobBytes.set(p, bytes);
+          const p: Promise<void> = runJob(claimed, await this.blasBudget(sweep, active.size)).finally(() => active.delete(p));
+          active.set(p, bytes);
           continue;
         }
         if (active.size === 0) {
@@ -382,10 +372,10 @@ export class Coordinator {
           await this.sleep(Math.min(1000, Math.max(100, leaseMs / 4)));
           continue;
         }
-        await Promise.race([...active, new Promise<void>((r) => (this.wake = r))]);
+        await Promise.race([...active.keys(), new Promise<void>((r) => (this.wake = r))]);
         this.wake = null;
       }
-      await Promise.allSettled([...active]);
+      await Promise.allSettled([...active.keys()]);
     } finally {
       // finishes of jobs that were aborted while their results were being committed
       await finisher.idle();

@@ -5,13 +5,11 @@
  * float64) plus a fixed allowance for the worker thread itself; they aim to be a little above
  * the measured peak, never far below it.
  */
+import { chooseKernelSolver } from './kernel-solver.js';
 import type { Params } from './types.js';
 
 /** Worker thread, modules and small buffers. */
 const BASE_BYTES = 200 * 2 ** 20;
-
-/** Largest `n_train` any backend solves by eigendecomposition (`krylovThreshold`, native). */
-const EIGH_MAX_N = 2500;
 
 /** Lanczos basis rows per basis of the krylov solver (`tasks/kernel.ts`). */
 const LANCZOS_ROWS = 1510;
@@ -19,15 +17,16 @@ const LANCZOS_ROWS = 1510;
 const num = (v: unknown, fallback = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
 
 /**
- * Bytes of one kernel batch: `n = N + m` (`N = n_train`, `m = n_test`), recursion state `2n²`,
- * blocks `N² + mN`, then eigh (`N ≤ 2500`): eigenvectors and LAPACK workspace `3N²`, or krylov:
+ * Bytes of one kernel batch on linear-algebra backend `backendName`: `n = N + m` (`N = n_train`,
+ * `m = n_test`), recursion state `2n²`, blocks `N² + mN`, then, as {@link chooseKernelSolver}
+ * picks, eigh: eigenvectors and LAPACK workspace `3N²`, or krylov:
  * Cholesky factor `N²` and two Lanczos bases `2·1510·N` (memory note of `tasks/kernel.ts`).
  * Fashion-MNIST N = 20,000, m = 1,000: 13.3 GiB estimated, 13.2 GiB measured
  * (`scripts/bench/peak-rss.js`); N = 10,000: 3.8 GiB estimated, 3.7 GiB measured.
  */
-export function kernelJobBytes(nTrain: number, nTest: number): number {
+export function kernelJobBytes(nTrain: number, nTest: number, backendName: string): number {
   const n = nTrain + nTest;
-  const solver = nTrain <= EIGH_MAX_N ? 3 * nTrain * nTrain : nTrain * nTrain + 2 * LANCZOS_ROWS * nTrain;
+  const solver = chooseKernelSolver(nTrain, backendName) === 'eigh' ? 3 * nTrain * nTrain : nTrain * nTrain + 2 * LANCZOS_ROWS * nTrain;
   return 8 * (2 * n * n + nTrain * nTrain + nTest * nTrain + solver) + BASE_BYTES;
 }
 
@@ -48,15 +47,16 @@ export function trainTaskBytes(p: Params): number {
 }
 
 /**
- * Estimated peak bytes of a job of `kind` running `tasks` (a kernel batch shares one recursion;
- * train and debug tasks of a chunk run one after the other, so the largest counts). Debug tasks
- * declare theirs with `mem_mb` (for tests of the budget).
+ * Estimated peak bytes of a job of `kind` running `tasks` on backend `backendName` (a kernel
+ * batch shares one recursion; train and debug tasks of a chunk run one after the other, so the
+ * largest counts). Debug tasks declare theirs with `mem_mb` (for tests of the budget).
+ * @throws RangeError for an unknown `NTK_SWEEP_KERNEL_SOLVER` (as the kernel task would).
  */
-export function estimateJobBytes(kind: string, tasks: Params[]): number {
+export function estimateJobBytes(kind: string, tasks: Params[], backendName: string): number {
   let peak = 0;
   for (const p of tasks) {
     let b = 0;
-    if (kind === 'kernel') b = kernelJobBytes(num(p.n_train), num(p.n_test));
+    if (kind === 'kernel') b = kernelJobBytes(num(p.n_train), num(p.n_test), backendName);
     else if (kind === 'train') b = trainTaskBytes(p);
     else b = num(p.mem_mb) * 2 ** 20;
     peak = Math.max(peak, b);
