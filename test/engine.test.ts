@@ -174,3 +174,17 @@ test('the memory budget keeps jobs whose estimated peaks do not fit together fro
   assert.equal(r3.code, 0, r3.stderr);
   assert.match(r3.stderr, /needs about 2\.9 GiB, more than the memory budget of 2\.0 GiB: such jobs run alone/);
 });
+
+test('each point of a chunk records its own duration, not the time since its chunk started', async () => {
+  const dir = tempDir();
+  const db = join(dir, 'db.sqlite');
+  // 24 points busy-waiting 30 ms: claimed three at a time (24 / (4 · 2 threads))
+  const spec = writeSpec(dir, 'c', `name: dur\nkind: debug\nfixed: { sleep_ms: 30 }\ngrid:\n  x: [${Array.from({ length: 24 }, (_, i) => i).join(', ')}]\n`);
+  const r = await runCli(['run', spec, '--db', db, '--threads', '2', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const claims = await sql(db, "SELECT MAX(n) AS n FROM (SELECT COUNT(*) AS n FROM task_log WHERE event = 'claim' GROUP BY owner, at)");
+  assert.ok((claims[0].n as number) > 1, 'points were claimed in chunks');
+  const d = (await sql(db, 'SELECT duration_s AS d FROM tasks')).map((row) => row.d as number);
+  assert.ok(d.every((x) => x >= 0.029), `every point ran its 30 ms (${d.join(', ')})`);
+  assert.ok(d.filter((x) => x < 0.045).length >= d.length / 2, `most points took about 30 ms, not 60 or 90 (${d.join(', ')})`);
+});

@@ -10,7 +10,7 @@ import type { MetricRow, TaskEnd, TaskInput } from '../tasks/types.js';
 export type ChannelEvent =
   | { type: 'progress'; taskId: string; fraction: number; note?: string }
   | { type: 'metrics'; taskId: string; rows: MetricRow[] }
-  | { type: 'end'; taskId: string; end: TaskEnd };
+  | { type: 'end'; taskId: string; end: TaskEnd; /** Seconds the task ran (a kernel batch: since the job started). */ durationS: number };
 
 /** What the coordinator offers a running job. Every method is called by the worker. */
 export interface CoordinatorChannel {

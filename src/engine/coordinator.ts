@@ -86,7 +86,6 @@ interface Live {
   task: TaskInput;
   rows: MetricRow[];
   ended: TaskEnd | null;
-  t0: number;
   fraction: number;
 }
 
@@ -204,7 +203,7 @@ export class Coordinator {
 
     // finished grid points of every job are persisted together (one transaction per commit)
     const finisher = new GroupCommit<FinishItem, boolean>((items) => this.store.finishTasks(items));
-    const finish = async (l: Live, end: TaskEnd, blasThreads: number): Promise<void> => {
+    const finish = async (l: Live, end: TaskEnd, durationS: number, blasThreads: number): Promise<void> => {
       l.ended = end;
       const info: Record<string, unknown> = {
         owner: this.owner,
@@ -213,7 +212,7 @@ export class Coordinator {
         backend: this.backend ?? this.opts.backendName ?? null,
       };
       if (l.task.checkpoint) info.resumed_from_step = l.task.checkpoint.step;
-      const item = { taskId: l.task.id, owner: this.owner, end, rows: l.rows.splice(0), durationS: (Date.now() - l.t0) / 1000, info };
+      const item = { taskId: l.task.id, owner: this.owner, end, rows: l.rows.splice(0), durationS, info };
       let accepted: boolean;
       try {
         accepted = await finisher.submit(item);
@@ -229,7 +228,7 @@ export class Coordinator {
       const { port1, port2 } = new MessageChannel();
       const started = new Int32Array(new SharedArrayBuffer(4));
       const t0Job = Date.now();
-      for (const t of tasks) this.live.set(t.id, { task: t, rows: [], ended: null, t0: t0Job, fraction: 0 });
+      for (const t of tasks) this.live.set(t.id, { task: t, rows: [], ended: null, fraction: 0 });
       // metric rows received for this job's unfinished tasks, handed over to be written
       const unwritten = (): { taskId: string; rows: MetricRow[] }[] =>
         tasks
@@ -253,7 +252,7 @@ export class Coordinator {
               l.rows.push(...e.rows);
               if (kind === 'train' && !flushTimer) flushTimer = setTimeout(() => void flush().catch((err) => this.onFatal(err)), 1000);
             } else {
-              ends.push(finish(l, e.end, blasThreads));
+              ends.push(finish(l, e.end, e.durationS, blasThreads));
             }
           }
           await Promise.all(ends);

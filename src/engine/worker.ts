@@ -41,7 +41,10 @@ export default async function runJob(job: WorkerJob): Promise<JobResult> {
   const reporter: TaskReporter = {
     progress: (taskId, fraction, note) => post({ type: 'progress', taskId, fraction, note }),
     metrics: (taskId, rows) => post({ type: 'metrics', taskId, rows }),
-    end: (taskId, end) => post({ type: 'end', taskId, end }, performance.now() - taskStart >= FLUSH_MS),
+    end: (taskId, end) => {
+      const ms = performance.now() - taskStart;
+      post({ type: 'end', taskId, end, durationS: ms / 1000 }, ms >= FLUSH_MS);
+    },
     checkpoint: (taskId, step, data) => {
       flush(); // the rows before a checkpoint travel first
       // transferred, not copied: the task hands over a fresh buffer
