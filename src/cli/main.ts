@@ -3,6 +3,7 @@
  * ntk-sweep command line (yargs). Every command takes `--db` (default db/ntk-sweep.sqlite).
  * Exit codes are in ./exit.ts.
  */
+import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { SpecError } from '../spec/errors.js';
@@ -12,9 +13,16 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerKernel } from './commands/kernel.js';
 import { registerParams } from './commands/params.js';
 import { registerExport, registerQuery, registerStatus } from './commands/read.js';
+import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerSlope } from './commands/slope.js';
 import { CliError, EXIT, EXIT_HELP } from './exit.js';
+
+/** The version in our package.json (dist/src/cli/main.js → ../../../package.json). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 function report(e: unknown): number {
   if (e instanceof SpecError) {
@@ -47,13 +55,14 @@ async function main(): Promise<void> {
   }
   let cli: Argv = yargs(hideBin(process.argv))
     .scriptName('ntk-sweep')
+    .version(packageVersion())
     .usage(
       '$0 <command> [options]\n\nExhaustive width × depth × dataset-size sweeps for Neural Tangent Kernel research: ' +
         'closed-form infinite-width kernels (kind: kernel) and finite-width training (kind: train), on every core, into SQLite.',
     )
     .option('db', { type: 'string', default: DEFAULT_DB, describe: 'SQLite database file', global: true })
     .strict()
-    .demandCommand(1, 'name a command: run, status, query, export, kernel, slope, params, doctor')
+    .demandCommand(1, 'name a command: run, status, query, export, report, kernel, slope, params, doctor')
     .recommendCommands()
     .epilog(EXIT_HELP + '\nDocs: README.md; spec fields: `ntk-sweep params`.')
     .wrap(Math.min(110, process.stdout.columns || 100))
@@ -62,7 +71,7 @@ async function main(): Promise<void> {
       process.stderr.write(`error: ${msg}\nrun with --help for usage\n`);
       process.exit(EXIT.USAGE);
     });
-  for (const reg of [registerRun, registerStatus, registerQuery, registerExport, registerKernel, registerSlope, registerParams, registerDoctor]) cli = reg(cli);
+  for (const reg of [registerRun, registerStatus, registerQuery, registerExport, registerReport, registerKernel, registerSlope, registerParams, registerDoctor]) cli = reg(cli);
   try {
     await cli.parseAsync();
   } catch (e) {

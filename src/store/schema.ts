@@ -132,7 +132,8 @@ function quoteIdent(name: string): string {
   return '"' + name.replace(/"/g, '""') + '"';
 }
 
-function quoteString(s: string): string {
+/** An SQL string literal: `it's` → `'it''s'`. */
+export function quoteString(s: string): string {
   return "'" + s.replace(/'/g, "''") + "'";
 }
 

@@ -17,6 +17,7 @@
  * `points` column says how many were used. Per-seed fits need at least two distinct x.
  */
 import type { Argv } from 'yargs';
+import { quoteString } from '../../store/schema.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import { CliError, EXIT } from '../exit.js';
 import { renderRows, type Format } from '../format.js';
@@ -35,10 +36,6 @@ interface SlopeArgs {
 }
 
 const ident = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function quote(s: string): string {
-  return "'" + s.replace(/'/g, "''") + "'";
-}
 
 /** Mean, sample standard deviation (NaN for fewer than 2), min and max of `v` (non-empty). */
 function spread(v: number[]): { mean: number; sd: number; min: number; max: number } {
@@ -70,19 +67,19 @@ export function registerSlope(y: Argv): Argv {
       try {
         const cols = new Set((await store.query("SELECT name FROM pragma_table_info('results')")).map((r) => String(r.name)));
         const col = (c: string): string => (cols.has(c) ? `r.${c}` : `json_extract(r.params, '$.${c}')`);
-        const sweepCount = await store.query(`SELECT COUNT(*) AS n FROM results WHERE sweep = ${quote(a.sweep)}`);
+        const sweepCount = await store.query(`SELECT COUNT(*) AS n FROM results WHERE sweep = ${quoteString(a.sweep)}`);
         if (Number(sweepCount[0]?.n ?? 0) === 0) throw new CliError(`no grid points in a sweep named "${a.sweep}" in ${a.db}`, EXIT.USAGE);
         const out: Record<string, unknown>[] = [];
         for (const metric of a.metric) {
           const source =
             a.step === undefined
-              ? `JOIN final_metrics m ON m.task_id = r.task_id AND m.name = ${quote(metric)}`
-              : `JOIN metrics m ON m.task_id = r.task_id AND m.name = ${quote(metric)} AND m.step = ${a.step}`;
+              ? `JOIN final_metrics m ON m.task_id = r.task_id AND m.name = ${quoteString(metric)}`
+              : `JOIN metrics m ON m.task_id = r.task_id AND m.name = ${quoteString(metric)} AND m.step = ${a.step}`;
           let rows: Record<string, unknown>[];
           try {
             rows = await store.query(
               `SELECT ${col(a.by)} AS g, ${col(a.seed)} AS s, ${col(a.x)} AS x, m.value AS y FROM results r ${source}
-               WHERE r.sweep = ${quote(a.sweep)} AND r.status = 'done' AND m.value > 0 AND ${col(a.x)} > 0
+               WHERE r.sweep = ${quoteString(a.sweep)} AND r.status = 'done' AND m.value > 0 AND ${col(a.x)} > 0
                ${a.where ? `AND (${a.where})` : ''}`,
             );
           } catch (e) {

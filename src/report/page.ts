@@ -1,0 +1,56 @@
+/**
+ * The report's `index.html`: one self-contained page (inline SVG, no scripts, no network) with
+ * the sweep's description, its grid-point counts, the axes drawn, and every chart.
+ */
+import type { SweepCounts } from '../store/store.js';
+import type { ReportPlan } from './plan.js';
+
+export interface PageInput {
+  sweep: string;
+  kind: string;
+  description?: string;
+  db: string;
+  counts: SweepCounts;
+  plan: ReportPlan;
+  /** One rendered SVG per chart of `plan.charts`, same order; `file` is its name in the folder. */
+  svgs: { file: string; svg: string }[];
+  /** The command line that makes this report again. */
+  command: string;
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** The HTML page as a string. */
+export function reportPage(p: PageInput): string {
+  const c = p.counts;
+  const first = p.plan.charts[0];
+  const states = (['done', 'diverged', 'failed', 'pending', 'running'] as const).filter((k) => c[k] > 0).map((k) => `${c[k]} ${k}`);
+  const layout = first
+    ? [
+        `x: <code>${esc(first.x)}</code> (${first.xScale})`,
+        first.color ? `color: <code>${esc(first.color)}</code>` : '',
+        first.facet.length ? `panels: ${first.facet.map((f) => `<code>${esc(f)}</code>`).join(', ')}` : '',
+        p.plan.replicates.length ? `averaged over: ${p.plan.replicates.map((r) => `<code>${esc(r)}</code>`).join(', ')}` : '',
+      ].filter(Boolean)
+    : [];
+  const charts = p.plan.charts
+    .map((ch, i) => {
+      const svg = p.svgs[i];
+      return `<section><h2>${esc(ch.metric)}</h2>\n${svg.svg}\n<p class="files"><a href="${esc(svg.file)}">${esc(svg.file)}</a> · <a href="${esc(svg.file.replace(/\.svg$/, '.vl.json'))}">Vega-Lite spec</a>${ch.skippedNoValue ? ` · ${ch.skippedNoValue} grid point(s) without a finite value left out` : ''}</p></section>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ntk-sweep report: ${esc(p.sweep)}</title>
+<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}code{background:#f3f3f3;padding:0 .2em}section{margin:2em 0}.files{font-size:.85em;color:#666}svg{max-width:100%;height:auto}</style>
+</head><body>
+<h1>Sweep <code>${esc(p.sweep)}</code> <small>(${esc(p.kind)})</small></h1>
+${p.description ? `<p>${esc(p.description)}</p>` : ''}
+<p>${c.total} grid point(s): ${states.join(', ') || 'none'}. Only finished (<code>done</code>) points are drawn. Database: <code>${esc(p.db)}</code>.</p>
+<p>${layout.join(' · ')}</p>
+<p>Values: <a href="data.csv">data.csv</a> (one row per mark). Made by <code>${esc(p.command)}</code>.</p>
+${charts}
+</body></html>
+`;
+}

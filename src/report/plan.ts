@@ -1,0 +1,265 @@
+/**
+ * What `ntk-sweep report` draws, decided from the finished grid points alone (no I/O here).
+ *
+ * One chart per metric: the metric against an x axis, one line per value of a color axis, one
+ * panel per combination of the remaining grid axes, and the mean over replicates (`seed`,
+ * `data_seed`) with its min–max range. Axes are the sweep's `grid` keys that take more than one
+ * value among the finished points; `derived` params (e.g. `t = tau·depth`) follow from them and are
+ * drawn only when asked for with `x`, `color` or `facet`.
+ */
+
+/** A finished grid point: its params (flat scalars, `t = ∞` as `Infinity`) and final metrics. */
+export interface PointRow {
+  params: Record<string, unknown>;
+  metrics: Record<string, number | null>;
+}
+
+export type ScaleChoice = 'auto' | 'log' | 'linear';
+
+export interface PlanOptions {
+  /** Task kind of the sweep (`kernel`, `train`, `debug`): picks default axes and metrics. */
+  kind: string;
+  /** The sweep's grid axes in spec order (`grid` keys). */
+  gridAxes: string[];
+  /** Metric names to draw; default: the kind's headline metrics that are present. */
+  metrics?: string[];
+  x?: string;
+  color?: string;
+  /** Panel axes; default: every grid axis not on x or color and not a replicate. */
+  facet?: string[];
+  /** Replicate axes averaged over. Default `seed`, `data_seed`. */
+  replicates?: string[];
+  xScale?: ScaleChoice;
+  yScale?: ScaleChoice;
+}
+
+/** One plotted mark: the mean of `n` replicates, with their min and max. */
+export interface PlotPoint {
+  panel: string;
+  color: string;
+  x: number;
+  mean: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+export interface ChartPlan {
+  metric: string;
+  x: string;
+  color: string | null;
+  facet: string[];
+  xScale: 'log' | 'linear';
+  yScale: 'log' | 'linear';
+  /** Color labels and panel labels in display order (numeric order of the underlying values). */
+  colorOrder: string[];
+  panelOrder: string[];
+  points: PlotPoint[];
+  /** Grid points left out: infinite x (e.g. `t = ∞` on a log axis) or a missing/non-finite metric. */
+  skippedInfiniteX: number;
+  skippedNoValue: number;
+}
+
+export interface ReportPlan {
+  axes: string[];
+  replicates: string[];
+  charts: ChartPlan[];
+}
+
+/** Error in the report options (an unknown axis or metric); the message names it. */
+export class ReportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReportError';
+  }
+}
+
+/** Headline metrics per task kind, in display order (design.md §1 claims 1–3). */
+const DEFAULT_METRICS: Record<string, string[]> = {
+  kernel: ['test_acc', 'test_mse', 'pred_spread', 'dist_to_limit', 'offdiag_mean', 'lambda_min'],
+  train: ['act_dev_max', 'act_dev_norm', 'weight_rel_change', 'ntk_rel_change', 'kernel_gap', 'train_loss', 'test_acc'],
+};
+
+/** Preferred x axis per task kind; otherwise the axis with the most values. */
+const X_PREFERENCE: Record<string, string[]> = {
+  kernel: ['depth', 't', 'n_train'],
+  train: ['width', 'depth', 'n_train', 't', 'steps', 'lr'],
+};
+
+/** Tie-break for the color axis between axes with as many values: these first. */
+const COLOR_PREFERENCE: Record<string, string[]> = {
+  kernel: ['t', 'tau', 'depth'],
+  train: ['depth', 'lr'],
+};
+
+function colorRank(kind: string, axis: string): number {
+  const i = (COLOR_PREFERENCE[kind] ?? []).indexOf(axis);
+  return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+}
+
+const DEFAULT_REPLICATES = ['seed', 'data_seed'];
+
+/** Display label of a param value: integers as is, other numbers to 4 significant digits, ±∞. */
+export function valueLabel(v: unknown): string {
+  if (typeof v === 'number') {
+    if (v === Infinity) return '∞';
+    if (v === -Infinity) return '-∞';
+    if (Number.isInteger(v)) return String(v);
+    return String(Number(v.toPrecision(4)));
+  }
+  return String(v);
+}
+
+function compareValues(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b || 0;
+  return String(a).localeCompare(String(b));
+}
+
+function distinct(rows: PointRow[], key: string): unknown[] {
+  const seen = new Map<string, unknown>();
+  for (const r of rows) {
+    const v = r.params[key];
+    seen.set(JSON.stringify(v === Infinity ? 'inf' : v), v);
+  }
+  return [...seen.values()].sort(compareValues);
+}
+
+function chooseScale(choice: ScaleChoice, values: number[], ratio: number): 'log' | 'linear' {
+  if (choice !== 'auto') return choice;
+  if (values.length === 0 || values.some((v) => !(v > 0))) return 'linear';
+  return Math.max(...values) / Math.min(...values) >= ratio ? 'log' : 'linear';
+}
+
+function requireParam(rows: PointRow[], key: string, what: string): void {
+  if (!rows.some((r) => key in r.params)) {
+    const known = [...new Set(rows.flatMap((r) => Object.keys(r.params)))].sort();
+    throw new ReportError(`${what}: "${key}" is not a param of this sweep's grid points; params: ${known.join(', ')}`);
+  }
+}
+
+/**
+ * Decide the charts for a sweep's finished grid points.
+ *
+ * Defaults: x = the kind's preferred axis among the varying grid axes (kernel: depth, t, n_train;
+ * train: width, depth, …), else the one with the most values; color = the remaining axis with
+ * the most values (at most 12; ties: t, tau for kernel sweeps, depth for train sweeps); panels = every other varying grid axis. Scales: log x when all
+ * x > 0 and max/min ≥ 20, log y when all means > 0 and max/min ≥ 100.
+ *
+ * @throws ReportError when a named axis or metric does not exist, or no metric has a value.
+ */
+export function planReport(rows: PointRow[], opts: PlanOptions): ReportPlan {
+  const replicates = opts.replicates ?? DEFAULT_REPLICATES;
+  for (const key of [opts.x, opts.color, ...(opts.facet ?? [])]) if (key) requireParam(rows, key, 'axis');
+  const axes = opts.gridAxes.filter((a) => !replicates.includes(a) && distinct(rows, a).length > 1);
+  const x = opts.x ?? (X_PREFERENCE[opts.kind] ?? []).find((a) => axes.includes(a)) ?? [...axes].sort((a, b) => distinct(rows, b).length - distinct(rows, a).length)[0];
+  if (!x) throw new ReportError('no grid axis takes more than one value among the finished grid points: nothing to draw (use `query` for the values)');
+  const rest = axes.filter((a) => a !== x);
+  const color =
+    opts.color ??
+    [...rest]
+      .filter((a) => distinct(rows, a).length <= 12)
+      .sort((a, b) => distinct(rows, b).length - distinct(rows, a).length || colorRank(opts.kind, a) - colorRank(opts.kind, b))[0] ??
+    null;
+  const facet = opts.facet ?? rest.filter((a) => a !== color);
+
+  const present = new Set(rows.flatMap((r) => Object.entries(r.metrics).filter(([, v]) => v !== null && Number.isFinite(v)).map(([k]) => k)));
+  let metrics = opts.metrics;
+  if (metrics) {
+    for (const m of metrics) {
+      if (!present.has(m)) throw new ReportError(`metric "${m}" has no finite value in this sweep; metrics: ${[...present].sort().join(', ') || '(none)'}`);
+    }
+  } else {
+    metrics = (DEFAULT_METRICS[opts.kind] ?? []).filter((m) => present.has(m));
+    if (metrics.length === 0) metrics = [...present].sort().slice(0, 8);
+  }
+  if (metrics.length === 0) throw new ReportError('no metric has a finite value among the finished grid points');
+
+  const panelOf = (r: PointRow): string => facet.map((f) => `${f}=${valueLabel(r.params[f])}`).join(', ');
+  const panelOrder = orderLabels(rows, facet.length ? (r) => facet.map((f) => r.params[f]) : () => [], panelOf);
+
+  const colorLabels = color ? orderLabels(rows, (r) => [r.params[color]], (r) => valueLabel(r.params[color])) : [''];
+  const charts = metrics.map((metric): ChartPlan => {
+    // a metric that does not depend on the color axis (e.g. a kernel statistic across t) gets one line
+    const lineColor = color && dependsOn(rows, metric, color, opts.gridAxes) ? color : null;
+    const colorOf = (r: PointRow): string => (lineColor ? valueLabel(r.params[lineColor]) : '');
+    // collapsed: the other color values repeat the same numbers, they are not replicates
+    const keep = color && !lineColor ? (r: PointRow): boolean => valueLabel(r.params[color]) === colorLabels[0] : (): boolean => true;
+    const groups = new Map<string, { panel: string; color: string; x: number; ys: number[] }>();
+    let skippedInfiniteX = 0;
+    let skippedNoValue = 0;
+    for (const r of rows.filter(keep)) {
+      const y = r.metrics[metric];
+      if (y === null || y === undefined || !Number.isFinite(y)) {
+        skippedNoValue++;
+        continue;
+      }
+      const xv = Number(r.params[x]);
+      if (!Number.isFinite(xv)) {
+        skippedInfiniteX++;
+        continue;
+      }
+      const key = JSON.stringify([panelOf(r), colorOf(r), xv]);
+      const g = groups.get(key) ?? { panel: panelOf(r), color: colorOf(r), x: xv, ys: [] };
+      g.ys.push(y);
+      groups.set(key, g);
+    }
+    const points = [...groups.values()].map((g) => ({
+      panel: g.panel,
+      color: g.color,
+      x: g.x,
+      mean: g.ys.reduce((p, q) => p + q, 0) / g.ys.length,
+      min: Math.min(...g.ys),
+      max: Math.max(...g.ys),
+      n: g.ys.length,
+    }));
+    const colorOrder = lineColor ? colorLabels : [''];
+    points.sort((a, b) => panelOrder.indexOf(a.panel) - panelOrder.indexOf(b.panel) || colorOrder.indexOf(a.color) - colorOrder.indexOf(b.color) || a.x - b.x);
+    return {
+      metric,
+      x,
+      color: lineColor,
+      facet,
+      xScale: chooseScale(opts.xScale ?? 'auto', points.map((p) => p.x), 20),
+      yScale: chooseScale(opts.yScale ?? 'auto', points.flatMap((p) => [p.min, p.max]), 100),
+      colorOrder,
+      panelOrder,
+      points,
+      skippedInfiniteX,
+      skippedNoValue,
+    };
+  });
+  return { axes, replicates: replicates.filter((r) => distinct(rows, r).length > 1), charts };
+}
+
+/**
+ * Whether `metric` takes more than one value across the grid axis `axis` with the other grid axes
+ * fixed. Derived params are not keys (they move with the axes that define them); for an axis
+ * outside the grid the answer is always yes.
+ */
+function dependsOn(rows: PointRow[], metric: string, axis: string, gridAxes: string[]): boolean {
+  if (!gridAxes.includes(axis)) return true;
+  const others = gridAxes.filter((a) => a !== axis);
+  const seen = new Map<string, number | null | undefined>();
+  for (const r of rows) {
+    const key = JSON.stringify(others.map((k) => (r.params[k] === Infinity ? 'inf' : r.params[k])));
+    const y = r.metrics[metric];
+    if (seen.has(key) && seen.get(key) !== y) return true;
+    seen.set(key, y);
+  }
+  return false;
+}
+
+/** Labels in the numeric order of the values behind them (lexicographic over several axes). */
+function orderLabels(rows: PointRow[], values: (r: PointRow) => unknown[], label: (r: PointRow) => string): string[] {
+  const byLabel = new Map<string, unknown[]>();
+  for (const r of rows) if (!byLabel.has(label(r))) byLabel.set(label(r), values(r));
+  return [...byLabel]
+    .sort(([, a], [, b]) => {
+      for (let i = 0; i < a.length; i++) {
+        const c = compareValues(a[i], b[i]);
+        if (c !== 0) return c;
+      }
+      return 0;
+    })
+    .map(([l]) => l);
+}

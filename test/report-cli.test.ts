@@ -1,0 +1,83 @@
+/**
+ * `ntk-sweep report` end to end: a real kernel sweep through the worker pool into SQLite, then the
+ * report read back from that database. The plotted means must equal what SQL computes from the
+ * stored metrics; the SVG and Vega-Lite files must be complete documents.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import { runCli, tempDir, writeSpec } from './helpers/cli.js';
+import { sql } from './helpers/fault.js';
+
+const SPEC = `name: rep
+kind: kernel
+description: report test
+dataset: { name: sphere, d: 6, target: linear }
+fixed: { n_test: 30 }
+grid:
+  n_train: [20, 40]
+  depth: [1, 2, 4]
+  t: [1, inf]
+  data_seed: [0, 1, 2]
+`;
+
+test('report: charts, data.csv means equal SQL averages over data_seed, --json, and clear errors', async () => {
+  const dir = tempDir();
+  const db = join(dir, 'r.sqlite');
+  const spec = writeSpec(dir, 'rep', SPEC);
+  const run = await runCli(['run', spec, '--db', db, '--quiet']);
+  assert.equal(run.code, 0, run.stderr);
+
+  const out = join(dir, 'out');
+  const r = await runCli(['report', 'rep', '--db', db, '--out', out, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const info = JSON.parse(r.stdout) as { out: string; index: string; charts: { metric: string; file: string; marks: number }[] };
+  assert.deepEqual(info.charts.map((c) => c.metric).slice(0, 2), ['test_acc', 'test_mse']);
+  for (const c of info.charts) {
+    const svg = readFileSync(c.file, 'utf8');
+    assert.match(svg, /^<svg[\s\S]*<\/svg>$/);
+    assert.ok(svg.includes('>depth<'), `${c.metric}: x axis titled depth`);
+    assert.ok(existsSync(c.file.replace(/\.svg$/, '.vl.json')));
+  }
+  // test_mse depends on t: a line per t (2) in a panel per n_train (2) at 3 depths
+  assert.equal(info.charts.find((c) => c.metric === 'test_mse')!.marks, 12);
+  const html = readFileSync(info.index, 'utf8');
+  assert.ok(html.includes('report test') && html.includes('36 done') && html.includes('averaged over: <code>data_seed</code>'));
+
+  const csv = parse(readFileSync(join(out, 'data.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+  const expected = await sql(
+    db,
+    `SELECT n_train, depth, t, AVG(test_mse) AS mean, MIN(test_mse) AS lo, MAX(test_mse) AS hi, COUNT(*) AS n
+     FROM results WHERE sweep = 'rep' GROUP BY n_train, depth, t`,
+  );
+  assert.equal(expected.length, 12);
+  for (const e of expected) {
+    const label = (e.t as number) > 1e308 ? '∞' : String(e.t);
+    const row = csv.find((c) => c.metric === 'test_mse' && c.panel === `n_train=${e.n_train}` && c.color === label && Number(c.x) === e.depth);
+    assert.ok(row, `a mark for n_train ${e.n_train}, depth ${e.depth}, t ${label}`);
+    assert.equal(Number(row.n), 3);
+    assert.equal(Number(row.min), e.lo);
+    assert.equal(Number(row.max), e.hi);
+    assert.ok(Math.abs(Number(row.mean) - (e.mean as number)) <= 1e-15 * Math.abs(e.mean as number), `${row.mean} vs ${e.mean}`);
+  }
+
+  // t on x: the t = ∞ points cannot be drawn on a log axis and are counted in the title
+  const byT = await runCli(['report', 'rep', '--db', db, '--out', join(dir, 'byt'), '--x', 't', '--metric', 'test_mse', '--where', 'n_train = 40']);
+  assert.equal(byT.code, 0, byT.stderr);
+  const spec2 = JSON.parse(readFileSync(join(dir, 'byt', 'test_mse.vl.json'), 'utf8')) as { title: { text: string }; data: { values: unknown[] } };
+  assert.match(spec2.title.text, /9 grid point\(s\) with t = ∞ not drawn/);
+  assert.equal(spec2.data.values.length, 3, 'a line per depth, one finite t, one panel');
+
+  const unknownSweep = await runCli(['report', 'nope', '--db', db]);
+  assert.equal(unknownSweep.code, 2);
+  assert.match(unknownSweep.stderr, /no sweep named "nope".*sweeps: rep/);
+  const badMetric = await runCli(['report', 'rep', '--db', db, '--out', join(dir, 'bad'), '--metric', 'act_dev_max']);
+  assert.equal(badMetric.code, 2);
+  assert.match(badMetric.stderr, /metric "act_dev_max" has no finite value.*test_acc/);
+  assert.equal(existsSync(join(dir, 'bad')), false, 'nothing written on bad input');
+  const badWhere = await runCli(['report', 'rep', '--db', db, '--where', 'widht > 3']);
+  assert.equal(badWhere.code, 2);
+  assert.match(badWhere.stderr, /--where "widht > 3".*no such column: widht/);
+});
