@@ -26,3 +26,22 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
+
+/** The text given on the command line for `flag` (last occurrence; `--flag v` or `--flag=v`). */
+function rawArgument(flag: string): string | undefined {
+  const argv = process.argv.slice(2);
+  let raw: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === flag && i + 1 < argv.length) raw = argv[i + 1];
+    else if (argv[i].startsWith(flag + '=')) raw = argv[i].slice(flag.length + 1);
+  }
+  return raw;
+}
+
+/**
+ * A usage error for an option value: `--threads: expected a positive integer, got abc`. Shows
+ * what was typed, not yargs' parsed number (which is NaN for `abc`).
+ */
+export function badOption(flag: string, expected: string, parsed: unknown): CliError {
+  return new CliError(`${flag}: expected ${expected}, got ${rawArgument(flag) ?? String(parsed)}`, EXIT.USAGE);
+}

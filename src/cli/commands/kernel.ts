@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Argv } from 'yargs';
 import { kernelMatrix, reluKernelFold, type KernelName } from '../../ntk/index.js';
-import { CliError, EXIT } from '../exit.js';
+import { badOption, CliError, EXIT } from '../exit.js';
 
 interface KernelArgs {
   data: string;
@@ -75,9 +75,9 @@ export function registerKernel(y: Argv): Argv {
             'Numbers are printed with full float64 precision.',
         ),
     (a) => {
-      if (!Number.isInteger(a.depth) || a.depth < 1) throw new CliError(`--depth: expected a positive integer, got ${a.depth}`, EXIT.USAGE);
-      if (!(a['sigma-w'] > 0)) throw new CliError(`--sigma-w: expected a positive number, got ${a['sigma-w']}`, EXIT.USAGE);
-      if (!(a['sigma-b'] >= 0)) throw new CliError(`--sigma-b: expected a non-negative number, got ${a['sigma-b']}`, EXIT.USAGE);
+      if (!Number.isInteger(a.depth) || a.depth < 1) throw badOption('--depth', 'a positive integer', a.depth);
+      if (!(a['sigma-w'] > 0)) throw badOption('--sigma-w', 'a positive number', a['sigma-w']);
+      if (!(a['sigma-b'] >= 0)) throw badOption('--sigma-b', 'a non-negative number', a['sigma-b']);
       const { x, n, d } = readPointsCsv(a.data);
       let gram: Float64Array | null = null;
       reluKernelFold(x, n, d, { sigma_w: a['sigma-w'], sigma_b: a['sigma-b'], depths: [a.depth], ntk: a.kernel === 'ntk' }, (_L, state) => {

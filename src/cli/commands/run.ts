@@ -13,7 +13,7 @@ import type { NewTask } from '../../store/store.js';
 import { DEFAULT_DB, SqliteStore } from '../../store/sqlite-store.js';
 import { encodeParams } from '../../util/json.js';
 import { linalgFallbackReason, useLinalg } from '../../linalg/select.js';
-import { CliError, EXIT, EXIT_HELP } from '../exit.js';
+import { badOption, CliError, EXIT, EXIT_HELP } from '../exit.js';
 import { describeSpecChange } from '../spec-diff.js';
 
 interface RunArgs {
@@ -122,12 +122,12 @@ async function run(a: RunArgs): Promise<number> {
   process.on('SIGINT', hInt);
   process.on('SIGTERM', hTerm);
   try {
-    if (!Number.isInteger(a.threads) || a.threads < 1) throw new CliError(`--threads: expected a positive integer, got ${a.threads}`, EXIT.USAGE);
-    if (!(a.lease >= 0.2 && a.lease <= 86_400)) throw new CliError(`--lease: expected a number of seconds between 0.2 and 86400, got ${a.lease}`, EXIT.USAGE);
+    if (!Number.isInteger(a.threads) || a.threads < 1) throw badOption('--threads', 'a positive integer', a.threads);
+    if (!(a.lease >= 0.2 && a.lease <= 86_400)) throw badOption('--lease', 'a number of seconds between 0.2 and 86400', a.lease);
     const mm = a['max-memory'];
-    if (mm !== undefined && !(Number.isInteger(mm) && mm >= 0)) throw new CliError(`--max-memory: expected a non-negative integer (MiB), got ${mm}`, EXIT.USAGE);
+    if (mm !== undefined && !(Number.isInteger(mm) && mm >= 0)) throw badOption('--max-memory', 'a non-negative integer (MiB)', mm);
     const ma = a['max-attempts'];
-    if (ma !== undefined && !(Number.isInteger(ma) && ma >= 1)) throw new CliError(`--max-attempts: expected a positive integer, got ${ma}`, EXIT.USAGE);
+    if (ma !== undefined && !(Number.isInteger(ma) && ma >= 1)) throw badOption('--max-attempts', 'a positive integer', ma);
     const memoryGiB = a.memory === undefined ? undefined : Number(a.memory);
     if (memoryGiB !== undefined && !(memoryGiB > 0 && Number.isFinite(memoryGiB) && a.memory!.trim() !== '')) {
       throw new CliError(`--memory: expected a positive number of GiB, got ${JSON.stringify(a.memory)}`, EXIT.USAGE);

@@ -19,7 +19,7 @@
 import type { Argv } from 'yargs';
 import { quoteString } from '../../store/schema.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
-import { CliError, EXIT } from '../exit.js';
+import { badOption, CliError, EXIT } from '../exit.js';
 import { renderRows, type Format } from '../format.js';
 import { fitLogLogSlope } from '../../util/loglog.js';
 
@@ -62,7 +62,7 @@ export function registerSlope(y: Argv): Argv {
         .example('$0 slope width-lazy --metric act_dev_max --step 5 --where "width >= 256"', 'at an intermediate logged step, large widths only'),
     async (a) => {
       for (const col of [a.x, a.by, a.seed]) if (!ident.test(col)) throw new CliError(`not a column or param name: ${col}`, EXIT.USAGE);
-      if (a.step !== undefined && !(Number.isSafeInteger(a.step) && a.step >= 0)) throw new CliError(`--step must be an integer >= 0, got ${a.step}`, EXIT.USAGE);
+      if (a.step !== undefined && !(Number.isSafeInteger(a.step) && a.step >= 0)) throw badOption('--step', 'an integer >= 0', a.step);
       const store = await SqliteStore.openReadonly(a.db);
       try {
         const cols = new Set((await store.query("SELECT name FROM pragma_table_info('results')")).map((r) => String(r.name)));
