@@ -3,8 +3,7 @@
  * renderer (no browser, no canvas). The specification is also written next to the SVG so a
  * researcher can restyle the chart in the Vega editor.
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { ChartPlan } from './plan.js';
 
 /**
@@ -39,8 +38,13 @@ export function chartSpec(plan: ChartPlan): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-/** Render a Vega-Lite spec to a standalone SVG document (headless; text widths are estimated). */
+/**
+ * Render a Vega-Lite spec to a standalone SVG document (headless; text widths are estimated).
+ * Vega is loaded on first use: importing it takes about a second, which every other command
+ * would otherwise pay at startup.
+ */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
