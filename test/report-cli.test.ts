@@ -4,7 +4,7 @@
  * stored metrics; the SVG and Vega-Lite files must be complete documents.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
@@ -54,7 +54,7 @@ test('report: charts, data.csv means equal SQL averages over data_seed, --json, 
   );
   assert.equal(expected.length, 12);
   for (const e of expected) {
-    const label = (e.t as number) > 1e308 ? '∞' : String(e.t);
+    const label = (e.t as number) > 1e308 ? 'inf' : String(e.t);
     const row = csv.find((c) => c.metric === 'test_mse' && c.panel === `n_train=${e.n_train}` && c.color === label && Number(c.x) === e.depth);
     assert.ok(row, `a mark for n_train ${e.n_train}, depth ${e.depth}, t ${label}`);
     assert.equal(Number(row.n), 3);
@@ -66,16 +66,37 @@ test('report: charts, data.csv means equal SQL averages over data_seed, --json, 
   // t on x: the t = ∞ points cannot be drawn on a log axis and are counted in the title
   const byT = await runCli(['report', 'rep', '--db', db, '--out', join(dir, 'byt'), '--x', 't', '--metric', 'test_mse', '--where', 'n_train = 40']);
   assert.equal(byT.code, 0, byT.stderr);
-  const spec2 = JSON.parse(readFileSync(join(dir, 'byt', 'test_mse.vl.json'), 'utf8')) as { title: { text: string }; data: { values: unknown[] } };
-  assert.match(spec2.title.text, /9 grid point\(s\) with t = ∞ not drawn/);
+  const spec2 = JSON.parse(readFileSync(join(dir, 'byt', 'test_mse.vl.json'), 'utf8')) as { title: { text: string; subtitle: string[] }; data: { values: unknown[] } };
+  assert.deepEqual(spec2.title.subtitle, ['where n_train = 40', 'line: mean over data_seed; band: min–max', '9 grid point(s) with t = ∞ not drawn']);
   assert.equal(spec2.data.values.length, 3, 'a line per depth, one finite t, one panel');
+
+  // a --where that closes its parenthesis still selects inside this sweep only
+  const other = writeSpec(dir, 'other', SPEC.replace('name: rep', 'name: other').replace('n_train: [20, 40]', 'n_train: [10]'));
+  assert.equal((await runCli(['run', other, '--db', db, '--quiet'])).code, 0);
+  const escape = await runCli(['report', 'rep', '--db', db, '--out', join(dir, 'esc'), '--metric', 'test_mse', '--where', '1=1) OR (1=1', '--json']);
+  assert.equal(escape.code, 0, escape.stderr);
+  assert.equal((JSON.parse(escape.stdout) as typeof info).charts[0].marks, 12, 'n_train 10 of the other sweep is not drawn');
+
+  // a second report into the same folder replaces the first: stale charts go, other files stay
+  writeFileSync(join(out, 'notes.txt'), 'mine');
+  const again = await runCli(['report', 'rep', '--db', db, '--out', out, '--metric', 'test_acc']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(readdirSync(out).sort(), ['.ntk-sweep-report.json', 'data.csv', 'index.html', 'notes.txt', 'test_acc.svg', 'test_acc.vl.json']);
+
+  // an output path that is a file: storage error (exit 3), nothing written
+  const file = join(dir, 'afile');
+  writeFileSync(file, 'x');
+  const onFile = await runCli(['report', 'rep', '--db', db, '--out', file]);
+  assert.equal(onFile.code, 3);
+  assert.match(onFile.stderr, /^error: cannot write the report to .*afile: EEXIST/m);
+  assert.equal(readFileSync(file, 'utf8'), 'x');
 
   const unknownSweep = await runCli(['report', 'nope', '--db', db]);
   assert.equal(unknownSweep.code, 2);
-  assert.match(unknownSweep.stderr, /no sweep named "nope".*sweeps: rep/);
+  assert.match(unknownSweep.stderr, /no sweep named "nope".*sweeps: rep, other/);
   const badMetric = await runCli(['report', 'rep', '--db', db, '--out', join(dir, 'bad'), '--metric', 'act_dev_max']);
   assert.equal(badMetric.code, 2);
-  assert.match(badMetric.stderr, /metric "act_dev_max" has no finite value.*test_acc/);
+  assert.match(badMetric.stderr, /--metric: no metric named "act_dev_max".*test_acc/);
   assert.equal(existsSync(join(dir, 'bad')), false, 'nothing written on bad input');
   const badWhere = await runCli(['report', 'rep', '--db', db, '--where', 'widht > 3']);
   assert.equal(badWhere.code, 2);

@@ -1,6 +1,7 @@
 /** What `report` draws: axis choice, ordering, replicate aggregation, collapsing, infinite x. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { logTicks } from '../src/report/chart.js';
 import { planReport, ReportError, valueLabel, type PointRow } from '../src/report/plan.js';
 
 /** Cartesian product of the given axes, one row each, metrics from `f`. */
@@ -98,13 +99,75 @@ test('missing and non-finite values are left out and counted', () => {
   assert.equal(c.color, null);
 });
 
-test('errors name the unknown axis or metric and list what exists', () => {
-  const rows = grid({ depth: [1, 2], t: [1, 2] }, () => ({ test_acc: 0.5 }));
+test('errors name the option and what exists', () => {
+  const rows = grid({ depth: [1, 2], t: [1, 2], dataset: ['mnist'] }, () => ({ test_acc: 0.5, nan_only: NaN }));
   const opts = { kind: 'kernel', gridAxes: ['depth', 't'] };
-  assert.throws(() => planReport(rows, { ...opts, x: 'widht' }), (e: Error) => e instanceof ReportError && /"widht".*params: depth, t/.test(e.message));
-  assert.throws(() => planReport(rows, { ...opts, metrics: ['test_mse'] }), (e: Error) => e instanceof ReportError && /"test_mse".*metrics: test_acc/.test(e.message));
+  const fails = (o: object, re: RegExp): void => assert.throws(() => planReport(rows, { ...opts, ...o }), (e: Error) => e instanceof ReportError && re.test(e.message));
+  fails({ x: 'widht' }, /^--x: "widht" is not a param.*params: dataset, depth, t$/);
+  fails({ color: 'nosuch' }, /^--color: "nosuch"/);
+  fails({ facet: ['depth', 'nosuch'] }, /^--facet: "nosuch"/);
+  fails({ metrics: ['test_mse'] }, /^--metric: no metric named "test_mse".*metrics: test_acc$/);
+  fails({ metrics: ['nan_only'] }, /^--metric: "nan_only" has no finite value/);
+  fails({ metrics: [] }, /^--metric: name at least one metric/);
+  fails({ x: 'dataset' }, /^--x: "dataset" takes non-numeric values \(mnist\)/);
+  fails({ x: 'depth', color: 'depth' }, /^--color: "depth" is already on the x axis/);
+  fails({ x: 'depth', facet: ['depth'] }, /^--facet: "depth" is already on the x axis/);
+  fails({ facet: ['t', 't'] }, /^--facet: "t" is already listed/);
+  const one = rows.filter((r) => r.params.depth === 1);
+  assert.throws(() => planReport(one, { kind: 'kernel', gridAxes: ['depth', 't'], x: 'depth' }), /^ReportError: --x: "depth" takes a single value \(1\)/);
   const flat = grid({ depth: [3], seed: [0, 1] }, () => ({ test_acc: 0.5 }));
-  assert.throws(() => planReport(flat, { kind: 'kernel', gridAxes: ['depth', 'seed'] }), /no grid axis takes more than one value/);
+  assert.throws(() => planReport(flat, { kind: 'kernel', gridAxes: ['depth', 'seed'] }), /no grid axis takes more than one value among the 2 selected grid point/);
+});
+
+test('a varying grid axis is never averaged: left off an explicit --facet, it becomes a panel', () => {
+  const axes = { n_train: [100, 400], depth: [1, 2, 4], t: [1, 10, 100] };
+  const rows = grid(axes, (p) => ({ test_acc: (p.n_train as number) + (p.depth as number) * 10 + (p.t as number) / 1000 }));
+  const plan = planReport(rows, { kind: 'kernel', gridAxes: Object.keys(axes), x: 'depth', color: 't', facet: [] });
+  assert.deepEqual(plan.autoFacet, ['n_train']);
+  const c = plan.charts[0];
+  assert.deepEqual(c.facet, ['n_train']);
+  assert.equal(c.points.length, 18);
+  assert.ok(c.points.every((p) => p.n === 1 && p.min === p.max));
+  assert.deepEqual(c.averagedOver, []);
+  // by default the leftover axes are panels, and that is not reported as an addition
+  assert.deepEqual(planReport(rows, { kind: 'kernel', gridAxes: Object.keys(axes) }).autoFacet, []);
+});
+
+test('an axis fixed by the chosen ones is not a panel; x derived from the color axis keeps every line', () => {
+  // t = tau · depth: with x = t and color = depth, tau follows from them
+  const axes = { depth: [1, 3, 10], tau: [0.1, 1, 10] };
+  const rows = grid(axes, (p) => ({ test_acc: (p.tau as number) / (p.depth as number), dist_to_limit: 1 / (p.depth as number) })).map((r) => ({
+    ...r,
+    params: { ...r.params, t: (r.params.tau as number) * (r.params.depth as number) },
+  }));
+  const byDepth = planReport(rows, { kind: 'kernel', gridAxes: Object.keys(axes), x: 't', color: 'depth' });
+  assert.deepEqual(byDepth.charts[0].facet, []);
+  assert.equal(byDepth.charts[0].points.length, 9);
+  assert.deepEqual(byDepth.charts[0].points.filter((p) => p.color === '3').map((p) => p.x), [0.30000000000000004, 3, 30]);
+  // color = tau with x = t: depth = t / tau follows too, so a line per tau runs over the depths;
+  // dist_to_limit does not depend on tau but its x does, so it is not collapsed onto one tau
+  const byTau = planReport(rows, { kind: 'kernel', gridAxes: Object.keys(axes), x: 't', color: 'tau' });
+  const dist = byTau.charts.find((c) => c.metric === 'dist_to_limit')!;
+  assert.deepEqual(dist.facet, []);
+  assert.deepEqual(dist.points.filter((p) => p.color === '10').map((p) => [p.x, p.mean]), [[10, 1], [30, 1 / 3], [100, 1 / 10]]);
+  assert.equal(dist.color, 'tau');
+  assert.equal(dist.points.length, 9);
+  assert.equal(dist.xScale, byTau.charts[0].xScale, 'one x scale for every chart');
+});
+
+test('a log axis that was asked for leaves out marks ≤ 0 and counts them', () => {
+  const rows = grid({ depth: [1, 2, 3, 4] }, (p) => ({ offdiag_mean: (p.depth as number) - 2.5 }));
+  const c = planReport(rows, { kind: 'kernel', gridAxes: ['depth'], yScale: 'log' }).charts[0];
+  assert.deepEqual(c.points.map((p) => p.x), [3, 4]);
+  assert.equal(c.skippedNonPositive, 2);
+  assert.equal(planReport(rows, { kind: 'kernel', gridAxes: ['depth'] }).charts[0].yScale, 'linear');
+});
+
+test('log tick values keep both ends of the range', () => {
+  assert.deepEqual(logTicks([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]), [1, 10, 100, 1000, 10000]);
+  assert.deepEqual(logTicks([64, 128, 256, 512, 1024, 2048, 4096]), [64, 128, 256, 512, 1024, 2048, 4096]);
+  assert.deepEqual(logTicks([3, 6, 12, 24, 48, 96, 192, 384]), [3, 10, 100, 384]);
+  assert.deepEqual(logTicks([2, 4, 8, 16, 32, 64, 128, 1100]), [2, 10, 100, 1100], '1000 is within 2.5× of 1100');
 });
 
 test('value labels', () => {

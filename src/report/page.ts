@@ -10,6 +10,8 @@ export interface PageInput {
   kind: string;
   description?: string;
   db: string;
+  /** The SQL filter (`--where`), if any. */
+  where?: string;
   counts: SweepCounts;
   plan: ReportPlan;
   /** One rendered SVG per chart of `plan.charts`, same order; `file` is its name in the folder. */
@@ -26,13 +28,16 @@ function esc(s: string): string {
 export function reportPage(p: PageInput): string {
   const c = p.counts;
   const first = p.plan.charts[0];
+  const lineAxis = p.plan.charts.find((ch) => ch.color)?.color;
   const states = (['done', 'diverged', 'failed', 'pending', 'running'] as const).filter((k) => c[k] > 0).map((k) => `${c[k]} ${k}`);
   const layout = first
     ? [
         `x: <code>${esc(first.x)}</code> (${first.xScale})`,
-        first.color ? `color: <code>${esc(first.color)}</code>` : '',
+        lineAxis ? `color: <code>${esc(lineAxis)}</code>` : '',
         first.facet.length ? `panels: ${first.facet.map((f) => `<code>${esc(f)}</code>`).join(', ')}` : '',
+        p.plan.autoFacet.length ? `(${p.plan.autoFacet.map((f) => `<code>${esc(f)}</code>`).join(', ')} added to the panels: ${p.plan.autoFacet.length > 1 ? 'they vary' : 'it varies'} and ${p.plan.autoFacet.length > 1 ? 'are' : 'is'} not on x or color)` : '',
         p.plan.replicates.length ? `averaged over: ${p.plan.replicates.map((r) => `<code>${esc(r)}</code>`).join(', ')}` : '',
+        p.where ? `filter: <code>${esc(p.where)}</code>` : '',
       ].filter(Boolean)
     : [];
   const charts = p.plan.charts

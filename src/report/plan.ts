@@ -55,14 +55,21 @@ export interface ChartPlan {
   colorOrder: string[];
   panelOrder: string[];
   points: PlotPoint[];
-  /** Grid points left out: infinite x (e.g. `t = ∞` on a log axis) or a missing/non-finite metric. */
+  /** Grid points left out: infinite x (e.g. `t = ∞`), or a missing/non-finite metric. */
   skippedInfiniteX: number;
   skippedNoValue: number;
+  /** Marks left out because a log axis cannot show them (x ≤ 0, or min ≤ 0 on a log y axis). */
+  skippedNonPositive: number;
+  /** Replicate axes this chart's marks average over (those that vary among its grid points). */
+  averagedOver: string[];
 }
 
 export interface ReportPlan {
+  /** Varying grid axes (replicates excluded). */
   axes: string[];
   replicates: string[];
+  /** Grid axes added to an explicit `facet` list because they vary and were not on x or color. */
+  autoFacet: string[];
   charts: ChartPlan[];
 }
 
@@ -75,7 +82,7 @@ export class ReportError extends Error {
 }
 
 /** Headline metrics per task kind, in display order (design.md §1 claims 1–3). */
-const DEFAULT_METRICS: Record<string, string[]> = {
+export const DEFAULT_METRICS: Record<string, string[]> = {
   kernel: ['test_acc', 'test_mse', 'pred_spread', 'dist_to_limit', 'offdiag_mean', 'lambda_min'],
   train: ['act_dev_max', 'act_dev_norm', 'weight_rel_change', 'ntk_rel_change', 'kernel_gap', 'train_loss', 'test_acc'],
 };
@@ -130,11 +137,23 @@ function chooseScale(choice: ScaleChoice, values: number[], ratio: number): 'log
   return Math.max(...values) / Math.min(...values) >= ratio ? 'log' : 'linear';
 }
 
-function requireParam(rows: PointRow[], key: string, what: string): void {
+function requireParam(rows: PointRow[], key: string, option: string): void {
   if (!rows.some((r) => key in r.params)) {
     const known = [...new Set(rows.flatMap((r) => Object.keys(r.params)))].sort();
-    throw new ReportError(`${what}: "${key}" is not a param of this sweep's grid points; params: ${known.join(', ')}`);
+    throw new ReportError(`${option}: "${key}" is not a param of this sweep's grid points; params: ${known.join(', ')}`);
   }
+}
+
+/** Whether `axis` takes one value for each combination of `keys` (e.g. tau given t and depth). */
+function determinedBy(rows: PointRow[], keys: string[], axis: string): boolean {
+  const seen = new Map<string, string>();
+  for (const r of rows) {
+    const k = JSON.stringify(keys.map((q) => valueLabel(r.params[q])));
+    const v = valueLabel(r.params[axis]);
+    if ((seen.get(k) ?? v) !== v) return false;
+    seen.set(k, v);
+  }
+  return true;
 }
 
 /**
@@ -142,52 +161,70 @@ function requireParam(rows: PointRow[], key: string, what: string): void {
  *
  * Defaults: x = the kind's preferred axis among the varying grid axes (kernel: depth, t, n_train;
  * train: width, depth, …), else the one with the most values; color = the remaining axis with
- * the most values (at most 12; ties: t, tau for kernel sweeps, depth for train sweeps); panels = every other varying grid axis. Scales: log x when all
- * x > 0 and max/min ≥ 20, log y when all means > 0 and max/min ≥ 100.
+ * the most values (at most 12; ties: t, tau for kernel sweeps, depth for train sweeps); panels =
+ * every other varying grid axis. A varying grid axis is never averaged silently: one that is not
+ * on x, color or `facet` and not fixed by them (as `tau` is by `t` and `depth` when
+ * `t = tau·depth`) is added to the panels ({@link ReportPlan.autoFacet}). Only replicate axes are
+ * averaged. Scales: log x when all x > 0 and max/min ≥ 20 (the same for every chart), log y when
+ * all values > 0 and max/min ≥ 100; on a log axis that was asked for, marks ≤ 0 are left out
+ * and counted.
  *
- * @throws ReportError when a named axis or metric does not exist, or no metric has a value.
+ * @throws ReportError naming the option, when an axis or metric does not exist, x is not
+ *   numeric or takes one value, an axis is used twice, or no metric has a value.
  */
 export function planReport(rows: PointRow[], opts: PlanOptions): ReportPlan {
   const replicates = opts.replicates ?? DEFAULT_REPLICATES;
-  for (const key of [opts.x, opts.color, ...(opts.facet ?? [])]) if (key) requireParam(rows, key, 'axis');
+  if (opts.x) requireParam(rows, opts.x, '--x');
+  if (opts.color) requireParam(rows, opts.color, '--color');
+  for (const f of opts.facet ?? []) requireParam(rows, f, '--facet');
   const axes = opts.gridAxes.filter((a) => !replicates.includes(a) && distinct(rows, a).length > 1);
   const x = opts.x ?? (X_PREFERENCE[opts.kind] ?? []).find((a) => axes.includes(a)) ?? [...axes].sort((a, b) => distinct(rows, b).length - distinct(rows, a).length)[0];
-  if (!x) throw new ReportError('no grid axis takes more than one value among the finished grid points: nothing to draw (use `query` for the values)');
+  if (!x) {
+    throw new ReportError(`no grid axis takes more than one value among the ${rows.length} selected grid point(s): nothing to draw a line along (use \`query\` for the values)`);
+  }
+  const xValues = distinct(rows, x);
+  if (xValues.some((v) => typeof v !== 'number')) {
+    throw new ReportError(`--x: "${x}" takes non-numeric values (${xValues.slice(0, 4).map(valueLabel).join(', ')}); choose a numeric param, or put it on --color or --facet`);
+  }
+  if (xValues.length < 2) throw new ReportError(`--x: "${x}" takes a single value (${valueLabel(xValues[0])}) among the selected grid points; nothing to draw a line along`);
   const rest = axes.filter((a) => a !== x);
   const color =
     opts.color ??
     [...rest]
-      .filter((a) => distinct(rows, a).length <= 12)
+      .filter((a) => !(opts.facet ?? []).includes(a) && distinct(rows, a).length <= 12)
       .sort((a, b) => distinct(rows, b).length - distinct(rows, a).length || colorRank(opts.kind, a) - colorRank(opts.kind, b))[0] ??
     null;
-  const facet = opts.facet ?? rest.filter((a) => a !== color);
-
-  const present = new Set(rows.flatMap((r) => Object.entries(r.metrics).filter(([, v]) => v !== null && Number.isFinite(v)).map(([k]) => k)));
-  let metrics = opts.metrics;
-  if (metrics) {
-    for (const m of metrics) {
-      if (!present.has(m)) throw new ReportError(`metric "${m}" has no finite value in this sweep; metrics: ${[...present].sort().join(', ') || '(none)'}`);
-    }
-  } else {
-    metrics = (DEFAULT_METRICS[opts.kind] ?? []).filter((m) => present.has(m));
-    if (metrics.length === 0) metrics = [...present].sort().slice(0, 8);
+  if (color === x) throw new ReportError(`--color: "${color}" is already on the x axis`);
+  const facet = [...(opts.facet ?? [])];
+  for (const [i, f] of facet.entries()) {
+    if (f === x || f === color || facet.indexOf(f) !== i) throw new ReportError(`--facet: "${f}" is already ${f === x ? 'on the x axis' : f === color ? 'the color axis' : 'listed'}`);
   }
-  if (metrics.length === 0) throw new ReportError('no metric has a finite value among the finished grid points');
+  const autoFacet: string[] = [];
+  for (const a of axes) {
+    const keys = [x, ...(color ? [color] : []), ...facet];
+    if (!keys.includes(a) && !determinedBy(rows, keys, a)) {
+      facet.push(a);
+      if (opts.facet) autoFacet.push(a);
+    }
+  }
+  const metrics = chooseMetrics(rows, opts);
 
   const panelOf = (r: PointRow): string => facet.map((f) => `${f}=${valueLabel(r.params[f])}`).join(', ');
   const panelOrder = orderLabels(rows, facet.length ? (r) => facet.map((f) => r.params[f]) : () => [], panelOf);
-
+  const xScale = chooseScale(opts.xScale ?? 'auto', xValues.filter((v) => Number.isFinite(v)) as number[], 20);
   const colorLabels = color ? orderLabels(rows, (r) => [r.params[color]], (r) => valueLabel(r.params[color])) : [''];
   const charts = metrics.map((metric): ChartPlan => {
-    // a metric that does not depend on the color axis (e.g. a kernel statistic across t) gets one line
-    const lineColor = color && dependsOn(rows, metric, color, opts.gridAxes) ? color : null;
+    // a metric that does not change along the color axis (a kernel statistic across t) gets one
+    // line, unless x itself moves with the color axis (x = t = tau·depth, color = tau)
+    const lineColor = color && (dependsOn(rows, metric, color, opts.gridAxes) || !opts.gridAxes.includes(x)) ? color : null;
     const colorOf = (r: PointRow): string => (lineColor ? valueLabel(r.params[lineColor]) : '');
     // collapsed: the other color values repeat the same numbers, they are not replicates
     const keep = color && !lineColor ? (r: PointRow): boolean => valueLabel(r.params[color]) === colorLabels[0] : (): boolean => true;
     const groups = new Map<string, { panel: string; color: string; x: number; ys: number[] }>();
     let skippedInfiniteX = 0;
     let skippedNoValue = 0;
-    for (const r of rows.filter(keep)) {
+    const kept = rows.filter(keep);
+    for (const r of kept) {
       const y = r.metrics[metric];
       if (y === null || y === undefined || !Number.isFinite(y)) {
         skippedNoValue++;
@@ -203,7 +240,7 @@ export function planReport(rows: PointRow[], opts: PlanOptions): ReportPlan {
       g.ys.push(y);
       groups.set(key, g);
     }
-    const points = [...groups.values()].map((g) => ({
+    const all = [...groups.values()].map((g) => ({
       panel: g.panel,
       color: g.color,
       x: g.x,
@@ -212,6 +249,8 @@ export function planReport(rows: PointRow[], opts: PlanOptions): ReportPlan {
       max: Math.max(...g.ys),
       n: g.ys.length,
     }));
+    const yScale = chooseScale(opts.yScale ?? 'auto', all.flatMap((p) => [p.min, p.max]), 100);
+    const points = all.filter((p) => (xScale === 'linear' || p.x > 0) && (yScale === 'linear' || p.min > 0));
     const colorOrder = lineColor ? colorLabels : [''];
     points.sort((a, b) => panelOrder.indexOf(a.panel) - panelOrder.indexOf(b.panel) || colorOrder.indexOf(a.color) - colorOrder.indexOf(b.color) || a.x - b.x);
     return {
@@ -219,16 +258,37 @@ export function planReport(rows: PointRow[], opts: PlanOptions): ReportPlan {
       x,
       color: lineColor,
       facet,
-      xScale: chooseScale(opts.xScale ?? 'auto', points.map((p) => p.x), 20),
-      yScale: chooseScale(opts.yScale ?? 'auto', points.flatMap((p) => [p.min, p.max]), 100),
+      xScale,
+      yScale,
       colorOrder,
       panelOrder,
       points,
       skippedInfiniteX,
       skippedNoValue,
+      skippedNonPositive: all.length - points.length,
+      averagedOver: points.some((p) => p.n > 1) ? replicates.filter((q) => distinct(kept, q).length > 1) : [],
     };
   });
-  return { axes, replicates: replicates.filter((r) => distinct(rows, r).length > 1), charts };
+  return { axes, replicates: replicates.filter((r) => distinct(rows, r).length > 1), autoFacet, charts };
+}
+
+/** The metrics to draw: those asked for (each must exist and have a value), or the kind's defaults. */
+function chooseMetrics(rows: PointRow[], opts: PlanOptions): string[] {
+  const logged = new Set(rows.flatMap((r) => Object.keys(r.metrics)));
+  const present = new Set(rows.flatMap((r) => Object.entries(r.metrics).filter(([, v]) => v !== null && Number.isFinite(v)).map(([k]) => k)));
+  const list = (set: Set<string>): string => [...set].sort().join(', ') || '(none)';
+  if (opts.metrics) {
+    if (opts.metrics.length === 0) throw new ReportError('--metric: name at least one metric');
+    for (const m of opts.metrics) {
+      if (!logged.has(m)) throw new ReportError(`--metric: no metric named "${m}" in the selected grid points; metrics: ${list(present)}`);
+      if (!present.has(m)) throw new ReportError(`--metric: "${m}" has no finite value in the selected grid points (NaN or ±∞ only)`);
+    }
+    return opts.metrics;
+  }
+  const defaults = (DEFAULT_METRICS[opts.kind] ?? []).filter((m) => present.has(m));
+  const metrics = defaults.length ? defaults : [...present].sort().slice(0, 8);
+  if (metrics.length === 0) throw new ReportError('no metric has a finite value among the selected grid points');
+  return metrics;
 }
 
 /**

@@ -138,6 +138,16 @@ export function quoteString(s: string): string {
 }
 
 /**
+ * A subquery of the `results` rows of `sweep` whose status is `done`, filtered by `where` (SQL on
+ * `results` columns, from the command line). The filter is applied inside, so whatever its
+ * parentheses it cannot select points of another sweep or unfinished ones.
+ */
+export function finishedPointsSql(sweep: string, where?: string): string {
+  const mine = `SELECT * FROM results WHERE sweep = ${quoteString(sweep)} AND status = 'done'`;
+  return where ? `(SELECT * FROM (${mine}) WHERE (${where}))` : `(${mine})`;
+}
+
+/**
  * SQL that (re)creates the `results` view: one row per (sweep, task) with `sweep, task_id, kind,
  * status`, the standard axes, `attempts, error, diverged_step, duration_s, params`, and one
  * column per metric name holding its final value. `t = ∞` appears as the REAL infinity

@@ -4,14 +4,14 @@
  * `<metric>.vl.json` (Vega-Lite) per metric, and `data.csv` with every plotted mark. The
  * database is opened read-only; what is drawn is decided in src/report/plan.ts.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { Argv } from 'yargs';
 import { chartSpec, renderSvg } from '../../report/chart.js';
+import { writeReportFolder } from '../../report/folder.js';
 import { reportPage } from '../../report/page.js';
-import { planReport, ReportError, type PointRow, type ScaleChoice } from '../../report/plan.js';
-import { quoteString } from '../../store/schema.js';
+import { DEFAULT_METRICS, planReport, ReportError, type PointRow, type ScaleChoice } from '../../report/plan.js';
+import { finishedPointsSql } from '../../store/schema.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import { decodeParams } from '../../util/json.js';
 import { CliError, EXIT } from '../exit.js';
@@ -37,7 +37,7 @@ function fileName(metric: string): string {
 
 /** The finished grid points of `sweep` (optionally filtered by a condition on `results` columns). */
 async function loadRows(store: SqliteStore, sweep: string, where: string | undefined): Promise<PointRow[]> {
-  const scope = `SELECT task_id FROM results WHERE sweep = ${quoteString(sweep)} AND status = 'done'${where ? ` AND (${where})` : ''}`;
+  const scope = `SELECT task_id FROM ${finishedPointsSql(sweep, where)}`;
   let tasks: Record<string, unknown>[];
   let metrics: Record<string, unknown>[];
   try {
@@ -62,7 +62,7 @@ export function registerReport(y: Argv): Argv {
       c
         .positional('sweep', { type: 'string', demandOption: true, describe: 'Sweep name (see `status`)' })
         .option('out', { type: 'string', describe: 'Output folder (default: reports/<sweep>)' })
-        .option('metric', { type: 'string', array: true, describe: 'Metrics to draw (default: the headline metrics of the kind, e.g. test_acc test_mse pred_spread dist_to_limit)' })
+        .option('metric', { type: 'string', array: true, describe: `Metrics to draw (default, those present of: ${Object.entries(DEFAULT_METRICS).map(([k, ms]) => `${k}: ${ms.join(' ')}`).join('; ')})` })
         .option('x', { type: 'string', describe: 'x axis (default: depth for kernel sweeps, width for train sweeps)' })
         .option('color', { type: 'string', alias: 'by', describe: 'One line per value of this param (default: the other grid axis with the most values)' })
         .option('facet', { type: 'string', array: true, describe: 'One panel per combination of these params (default: the remaining grid axes)' })
@@ -73,11 +73,11 @@ export function registerReport(y: Argv): Argv {
         .option('json', { type: 'boolean', default: false, describe: 'Print what was written as JSON on stdout' })
         .example('$0 report quickstart', 'test_acc, test_mse, … against depth, a line per t, a panel per n_train')
         .example('$0 report width-lazy --metric act_dev_max act_dev_norm', 'against width, a line per depth, mean and range over seeds')
-        .example('$0 report depth-time --x depth --color tau --where "n_train = 2000"', '')
+        .example('$0 report depth-time --x t --color depth --where "n_train = 2000" --metric test_acc', 'against stopping time t = tau·depth, a line per depth')
         .epilog('Grid points with an infinite x (t = ∞ on the x axis) are left out of that chart and counted in its title.'),
     async (a) => {
       const store = await SqliteStore.openReadonly(a.db);
-      let written: { out: string; charts: { metric: string; file: string; marks: number }[] };
+      let written: { out: string; charts: { metric: string; file: string; marks: number }[]; autoFacet: string[] };
       try {
         const sweep = (await store.sweeps()).find((s) => s.name === a.sweep);
         if (!sweep) {
@@ -87,7 +87,12 @@ export function registerReport(y: Argv): Argv {
         const counts = await store.counts(a.sweep);
         const rows = await loadRows(store, a.sweep, a.where);
         if (rows.length === 0) {
-          throw new CliError(`sweep ${a.sweep} has no finished grid points${a.where ? ` with ${a.where}` : ''} (${counts.done} done of ${counts.total}); run it first: npx ntk-sweep run <spec> --db ${a.db}`, EXIT.USAGE);
+          throw new CliError(
+            a.where
+              ? `no finished grid point of sweep ${a.sweep} matches --where "${a.where}" (${counts.done} done of ${counts.total})`
+              : `sweep ${a.sweep} has no finished grid points yet (${counts.done} done of ${counts.total}); run it first: npx ntk-sweep run <spec> --db ${a.db}`,
+            EXIT.USAGE,
+          );
         }
         const spec = decodeParams(sweep.specJson) as { grid?: Record<string, unknown[]>; description?: string };
         let plan;
@@ -108,30 +113,38 @@ export function registerReport(y: Argv): Argv {
           throw e;
         }
         const out = a.out ?? join('reports', fileName(a.sweep));
-        mkdirSync(out, { recursive: true });
+        const files: { name: string; content: string }[] = [];
         const svgs: { file: string; svg: string }[] = [];
         for (const chart of plan.charts) {
-          const spec = chartSpec(chart);
+          const spec = chartSpec(chart, a.where);
           const file = `${fileName(chart.metric)}.svg`;
           const svg = await renderSvg(spec);
-          writeFileSync(join(out, file), svg);
-          writeFileSync(join(out, `${fileName(chart.metric)}.vl.json`), JSON.stringify(spec, null, 2) + '\n');
+          files.push({ name: file, content: svg }, { name: `${fileName(chart.metric)}.vl.json`, content: JSON.stringify(spec, null, 2) + '\n' });
           svgs.push({ file, svg });
         }
-        const csvRows = plan.charts.flatMap((ch) => ch.points.map((p) => [ch.metric, ch.x, p.x, ch.color ?? '', p.color, p.panel, p.mean, p.min, p.max, p.n]));
-        writeFileSync(join(out, 'data.csv'), stringify(csvRows, { header: true, columns: ['metric', 'x_axis', 'x', 'color_axis', 'color', 'panel', 'mean', 'min', 'max', 'n'] }));
-        const command = ['npx ntk-sweep', ...process.argv.slice(2)].map((s) => (/^[\w./=:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)).join(' ');
-        writeFileSync(join(out, 'index.html'), reportPage({ sweep: a.sweep, kind: sweep.kind, description: spec.description, db: a.db, counts, plan, svgs, command }));
-        written = { out, charts: plan.charts.map((ch, i) => ({ metric: ch.metric, file: join(out, svgs[i].file), marks: ch.points.length })) };
+        const csvLabel = (s: string): string => s.replace(/-?∞/g, (m) => (m === '∞' ? 'inf' : '-inf'));
+        const csvRows = plan.charts.flatMap((ch) => ch.points.map((p) => [ch.metric, ch.x, p.x, ch.color ?? '', csvLabel(p.color), csvLabel(p.panel), p.mean, p.min, p.max, p.n]));
+        files.push({ name: 'data.csv', content: stringify(csvRows, { header: true, columns: ['metric', 'x_axis', 'x', 'color_axis', 'color', 'panel', 'mean', 'min', 'max', 'n'] }) });
+        const command = ['npx', 'ntk-sweep', ...process.argv.slice(2)].map((s) => (/^[\w./=:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)).join(' ');
+        files.push({ name: 'index.html', content: reportPage({ sweep: a.sweep, kind: sweep.kind, description: spec.description, db: a.db, where: a.where, counts, plan, svgs, command }) });
+        try {
+          writeReportFolder(out, files);
+        } catch (e) {
+          throw new CliError(`cannot write the report to ${out}: ${(e as Error).message}`, EXIT.STORAGE);
+        }
+        written = { out, charts: plan.charts.map((ch, i) => ({ metric: ch.metric, file: join(out, svgs[i].file), marks: ch.points.length })), autoFacet: plan.autoFacet };
       } finally {
         await store.close();
       }
+      if (written.autoFacet.length) {
+        process.stderr.write(`note: ${written.autoFacet.join(', ')} also var${written.autoFacet.length > 1 ? 'y' : 'ies'} and ${written.autoFacet.length > 1 ? 'are' : 'is'} not on --x, --color or --facet: one panel per value (or fix it with --where)\n`);
+      }
       if (a.json) {
-        process.stdout.write(JSON.stringify({ sweep: a.sweep, out: written.out, index: join(written.out, 'index.html'), charts: written.charts }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ sweep: a.sweep, out: written.out, index: join(written.out, 'index.html'), auto_facet: written.autoFacet, charts: written.charts }, null, 2) + '\n');
         return;
       }
       for (const ch of written.charts) process.stdout.write(`${ch.metric}: ${ch.marks} mark(s) → ${ch.file}\n`);
-      process.stdout.write(`report: ${relative(process.cwd(), join(written.out, 'index.html')) || join(written.out, 'index.html')}\n`);
+      process.stdout.write(`report: ${join(written.out, 'index.html')}\n`);
     },
   );
 }

@@ -17,7 +17,7 @@
  * `points` column says how many were used. Per-seed fits need at least two distinct x.
  */
 import type { Argv } from 'yargs';
-import { quoteString } from '../../store/schema.js';
+import { finishedPointsSql, quoteString } from '../../store/schema.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import { badOption, CliError, EXIT } from '../exit.js';
 import { renderRows, type Format } from '../format.js';
@@ -78,9 +78,8 @@ export function registerSlope(y: Argv): Argv {
           let rows: Record<string, unknown>[];
           try {
             rows = await store.query(
-              `SELECT ${col(a.by)} AS g, ${col(a.seed)} AS s, ${col(a.x)} AS x, m.value AS y FROM results r ${source}
-               WHERE r.sweep = ${quoteString(a.sweep)} AND r.status = 'done' AND m.value > 0 AND ${col(a.x)} > 0
-               ${a.where ? `AND (${a.where})` : ''}`,
+              `SELECT ${col(a.by)} AS g, ${col(a.seed)} AS s, ${col(a.x)} AS x, m.value AS y FROM ${finishedPointsSql(a.sweep, a.where)} r ${source}
+               WHERE m.value > 0 AND ${col(a.x)} > 0`,
             );
           } catch (e) {
             throw new CliError(`cannot read ${metric} against ${a.x}: ${(e as Error).message.replace(/ \[in: [\s\S]*$/, '')}`, EXIT.USAGE);
