@@ -102,3 +102,48 @@ test('report: charts, data.csv means equal SQL averages over data_seed, --json, 
   assert.equal(badWhere.code, 2);
   assert.match(badWhere.stderr, /--where "widht > 3".*no such column: widht/);
 });
+
+test('report --series: training curves against t = lr·step, means over seeds equal SQL over the metrics table', async () => {
+  const dir = tempDir();
+  const db = join(dir, 's.sqlite');
+  const spec = writeSpec(
+    dir,
+    'curves',
+    `name: curves
+kind: train
+dataset: { name: sphere, d: 5, target: linear }
+fixed: { n_train: 16, n_test: 8, probe: 4, lr: 0.5, steps: 6, log_every: 2 }
+grid:
+  width: [8, 16, 32]
+  depth: [2, 3]
+  seed: [0, 1]
+`,
+  );
+  const run = await runCli(['run', spec, '--db', db, '--quiet']);
+  assert.equal(run.code, 0, run.stderr);
+  const out = join(dir, 'out');
+  const r = await runCli(['report', 'curves', '--db', db, '--series', '--metric', 'train_loss', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const csv = parse(readFileSync(join(out, 'data.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+  // x = t at steps 2, 4, 6 (t = 0 cannot sit on the log axis); a line per width; a panel per depth
+  assert.deepEqual([...new Set(csv.map((c) => c.x))], ['1', '2', '3']);
+  assert.deepEqual([...new Set(csv.map((c) => `${c.x_axis}/${c.color_axis}`))], ['t/width']);
+  assert.equal(csv.length, 3 * 3 * 2);
+  const expected = await sql(
+    db,
+    `SELECT json_extract(t.params, '$.width') AS width, json_extract(t.params, '$.depth') AS depth, m.step AS step,
+            AVG(m.value) AS mean, MIN(m.value) AS lo, MAX(m.value) AS hi, COUNT(*) AS n
+     FROM metrics m JOIN tasks t ON t.id = m.task_id WHERE m.name = 'train_loss' AND m.step > 0 GROUP BY 1, 2, 3`,
+  );
+  assert.equal(expected.length, 18);
+  for (const e of expected) {
+    const row = csv.find((c) => c.color === String(e.width) && c.panel === `depth=${e.depth}` && Number(c.x) === 0.5 * (e.step as number))!;
+    assert.ok(row, `width ${e.width} depth ${e.depth} step ${e.step}`);
+    assert.equal(Number(row.n), 2);
+    assert.equal(Number(row.min), e.lo);
+    assert.equal(Number(row.max), e.hi);
+    assert.ok(Math.abs(Number(row.mean) - (e.mean as number)) <= 1e-15 * Math.abs(e.mean as number));
+  }
+  const vl = JSON.parse(readFileSync(join(out, 'train_loss.vl.json'), 'utf8')) as { title: { subtitle: string[] } };
+  assert.deepEqual(vl.title.subtitle, ['line: mean over seed; band: min–max', '6 mark(s) at t ≤ 0 not drawn on the log x axis']);
+});

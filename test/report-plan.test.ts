@@ -159,7 +159,8 @@ test('a log axis that was asked for leaves out marks ≤ 0 and counts them', () 
   const rows = grid({ depth: [1, 2, 3, 4] }, (p) => ({ offdiag_mean: (p.depth as number) - 2.5 }));
   const c = planReport(rows, { kind: 'kernel', gridAxes: ['depth'], yScale: 'log' }).charts[0];
   assert.deepEqual(c.points.map((p) => p.x), [3, 4]);
-  assert.equal(c.skippedNonPositive, 2);
+  assert.equal(c.skippedNonPositiveY, 2);
+  assert.equal(c.skippedNonPositiveX, 0);
   assert.equal(planReport(rows, { kind: 'kernel', gridAxes: ['depth'] }).charts[0].yScale, 'linear');
 });
 

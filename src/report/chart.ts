@@ -31,7 +31,8 @@ export function chartNotes(plan: ChartPlan, where?: string): string[] {
   if (where) notes.push(`where ${where}`);
   if (plan.averagedOver.length) notes.push(`line: mean over ${plan.averagedOver.join(', ')}; band: min–max`);
   if (plan.skippedInfiniteX) notes.push(`${plan.skippedInfiniteX} grid point(s) with ${plan.x} = ∞ not drawn`);
-  if (plan.skippedNonPositive) notes.push(`${plan.skippedNonPositive} mark(s) ≤ 0 not drawn on the log axis`);
+  if (plan.skippedNonPositiveX) notes.push(`${plan.skippedNonPositiveX} mark(s) at ${plan.x} ≤ 0 not drawn on the log x axis`);
+  if (plan.skippedNonPositiveY) notes.push(`${plan.skippedNonPositiveY} mark(s) ≤ 0 not drawn on the log y axis`);
   return notes;
 }
 
@@ -52,7 +53,7 @@ export function chartSpec(plan: ChartPlan, where?: string): TopLevelSpec {
   const layers: object[] = [];
   if (replicated) layers.push({ mark: { type: 'area', opacity: 0.18 }, encoding: { x, y: { ...y, field: 'min' }, y2: { field: 'max' }, ...colorBy('fill', false) } });
   layers.push({ mark: { type: 'line', point: true, strokeWidth: 1.5 }, encoding: { x, y, ...colorBy('color', true) } });
-  const legendOfLines = { resolve: { scale: { fill: 'independent' }, legend: { fill: 'independent', color: 'independent' } } };
+  const legendOfLines = { resolve: { scale: { fill: 'independent' } } };
   const inner = { width: 260, height: 190, layer: layers, ...(replicated && plan.color ? legendOfLines : {}) };
   const notes = chartNotes(plan, where);
   const header = { text: plan.metric, ...(notes.length ? { subtitle: notes } : {}), anchor: 'start' as const, fontSize: 13 };

@@ -58,8 +58,10 @@ export interface ChartPlan {
   /** Grid points left out: infinite x (e.g. `t = ∞`), or a missing/non-finite metric. */
   skippedInfiniteX: number;
   skippedNoValue: number;
-  /** Marks left out because a log axis cannot show them (x ≤ 0, or min ≤ 0 on a log y axis). */
-  skippedNonPositive: number;
+  /** Marks left out because a log axis cannot show them: x ≤ 0 on a log x axis (e.g. t = 0). */
+  skippedNonPositiveX: number;
+  /** Marks left out because their min ≤ 0 on a log y axis. */
+  skippedNonPositiveY: number;
   /** Replicate axes this chart's marks average over (those that vary among its grid points). */
   averagedOver: string[];
 }
@@ -250,7 +252,8 @@ export function planReport(rows: PointRow[], opts: PlanOptions): ReportPlan {
       n: g.ys.length,
     }));
     const yScale = chooseScale(opts.yScale ?? 'auto', all.flatMap((p) => [p.min, p.max]), 100);
-    const points = all.filter((p) => (xScale === 'linear' || p.x > 0) && (yScale === 'linear' || p.min > 0));
+    const onX = all.filter((p) => xScale === 'linear' || p.x > 0);
+    const points = onX.filter((p) => yScale === 'linear' || p.min > 0);
     const colorOrder = lineColor ? colorLabels : [''];
     points.sort((a, b) => panelOrder.indexOf(a.panel) - panelOrder.indexOf(b.panel) || colorOrder.indexOf(a.color) - colorOrder.indexOf(b.color) || a.x - b.x);
     return {
@@ -265,7 +268,8 @@ export function planReport(rows: PointRow[], opts: PlanOptions): ReportPlan {
       points,
       skippedInfiniteX,
       skippedNoValue,
-      skippedNonPositive: all.length - points.length,
+      skippedNonPositiveX: all.length - onX.length,
+      skippedNonPositiveY: onX.length - points.length,
       averagedOver: points.some((p) => p.n > 1) ? replicates.filter((q) => distinct(kept, q).length > 1) : [],
     };
   });

@@ -28,6 +28,7 @@ interface ReportArgs {
   'x-scale': ScaleChoice;
   'y-scale': ScaleChoice;
   where?: string;
+  series: boolean;
   json: boolean;
 }
 
@@ -35,23 +36,38 @@ function fileName(metric: string): string {
   return metric.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
-/** The finished grid points of `sweep` (optionally filtered by a condition on `results` columns). */
-async function loadRows(store: SqliteStore, sweep: string, where: string | undefined): Promise<PointRow[]> {
+/**
+ * The finished grid points of `sweep` (optionally filtered by a condition on `results` columns)
+ * with their final metrics, or with `series` one row per logged step: params plus `step` and,
+ * when the point has a learning rate, the training time `t = lr · step`.
+ */
+async function loadRows(store: SqliteStore, sweep: string, where: string | undefined, series: boolean): Promise<PointRow[]> {
   const scope = `SELECT task_id FROM ${finishedPointsSql(sweep, where)}`;
   let tasks: Record<string, unknown>[];
   let metrics: Record<string, unknown>[];
   try {
     tasks = await store.query(`SELECT id, params FROM tasks WHERE id IN (${scope}) ORDER BY id`);
-    metrics = await store.query(`SELECT task_id, name, value FROM final_metrics WHERE task_id IN (${scope})`);
+    metrics = await store.query(`SELECT task_id, ${series ? 'step' : '0 AS step'}, name, value FROM ${series ? 'metrics' : 'final_metrics'} WHERE task_id IN (${scope})`);
   } catch (e) {
     throw new CliError(`cannot select grid points${where ? ` with --where "${where}"` : ''}: ${(e as Error).message.replace(/ \[in: [\s\S]*$/, '')}`, EXIT.USAGE);
   }
-  const byId = new Map<string, PointRow>(tasks.map((t) => [String(t.id), { params: decodeParams(String(t.params)), metrics: {} }]));
+  const params = new Map(tasks.map((t) => [String(t.id), decodeParams(String(t.params))]));
+  const rows = new Map<string, PointRow>();
   for (const m of metrics) {
-    const row = byId.get(String(m.task_id));
-    if (row) row.metrics[String(m.name)] = m.value === null ? null : Number(m.value);
+    const p = params.get(String(m.task_id));
+    if (!p) continue;
+    const step = Number(m.step);
+    const key = `${String(m.task_id)}/${step}`;
+    let row = rows.get(key);
+    if (!row) {
+      row = { params: series ? { ...p, step, ...(typeof p.lr === 'number' ? { t: p.lr * step } : {}) } : p, metrics: {} };
+      rows.set(key, row);
+    }
+    row.metrics[String(m.name)] = m.value === null ? null : Number(m.value);
   }
-  return [...byId.values()];
+  // grid points without any metric still count (they are drawn as missing values)
+  if (!series) for (const [id, p] of params) if (!rows.has(`${id}/0`)) rows.set(`${id}/0`, { params: p, metrics: {} });
+  return [...rows.values()];
 }
 
 export function registerReport(y: Argv): Argv {
@@ -70,9 +86,15 @@ export function registerReport(y: Argv): Argv {
         .option('x-scale', { choices: ['auto', 'log', 'linear'] as const, default: 'auto' as ScaleChoice, describe: 'auto: log when all x > 0 and max/min ≥ 20' })
         .option('y-scale', { choices: ['auto', 'log', 'linear'] as const, default: 'auto' as ScaleChoice, describe: 'auto: log when all values > 0 and max/min ≥ 100' })
         .option('where', { type: 'string', describe: 'Extra SQL condition on `results` columns, e.g. "n_train >= 400"' })
+        .option('series', {
+          type: 'boolean',
+          default: false,
+          describe: 'Training curves: every logged step, x = t = lr·step (log; t = 0 left out) and a line per the axis that would have been x (e.g. width)',
+        })
         .option('json', { type: 'boolean', default: false, describe: 'Print what was written as JSON on stdout' })
         .example('$0 report quickstart', 'test_acc, test_mse, … against depth, a line per t, a panel per n_train')
         .example('$0 report width-lazy --metric act_dev_max act_dev_norm', 'against width, a line per depth, mean and range over seeds')
+        .example('$0 report width-lazy --series --metric act_dev_norm train_loss', 'training curves: against t, a line per width, a panel per depth')
         .example('$0 report depth-time --x t --color depth --where "n_train = 2000" --metric test_acc', 'against stopping time t = tau·depth, a line per depth')
         .epilog('Grid points with an infinite x (t = ∞ on the x axis) are left out of that chart and counted in its title.'),
     async (a) => {
@@ -85,7 +107,7 @@ export function registerReport(y: Argv): Argv {
           throw new CliError(`no sweep named "${a.sweep}" in ${a.db}; sweeps: ${names.join(', ') || '(none)'}`, EXIT.USAGE);
         }
         const counts = await store.counts(a.sweep);
-        const rows = await loadRows(store, a.sweep, a.where);
+        const rows = await loadRows(store, a.sweep, a.where, a.series);
         if (rows.length === 0) {
           throw new CliError(
             a.where
@@ -97,15 +119,19 @@ export function registerReport(y: Argv): Argv {
         const spec = decodeParams(sweep.specJson) as { grid?: Record<string, unknown[]>; description?: string };
         let plan;
         try {
+          if (a.series && new Set(rows.map((r) => r.params.step)).size < 2) {
+            throw new ReportError(`--series: the grid points of ${a.sweep} log a single step each; --series draws training curves (kind: train)`);
+          }
+          const seriesX = rows.some((r) => 't' in r.params && r.params.t !== undefined) ? 't' : 'step';
           plan = planReport(rows, {
             kind: sweep.kind,
             gridAxes: Object.keys(spec.grid ?? {}),
             metrics: a.metric,
-            x: a.x,
+            x: a.x ?? (a.series ? seriesX : undefined),
             color: a.color,
             facet: a.facet,
             replicates: a.replicate,
-            xScale: a['x-scale'],
+            xScale: a.series && a['x-scale'] === 'auto' ? 'log' : a['x-scale'],
             yScale: a['y-scale'],
           });
         } catch (e) {
