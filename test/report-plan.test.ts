@@ -172,5 +172,5 @@ test('log tick values keep both ends of the range', () => {
 });
 
 test('value labels', () => {
-  assert.deepEqual([1, 1600, 0.1, 1 / 3, Infinity, -Infinity, 'relu'].map(valueLabel), ['1', '1600', '0.1', '0.3333', '∞', '-∞', 'relu']);
+  assert.deepEqual([1, 1600, 0.1, 0.1 * 3, 1 / 3, 0.10001, Infinity, -Infinity, 'relu'].map(valueLabel), ['1', '1600', '0.1', '0.3', '0.333333333333', '0.10001', '∞', '-∞', 'relu']);
 });

@@ -108,13 +108,16 @@ function colorRank(kind: string, axis: string): number {
 
 const DEFAULT_REPLICATES = ['seed', 'data_seed'];
 
-/** Display label of a param value: integers as is, other numbers to 4 significant digits, ±∞. */
+/**
+ * Display label of a param value: integers as is, other numbers to 12 significant digits (so a
+ * derived `0.1·3` shows as 0.3, while distinct grid values stay distinct), ±∞ as ∞ / -∞.
+ */
 export function valueLabel(v: unknown): string {
   if (typeof v === 'number') {
     if (v === Infinity) return '∞';
     if (v === -Infinity) return '-∞';
     if (Number.isInteger(v)) return String(v);
-    return String(Number(v.toPrecision(4)));
+    return String(Number(v.toPrecision(12)));
   }
   return String(v);
 }
@@ -135,8 +138,14 @@ function distinct(rows: PointRow[], key: string): unknown[] {
 
 function chooseScale(choice: ScaleChoice, values: number[], ratio: number): 'log' | 'linear' {
   if (choice !== 'auto') return choice;
-  if (values.length === 0 || values.some((v) => !(v > 0))) return 'linear';
-  return Math.max(...values) / Math.min(...values) >= ratio ? 'log' : 'linear';
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (!(v > 0)) return 'linear';
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  return values.length > 0 && hi / lo >= ratio ? 'log' : 'linear';
 }
 
 function requireParam(rows: PointRow[], key: string, option: string): void {
@@ -247,8 +256,8 @@ export function planReport(rows: PointRow[], opts: PlanOptions): ReportPlan {
       color: g.color,
       x: g.x,
       mean: g.ys.reduce((p, q) => p + q, 0) / g.ys.length,
-      min: Math.min(...g.ys),
-      max: Math.max(...g.ys),
+      min: g.ys.reduce((p, q) => Math.min(p, q)),
+      max: g.ys.reduce((p, q) => Math.max(p, q)),
       n: g.ys.length,
     }));
     const yScale = chooseScale(opts.yScale ?? 'auto', all.flatMap((p) => [p.min, p.max]), 100);
