@@ -164,11 +164,17 @@ test('a log axis that was asked for leaves out marks ≤ 0 and counts them', () 
   assert.equal(planReport(rows, { kind: 'kernel', gridAxes: ['depth'] }).charts[0].yScale, 'linear');
 });
 
-test('log tick values keep both ends of the range', () => {
+test('log tick values keep both ends of the range and drop inner labels that would collide', () => {
+  // 13 depths: powers of ten between the ends
   assert.deepEqual(logTicks([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]), [1, 10, 100, 1000, 10000]);
-  assert.deepEqual(logTicks([64, 128, 256, 512, 1024, 2048, 4096]), [64, 128, 256, 512, 1024, 2048, 4096]);
-  assert.deepEqual(logTicks([3, 6, 12, 24, 48, 96, 192, 384]), [3, 10, 100, 384]);
-  assert.deepEqual(logTicks([2, 4, 8, 16, 32, 64, 128, 1100]), [2, 10, 100, 1100], '1000 is within 2.5× of 1100');
+  // widths: "2,048" would touch the flush "4,096" at the right end
+  assert.deepEqual(logTicks([64, 128, 256, 512, 1024, 2048, 4096]), [64, 128, 256, 512, 1024, 4096]);
+  // training times of log-spaced steps: 1,400 sits too close to 2,000
+  assert.deepEqual(logTicks([200, 400, 600, 1000, 1400, 2000]), [200, 400, 600, 1000, 2000]);
+  assert.deepEqual(logTicks([0.1, 0.3, 1, 3, 10, 30, 100]), [0.1, 0.3, 1, 3, 10, 30, 100]);
+  // a narrower panel keeps fewer
+  assert.deepEqual(logTicks([0.1, 0.3, 1, 3, 10, 30, 100], 100), [0.1, 1, 3, 10, 100]);
+  assert.deepEqual(logTicks([5, 50]), [5, 50]);
 });
 
 test('value labels', () => {

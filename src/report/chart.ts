@@ -6,20 +6,39 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { ChartPlan } from './plan.js';
 
+/** Chart panel width in pixels (every panel). */
+const PANEL_WIDTH = 260;
+
+/** Approximate pixel width of an axis label as Vega prints it (10 px sans-serif, `1,024`). */
+function labelWidth(v: number): number {
+  return 6 * v.toLocaleString('en-US', { maximumSignificantDigits: 6 }).length;
+}
+
 /**
- * Tick values for a log x axis: every grid value when there are at most 7, else the powers of
- * ten inside the range plus both ends (a power of ten within 2.5× of an end is dropped so the
- * labels do not collide). Vega's own choice hides the labels at the ends of long log ranges.
+ * Tick values for a log x axis of `widthPx` pixels: both ends of the range always, and in
+ * between the grid values (at most 12 of them; else the powers of ten) whose labels fit without
+ * touching their neighbours. Vega's own choice hides the labels at the ends of long log ranges,
+ * and labelling every grid value makes them collide (`2,0484,096`).
  */
-export function logTicks(xs: number[]): number[] {
-  const values = [...new Set(xs)].sort((a, b) => a - b);
-  if (values.length <= 7) return values;
+export function logTicks(xs: number[], widthPx = PANEL_WIDTH): number[] {
+  const values = [...new Set(xs)].filter((v) => v > 0).sort((a, b) => a - b);
+  if (values.length <= 2) return values;
   const lo = values[0];
   const hi = values[values.length - 1];
+  const px = (v: number): number => (Math.log(v / lo) / Math.log(hi / lo)) * widthPx;
+  const inner = values.length <= 12 ? values.slice(1, -1) : [];
+  if (values.length > 12) for (let e = Math.ceil(Math.log10(lo)); 10 ** e < hi; e++) if (10 ** e > lo) inner.push(10 ** e);
+  // labels are centred on their tick, except the ends, which are flush with the axis ends
+  const gap = 8;
   const ticks = [lo];
-  for (let e = Math.ceil(Math.log10(lo)); 10 ** e < hi; e++) {
-    const p = 10 ** e;
-    if (p / lo >= 2.5 && hi / p >= 2.5) ticks.push(p);
+  let rightEdge = labelWidth(lo);
+  for (const v of inner) {
+    const left = px(v) - labelWidth(v) / 2;
+    const right = px(v) + labelWidth(v) / 2;
+    if (left >= rightEdge + gap && right <= widthPx - labelWidth(hi) - gap) {
+      ticks.push(v);
+      rightEdge = right;
+    }
   }
   ticks.push(hi);
   return ticks;
@@ -54,7 +73,7 @@ export function chartSpec(plan: ChartPlan, where?: string): TopLevelSpec {
   if (replicated) layers.push({ mark: { type: 'area', opacity: 0.18 }, encoding: { x, y: { ...y, field: 'min' }, y2: { field: 'max' }, ...colorBy('fill', false) } });
   layers.push({ mark: { type: 'line', point: true, strokeWidth: 1.5 }, encoding: { x, y, ...colorBy('color', true) } });
   const legendOfLines = { resolve: { scale: { fill: 'independent' } } };
-  const inner = { width: 260, height: 190, layer: layers, ...(replicated && plan.color ? legendOfLines : {}) };
+  const inner = { width: PANEL_WIDTH, height: 190, layer: layers, ...(replicated && plan.color ? legendOfLines : {}) };
   const notes = chartNotes(plan, where);
   const header = { text: plan.metric, ...(notes.length ? { subtitle: notes } : {}), anchor: 'start' as const, fontSize: 13 };
   const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', data: { values: plan.points }, config: { font: 'sans-serif', view: { stroke: '#ccc' } } };
