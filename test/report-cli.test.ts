@@ -4,7 +4,7 @@
  * stored metrics; the SVG and Vega-Lite files must be complete documents.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
@@ -19,7 +19,7 @@ fixed: { n_test: 30 }
 grid:
   n_train: [20, 40]
   depth: [1, 2, 4]
-  t: [1, inf]
+  t: [1, 10, inf]
   data_seed: [0, 1, 2]
 `;
 
@@ -41,10 +41,10 @@ test('report: charts, data.csv means equal SQL averages over data_seed, --json, 
     assert.ok(svg.includes('>depth<'), `${c.metric}: x axis titled depth`);
     assert.ok(existsSync(c.file.replace(/\.svg$/, '.vl.json')));
   }
-  // test_mse depends on t: a line per t (2) in a panel per n_train (2) at 3 depths
-  assert.equal(info.charts.find((c) => c.metric === 'test_mse')!.marks, 12);
+  // test_mse depends on t: a line per t (3) in a panel per n_train (2) at 3 depths
+  assert.equal(info.charts.find((c) => c.metric === 'test_mse')!.marks, 18);
   const html = readFileSync(info.index, 'utf8');
-  assert.ok(html.includes('report test') && html.includes('36 done') && html.includes('averaged over: <code>data_seed</code>'));
+  assert.ok(html.includes('report test') && html.includes('54 done') && html.includes('averaged over: <code>data_seed</code>'));
 
   const csv = parse(readFileSync(join(out, 'data.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
   const expected = await sql(
@@ -52,7 +52,7 @@ test('report: charts, data.csv means equal SQL averages over data_seed, --json, 
     `SELECT n_train, depth, t, AVG(test_mse) AS mean, MIN(test_mse) AS lo, MAX(test_mse) AS hi, COUNT(*) AS n
      FROM results WHERE sweep = 'rep' GROUP BY n_train, depth, t`,
   );
-  assert.equal(expected.length, 12);
+  assert.equal(expected.length, 18);
   for (const e of expected) {
     const label = (e.t as number) > 1e308 ? 'inf' : String(e.t);
     const row = csv.find((c) => c.metric === 'test_mse' && c.panel === `n_train=${e.n_train}` && c.color === label && Number(c.x) === e.depth);
@@ -68,14 +68,14 @@ test('report: charts, data.csv means equal SQL averages over data_seed, --json, 
   assert.equal(byT.code, 0, byT.stderr);
   const spec2 = JSON.parse(readFileSync(join(dir, 'byt', 'test_mse.vl.json'), 'utf8')) as { title: { text: string; subtitle: string[] }; data: { values: unknown[] } };
   assert.deepEqual(spec2.title.subtitle, ['where n_train = 40', 'line: mean over data_seed; band: min–max', '9 grid point(s) with t = ∞ not drawn']);
-  assert.equal(spec2.data.values.length, 3, 'a line per depth, one finite t, one panel');
+  assert.equal(spec2.data.values.length, 6, 'a line per depth over the two finite t, one panel');
 
   // a --where that closes its parenthesis still selects inside this sweep only
   const other = writeSpec(dir, 'other', SPEC.replace('name: rep', 'name: other').replace('n_train: [20, 40]', 'n_train: [10]'));
   assert.equal((await runCli(['run', other, '--db', db, '--quiet'])).code, 0);
   const escape = await runCli(['report', 'rep', '--db', db, '--out', join(dir, 'esc'), '--metric', 'test_mse', '--where', '1=1) OR (1=1', '--json']);
   assert.equal(escape.code, 0, escape.stderr);
-  assert.equal((JSON.parse(escape.stdout) as typeof info).charts[0].marks, 12, 'n_train 10 of the other sweep is not drawn');
+  assert.equal((JSON.parse(escape.stdout) as typeof info).charts[0].marks, 18, 'n_train 10 of the other sweep is not drawn');
 
   // a second report into the same folder replaces the first: stale charts go, other files stay
   writeFileSync(join(out, 'notes.txt'), 'mine');
@@ -83,13 +83,34 @@ test('report: charts, data.csv means equal SQL averages over data_seed, --json, 
   assert.equal(again.code, 0, again.stderr);
   assert.deepEqual(readdirSync(out).sort(), ['.ntk-sweep-report.json', 'data.csv', 'index.html', 'notes.txt', 'test_acc.svg', 'test_acc.vl.json']);
 
-  // an output path that is a file: storage error (exit 3), nothing written
+  // a repeated metric is drawn once
+  const dup = await runCli(['report', 'rep', '--db', db, '--out', out, '--metric', 'test_mse', 'test_acc', 'test_mse', '--json']);
+  assert.equal(dup.code, 0, dup.stderr);
+  assert.deepEqual((JSON.parse(dup.stdout) as typeof info).charts.map((c) => c.metric), ['test_mse', 'test_acc']);
+  assert.equal(readdirSync(out).filter((f) => f.includes('.tmp-')).length, 0);
+
+  // an output path that is a file, or a folder with files a report did not write: bad input
   const file = join(dir, 'afile');
   writeFileSync(file, 'x');
   const onFile = await runCli(['report', 'rep', '--db', db, '--out', file]);
-  assert.equal(onFile.code, 3);
-  assert.match(onFile.stderr, /^error: cannot write the report to .*afile: EEXIST/m);
+  assert.equal(onFile.code, 2);
+  assert.match(onFile.stderr, /^error: --out .*afile is a file, not a folder$/m);
   assert.equal(readFileSync(file, 'utf8'), 'x');
+  const foreign = join(dir, 'mine');
+  mkdirSync(foreign);
+  writeFileSync(join(foreign, 'index.html'), '<p>my page</p>');
+  const onForeign = await runCli(['report', 'rep', '--db', db, '--out', foreign]);
+  assert.equal(onForeign.code, 2);
+  assert.match(onForeign.stderr, /already holds index\.html, not written by ntk-sweep report/);
+  assert.deepEqual(readdirSync(foreign), ['index.html']);
+
+  // a UNION in the filter cannot bring in the other sweep's points; comments are refused
+  const union = await runCli(['report', 'rep', '--db', db, '--out', join(dir, 'u'), '--metric', 'test_mse', '--json', '--where', "1) UNION ALL SELECT * FROM results WHERE (sweep = 'other'"]);
+  assert.equal(union.code, 0, union.stderr);
+  assert.equal((JSON.parse(union.stdout) as typeof info).charts[0].marks, 18);
+  const comment = await runCli(['report', 'rep', '--db', db, '--where', 'depth > 1 -- and more']);
+  assert.equal(comment.code, 2);
+  assert.match(comment.stderr, /without ; or comments/);
 
   const unknownSweep = await runCli(['report', 'nope', '--db', db]);
   assert.equal(unknownSweep.code, 2);
@@ -144,6 +165,9 @@ grid:
     assert.equal(Number(row.max), e.hi);
     assert.ok(Math.abs(Number(row.mean) - (e.mean as number)) <= 1e-15 * Math.abs(e.mean as number));
   }
+  const byWidth = await runCli(['report', 'curves', '--db', db, '--series', '--x', 'width']);
+  assert.equal(byWidth.code, 2);
+  assert.match(byWidth.stderr, /--x: with --series the x axis is the training time t \(or step\), not width/);
   const vl = JSON.parse(readFileSync(join(out, 'train_loss.vl.json'), 'utf8')) as { title: { subtitle: string[] } };
   assert.deepEqual(vl.title.subtitle, ['line: mean over seed; band: min–max', '6 mark(s) at t ≤ 0 not drawn on the log x axis']);
 });

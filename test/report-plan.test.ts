@@ -1,7 +1,7 @@
 /** What `report` draws: axis choice, ordering, replicate aggregation, collapsing, infinite x. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { logTicks } from '../src/report/chart.js';
+import { axisTicks } from '../src/report/chart.js';
 import { planReport, ReportError, valueLabel, type PointRow } from '../src/report/plan.js';
 
 /** Cartesian product of the given axes, one row each, metrics from `f`. */
@@ -114,7 +114,11 @@ test('errors name the option and what exists', () => {
   fails({ x: 'depth', facet: ['depth'] }, /^--facet: "depth" is already on the x axis/);
   fails({ facet: ['t', 't'] }, /^--facet: "t" is already listed/);
   const one = rows.filter((r) => r.params.depth === 1);
-  assert.throws(() => planReport(one, { kind: 'kernel', gridAxes: ['depth', 't'], x: 'depth' }), /^ReportError: --x: "depth" takes a single value \(1\)/);
+  assert.throws(() => planReport(one, { kind: 'kernel', gridAxes: ['depth', 't'], x: 'depth' }), /^ReportError: --x: "depth" takes a single finite value \(1\)/);
+  const tInf = grid({ depth: [1, 2], t: [10, Infinity] }, () => ({ test_acc: 0.5 }));
+  assert.throws(() => planReport(tInf, { kind: 'kernel', gridAxes: ['depth', 't'], x: 't' }), /--x: "t" takes a single finite value \(10\) .*\(∞ cannot be placed on an axis\)/);
+  fails({ color: 'dataset' }, /^--color: "dataset" takes a single value \(mnist\)/);
+  fails({ replicates: ['seeed'] }, /^--replicate: "seeed" is not a param/);
   const flat = grid({ depth: [3], seed: [0, 1] }, () => ({ test_acc: 0.5 }));
   assert.throws(() => planReport(flat, { kind: 'kernel', gridAxes: ['depth', 'seed'] }), /no grid axis takes more than one value among the 2 selected grid point/);
 });
@@ -166,15 +170,18 @@ test('a log axis that was asked for leaves out marks ≤ 0 and counts them', () 
 
 test('log tick values keep both ends of the range and drop inner labels that would collide', () => {
   // 13 depths: powers of ten between the ends
-  assert.deepEqual(logTicks([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]), [1, 10, 100, 1000, 10000]);
+  assert.deepEqual(axisTicks([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000], 'log'), [1, 10, 100, 1000, 10000]);
   // widths: "2,048" would touch the flush "4,096" at the right end
-  assert.deepEqual(logTicks([64, 128, 256, 512, 1024, 2048, 4096]), [64, 128, 256, 512, 1024, 4096]);
+  assert.deepEqual(axisTicks([64, 128, 256, 512, 1024, 2048, 4096], 'log'), [64, 128, 256, 512, 1024, 4096]);
   // training times of log-spaced steps: 1,400 sits too close to 2,000
-  assert.deepEqual(logTicks([200, 400, 600, 1000, 1400, 2000]), [200, 400, 600, 1000, 2000]);
-  assert.deepEqual(logTicks([0.1, 0.3, 1, 3, 10, 30, 100]), [0.1, 0.3, 1, 3, 10, 30, 100]);
+  assert.deepEqual(axisTicks([200, 400, 600, 1000, 1400, 2000], 'log'), [200, 400, 600, 1000, 2000]);
+  assert.deepEqual(axisTicks([0.1, 0.3, 1, 3, 10, 30, 100], 'log'), [0.1, 0.3, 1, 3, 10, 30, 100]);
   // a narrower panel keeps fewer
-  assert.deepEqual(logTicks([0.1, 0.3, 1, 3, 10, 30, 100], 100), [0.1, 1, 3, 10, 100]);
-  assert.deepEqual(logTicks([5, 50]), [5, 50]);
+  assert.deepEqual(axisTicks([0.1, 0.3, 1, 3, 10, 30, 100], 'log', 100), [0.1, 1, 3, 10, 100]);
+  assert.deepEqual(axisTicks([5, 50], 'log'), [5, 50]);
+  // linear: the grid values themselves (not 40, 60, … between them), or Vega's choice over 12
+  assert.deepEqual(axisTicks([32, 64, 128], 'linear'), [32, 64, 128]);
+  assert.deepEqual(axisTicks([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], 'linear'), undefined);
 });
 
 test('value labels', () => {

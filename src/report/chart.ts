@@ -15,17 +15,20 @@ function labelWidth(v: number): number {
 }
 
 /**
- * Tick values for a log x axis of `widthPx` pixels: both ends of the range always, and in
- * between the grid values (at most 12 of them; else the powers of ten) whose labels fit without
- * touching their neighbours. Vega's own choice hides the labels at the ends of long log ranges,
- * and labelling every grid value makes them collide (`2,0484,096`).
+ * Tick values for an x axis of `widthPx` pixels: both ends of the range always, and in between
+ * the grid values (at most 12 of them; else, on a log axis, the powers of ten) whose labels fit
+ * without touching their neighbours. `undefined`: let Vega choose (a linear axis over more than
+ * 12 values). Vega's own choice hides the labels at the ends of long log ranges and puts linear
+ * ticks between grid values (40, 60, … for widths 32…128); labelling every grid value makes them
+ * collide (`2,0484,096`).
  */
-export function logTicks(xs: number[], widthPx = PANEL_WIDTH): number[] {
-  const values = [...new Set(xs)].filter((v) => v > 0).sort((a, b) => a - b);
+export function axisTicks(xs: number[], scale: 'log' | 'linear', widthPx = PANEL_WIDTH): number[] | undefined {
+  const values = [...new Set(xs)].filter((v) => Number.isFinite(v) && (scale === 'linear' || v > 0)).sort((a, b) => a - b);
   if (values.length <= 2) return values;
+  if (scale === 'linear' && values.length > 12) return undefined;
   const lo = values[0];
   const hi = values[values.length - 1];
-  const px = (v: number): number => (Math.log(v / lo) / Math.log(hi / lo)) * widthPx;
+  const px = (v: number): number => (scale === 'log' ? Math.log(v / lo) / Math.log(hi / lo) : (v - lo) / (hi - lo)) * widthPx;
   const inner = values.length <= 12 ? values.slice(1, -1) : [];
   if (values.length > 12) for (let e = Math.ceil(Math.log10(lo)); 10 ** e < hi; e++) if (10 ** e > lo) inner.push(10 ** e);
   // labels are centred on their tick, except the ends, which are flush with the axis ends
@@ -44,11 +47,16 @@ export function logTicks(xs: number[], widthPx = PANEL_WIDTH): number[] {
   return ticks;
 }
 
-/** Extra lines under a chart's title: the SQL filter and the marks a chart could not show. */
-export function chartNotes(plan: ChartPlan, where?: string): string[] {
-  const notes: string[] = [];
-  if (where) notes.push(`where ${where}`);
+/** Label format (d3-format) for a log axis over [lo, hi]: plain numbers in 1e-3…1e6, else `1e-8`. */
+function logFormat(lo: number, hi: number): string {
+  return lo >= 1e-3 && hi < 1e6 ? ',~g' : '.1~e';
+}
+
+/** Lines under a chart's title: the `context` lines (filter, unfinished points), then the marks the chart could not show. */
+export function chartNotes(plan: ChartPlan, context: string[] = []): string[] {
+  const notes = [...context];
   if (plan.averagedOver.length) notes.push(`line: mean over ${plan.averagedOver.join(', ')}; band: min–max`);
+  if (plan.skippedNoValue) notes.push(`${plan.skippedNoValue} grid point(s) without a finite value (NaN or ±∞) not drawn`);
   if (plan.skippedInfiniteX) notes.push(`${plan.skippedInfiniteX} grid point(s) with ${plan.x} = ∞ not drawn`);
   if (plan.skippedNonPositiveX) notes.push(`${plan.skippedNonPositiveX} mark(s) at ${plan.x} ≤ 0 not drawn on the log x axis`);
   if (plan.skippedNonPositiveY) notes.push(`${plan.skippedNonPositiveY} mark(s) ≤ 0 not drawn on the log y axis`);
@@ -59,13 +67,21 @@ export function chartNotes(plan: ChartPlan, where?: string): string[] {
  * Vega-Lite spec: one line per color value (mean over replicates, with points), a band from min
  * to max when any mark averages more than one replicate, one panel per facet value (wrapped, 3
  * per row, each with its own x axis). Colors and panels appear in the order of
- * {@link ChartPlan.colorOrder} / `panelOrder`. `where` (the SQL filter) is shown under the title.
+ * {@link ChartPlan.colorOrder} / `panelOrder`. The `context` lines (see {@link chartNotes}) are
+ * shown under the title.
  */
-export function chartSpec(plan: ChartPlan, where?: string): TopLevelSpec {
+export function chartSpec(plan: ChartPlan, context: string[] = []): TopLevelSpec {
   const replicated = plan.points.some((p) => p.n > 1);
-  const axis = plan.xScale === 'log' ? { values: logTicks(plan.points.map((p) => p.x)), labelFlush: true, labelOverlap: false } : {};
-  const x = { field: 'x', type: 'quantitative' as const, title: plan.x, scale: { type: plan.xScale, nice: plan.xScale === 'linear' }, axis };
-  const y = { field: 'mean', type: 'quantitative' as const, title: plan.metric, scale: plan.yScale === 'log' ? { type: 'log' as const } : { type: 'linear' as const, zero: false } };
+  const xs = plan.points.map((p) => p.x);
+  const ticks = axisTicks(xs, plan.xScale);
+  const xAxis = {
+    ...(ticks ? { values: ticks, labelFlush: true, labelOverlap: false } : {}),
+    ...(plan.xScale === 'log' && xs.length ? { format: logFormat(Math.min(...ticks!), Math.max(...ticks!)) } : {}),
+  };
+  const x = { field: 'x', type: 'quantitative' as const, title: plan.x, scale: { type: plan.xScale, nice: !ticks }, axis: xAxis };
+  const ys = plan.points.flatMap((p) => [p.min, p.max]);
+  const yAxis = plan.yScale === 'log' && ys.length ? { format: logFormat(ys.reduce((p, q) => Math.min(p, q)), ys.reduce((p, q) => Math.max(p, q))) } : {};
+  const y = { field: 'mean', type: 'quantitative' as const, title: plan.metric, axis: yAxis, scale: plan.yScale === 'log' ? { type: 'log' as const } : { type: 'linear' as const, zero: false } };
   // the band uses `fill` (same colors, no legend) so the legend shows the lines, not the pale band
   const colorBy = (channel: 'color' | 'fill', legend: boolean): object =>
     plan.color ? { [channel]: { field: 'color', type: 'ordinal', title: plan.color, sort: plan.colorOrder, scale: { scheme: 'viridis', domain: plan.colorOrder }, ...(legend ? {} : { legend: null }) } } : {};
@@ -74,7 +90,7 @@ export function chartSpec(plan: ChartPlan, where?: string): TopLevelSpec {
   layers.push({ mark: { type: 'line', point: true, strokeWidth: 1.5 }, encoding: { x, y, ...colorBy('color', true) } });
   const legendOfLines = { resolve: { scale: { fill: 'independent' } } };
   const inner = { width: PANEL_WIDTH, height: 190, layer: layers, ...(replicated && plan.color ? legendOfLines : {}) };
-  const notes = chartNotes(plan, where);
+  const notes = chartNotes(plan, context);
   const header = { text: plan.metric, ...(notes.length ? { subtitle: notes } : {}), anchor: 'start' as const, fontSize: 13 };
   const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', data: { values: plan.points }, config: { font: 'sans-serif', view: { stroke: '#ccc' } } };
   if (plan.facet.length === 0) return { ...base, title: header, ...inner } as TopLevelSpec;

@@ -10,8 +10,8 @@ export interface PageInput {
   kind: string;
   description?: string;
   db: string;
-  /** The SQL filter (`--where`), if any. */
-  where?: string;
+  /** What the selection left out (filter, unfinished points, fixed axes), one line each. */
+  notes: string[];
   counts: SweepCounts;
   plan: ReportPlan;
   /** One rendered SVG per chart of `plan.charts`, same order; `file` is its name in the folder. */
@@ -37,7 +37,6 @@ export function reportPage(p: PageInput): string {
         first.facet.length ? `panels: ${first.facet.map((f) => `<code>${esc(f)}</code>`).join(', ')}` : '',
         p.plan.autoFacet.length ? `(${p.plan.autoFacet.map((f) => `<code>${esc(f)}</code>`).join(', ')} added to the panels: ${p.plan.autoFacet.length > 1 ? 'they vary' : 'it varies'} and ${p.plan.autoFacet.length > 1 ? 'are' : 'is'} not on x or color)` : '',
         p.plan.replicates.length ? `averaged over: ${p.plan.replicates.map((r) => `<code>${esc(r)}</code>`).join(', ')}` : '',
-        p.where ? `filter: <code>${esc(p.where)}</code>` : '',
       ].filter(Boolean)
     : [];
   const charts = p.plan.charts
@@ -54,6 +53,7 @@ export function reportPage(p: PageInput): string {
 ${p.description ? `<p>${esc(p.description)}</p>` : ''}
 <p>${c.total} grid point(s): ${states.join(', ') || 'none'}. Only finished (<code>done</code>) points are drawn. Database: <code>${esc(p.db)}</code>.</p>
 <p>${layout.join(' · ')}</p>
+${p.notes.length ? `<ul>${p.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 <p>Values: <a href="data.csv">data.csv</a> (one row per mark). Made by <code>${esc(p.command)}</code>.</p>
 ${charts}
 </body></html>

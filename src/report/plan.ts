@@ -188,6 +188,7 @@ export function planReport(rows: PointRow[], opts: PlanOptions): ReportPlan {
   if (opts.x) requireParam(rows, opts.x, '--x');
   if (opts.color) requireParam(rows, opts.color, '--color');
   for (const f of opts.facet ?? []) requireParam(rows, f, '--facet');
+  for (const r of opts.replicates ?? []) requireParam(rows, r, '--replicate');
   const axes = opts.gridAxes.filter((a) => !replicates.includes(a) && distinct(rows, a).length > 1);
   const x = opts.x ?? (X_PREFERENCE[opts.kind] ?? []).find((a) => axes.includes(a)) ?? [...axes].sort((a, b) => distinct(rows, b).length - distinct(rows, a).length)[0];
   if (!x) {
@@ -197,7 +198,11 @@ export function planReport(rows: PointRow[], opts: PlanOptions): ReportPlan {
   if (xValues.some((v) => typeof v !== 'number')) {
     throw new ReportError(`--x: "${x}" takes non-numeric values (${xValues.slice(0, 4).map(valueLabel).join(', ')}); choose a numeric param, or put it on --color or --facet`);
   }
-  if (xValues.length < 2) throw new ReportError(`--x: "${x}" takes a single value (${valueLabel(xValues[0])}) among the selected grid points; nothing to draw a line along`);
+  const finiteX = xValues.filter((v) => Number.isFinite(v));
+  if (finiteX.length < 2) {
+    const inf = xValues.length > finiteX.length ? ' (∞ cannot be placed on an axis)' : '';
+    throw new ReportError(`--x: "${x}" takes ${finiteX.length ? `a single finite value (${valueLabel(finiteX[0])})` : 'no finite value'} among the selected grid points${inf}; nothing to draw a line along`);
+  }
   const rest = axes.filter((a) => a !== x);
   const color =
     opts.color ??
@@ -206,6 +211,7 @@ export function planReport(rows: PointRow[], opts: PlanOptions): ReportPlan {
       .sort((a, b) => distinct(rows, b).length - distinct(rows, a).length || colorRank(opts.kind, a) - colorRank(opts.kind, b))[0] ??
     null;
   if (color === x) throw new ReportError(`--color: "${color}" is already on the x axis`);
+  if (color && distinct(rows, color).length < 2) throw new ReportError(`--color: "${color}" takes a single value (${valueLabel(distinct(rows, color)[0])}) among the selected grid points`);
   const facet = [...(opts.facet ?? [])];
   for (const [i, f] of facet.entries()) {
     if (f === x || f === color || facet.indexOf(f) !== i) throw new ReportError(`--facet: "${f}" is already ${f === x ? 'on the x axis' : f === color ? 'the color axis' : 'listed'}`);
@@ -222,7 +228,7 @@ export function planReport(rows: PointRow[], opts: PlanOptions): ReportPlan {
 
   const panelOf = (r: PointRow): string => facet.map((f) => `${f}=${valueLabel(r.params[f])}`).join(', ');
   const panelOrder = orderLabels(rows, facet.length ? (r) => facet.map((f) => r.params[f]) : () => [], panelOf);
-  const xScale = chooseScale(opts.xScale ?? 'auto', xValues.filter((v) => Number.isFinite(v)) as number[], 20);
+  const xScale = chooseScale(opts.xScale ?? 'auto', finiteX as number[], 20);
   const colorLabels = color ? orderLabels(rows, (r) => [r.params[color]], (r) => valueLabel(r.params[color])) : [''];
   const charts = metrics.map((metric): ChartPlan => {
     // a metric that does not change along the color axis (a kernel statistic across t) gets one
@@ -296,7 +302,7 @@ function chooseMetrics(rows: PointRow[], opts: PlanOptions): string[] {
       if (!logged.has(m)) throw new ReportError(`--metric: no metric named "${m}" in the selected grid points; metrics: ${list(present)}`);
       if (!present.has(m)) throw new ReportError(`--metric: "${m}" has no finite value in the selected grid points (NaN or ±∞ only)`);
     }
-    return opts.metrics;
+    return [...new Set(opts.metrics)];
   }
   const defaults = (DEFAULT_METRICS[opts.kind] ?? []).filter((m) => present.has(m));
   const metrics = defaults.length ? defaults : [...present].sort().slice(0, 8);

@@ -139,12 +139,15 @@ export function quoteString(s: string): string {
 
 /**
  * A subquery of the `results` rows of `sweep` whose status is `done`, filtered by `where` (SQL on
- * `results` columns, from the command line). The filter is applied inside, so whatever its
- * parentheses it cannot select points of another sweep or unfinished ones.
+ * `results` columns, from the command line). The sweep and status are checked again outside the
+ * filter, so an unbalanced parenthesis or a `UNION` in it cannot bring in other rows.
+ * @throws Error when `where` holds `;` or a comment (which could hide the outer check).
  */
 export function finishedPointsSql(sweep: string, where?: string): string {
-  const mine = `SELECT * FROM results WHERE sweep = ${quoteString(sweep)} AND status = 'done'`;
-  return where ? `(SELECT * FROM (${mine}) WHERE (${where}))` : `(${mine})`;
+  const mine = `sweep = ${quoteString(sweep)} AND status = 'done'`;
+  if (where === undefined) return `(SELECT * FROM results WHERE ${mine})`;
+  if (/;|--|\/\*/.test(where)) throw new Error('the filter must be one SQL condition, without ; or comments');
+  return `(SELECT * FROM (SELECT * FROM (SELECT * FROM results WHERE ${mine}) WHERE (${where})) WHERE ${mine})`;
 }
 
 /**

@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { Argv } from 'yargs';
 import { chartSpec, renderSvg } from '../../report/chart.js';
-import { writeReportFolder } from '../../report/folder.js';
+import { checkReportFolder, ReportFolderError, writeReportFolder } from '../../report/folder.js';
 import { reportPage } from '../../report/page.js';
-import { DEFAULT_METRICS, planReport, ReportError, type PointRow, type ScaleChoice } from '../../report/plan.js';
+import { DEFAULT_METRICS, planReport, ReportError, valueLabel, type PointRow, type ReportPlan, type ScaleChoice } from '../../report/plan.js';
 import { finishedPointsSql } from '../../store/schema.js';
+import type { SweepCounts, SweepRecord } from '../../store/store.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import { decodeParams } from '../../util/json.js';
 import { CliError, EXIT } from '../exit.js';
@@ -24,7 +25,7 @@ interface ReportArgs {
   x?: string;
   color?: string;
   facet?: string[];
-  replicate: string[];
+  replicate?: string[];
   'x-scale': ScaleChoice;
   'y-scale': ScaleChoice;
   where?: string;
@@ -42,10 +43,10 @@ function fileName(metric: string): string {
  * when the point has a learning rate, the training time `t = lr · step`.
  */
 async function loadRows(store: SqliteStore, sweep: string, where: string | undefined, series: boolean): Promise<PointRow[]> {
-  const scope = `SELECT task_id FROM ${finishedPointsSql(sweep, where)}`;
   let tasks: Record<string, unknown>[];
   let metrics: Record<string, unknown>[];
   try {
+    const scope = `SELECT task_id FROM ${finishedPointsSql(sweep, where)}`;
     tasks = await store.query(`SELECT id, params FROM tasks WHERE id IN (${scope}) ORDER BY id`);
     metrics = await store.query(`SELECT task_id, ${series ? 'step' : '0 AS step'}, name, value FROM ${series ? 'metrics' : 'final_metrics'} WHERE task_id IN (${scope})`);
   } catch (e) {
@@ -70,6 +71,62 @@ async function loadRows(store: SqliteStore, sweep: string, where: string | undef
   return [...rows.values()];
 }
 
+/**
+ * Lines shown under every chart title that say what the selection left out: the `--where`
+ * filter, grid points not finished (diverged, failed, pending), and grid axes of the spec that
+ * take a single value among the drawn points (`lr = 200` when the other rates diverged).
+ */
+function contextNotes(a: ReportArgs, counts: SweepCounts, rows: PointRow[], grid: Record<string, unknown[]>): string[] {
+  const notes: string[] = [];
+  if (a.where) notes.push(`where ${a.where}`);
+  const unfinished = (['diverged', 'failed', 'pending', 'running'] as const).filter((k) => counts[k] > 0).map((k) => `${counts[k]} ${k}`);
+  if (unfinished.length) notes.push(`not drawn: ${unfinished.join(', ')} grid point(s) of the sweep`);
+  const fixed = Object.entries(grid)
+    .filter(([k, vs]) => vs.length > 1 && new Set(rows.map((r) => valueLabel(r.params[k]))).size === 1)
+    .filter(([k]) => !(a.where && new RegExp(`\\b${k}\\b`).test(a.where))) // the filter already says so
+    .map(([k]) => `${k} = ${valueLabel(rows[0].params[k])}`);
+  if (fixed.length) notes.push(`only ${fixed.join(', ')} among the drawn points`);
+  return notes;
+}
+
+/** What a chart left out, for the terminal: `24 with t = ∞, 2 without a finite value`. */
+function skippedSummary(ch: ReportPlan['charts'][number]): string {
+  const parts = [
+    ch.skippedInfiniteX ? `${ch.skippedInfiniteX} with ${ch.x} = ∞` : '',
+    ch.skippedNoValue ? `${ch.skippedNoValue} without a finite value` : '',
+    ch.skippedNonPositiveX ? `${ch.skippedNonPositiveX} at ${ch.x} ≤ 0 on the log x axis` : '',
+    ch.skippedNonPositiveY ? `${ch.skippedNonPositiveY} ≤ 0 on the log y axis` : '',
+  ].filter(Boolean);
+  return parts.length ? ` (not drawn: ${parts.join(', ')})` : '';
+}
+
+/** Plan the charts; option errors become usage errors. */
+function plan(a: ReportArgs, sweep: SweepRecord, rows: PointRow[], grid: Record<string, unknown[]>): ReportPlan {
+  if (a.series && a.x !== undefined && a.x !== 't' && a.x !== 'step') {
+    throw new CliError(`--x: with --series the x axis is the training time t (or step), not ${a.x}; ${a.x} can be --color or --facet`, EXIT.USAGE);
+  }
+  try {
+    if (a.series && new Set(rows.map((r) => r.params.step)).size < 2) {
+      throw new ReportError(`--series: the grid points of ${a.sweep} log a single step each; --series draws training curves (kind: train)`);
+    }
+    const seriesX = rows.some((r) => r.params.t !== undefined) ? 't' : 'step';
+    return planReport(rows, {
+      kind: sweep.kind,
+      gridAxes: Object.keys(grid),
+      metrics: a.metric,
+      x: a.x ?? (a.series ? seriesX : undefined),
+      color: a.color,
+      facet: a.facet,
+      replicates: a.replicate,
+      xScale: a.series && a['x-scale'] === 'auto' ? 'log' : a['x-scale'],
+      yScale: a['y-scale'],
+    });
+  } catch (e) {
+    if (e instanceof ReportError) throw new CliError(e.message, EXIT.USAGE);
+    throw e;
+  }
+}
+
 export function registerReport(y: Argv): Argv {
   return y.command<ReportArgs>(
     'report <sweep>',
@@ -77,15 +134,15 @@ export function registerReport(y: Argv): Argv {
     (c) =>
       c
         .positional('sweep', { type: 'string', demandOption: true, describe: 'Sweep name (see `status`)' })
-        .option('out', { type: 'string', describe: 'Output folder (default: reports/<sweep>)' })
+        .option('out', { type: 'string', describe: 'Output folder (default: reports/<sweep>); a new report replaces the previous one there' })
         .option('metric', { type: 'string', array: true, describe: `Metrics to draw (default, those present of: ${Object.entries(DEFAULT_METRICS).map(([k, ms]) => `${k}: ${ms.join(' ')}`).join('; ')})` })
-        .option('x', { type: 'string', describe: 'x axis (default: depth for kernel sweeps, width for train sweeps)' })
-        .option('color', { type: 'string', alias: 'by', describe: 'One line per value of this param (default: the other grid axis with the most values)' })
-        .option('facet', { type: 'string', array: true, describe: 'One panel per combination of these params (default: the remaining grid axes)' })
-        .option('replicate', { type: 'string', array: true, default: ['seed', 'data_seed'], describe: 'Params averaged over (mean line, min–max band)' })
+        .option('x', { type: 'string', describe: 'x axis (default: depth for kernel sweeps, width for train sweeps, t with --series)' })
+        .option('color', { type: 'string', alias: 'by', describe: 'One line per value of this param (default: the other grid axis with the most values, at most 12)' })
+        .option('facet', { type: 'string', array: true, describe: 'One panel per combination of these params (default: the remaining grid axes); a varying grid axis left off becomes a panel too' })
+        .option('replicate', { type: 'string', array: true, describe: 'Params averaged over: mean line, min–max band (default: seed data_seed; `--replicate` alone: none)' })
         .option('x-scale', { choices: ['auto', 'log', 'linear'] as const, default: 'auto' as ScaleChoice, describe: 'auto: log when all x > 0 and max/min ≥ 20' })
         .option('y-scale', { choices: ['auto', 'log', 'linear'] as const, default: 'auto' as ScaleChoice, describe: 'auto: log when all values > 0 and max/min ≥ 100' })
-        .option('where', { type: 'string', describe: 'Extra SQL condition on `results` columns, e.g. "n_train >= 400"' })
+        .option('where', { type: 'string', describe: 'SQL condition on `results` columns, e.g. "n_train >= 400" (one expression: no ;, no comments)' })
         .option('series', {
           type: 'boolean',
           default: false,
@@ -96,10 +153,11 @@ export function registerReport(y: Argv): Argv {
         .example('$0 report width-lazy --metric act_dev_max act_dev_norm', 'against width, a line per depth, mean and range over seeds')
         .example('$0 report width-lazy --series --metric act_dev_norm train_loss', 'training curves: against t, a line per width, a panel per depth')
         .example('$0 report depth-time --x t --color depth --where "n_train = 2000" --metric test_acc', 'against stopping time t = tau·depth, a line per depth')
-        .epilog('Grid points with an infinite x (t = ∞ on the x axis) are left out of that chart and counted in its title.'),
+        .epilog('What a chart leaves out (t = ∞ on the x axis, values that are not finite, marks ≤ 0 on a log axis, unfinished grid points) is counted under its title.'),
     async (a) => {
+      const out = a.out ?? join('reports', fileName(a.sweep));
       const store = await SqliteStore.openReadonly(a.db);
-      let written: { out: string; charts: { metric: string; file: string; marks: number }[]; autoFacet: string[] };
+      let written: { files: string[]; charts: { metric: string; file: string; marks: number; skipped: string }[]; autoFacet: string[] };
       try {
         const sweep = (await store.sweeps()).find((s) => s.name === a.sweep);
         if (!sweep) {
@@ -117,60 +175,54 @@ export function registerReport(y: Argv): Argv {
           );
         }
         const spec = decodeParams(sweep.specJson) as { grid?: Record<string, unknown[]>; description?: string };
-        let plan;
+        const grid = spec.grid ?? {};
+        const p = plan(a, sweep, rows, grid);
+        const names = [...p.charts.flatMap((ch) => [`${fileName(ch.metric)}.svg`, `${fileName(ch.metric)}.vl.json`]), 'data.csv', 'index.html'];
         try {
-          if (a.series && new Set(rows.map((r) => r.params.step)).size < 2) {
-            throw new ReportError(`--series: the grid points of ${a.sweep} log a single step each; --series draws training curves (kind: train)`);
-          }
-          const seriesX = rows.some((r) => 't' in r.params && r.params.t !== undefined) ? 't' : 'step';
-          plan = planReport(rows, {
-            kind: sweep.kind,
-            gridAxes: Object.keys(spec.grid ?? {}),
-            metrics: a.metric,
-            x: a.x ?? (a.series ? seriesX : undefined),
-            color: a.color,
-            facet: a.facet,
-            replicates: a.replicate,
-            xScale: a.series && a['x-scale'] === 'auto' ? 'log' : a['x-scale'],
-            yScale: a['y-scale'],
-          });
+          checkReportFolder(out, names);
         } catch (e) {
-          if (e instanceof ReportError) throw new CliError(e.message, EXIT.USAGE);
+          if (e instanceof ReportFolderError) throw new CliError(e.message, EXIT.USAGE);
           throw e;
         }
-        const out = a.out ?? join('reports', fileName(a.sweep));
+        const notes = contextNotes(a, counts, rows, grid);
         const files: { name: string; content: string }[] = [];
         const svgs: { file: string; svg: string }[] = [];
-        for (const chart of plan.charts) {
-          const spec = chartSpec(chart, a.where);
+        for (const chart of p.charts) {
+          const vl = chartSpec(chart, notes);
           const file = `${fileName(chart.metric)}.svg`;
-          const svg = await renderSvg(spec);
-          files.push({ name: file, content: svg }, { name: `${fileName(chart.metric)}.vl.json`, content: JSON.stringify(spec, null, 2) + '\n' });
+          const svg = await renderSvg(vl);
+          files.push({ name: file, content: svg }, { name: `${fileName(chart.metric)}.vl.json`, content: JSON.stringify(vl, null, 2) + '\n' });
           svgs.push({ file, svg });
         }
         const csvLabel = (s: string): string => s.replace(/-?∞/g, (m) => (m === '∞' ? 'inf' : '-inf'));
-        const csvRows = plan.charts.flatMap((ch) => ch.points.map((p) => [ch.metric, ch.x, p.x, ch.color ?? '', csvLabel(p.color), csvLabel(p.panel), p.mean, p.min, p.max, p.n]));
+        const csvRows = p.charts.flatMap((ch) => ch.points.map((q) => [ch.metric, ch.x, q.x, ch.color ?? '', csvLabel(q.color), csvLabel(q.panel), q.mean, q.min, q.max, q.n]));
         files.push({ name: 'data.csv', content: stringify(csvRows, { header: true, columns: ['metric', 'x_axis', 'x', 'color_axis', 'color', 'panel', 'mean', 'min', 'max', 'n'] }) });
         const command = ['npx', 'ntk-sweep', ...process.argv.slice(2)].map((s) => (/^[\w./=:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)).join(' ');
-        files.push({ name: 'index.html', content: reportPage({ sweep: a.sweep, kind: sweep.kind, description: spec.description, db: a.db, where: a.where, counts, plan, svgs, command }) });
+        files.push({ name: 'index.html', content: reportPage({ sweep: a.sweep, kind: sweep.kind, description: spec.description, db: a.db, notes, counts, plan: p, svgs, command }) });
         try {
           writeReportFolder(out, files);
         } catch (e) {
           throw new CliError(`cannot write the report to ${out}: ${(e as Error).message}`, EXIT.STORAGE);
         }
-        written = { out, charts: plan.charts.map((ch, i) => ({ metric: ch.metric, file: join(out, svgs[i].file), marks: ch.points.length })), autoFacet: plan.autoFacet };
+        written = {
+          files: files.map((f) => join(out, f.name)),
+          charts: p.charts.map((ch, i) => ({ metric: ch.metric, file: join(out, svgs[i].file), marks: ch.points.length, skipped: skippedSummary(ch) })),
+          autoFacet: p.autoFacet,
+        };
       } finally {
         await store.close();
       }
       if (written.autoFacet.length) {
-        process.stderr.write(`note: ${written.autoFacet.join(', ')} also var${written.autoFacet.length > 1 ? 'y' : 'ies'} and ${written.autoFacet.length > 1 ? 'are' : 'is'} not on --x, --color or --facet: one panel per value (or fix it with --where)\n`);
+        const n = written.autoFacet.length;
+        process.stderr.write(`note: ${written.autoFacet.join(', ')} also var${n > 1 ? 'y' : 'ies'} and ${n > 1 ? 'are' : 'is'} not on --x, --color or --facet: one panel per value (or fix it with --where)\n`);
       }
       if (a.json) {
-        process.stdout.write(JSON.stringify({ sweep: a.sweep, out: written.out, index: join(written.out, 'index.html'), auto_facet: written.autoFacet, charts: written.charts }, null, 2) + '\n');
+        const charts = written.charts.map(({ skipped, ...ch }) => ({ ...ch, not_drawn: skipped.replace(/^ \(not drawn: |\)$/g, '') || null }));
+        process.stdout.write(JSON.stringify({ sweep: a.sweep, out, index: join(out, 'index.html'), auto_facet: written.autoFacet, files: written.files, charts }, null, 2) + '\n');
         return;
       }
-      for (const ch of written.charts) process.stdout.write(`${ch.metric}: ${ch.marks} mark(s) → ${ch.file}\n`);
-      process.stdout.write(`report: ${join(written.out, 'index.html')}\n`);
+      for (const ch of written.charts) process.stdout.write(`${ch.metric}: ${ch.marks} mark(s)${ch.skipped} → ${ch.file}\n`);
+      process.stdout.write(`report: ${join(out, 'index.html')}\n`);
     },
   );
 }
