@@ -184,13 +184,36 @@ function determinedBy(rows: PointRow[], keys: string[], axis: string): boolean {
  *   numeric or takes one value, an axis is used twice, or no metric has a value.
  */
 export function planReport(rows: PointRow[], opts: PlanOptions): ReportPlan {
+  const layout = chooseLayout(rows, opts);
+  const charts = chooseMetrics(rows, opts).map((metric) => chartFor(rows, metric, layout, opts));
+  const replicates = layout.replicates.filter((r) => distinct(rows, r).length > 1);
+  return { axes: layout.axes, replicates, autoFacet: layout.autoFacet, charts };
+}
+
+/** The axes every chart of a report shares (see {@link planReport}). */
+interface Layout {
+  axes: string[];
+  replicates: string[];
+  x: string;
+  xScale: 'log' | 'linear';
+  color: string | null;
+  /** Color labels in order (`['']` without a color axis). */
+  colorLabels: string[];
+  facet: string[];
+  autoFacet: string[];
+  panelOf: (r: PointRow) => string;
+  panelOrder: string[];
+}
+
+function chooseLayout(rows: PointRow[], opts: PlanOptions): Layout {
   const replicates = opts.replicates ?? DEFAULT_REPLICATES;
   if (opts.x) requireParam(rows, opts.x, '--x');
   if (opts.color) requireParam(rows, opts.color, '--color');
   for (const f of opts.facet ?? []) requireParam(rows, f, '--facet');
   for (const r of opts.replicates ?? []) requireParam(rows, r, '--replicate');
-  const axes = opts.gridAxes.filter((a) => !replicates.includes(a) && distinct(rows, a).length > 1);
-  const x = opts.x ?? (X_PREFERENCE[opts.kind] ?? []).find((a) => axes.includes(a)) ?? [...axes].sort((a, b) => distinct(rows, b).length - distinct(rows, a).length)[0];
+  const count = (a: string): number => distinct(rows, a).length;
+  const axes = opts.gridAxes.filter((a) => !replicates.includes(a) && count(a) > 1);
+  const x = opts.x ?? (X_PREFERENCE[opts.kind] ?? []).find((a) => axes.includes(a)) ?? [...axes].sort((a, b) => count(b) - count(a))[0];
   if (!x) {
     throw new ReportError(`no grid axis takes more than one value among the ${rows.length} selected grid point(s): nothing to draw a line along (use \`query\` for the values)`);
   }
@@ -198,24 +221,24 @@ export function planReport(rows: PointRow[], opts: PlanOptions): ReportPlan {
   if (xValues.some((v) => typeof v !== 'number')) {
     throw new ReportError(`--x: "${x}" takes non-numeric values (${xValues.slice(0, 4).map(valueLabel).join(', ')}); choose a numeric param, or put it on --color or --facet`);
   }
-  const finiteX = xValues.filter((v) => Number.isFinite(v));
+  const finiteX = (xValues as number[]).filter((v) => Number.isFinite(v));
   if (finiteX.length < 2) {
     const inf = xValues.length > finiteX.length ? ' (∞ cannot be placed on an axis)' : '';
     throw new ReportError(`--x: "${x}" takes ${finiteX.length ? `a single finite value (${valueLabel(finiteX[0])})` : 'no finite value'} among the selected grid points${inf}; nothing to draw a line along`);
   }
-  const rest = axes.filter((a) => a !== x);
   const color =
     opts.color ??
-    [...rest]
-      .filter((a) => !(opts.facet ?? []).includes(a) && distinct(rows, a).length <= 12)
-      .sort((a, b) => distinct(rows, b).length - distinct(rows, a).length || colorRank(opts.kind, a) - colorRank(opts.kind, b))[0] ??
+    axes
+      .filter((a) => a !== x && !(opts.facet ?? []).includes(a) && count(a) <= 12)
+      .sort((a, b) => count(b) - count(a) || colorRank(opts.kind, a) - colorRank(opts.kind, b))[0] ??
     null;
   if (color === x) throw new ReportError(`--color: "${color}" is already on the x axis`);
-  if (color && distinct(rows, color).length < 2) throw new ReportError(`--color: "${color}" takes a single value (${valueLabel(distinct(rows, color)[0])}) among the selected grid points`);
+  if (color && count(color) < 2) throw new ReportError(`--color: "${color}" takes a single value (${valueLabel(distinct(rows, color)[0])}) among the selected grid points`);
   const facet = [...(opts.facet ?? [])];
   for (const [i, f] of facet.entries()) {
     if (f === x || f === color || facet.indexOf(f) !== i) throw new ReportError(`--facet: "${f}" is already ${f === x ? 'on the x axis' : f === color ? 'the color axis' : 'listed'}`);
   }
+  // every varying grid axis not fixed by the chosen ones becomes a panel: nothing is averaged silently
   const autoFacet: string[] = [];
   for (const a of axes) {
     const keys = [x, ...(color ? [color] : []), ...facet];
@@ -224,71 +247,78 @@ export function planReport(rows: PointRow[], opts: PlanOptions): ReportPlan {
       if (opts.facet) autoFacet.push(a);
     }
   }
-  const metrics = chooseMetrics(rows, opts);
-
   const panelOf = (r: PointRow): string => facet.map((f) => `${f}=${valueLabel(r.params[f])}`).join(', ');
-  const panelOrder = orderLabels(rows, facet.length ? (r) => facet.map((f) => r.params[f]) : () => [], panelOf);
-  const xScale = chooseScale(opts.xScale ?? 'auto', finiteX as number[], 20);
-  const colorLabels = color ? orderLabels(rows, (r) => [r.params[color]], (r) => valueLabel(r.params[color])) : [''];
-  const charts = metrics.map((metric): ChartPlan => {
-    // a metric that does not change along the color axis (a kernel statistic across t) gets one
-    // line, unless x itself moves with the color axis (x = t = tau·depth, color = tau)
-    const lineColor = color && (dependsOn(rows, metric, color, opts.gridAxes) || !opts.gridAxes.includes(x)) ? color : null;
-    const colorOf = (r: PointRow): string => (lineColor ? valueLabel(r.params[lineColor]) : '');
-    // collapsed: the other color values repeat the same numbers, they are not replicates
-    const keep = color && !lineColor ? (r: PointRow): boolean => valueLabel(r.params[color]) === colorLabels[0] : (): boolean => true;
-    const groups = new Map<string, { panel: string; color: string; x: number; ys: number[] }>();
-    let skippedInfiniteX = 0;
-    let skippedNoValue = 0;
-    const kept = rows.filter(keep);
-    for (const r of kept) {
-      const y = r.metrics[metric];
-      if (y === null || y === undefined || !Number.isFinite(y)) {
-        skippedNoValue++;
-        continue;
-      }
-      const xv = Number(r.params[x]);
-      if (!Number.isFinite(xv)) {
-        skippedInfiniteX++;
-        continue;
-      }
-      const key = JSON.stringify([panelOf(r), colorOf(r), xv]);
-      const g = groups.get(key) ?? { panel: panelOf(r), color: colorOf(r), x: xv, ys: [] };
-      g.ys.push(y);
-      groups.set(key, g);
+  return {
+    axes,
+    replicates,
+    x,
+    xScale: chooseScale(opts.xScale ?? 'auto', finiteX, 20),
+    color,
+    colorLabels: color ? orderLabels(rows, (r) => [r.params[color]], (r) => valueLabel(r.params[color])) : [''],
+    facet,
+    autoFacet,
+    panelOf,
+    panelOrder: orderLabels(rows, (r) => facet.map((f) => r.params[f]), panelOf),
+  };
+}
+
+/** One metric's chart: marks averaged over replicates, in panel, color and x order. */
+function chartFor(rows: PointRow[], metric: string, L: Layout, opts: PlanOptions): ChartPlan {
+  // a metric that does not change along the color axis (a kernel statistic across t) gets one
+  // line, unless x itself moves with the color axis (x = t = tau·depth, color = tau)
+  const color = L.color && (dependsOn(rows, metric, L.color, opts.gridAxes) || !opts.gridAxes.includes(L.x)) ? L.color : null;
+  const colorOf = (r: PointRow): string => (color ? valueLabel(r.params[color]) : '');
+  // collapsed: the other color values repeat the same numbers, they are not replicates
+  const kept = L.color && !color ? rows.filter((r) => valueLabel(r.params[L.color!]) === L.colorLabels[0]) : rows;
+  const groups = new Map<string, { panel: string; color: string; x: number; ys: number[] }>();
+  let skippedInfiniteX = 0;
+  let skippedNoValue = 0;
+  for (const r of kept) {
+    const y = r.metrics[metric];
+    if (y === null || y === undefined || !Number.isFinite(y)) {
+      skippedNoValue++;
+      continue;
     }
-    const all = [...groups.values()].map((g) => ({
-      panel: g.panel,
-      color: g.color,
-      x: g.x,
-      mean: g.ys.reduce((p, q) => p + q, 0) / g.ys.length,
-      min: g.ys.reduce((p, q) => Math.min(p, q)),
-      max: g.ys.reduce((p, q) => Math.max(p, q)),
-      n: g.ys.length,
-    }));
-    const yScale = chooseScale(opts.yScale ?? 'auto', all.flatMap((p) => [p.min, p.max]), 100);
-    const onX = all.filter((p) => xScale === 'linear' || p.x > 0);
-    const points = onX.filter((p) => yScale === 'linear' || p.min > 0);
-    const colorOrder = lineColor ? colorLabels : [''];
-    points.sort((a, b) => panelOrder.indexOf(a.panel) - panelOrder.indexOf(b.panel) || colorOrder.indexOf(a.color) - colorOrder.indexOf(b.color) || a.x - b.x);
-    return {
-      metric,
-      x,
-      color: lineColor,
-      facet,
-      xScale,
-      yScale,
-      colorOrder,
-      panelOrder,
-      points,
-      skippedInfiniteX,
-      skippedNoValue,
-      skippedNonPositiveX: all.length - onX.length,
-      skippedNonPositiveY: onX.length - points.length,
-      averagedOver: points.some((p) => p.n > 1) ? replicates.filter((q) => distinct(kept, q).length > 1) : [],
-    };
-  });
-  return { axes, replicates: replicates.filter((r) => distinct(rows, r).length > 1), autoFacet, charts };
+    const xv = Number(r.params[L.x]);
+    if (!Number.isFinite(xv)) {
+      skippedInfiniteX++;
+      continue;
+    }
+    const key = JSON.stringify([L.panelOf(r), colorOf(r), xv]);
+    const g = groups.get(key) ?? { panel: L.panelOf(r), color: colorOf(r), x: xv, ys: [] };
+    g.ys.push(y);
+    groups.set(key, g);
+  }
+  const all = [...groups.values()].map((g) => ({
+    panel: g.panel,
+    color: g.color,
+    x: g.x,
+    mean: g.ys.reduce((p, q) => p + q, 0) / g.ys.length,
+    min: g.ys.reduce((p, q) => Math.min(p, q)),
+    max: g.ys.reduce((p, q) => Math.max(p, q)),
+    n: g.ys.length,
+  }));
+  const yScale = chooseScale(opts.yScale ?? 'auto', all.flatMap((p) => [p.min, p.max]), 100);
+  const onX = all.filter((p) => L.xScale === 'linear' || p.x > 0);
+  const points = onX.filter((p) => yScale === 'linear' || p.min > 0);
+  const colorOrder = color ? L.colorLabels : [''];
+  points.sort((a, b) => L.panelOrder.indexOf(a.panel) - L.panelOrder.indexOf(b.panel) || colorOrder.indexOf(a.color) - colorOrder.indexOf(b.color) || a.x - b.x);
+  return {
+    metric,
+    x: L.x,
+    color,
+    facet: L.facet,
+    xScale: L.xScale,
+    yScale,
+    colorOrder,
+    panelOrder: L.panelOrder,
+    points,
+    skippedInfiniteX,
+    skippedNoValue,
+    skippedNonPositiveX: all.length - onX.length,
+    skippedNonPositiveY: onX.length - points.length,
+    averagedOver: points.some((p) => p.n > 1) ? L.replicates.filter((q) => distinct(kept, q).length > 1) : [],
+  };
 }
 
 /** The metrics to draw: those asked for (each must exist and have a value), or the kind's defaults. */
