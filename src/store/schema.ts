@@ -151,6 +151,16 @@ export function finishedPointsSql(sweep: string, where?: string): string {
 }
 
 /**
+ * An SQLite error about a filter on `results`, for the user: the statement text dropped, and for
+ * an unknown column the way to reach any param (`json_extract(params, '$.x')`).
+ */
+export function explainFilterError(e: unknown): string {
+  const msg = (e instanceof Error ? e.message : String(e)).replace(/ \[in: [\s\S]*$/, '');
+  const col = /no such column: ([A-Za-z_][A-Za-z0-9_]*)/.exec(msg);
+  return col ? `${msg} (a param that is not a column of results: json_extract(params, '$.${col[1]}'))` : msg;
+}
+
+/**
  * SQL that (re)creates the `results` view: one row per (sweep, task) with `sweep, task_id, kind,
  * status`, the standard axes, `attempts, error, diverged_step, duration_s, params`, and one
  * column per metric name holding its final value. `t = ∞` appears as the REAL infinity

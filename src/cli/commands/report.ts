@@ -11,7 +11,7 @@ import { chartSpec, renderSvg } from '../../report/chart.js';
 import { checkReportFolder, ReportFolderError, writeReportFolder } from '../../report/folder.js';
 import { reportPage } from '../../report/page.js';
 import { DEFAULT_METRICS, planReport, ReportError, valueLabel, type PointRow, type ReportPlan, type ScaleChoice } from '../../report/plan.js';
-import { finishedPointsSql } from '../../store/schema.js';
+import { explainFilterError, finishedPointsSql } from '../../store/schema.js';
 import type { SweepCounts, SweepRecord } from '../../store/store.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import { decodeParams } from '../../util/json.js';
@@ -50,7 +50,7 @@ async function loadRows(store: SqliteStore, sweep: string, where: string | undef
     tasks = await store.query(`SELECT id, params FROM tasks WHERE id IN (${scope}) ORDER BY id`);
     metrics = await store.query(`SELECT task_id, ${series ? 'step' : '0 AS step'}, name, value FROM ${series ? 'metrics' : 'final_metrics'} WHERE task_id IN (${scope})`);
   } catch (e) {
-    throw new CliError(`cannot select grid points${where ? ` with --where "${where}"` : ''}: ${(e as Error).message.replace(/ \[in: [\s\S]*$/, '')}`, EXIT.USAGE);
+    throw new CliError(`cannot select grid points${where ? ` with --where "${where}"` : ''}: ${explainFilterError(e)}`, EXIT.USAGE);
   }
   const params = new Map(tasks.map((t) => [String(t.id), decodeParams(String(t.params))]));
   const rows = new Map<string, PointRow>();

@@ -17,7 +17,7 @@
  * `points` column says how many were used. Per-seed fits need at least two distinct x.
  */
 import type { Argv } from 'yargs';
-import { finishedPointsSql, quoteString } from '../../store/schema.js';
+import { explainFilterError, finishedPointsSql, quoteString } from '../../store/schema.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import { badOption, CliError, EXIT } from '../exit.js';
 import { renderRows, type Format } from '../format.js';
@@ -82,7 +82,7 @@ export function registerSlope(y: Argv): Argv {
                WHERE m.value > 0 AND ${col(a.x)} > 0`,
             );
           } catch (e) {
-            throw new CliError(`cannot read ${metric} against ${a.x}: ${(e as Error).message.replace(/ \[in: [\s\S]*$/, '')}`, EXIT.USAGE);
+            throw new CliError(`cannot read ${metric} against ${a.x}: ${explainFilterError(e)}`, EXIT.USAGE);
           }
           if (rows.length === 0) {
             throw new CliError(
