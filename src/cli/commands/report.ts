@@ -2,16 +2,16 @@
  * `ntk-sweep report <sweep>`: charts of a sweep's finished grid points, written to a folder
  * (default `reports/<sweep>/`): `index.html` (self-contained, inline SVG), one `<metric>.svg` and
  * `<metric>.vl.json` (Vega-Lite) per metric, and `data.csv` with every plotted mark. The
- * database is opened read-only; what is drawn is decided in src/report/plan.ts.
+ * database is opened read-only; what is drawn is decided in src/report/plan.ts, the files are
+ * rendered by src/report/files.ts and written by src/report/folder.ts.
  */
 import { join } from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import type { Argv } from 'yargs';
-import { chartSpec, renderSvg } from '../../report/chart.js';
+import { chartFile, reportFileNames, reportFiles } from '../../report/files.js';
 import { checkReportFolder, ReportFolderError, writeReportFolder } from '../../report/folder.js';
-import { reportPage } from '../../report/page.js';
 import { DEFAULT_METRICS, planReport, ReportError, valueLabel, type PointRow, type ReportPlan, type ScaleChoice } from '../../report/plan.js';
-import { explainFilterError, finishedPointsSql } from '../../store/schema.js';
+import { loadRows } from '../../report/rows.js';
+import { explainFilterError } from '../../store/schema.js';
 import type { SweepCounts, SweepRecord } from '../../store/store.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import { decodeParams } from '../../util/json.js';
@@ -33,44 +33,6 @@ interface ReportArgs {
   json: boolean;
 }
 
-function fileName(metric: string): string {
-  return metric.replace(/[^A-Za-z0-9_.-]/g, '_');
-}
-
-/**
- * The finished grid points of `sweep` (optionally filtered by a condition on `results` columns)
- * with their final metrics, or with `series` one row per logged step: params plus `step` and,
- * when the point has a learning rate, the training time `t = lr · step`.
- */
-async function loadRows(store: SqliteStore, sweep: string, where: string | undefined, series: boolean): Promise<PointRow[]> {
-  let tasks: Record<string, unknown>[];
-  let metrics: Record<string, unknown>[];
-  try {
-    const scope = `SELECT task_id FROM ${finishedPointsSql(sweep, where)}`;
-    tasks = await store.query(`SELECT id, params FROM tasks WHERE id IN (${scope}) ORDER BY id`);
-    metrics = await store.query(`SELECT task_id, ${series ? 'step' : '0 AS step'}, name, value FROM ${series ? 'metrics' : 'final_metrics'} WHERE task_id IN (${scope})`);
-  } catch (e) {
-    throw new CliError(`cannot select grid points${where ? ` with --where "${where}"` : ''}: ${explainFilterError(e)}`, EXIT.USAGE);
-  }
-  const params = new Map(tasks.map((t) => [String(t.id), decodeParams(String(t.params))]));
-  const rows = new Map<string, PointRow>();
-  for (const m of metrics) {
-    const p = params.get(String(m.task_id));
-    if (!p) continue;
-    const step = Number(m.step);
-    const key = `${String(m.task_id)}/${step}`;
-    let row = rows.get(key);
-    if (!row) {
-      row = { params: series ? { ...p, step, ...(typeof p.lr === 'number' ? { t: p.lr * step } : {}) } : p, metrics: {} };
-      rows.set(key, row);
-    }
-    row.metrics[String(m.name)] = m.value === null ? null : Number(m.value);
-  }
-  // grid points without any metric still count (they are drawn as missing values)
-  if (!series) for (const [id, p] of params) if (!rows.has(`${id}/0`)) rows.set(`${id}/0`, { params: p, metrics: {} });
-  return [...rows.values()];
-}
-
 /**
  * Lines shown under every chart title that say what the selection left out: the `--where`
  * filter, grid points not finished (diverged, failed, pending), and grid axes of the spec that
@@ -89,15 +51,16 @@ function contextNotes(a: ReportArgs, counts: SweepCounts, rows: PointRow[], grid
   return notes;
 }
 
-/** What a chart left out, for the terminal: `24 with t = ∞, 2 without a finite value`. */
-function skippedSummary(ch: ReportPlan['charts'][number]): string {
-  const parts = [
+/** What a chart left out, for the terminal and `--json`: `24 with t = ∞, 2 without a finite value` ('' if nothing). */
+function notDrawn(ch: ReportPlan['charts'][number]): string {
+  return [
     ch.skippedInfiniteX ? `${ch.skippedInfiniteX} with ${ch.x} = ∞` : '',
     ch.skippedNoValue ? `${ch.skippedNoValue} without a finite value` : '',
     ch.skippedNonPositiveX ? `${ch.skippedNonPositiveX} at ${ch.x} ≤ 0 on the log x axis` : '',
     ch.skippedNonPositiveY ? `${ch.skippedNonPositiveY} ≤ 0 on the log y axis` : '',
-  ].filter(Boolean);
-  return parts.length ? ` (not drawn: ${parts.join(', ')})` : '';
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 /** Plan the charts; option errors become usage errors. */
@@ -155,9 +118,9 @@ export function registerReport(y: Argv): Argv {
         .example('$0 report depth-time --x t --color depth --where "n_train = 2000" --metric test_acc', 'against stopping time t = tau·depth, a line per depth')
         .epilog('What a chart leaves out (t = ∞ on the x axis, values that are not finite, marks ≤ 0 on a log axis, unfinished grid points) is counted under its title.'),
     async (a) => {
-      const out = a.out ?? join('reports', fileName(a.sweep));
+      const out = a.out ?? join('reports', a.sweep.replace(/[^A-Za-z0-9_.-]/g, '_'));
       const store = await SqliteStore.openReadonly(a.db);
-      let written: { files: string[]; charts: { metric: string; file: string; marks: number; skipped: string }[]; autoFacet: string[] };
+      let written: { files: string[]; charts: { metric: string; file: string; marks: number; notDrawn: string }[]; autoFacet: string[] };
       try {
         const sweep = (await store.sweeps()).find((s) => s.name === a.sweep);
         if (!sweep) {
@@ -165,7 +128,12 @@ export function registerReport(y: Argv): Argv {
           throw new CliError(`no sweep named "${a.sweep}" in ${a.db}; sweeps: ${names.join(', ') || '(none)'}`, EXIT.USAGE);
         }
         const counts = await store.counts(a.sweep);
-        const rows = await loadRows(store, a.sweep, a.where, a.series);
+        let rows: PointRow[];
+        try {
+          rows = await loadRows(store, a.sweep, a.where, a.series);
+        } catch (e) {
+          throw new CliError(`cannot select grid points${a.where ? ` with --where "${a.where}"` : ''}: ${explainFilterError(e)}`, EXIT.USAGE);
+        }
         if (rows.length === 0) {
           throw new CliError(
             a.where
@@ -177,28 +145,15 @@ export function registerReport(y: Argv): Argv {
         const spec = decodeParams(sweep.specJson) as { grid?: Record<string, unknown[]>; description?: string };
         const grid = spec.grid ?? {};
         const p = plan(a, sweep, rows, grid);
-        const names = [...p.charts.flatMap((ch) => [`${fileName(ch.metric)}.svg`, `${fileName(ch.metric)}.vl.json`]), 'data.csv', 'index.html'];
         try {
-          checkReportFolder(out, names);
+          checkReportFolder(out, reportFileNames(p));
         } catch (e) {
           if (e instanceof ReportFolderError) throw new CliError(e.message, EXIT.USAGE);
           throw e;
         }
         const notes = contextNotes(a, counts, rows, grid);
-        const files: { name: string; content: string }[] = [];
-        const svgs: { file: string; svg: string }[] = [];
-        for (const chart of p.charts) {
-          const vl = chartSpec(chart, notes);
-          const file = `${fileName(chart.metric)}.svg`;
-          const svg = await renderSvg(vl);
-          files.push({ name: file, content: svg }, { name: `${fileName(chart.metric)}.vl.json`, content: JSON.stringify(vl, null, 2) + '\n' });
-          svgs.push({ file, svg });
-        }
-        const csvLabel = (s: string): string => s.replace(/-?∞/g, (m) => (m === '∞' ? 'inf' : '-inf'));
-        const csvRows = p.charts.flatMap((ch) => ch.points.map((q) => [ch.metric, ch.x, q.x, ch.color ?? '', csvLabel(q.color), csvLabel(q.panel), q.mean, q.min, q.max, q.n]));
-        files.push({ name: 'data.csv', content: stringify(csvRows, { header: true, columns: ['metric', 'x_axis', 'x', 'color_axis', 'color', 'panel', 'mean', 'min', 'max', 'n'] }) });
         const command = ['npx', 'ntk-sweep', ...process.argv.slice(2)].map((s) => (/^[\w./=:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)).join(' ');
-        files.push({ name: 'index.html', content: reportPage({ sweep: a.sweep, kind: sweep.kind, description: spec.description, db: a.db, notes, counts, plan: p, svgs, command }) });
+        const files = await reportFiles(p, { sweep: a.sweep, kind: sweep.kind, description: spec.description, db: a.db, notes, counts, command });
         try {
           writeReportFolder(out, files);
         } catch (e) {
@@ -206,7 +161,7 @@ export function registerReport(y: Argv): Argv {
         }
         written = {
           files: files.map((f) => join(out, f.name)),
-          charts: p.charts.map((ch, i) => ({ metric: ch.metric, file: join(out, svgs[i].file), marks: ch.points.length, skipped: skippedSummary(ch) })),
+          charts: p.charts.map((ch) => ({ metric: ch.metric, file: join(out, chartFile(ch.metric)), marks: ch.points.length, notDrawn: notDrawn(ch) })),
           autoFacet: p.autoFacet,
         };
       } finally {
@@ -217,11 +172,11 @@ export function registerReport(y: Argv): Argv {
         process.stderr.write(`note: ${written.autoFacet.join(', ')} also var${n > 1 ? 'y' : 'ies'} and ${n > 1 ? 'are' : 'is'} not on --x, --color or --facet: one panel per value (or fix it with --where)\n`);
       }
       if (a.json) {
-        const charts = written.charts.map(({ skipped, ...ch }) => ({ ...ch, not_drawn: skipped.replace(/^ \(not drawn: |\)$/g, '') || null }));
+        const charts = written.charts.map(({ notDrawn: nd, ...ch }) => ({ ...ch, not_drawn: nd || null }));
         process.stdout.write(JSON.stringify({ sweep: a.sweep, out, index: join(out, 'index.html'), auto_facet: written.autoFacet, files: written.files, charts }, null, 2) + '\n');
         return;
       }
-      for (const ch of written.charts) process.stdout.write(`${ch.metric}: ${ch.marks} mark(s)${ch.skipped} → ${ch.file}\n`);
+      for (const ch of written.charts) process.stdout.write(`${ch.metric}: ${ch.marks} mark(s)${ch.notDrawn ? ` (not drawn: ${ch.notDrawn})` : ''} → ${ch.file}\n`);
       process.stdout.write(`report: ${join(out, 'index.html')}\n`);
     },
   );
