@@ -137,6 +137,22 @@ test('a varying grid axis is never averaged: left off an explicit --facet, it be
   assert.deepEqual(planReport(rows, { kind: 'kernel', gridAxes: Object.keys(axes) }).autoFacet, []);
 });
 
+test('a param outside the grid that varies (the spec changed between runs) becomes a panel, with a note', () => {
+  // fixed.lr was 1, then 0.5: both sets of points belong to the sweep
+  const axes = { width: [32, 64, 128], seed: [0, 1, 2], lr: [1, 0.5] };
+  const rows = grid(axes, (p) => ({ train_loss: (p.lr as number) / (p.width as number) + (p.seed as number) * 1e-3 }));
+  const plan = planReport(rows, { kind: 'train', gridAxes: ['width', 'seed'] });
+  assert.deepEqual(plan.autoFacet, ['lr']);
+  const c = plan.charts[0];
+  assert.deepEqual(c.facet, ['lr']);
+  assert.deepEqual(c.panelOrder, ['lr=0.5', 'lr=1']);
+  assert.equal(c.points.length, 6);
+  assert.ok(c.points.every((p) => p.n === 3), 'averaged over the 3 seeds only, never over lr');
+  // a derived param that follows the grid (steps = t / lr with lr on an axis) is not a panel
+  const derived = rows.map((r) => ({ ...r, params: { ...r.params, steps: 2 / (r.params.lr as number) } }));
+  assert.deepEqual(planReport(derived, { kind: 'train', gridAxes: ['width', 'seed'], color: 'lr' }).charts[0].facet, []);
+});
+
 test('an axis fixed by the chosen ones is not a panel; x derived from the color axis keeps every line', () => {
   // t = tau · depth: with x = t and color = depth, tau follows from them
   const axes = { depth: [1, 3, 10], tau: [0.1, 1, 10] };

@@ -70,7 +70,7 @@ export interface ReportPlan {
   /** Varying grid axes (replicates excluded). */
   axes: string[];
   replicates: string[];
-  /** Grid axes added to an explicit `facet` list because they vary and were not on x or color. */
+  /** Params added to the panels that the user did not ask for: a grid axis left off an explicit `facet`, or a param outside the grid that varies (the spec changed between runs). */
   autoFacet: string[];
   charts: ChartPlan[];
 }
@@ -238,13 +238,16 @@ function chooseLayout(rows: PointRow[], opts: PlanOptions): Layout {
   for (const [i, f] of facet.entries()) {
     if (f === x || f === color || facet.indexOf(f) !== i) throw new ReportError(`--facet: "${f}" is already ${f === x ? 'on the x axis' : f === color ? 'the color axis' : 'listed'}`);
   }
-  // every varying grid axis not fixed by the chosen ones becomes a panel: nothing is averaged silently
+  // every varying param not fixed by the chosen axes (and the replicates) becomes a panel, so
+  // nothing but replicates is averaged: grid axes, and params outside the grid that vary because
+  // the spec changed between runs (`fixed.lr` edited: both rates are in the sweep)
   const autoFacet: string[] = [];
-  for (const a of axes) {
+  const outside = [...new Set(rows.flatMap((r) => Object.keys(r.params)))].filter((k) => !opts.gridAxes.includes(k) && !replicates.includes(k) && count(k) > 1).sort();
+  for (const a of [...axes, ...outside]) {
     const keys = [x, ...(color ? [color] : []), ...facet];
-    if (!keys.includes(a) && !determinedBy(rows, keys, a)) {
+    if (!keys.includes(a) && !determinedBy(rows, [...keys, ...replicates], a)) {
       facet.push(a);
-      if (opts.facet) autoFacet.push(a);
+      if (opts.facet || !axes.includes(a)) autoFacet.push(a);
     }
   }
   const panelOf = (r: PointRow): string => facet.map((f) => `${f}=${valueLabel(r.params[f])}`).join(', ');

@@ -169,7 +169,9 @@ export function registerReport(y: Argv): Argv {
       }
       if (written.autoFacet.length) {
         const n = written.autoFacet.length;
-        process.stderr.write(`note: ${written.autoFacet.join(', ')} also var${n > 1 ? 'y' : 'ies'} and ${n > 1 ? 'are' : 'is'} not on --x, --color or --facet: one panel per value (or fix it with --where)\n`);
+        process.stderr.write(
+          `note: ${written.autoFacet.join(', ')} also var${n > 1 ? 'y' : 'ies'} among the drawn points (a grid axis left off --facet, or a spec changed between runs) and ${n > 1 ? 'are' : 'is'} not on --x or --color: one panel per value (or fix it with --where)\n`,
+        );
       }
       if (a.json) {
         const charts = written.charts.map(({ notDrawn: nd, ...ch }) => ({ ...ch, not_drawn: nd || null }));
