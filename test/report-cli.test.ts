@@ -165,6 +165,20 @@ grid:
     assert.equal(Number(row.max), e.hi);
     assert.ok(Math.abs(Number(row.mean) - (e.mean as number)) <= 1e-15 * Math.abs(e.mean as number));
   }
+  // slope on the same sweep: a fit that would pool over depth is refused, names are checked
+  const ok = await runCli(['slope', 'curves', '--db', db, '--metric', 'train_loss', '--format', 'json']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual((JSON.parse(ok.stdout) as { depth: number; seeds: number }[]).map((r) => [r.depth, r.seeds]), [[2, 2], [3, 2]]);
+  const pooled = await runCli(['slope', 'curves', '--db', db, '--metric', 'train_loss', '--by', 'seed']);
+  assert.equal(pooled.code, 2);
+  assert.match(pooled.stderr, /^error: depth varies among the selected points but is not --x, --by or --seed/m);
+  const noMetric = await runCli(['slope', 'curves', '--db', db, '--metric', 'act_dev_mx']);
+  assert.equal(noMetric.code, 2);
+  assert.match(noMetric.stderr, /--metric: no metric named "act_dev_mx".*act_dev_max/);
+  const noAxis = await runCli(['slope', 'curves', '--db', db, '--metric', 'train_loss', '--by', 'dpth']);
+  assert.equal(noAxis.code, 2);
+  assert.match(noAxis.stderr, /--by: "dpth" is not a param/);
+
   const byWidth = await runCli(['report', 'curves', '--db', db, '--series', '--x', 'width']);
   assert.equal(byWidth.code, 2);
   assert.match(byWidth.stderr, /--x: with --series the x axis is the training time t \(or step\), not width/);

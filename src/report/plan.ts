@@ -155,6 +155,15 @@ function requireParam(rows: PointRow[], key: string, option: string): void {
   }
 }
 
+/**
+ * Params that vary among `rows` without being fixed by `keys` (e.g. `t` when a fit groups by
+ * depth and seed only): fitting or averaging across them would mix different series.
+ */
+export function unaccountedParams(rows: PointRow[], keys: string[]): string[] {
+  const all = [...new Set(rows.flatMap((r) => Object.keys(r.params)))].sort();
+  return all.filter((k) => !keys.includes(k) && distinct(rows, k).length > 1 && !determinedBy(rows, keys, k));
+}
+
 /** Whether `axis` takes one value for each combination of `keys` (e.g. tau given t and depth). */
 function determinedBy(rows: PointRow[], keys: string[], axis: string): boolean {
   const seen = new Map<string, string>();

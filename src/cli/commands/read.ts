@@ -104,8 +104,15 @@ export function registerExport(y: Argv): Argv {
           ? `SELECT s.sweep, m.task_id, m.step, m.name, m.value FROM metrics m JOIN sweep_tasks s ON s.task_id = m.task_id ${where.replace('sweep', 's.sweep')} ORDER BY s.sweep, m.task_id, m.name, m.step`
           : `SELECT * FROM results ${where} ORDER BY sweep, task_id`;
         const text = renderRows(await store.query(sql), a.format);
-        if (a.out) writeFileSync(a.out, text);
-        else process.stdout.write(text);
+        if (!a.out) {
+          process.stdout.write(text);
+          return;
+        }
+        try {
+          writeFileSync(a.out, text);
+        } catch (e) {
+          throw new CliError(`cannot write ${a.out}: ${(e as Error).message}`, EXIT.STORAGE);
+        }
       });
     },
   );

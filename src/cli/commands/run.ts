@@ -125,7 +125,8 @@ async function run(a: RunArgs): Promise<number> {
     if (!Number.isInteger(a.threads) || a.threads < 1) throw badOption('--threads', 'a positive integer', a.threads);
     if (!(a.lease >= 0.2 && a.lease <= 86_400)) throw badOption('--lease', 'a number of seconds between 0.2 and 86400', a.lease);
     const mm = a['max-memory'];
-    if (mm !== undefined && !(Number.isInteger(mm) && mm >= 0)) throw badOption('--max-memory', 'a non-negative integer (MiB)', mm);
+    // below ~64 MiB a worker thread cannot even start (piscina then fails the whole pool)
+    if (mm !== undefined && !(Number.isInteger(mm) && (mm === 0 || mm >= 64))) throw badOption('--max-memory', 'a number of MiB ≥ 64, or 0 for the V8 default', mm);
     const ma = a['max-attempts'];
     if (ma !== undefined && !(Number.isInteger(ma) && ma >= 1)) throw badOption('--max-attempts', 'a positive integer', ma);
     const memoryGiB = a.memory === undefined ? undefined : Number(a.memory);

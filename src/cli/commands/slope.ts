@@ -22,6 +22,8 @@ import { SqliteStore } from '../../store/sqlite-store.js';
 import { badOption, CliError, EXIT } from '../exit.js';
 import { renderRows, type Format } from '../format.js';
 import { fitLogLogSlope } from '../../util/loglog.js';
+import { unaccountedParams, type PointRow } from '../../report/plan.js';
+import { loadRows } from '../../report/rows.js';
 
 interface SlopeArgs {
   sweep: string;
@@ -42,6 +44,40 @@ function spread(v: number[]): { mean: number; sd: number; min: number; max: numb
   const mean = v.reduce((p, q) => p + q, 0) / v.length;
   const sd = v.length > 1 ? Math.sqrt(v.reduce((p, q) => p + (q - mean) ** 2, 0) / (v.length - 1)) : NaN;
   return { mean, sd, min: Math.min(...v), max: Math.max(...v) };
+}
+
+/**
+ * Names and mixing, checked on the selected finished points before any fit: every metric is
+ * logged, `--x`, `--by` and `--seed` are params, and no other param varies among the points
+ * without being fixed by them (a fit across `t` or a changed `lr` would mix series).
+ * @throws CliError (exit 2) naming the option and what exists.
+ */
+async function checkSlopeInputs(store: SqliteStore, a: SlopeArgs): Promise<void> {
+  let rows: PointRow[];
+  let names: Set<string>;
+  try {
+    rows = await loadRows(store, a.sweep, a.where, false);
+    names = new Set(rows.flatMap((r) => Object.keys(r.metrics)));
+  } catch (e) {
+    throw new CliError(`cannot select grid points${a.where ? ` with --where "${a.where}"` : ''}: ${explainFilterError(e)}`, EXIT.USAGE);
+  }
+  if (rows.length === 0) throw new CliError(`no finished grid points of sweep ${a.sweep}${a.where ? ` with ${a.where}` : ''}`, EXIT.USAGE);
+  for (const m of a.metric) {
+    if (!names.has(m)) throw new CliError(`--metric: no metric named "${m}" in sweep ${a.sweep}; metrics: ${[...names].sort().join(', ')}`, EXIT.USAGE);
+  }
+  const params = [...new Set(rows.flatMap((r) => Object.keys(r.params)))].sort();
+  for (const [option, key] of [['--x', a.x], ['--by', a.by], ['--seed', a.seed]] as const) {
+    if (option === '--seed' && key === 'seed') continue; // the default; a sweep without seeds has one replicate
+    if (!params.includes(key)) throw new CliError(`${option}: "${key}" is not a param of sweep ${a.sweep}'s grid points; params: ${params.join(', ')}`, EXIT.USAGE);
+  }
+  const mixed = unaccountedParams(rows, [a.x, a.by, a.seed]);
+  if (mixed.length) {
+    throw new CliError(
+      `${mixed.join(', ')} var${mixed.length > 1 ? 'y' : 'ies'} among the selected points but ${mixed.length > 1 ? 'are' : 'is'} not --x, --by or --seed: ` +
+        `a fit would mix different series; fix ${mixed.length > 1 ? 'them' : 'it'} with --where (e.g. --where "${mixed[0]} = …") or group by ${mixed.length > 1 ? 'one' : 'it'} with --by`,
+      EXIT.USAGE,
+    );
+  }
 }
 
 export function registerSlope(y: Argv): Argv {
@@ -69,6 +105,7 @@ export function registerSlope(y: Argv): Argv {
         const col = (c: string): string => (cols.has(c) ? `r.${c}` : `json_extract(r.params, '$.${c}')`);
         const sweepCount = await store.query(`SELECT COUNT(*) AS n FROM results WHERE sweep = ${quoteString(a.sweep)}`);
         if (Number(sweepCount[0]?.n ?? 0) === 0) throw new CliError(`no grid points in a sweep named "${a.sweep}" in ${a.db}`, EXIT.USAGE);
+        await checkSlopeInputs(store, a);
         const out: Record<string, unknown>[] = [];
         for (const metric of a.metric) {
           const source =
