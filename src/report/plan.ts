@@ -220,7 +220,12 @@ function chooseLayout(rows: PointRow[], opts: PlanOptions): Layout {
   if (opts.color) requireParam(rows, opts.color, '--color');
   for (const f of opts.facet ?? []) requireParam(rows, f, '--facet');
   for (const r of opts.replicates ?? []) requireParam(rows, r, '--replicate');
-  const count = (a: string): number => distinct(rows, a).length;
+  // number of distinct values per param, each counted once (the sorts below ask many times)
+  const counts = new Map<string, number>();
+  const count = (a: string): number => {
+    if (!counts.has(a)) counts.set(a, distinct(rows, a).length);
+    return counts.get(a)!;
+  };
   const axes = opts.gridAxes.filter((a) => !replicates.includes(a) && count(a) > 1);
   const x = opts.x ?? (X_PREFERENCE[opts.kind] ?? []).find((a) => axes.includes(a)) ?? [...axes].sort((a, b) => count(b) - count(a))[0];
   if (!x) {
@@ -314,7 +319,9 @@ function chartFor(rows: PointRow[], metric: string, L: Layout, opts: PlanOptions
   const onX = all.filter((p) => L.xScale === 'linear' || p.x > 0);
   const points = onX.filter((p) => yScale === 'linear' || p.min > 0);
   const colorOrder = color ? L.colorLabels : [''];
-  points.sort((a, b) => L.panelOrder.indexOf(a.panel) - L.panelOrder.indexOf(b.panel) || colorOrder.indexOf(a.color) - colorOrder.indexOf(b.color) || a.x - b.x);
+  const panelRank = new Map(L.panelOrder.map((p, i) => [p, i]));
+  const colorRankOf = new Map(colorOrder.map((c, i) => [c, i]));
+  points.sort((a, b) => panelRank.get(a.panel)! - panelRank.get(b.panel)! || colorRankOf.get(a.color)! - colorRankOf.get(b.color)! || a.x - b.x);
   return {
     metric,
     x: L.x,
