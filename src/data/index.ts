@@ -1,5 +1,5 @@
 /**
- * Public API of the data layer (design.md §4): datasets, seeded selection, preprocessing and
+ * Public API of the data layer (docs/conventions.md §14): datasets, seeded selection, preprocessing and
  * target encoding. See `dataset.ts` for the pipeline and the selection rule.
  */
 export type { DataParams, Dataset } from './types.js';

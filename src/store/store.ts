@@ -1,5 +1,5 @@
 /**
- * The storage interface (design.md §3, in the manner of Optuna's `storages`): the engine and the
+ * The storage interface (docs/architecture.md §6, in the manner of Optuna's `storages`): the engine and the
  * CLI talk only to {@link Store}; SQLite is the embedded default and PostgreSQL can arrive later
  * behind the same interface.
  */
