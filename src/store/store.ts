@@ -5,8 +5,6 @@
  */
 import type { MetricRow, Params, TaskEnd, TaskInput } from '../tasks/types.js';
 
-export type TaskStatus = 'pending' | 'running' | 'done' | 'failed' | 'diverged';
-
 /** A task row as the spec expander produces it. */
 export interface NewTask {
   id: string;
