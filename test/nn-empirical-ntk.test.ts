@@ -69,7 +69,7 @@ for (const parameterization of ['ntk', 'standard'] as const) {
 }
 
 /**
- * Analytic ReLU NTK Θ^L(x, x') for the NTK parameterization (design.md §2; arc-cosine kernel of
+ * Analytic ReLU NTK Θ^L(x, x') for the NTK parameterization (docs/conventions.md §4; arc-cosine kernel of
  * Cho & Saul 2009, NTK recursion of Jacot et al. 2018), written independently of src/ntk.
  */
 function analyticNtk(x: number[], y: number[], depth: number, sw: number, sb: number): number {
@@ -80,7 +80,7 @@ function analyticNtk(x: number[], y: number[], depth: number, sw: number, sb: nu
   let sxy = (sw * sw * dot(x, y)) / d + sb * sb;
   let theta = sxy;
   for (let l = 2; l <= depth; l++) {
-    // the same point has angle exactly 0 (acos of a rounded 1 − ε would give ~1e-8, design.md §2)
+    // the same point has angle exactly 0 (acos of a rounded 1 − ε would give ~1e-8, docs/conventions.md §6)
     const th = x === y ? 0 : Math.acos(Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy))));
     const next = ((sw * sw) / (2 * Math.PI)) * Math.sqrt(sxx * syy) * (Math.sin(th) + (Math.PI - th) * Math.cos(th)) + sb * sb;
     const dotSigma = (sw * sw * (Math.PI - th)) / (2 * Math.PI);

@@ -11,9 +11,9 @@ import {
 import { kernelMatrix } from '../src/ntk/kernel-matrix.js';
 
 // ---------------------------------------------------------------------------------------------
-// Independent high-precision reference: the textbook recursion of design.md §2 on the ABSOLUTE
+// Independent high-precision reference: the textbook recursion of docs/conventions.md §4 on the ABSOLUTE
 // kernels Σ, Θ (no normalization, no angle carrying), in 28-digit decimal arithmetic.
-// decimal.js's own acos costs ~1 ms per call, too slow for 10⁴ layers, so the reference takes
+// decimal.js's own acos is far too slow for 10⁴ layers, so the reference takes
 // θ = acos ρ from one Newton step on 1 − cos θ = 1 − ρ (Taylor series of 1 − cos in Decimal)
 // started from the float64 angle; a test below checks it against decimal.js acos.
 // ---------------------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ interface RefValues {
   log_ntk: [number, number];
 }
 
-/** Σ^L, Θ^L of the pair (xa, xb) by design.md §2, in Decimal, recorded at `depths`. */
+/** Σ^L, Θ^L of the pair (xa, xb) by docs/conventions.md §4, in Decimal, recorded at `depths`. */
 function referenceKernels(xa: number[], xb: number[], sigma_w: number, sigma_b: number, depths: number[]): Map<number, RefValues> {
   const d = xa.length;
   const sw2 = exactDecimal(sigma_w).pow(2);

@@ -1,6 +1,6 @@
 /**
  * `kind: train` sweeps end to end: real CLI processes, the real piscina pool and a real SQLite
- * file, checked with SQL (issue 3: determinism across thread counts, divergence handling, the
+ * file, checked with SQL (determinism across thread counts, divergence handling, the
  * per-layer metric naming rule).
  */
 import assert from 'node:assert/strict';

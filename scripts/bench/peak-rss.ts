@@ -1,5 +1,5 @@
 /**
- * Benchmark (f) of issue 5: peak resident memory (and time) of a kernel sweep at large n_train,
+ * Benchmark (f) of the README's performance table: peak resident memory (and time) of a kernel sweep at large n_train,
  * through the CLI as a user runs it, next to what a numpy eigh-based evaluation of the same grid
  * needs (measured with `--numpy`, else computed from its buffers), side by side in one run.
  *
@@ -66,7 +66,7 @@ function main(): void {
   });
   const sizes = o.sizes.split(',').map(Number);
   const m = Number(o['n-test']);
-  console.log(`peak memory benchmark (issue 5 f): ${o.dataset} NTK sweep, n_test = ${m}, depths [${o.depths}], t [${o.ts}], --threads 1`);
+  console.log(`peak memory benchmark (f): ${o.dataset} NTK sweep, n_test = ${m}, depths [${o.depths}], t [${o.ts}], --threads 1`);
   console.log(machineLine());
   const { dir, cleanup } = tempDir('ntk-bench-rss-');
   const rows: (string | number)[][] = [];

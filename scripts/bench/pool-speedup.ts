@@ -1,5 +1,5 @@
 /**
- * Benchmark (e) of issue 5: speedup of a CPU-bound grid from 1 to 2 pool threads, through the
+ * Benchmark (e) of the README's performance table: speedup of a CPU-bound grid from 1 to 2 pool threads, through the
  * CLI, next to what the machine itself allows at the moment (a Python multiprocessing reference
  * doing fixed CPU work in 1 and 2 processes), side by side in one run.
  *
@@ -66,7 +66,7 @@ function main(): void {
   const o = parseArgs(process.argv.slice(2), { grid: 'both', points: '16', 'n-train': '500', depth: '20', 'sleep-ms': '250', reps: '2', python: 'python3' });
   const points = Number(o.points);
   const reps = Number(o.reps);
-  console.log(`pool speedup benchmark (issue 5 e): 1 vs 2 pool threads, min of ${reps} (runs alternate 1, 2, 1, 2 to share the machine's load fairly)`);
+  console.log(`pool speedup benchmark (e): 1 vs 2 pool threads, min of ${reps} (runs alternate 1, 2, 1, 2 to share the machine's load fairly)`);
   console.log(machineLine());
   const { dir, cleanup } = tempDir('ntk-bench-pool-');
   const rows: (string | number)[][] = [];

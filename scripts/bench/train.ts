@@ -5,7 +5,7 @@
  *   npx tsc -p . && node dist/scripts/bench/train.js [--n 256] [--width 1024] [--depth 3]
  *       [--steps 5] [--threads 1,2] [--backends js,native] [--python python3]
  *
- * Setup (issue 3): N = 256 MNIST training points (`loadDataset({dataset: 'mnist', …})`, d = 784,
+ * Setup: N = 256 MNIST training points (`loadDataset({dataset: 'mnist', …})`, d = 784,
  * k = 10 one-hot-minus-1/k targets, unit-norm inputs), width 1024, depth 3, float64, NTK
  * parameterization with σ_w = 1, σ_b = 0. If mnist cannot be loaded, seeded random unit-norm
  * data of the same shape is used (said in the output).

@@ -65,11 +65,6 @@ export function fashionMnistClass(c: number): Uint8Array {
   return pixels;
 }
 
-/** Drop the per-thread Fashion-MNIST cache (frees about 5.5 MB per loaded class). */
-export function clearFashionMnistCache(): void {
-  cache.clear();
-}
-
 const LBRACKET = 0x5b, RBRACKET = 0x5d, COMMA = 0x2c, ZERO = 0x30, NINE = 0x39;
 
 /** JSON whitespace: space, tab, LF, CR. */

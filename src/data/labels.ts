@@ -1,5 +1,5 @@
 /**
- * Target encoding (design.md §4). With `K` classes and label index `j` in `0..K-1`:
+ * Target encoding (docs/conventions.md §14). With `K` classes and label index `j` in `0..K-1`:
  *
  * - `K = 2`: one output (`k = 1`), target `-1` for label 0 and `+1` for label 1;
  * - `K >= 3`: `k = K` outputs, target row `e_j − 1/K` (one-hot minus 1/K), so every row sums to 0

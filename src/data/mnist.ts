@@ -61,8 +61,3 @@ export function mnistClass(c: number): Float64Array {
   cache.set(c, out);
   return out;
 }
-
-/** Drop the per-thread MNIST cache (frees about 8 MB per loaded class). */
-export function clearMnistCache(): void {
-  cache.clear();
-}

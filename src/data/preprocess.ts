@@ -1,5 +1,5 @@
 /**
- * Preprocessing (design.md §4), applied in this order after selection:
+ * Preprocessing (docs/conventions.md §14), applied in this order after selection:
  *
  * 1. `center`: subtract the mean of the TRAIN points (per feature) from train and test points;
  *    the mean is accumulated with compensated (Neumaier) summation.

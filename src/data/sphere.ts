@@ -1,5 +1,5 @@
 /**
- * Synthetic data on the unit sphere S^{d−1} (design.md §4).
+ * Synthetic data on the unit sphere S^{d−1} (docs/conventions.md §14).
  *
  * Points: each point is a vector of `d` i.i.d. standard normals divided by its norm, which is
  * uniform on the sphere. Train and test points come from two independent seeded streams

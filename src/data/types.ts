@@ -1,5 +1,5 @@
 /**
- * Parameter and result types of the data layer (design.md §4). Both are plain data: a
+ * Parameter and result types of the data layer (docs/conventions.md §14). Both are plain data: a
  * {@link DataParams} object is part of a task's canonical params, and a {@link Dataset} is what a
  * task computes on.
  */

@@ -1,5 +1,5 @@
 /**
- * The typed channel between a worker thread and the coordinator (design.md §3). The coordinator
+ * The typed channel between a worker thread and the coordinator (docs/architecture.md §2). The coordinator
  * `Comlink.expose`s a {@link CoordinatorChannel} on one end of a `MessageChannel`; the worker
  * `Comlink.wrap`s the other end, which it receives inside its {@link WorkerJob}.
  */

@@ -1,5 +1,5 @@
 /**
- * The coordinator (design.md §3): claims runnable grid points from the store under a lease,
+ * The coordinator (docs/architecture.md §2–§5): claims runnable grid points from the store under a lease,
  * runs them as jobs on a piscina worker pool, receives progress and metrics over a comlink
  * channel per job, and writes everything in transactions. It is the only writer.
  *
@@ -424,7 +424,7 @@ export class Coordinator {
   }
 
   /**
-   * BLAS threads for the next job (thread budget, issue 5): the fixed `blasThreads`, or with
+   * BLAS threads for the next job (thread budget, docs/architecture.md §4): the fixed `blasThreads`, or with
    * `'auto'` the cores left over when fewer grid points remain than pool threads, shared by the
    * jobs that will run: `max(1, floor(cores / min(threads, running + 1 + pending)))`.
    */

@@ -2,7 +2,7 @@
  * Group commit: every item submitted while a commit is in flight is written by the next commit,
  * all together. The first item of a quiet period is committed at once (no added latency); under
  * load, commits grow to whatever arrived meanwhile, so the cost of a transaction is shared by
- * many grid points (issue 5, engine overhead).
+ * many grid points (the engine-overhead case, `scripts/bench/engine-overhead.ts`).
  */
 export class GroupCommit<I, R> {
   private queue: { item: I; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];

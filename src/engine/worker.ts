@@ -1,6 +1,6 @@
 /**
  * Piscina worker entry: runs one {@link WorkerJob} and streams everything back over the comlink
- * channel. Workers never touch the database (design.md §3): progress, metric rows and checkpoint
+ * channel. Workers never touch the database (docs/architecture.md §2): progress, metric rows and checkpoint
  * bytes all go to the coordinator, which writes them.
  */
 import * as Comlink from 'comlink';

@@ -1,5 +1,5 @@
 /**
- * Deviation-from-initialization metrics of issue 3 (the paper's claim 1, design.md §1): how far
+ * Deviation-from-initialization metrics (the paper's claim 1, docs/conventions.md §1): how far
  * hidden activations, weights and the empirical NTK moved during training.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Full-batch gradient descent on `ℒ = 1/(2N) Σ_i ‖f(x_i) − y_i‖²` (design.md §2), written as an
+ * Full-batch gradient descent on `ℒ = 1/(2N) Σ_i ‖f(x_i) − y_i‖²` (docs/conventions.md §7), written as an
  * explicit state (`step` + parameters) and a pure "continue from state" function. Full-batch GD
  * draws no randomness after initialization, so running `0 → T` in one call, or `0 → s` then
  * `s → T` from a saved state, gives bit-identical parameters (the property checkpoint/resume

@@ -1,5 +1,5 @@
 /**
- * Finite-width networks (design.md §3 `nn/`): MLP init/forward/backward (`mlp.ts`), full-batch
+ * Finite-width networks (docs/architecture.md §1 `nn/`): MLP init/forward/backward (`mlp.ts`), full-batch
  * GD with an explicit resumable state (`gd.ts`), empirical NTK by the layer-wise identity
  * (`empirical-ntk.ts`), deviation metrics and the per-layer naming rule (`deviation.ts`,
  * `metrics.ts`), logging schedules (`schedule.ts`), the divergence rule (`divergence.ts`) and the

@@ -1,7 +1,7 @@
 /**
  * Distance between a finite-width network and its infinite-width NTK limit along training:
  * `kernel_gap(t) = RMS over test points and outputs of f_net(t) − f_ntk(t)`, where `f_ntk` is the
- * gradient-flow prediction of the analytic NTK (design.md §2; Lee et al. 2019)
+ * gradient-flow prediction of the analytic NTK (docs/conventions.md §8; Lee et al. 2019)
  *
  *     f_ntk(t)(x) = f_0(x) + Θ(x, X) Θ⁻¹ (I − e^{−Θ t/N}) (y − f_0(X))
  *
@@ -94,7 +94,7 @@ export function makeNtkReference(input: NtkReferenceInput): NtkReference {
 }
 
 /**
- * Analytic NTK `Θ^L(x_i, x_j)` `[p, p]` (absolute scale, design.md §2) of the rows of `x`
+ * Analytic NTK `Θ^L(x_i, x_j)` `[p, p]` (absolute scale, docs/conventions.md §4) of the rows of `x`
  * `[p, d]` for the network `spec` (NTK parameterization), from `src/ntk`. Underflows to 0 at very
  * large depth (`Θ^L(x,x) = L/(d·2^{L−1})`), where relative comparisons are meaningless anyway.
  * @throws RangeError if `spec` is not the NTK parameterization or on invalid kernel inputs.

@@ -1,9 +1,9 @@
 /**
- * Per-step training metrics of a finite-width network relative to its initialization (issue 3),
+ * Per-step training metrics of a finite-width network relative to its initialization,
  * and the one naming rule for per-layer metrics.
  *
  * **Naming rule.** A per-layer metric is named `<base>_l<l>` with `l` the 1-based layer index of
- * design.md §2 (`α^l = relu(h^l)`, `h^l` produced by weight layer `W^l`): `act_dev_max_l1`,
+ * docs/conventions.md §3 (`α^l = relu(h^l)`, `h^l` produced by weight layer `W^l`): `act_dev_max_l1`,
  * `act_dev_max_l2`, …; select a family with `name LIKE 'act_dev_max_l%'` and parse the layer with
  * `CAST(substr(name, length('act_dev_max_l') + 1) AS INTEGER)`. Activation metrics exist for
  * hidden layers `l = 1..L−1`; `weight_rel_change_l<l>` exists for every weight layer

@@ -2,13 +2,13 @@
  * Fully connected ReLU network (MLP): specification, seeded initialization, forward pass with
  * stored pre-activations/activations, mean-squared-error loss and its backward pass.
  *
- * Conventions (design.md §2): depth `L` = `L` weight layers and `L − 1` hidden layers of width
+ * Conventions (docs/conventions.md §3): depth `L` = `L` weight layers and `L − 1` hidden layers of width
  * `n`; layer sizes `n_0 = d`, `n_1 = … = n_{L−1} = width`, `n_L = k` (outputs). Layer `l`
  * (1-based, `l = 1..L`) maps `α^{l−1}` (size `n_{l−1}`) to the pre-activation `h^l` (size `n_l`):
  *
  *     h^l = c_l · W^l α^{l−1} + β · b^l,      α^l = relu(h^l),  α^0 = x,  f(x) = h^L (no output nonlinearity)
  *
- * - `parameterization: 'ntk'` (default; Jacot et al. 2018, design.md §2): `W^l_{ij}, b^l_i ~ N(0, 1)`,
+ * - `parameterization: 'ntk'` (default; Jacot et al. 2018, docs/conventions.md §3): `W^l_{ij}, b^l_i ~ N(0, 1)`,
  *   `c_l = σ_w / sqrt(n_{l−1})`, `β = σ_b`.
  * - `parameterization: 'standard'`: `W^l_{ij} ~ N(0, σ_w² / n_{l−1})`, `b^l_i ~ N(0, σ_b²)`,
  *   `c_l = 1`, `β = 1` (the usual PyTorch-style network with the same function at init; its
@@ -24,7 +24,7 @@ import { linalg } from '../linalg/index.js';
 /** How weights are scaled; see the module comment. */
 export type Parameterization = 'ntk' | 'standard';
 
-/** Architecture and initialization scales of an MLP (design.md §2 names in comments). */
+/** Architecture and initialization scales of an MLP (docs/conventions.md §2 names in comments). */
 export interface MlpSpec {
   /** Input dimension `d = n_0`. */
   d: number;
@@ -198,7 +198,7 @@ export function predict(spec: MlpSpec, params: MlpParams, x: Float64Array, n: nu
 }
 
 /**
- * Mean-squared-error loss `ℒ = 1/(2N) Σ_i ‖f(x_i) − y_i‖²` (design.md §2) for outputs `f` and
+ * Mean-squared-error loss `ℒ = 1/(2N) Σ_i ‖f(x_i) − y_i‖²` (docs/conventions.md §7) for outputs `f` and
  * targets `y`, both `[n, k]` row-major. Returns 0 for `n = 0`.
  * @throws RangeError if the lengths differ.
  */

@@ -1,5 +1,5 @@
 /**
- * Infinite-width kernels (design.md §2): ReLU NNGP/NTK recursion in normalized form, kernel
+ * Infinite-width kernels (docs/conventions.md §4–§8): ReLU NNGP/NTK recursion in normalized form, kernel
  * matrices, kernel statistics, gradient-flow predictions and prediction metrics.
  */
 export {

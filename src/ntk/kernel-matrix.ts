@@ -1,11 +1,11 @@
 /**
  * Kernel matrices (`ntk` = Θ, `nngp` = Σ, `rho` = ρ = Σ̄) out of a {@link ReluKernelState}, at the
- * scale a caller needs (design.md §2 names). Reads only the lower triangle of the state, writes
+ * scale a caller needs (docs/conventions.md §5). Reads only the lower triangle of the state, writes
  * both triangles of the output, so it works on states straight from {@link reluKernelStep}.
  */
 import type { ReluKernelState } from './relu.js';
 
-/** Kernel names of design.md §2: NTK `Θ`, NNGP `Σ`, correlation `ρ = Σ̄` (`cos θ`). */
+/** Kernel names of docs/conventions.md §2: NTK `Θ`, NNGP `Σ`, correlation `ρ = Σ̄` (`cos θ`). */
 export type KernelName = 'ntk' | 'nngp' | 'rho';
 
 /**

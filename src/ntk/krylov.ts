@@ -1,7 +1,7 @@
 /**
  * Krylov (block Lanczos) evaluation of kernel gradient-flow predictions and of extreme kernel
- * eigenvalues, for train sets too large for one `O(N³)` eigendecomposition per depth (issue 5,
- * item 5). Same quantities as {@link gradientFlowPredict} (`predict.ts`, design.md §2):
+ * eigenvalues, for train sets too large for one `O(N³)` eigendecomposition per depth.
+ * Same quantities as {@link gradientFlowPredict} (`predict.ts`, docs/conventions.md §8):
  *
  *   x_t = A⁻¹ (I − e^{−A t/N}) r = f_t(A) r,   A = K + δI,   f_t(μ) = (1 − e^{−μ t/N})/μ,
  *   f_t(X) − f_0(X) = K x_t = h_t(A) r,  h_t(μ) = (μ − δ) f_t(μ),   f_t(x) − f_0(x) = K(x, X) x_t,

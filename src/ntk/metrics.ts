@@ -1,6 +1,6 @@
 /**
  * Metrics of predictions `f` against labels `y`, both row-major `[m, k]` (m points, k outputs).
- * Labels follow design.md §4: one-hot minus `1/k` for `k ≥ 2` classes, `±1` for two classes with
+ * Labels follow docs/conventions.md §14: one-hot minus `1/k` for `k ≥ 2` classes, `±1` for two classes with
  * `k = 1`, or real targets for regression.
  */
 
@@ -9,7 +9,7 @@ export interface PredictionMetrics {
   /**
    * Mean squared error over **all** `m·k` entries, `Σ_ic (f_ic − y_ic)² / (m k)` (scikit-learn
    * `mean_squared_error`, `multioutput='uniform_average'`). Twice the training loss of
-   * design.md §2 divided by k.
+   * docs/conventions.md §7 divided by k.
    */
   mse: number;
   /**
@@ -28,7 +28,7 @@ export interface PredictionMetrics {
    * Spread of the predictions relative to the labels, pooled over outputs:
    * `sqrt(Σ_ic (f_ic − f̄_c)² / Σ_ic (y_ic − ȳ_c)²)` (per-output means `f̄_c`, `ȳ_c`), i.e. the
    * pooled standard deviation over points of f divided by that of y. Near 0 means a nearly
-   * constant predictor (design.md §1 claim 2). NaN when the labels are constant.
+   * constant predictor (docs/conventions.md §1 claim 2). NaN when the labels are constant.
    */
   pred_spread: number;
 }

@@ -1,5 +1,5 @@
 /**
- * Gradient-flow predictions of the linearized (kernel) model, design.md §2, Lee et al. 2019
+ * Gradient-flow predictions of the linearized (kernel) model, docs/conventions.md §8, Lee et al. 2019
  * ("Wide Neural Networks of Any Depth Evolve as Linear Models Under Gradient Descent", eq. (16)
  * with the loss `ℒ = 1/(2N) Σ ‖f(x_i) − y_i‖²`; same as neural-tangents
  * `predict.gradient_descent_mse` with `learning_rate·steps = t` and its `1/N` loss scaling):

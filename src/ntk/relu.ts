@@ -1,6 +1,6 @@
 /**
  * Infinite-width kernels of a fully connected ReLU network in NTK parameterization: the NNGP
- * `Σ^l` and the NTK `Θ^l` of design.md §2, in the style of neural-tangents `stax`
+ * `Σ^l` and the NTK `Θ^l` of docs/conventions.md §4, in the style of neural-tangents `stax`
  * (`stax.Dense` + `stax.Relu`): the kernel map of one layer is a function from one
  * {@link ReluKernelState} to the next ({@link reluKernelStep}), the inputs enter through
  * {@link reluInputKernel}, and depth is a fold over the step ({@link reluKernelFold}).
@@ -39,7 +39,7 @@
  */
 import { linalg } from '../linalg/index.js';
 
-/** Hyper-parameters of every `Dense(σ_w, σ_b) ∘ ReLU` layer (design.md §2 names). */
+/** Hyper-parameters of every `Dense(σ_w, σ_b) ∘ ReLU` layer (docs/conventions.md §2 names). */
 export interface ReluKernelParams {
   /** Weight standard deviation σ_w (NTK parameterization); finite, > 0. Paper default 1. */
   sigma_w: number;
@@ -127,7 +127,7 @@ function checkParams(where: string, p: ReluKernelParams): void {
 }
 
 /**
- * Depth-1 kernels (the input `Dense` layer; `Θ^1 = Σ^1 = σ_w² x·x'/d + σ_b²`, design.md §2;
+ * Depth-1 kernels (the input `Dense` layer; `Θ^1 = Σ^1 = σ_w² x·x'/d + σ_b²`, docs/conventions.md §4;
  * neural-tangents `stax.Dense` kernel map on the input Gram).
  *
  * The Gram matrix comes from `linalg().syrk` on the rows scaled to unit `Σ^1`-norm, and
@@ -389,15 +389,15 @@ export interface ReluFoldOptions extends ReluKernelParams, ReluInputOptions {
 
 /**
  * Run the ReLU kernel recursion once up to `max(depths)`, handing the state at every requested
- * depth to `onDepth` on the way (design.md §3 "shared work": depth `L` passes through every
+ * depth to `onDepth` on the way (docs/architecture.md §4 "shared work": depth `L` passes through every
  * depth below it). Points are the rows of `x`; for train/test cross kernels pass the stacked
  * `[train; test]` rows and slice the blocks of the `[n, n]` result.
  *
  * The state given to `onDepth` has both triangles current and is **mutated after the callback
  * returns**: copy what must outlive the call (e.g. with {@link kernelMatrix}).
  *
- * Cost: one `syrk` (`n² d`) plus about 35–50 ns per pair `j < i` per layer on one core
- * (n = 1600, depth 100: ≈ 4–6 s of steps; `scripts/bench/ntk-fold.ts`), memory two `[n, n]`
+ * Cost: one `syrk` (`n² d`) plus one `sin`, one `asin` and two `sqrt` per pair `j < i` per layer
+ * (timed by `scripts/bench/ntk-fold.ts`), memory two `[n, n]`
  * buffers (one with `ntk: false`): 41 MB at n = 1600, 1.6 GB at n = 10⁴.
  *
  * @param x points, row-major `[n, d]`.

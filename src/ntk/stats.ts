@@ -1,6 +1,6 @@
 /**
  * Statistics of a normalized train kernel `K̄` (unit diagonal), the quantities claim 2 and 4 of
- * design.md §1 are about: how far the kernel is from the deep-ReLU limit `¼·11ᵀ + ¾·I`
+ * docs/conventions.md §1 are about: how far the kernel is from the deep-ReLU limit `¼·11ᵀ + ¾·I`
  * (off-diagonal → 1/4 for the NTK in the NTK parameterization, St-Arnaud et al.
  * arXiv:2511.07272), its spectrum, conditioning and log-determinant.
  */

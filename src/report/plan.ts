@@ -83,7 +83,7 @@ export class ReportError extends Error {
   }
 }
 
-/** Headline metrics per task kind, in display order (design.md §1 claims 1–3). */
+/** Headline metrics per task kind, in display order (docs/conventions.md §1 claims 1–3). */
 export const DEFAULT_METRICS: Record<string, string[]> = {
   kernel: ['test_acc', 'test_mse', 'pred_spread', 'dist_to_limit', 'offdiag_mean', 'lambda_min'],
   train: ['act_dev_max', 'act_dev_norm', 'weight_rel_change', 'ntk_rel_change', 'kernel_gap', 'train_loss', 'test_acc'],

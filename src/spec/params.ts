@@ -1,7 +1,7 @@
 /**
  * Every parameter a sweep spec may set, documented once, here: its meaning, which task kinds
  * take it, its schema (zod), what the error message says is expected, and its default.
- * Names follow design.md §2.
+ * Names follow docs/conventions.md §2.
  */
 import { z } from 'zod';
 
@@ -85,7 +85,7 @@ export const PARAMS: Record<string, ParamDef> = {
   lr: { doc: 'gradient-descent learning rate η', kinds: ['train'], schema: posNum, expected: 'a positive number' },
   steps: { doc: 'number of full-batch gradient-descent steps T', kinds: ['train'], schema: nonNegInt, expected: 'a non-negative integer' },
   seed: { doc: 'initialization seed', kinds: ['train'], schema: nonNegInt, expected: 'a non-negative integer', default: 0 },
-  parameterization: { doc: 'ntk (design.md §2) or standard', kinds: ['train'], schema: z.enum(['ntk', 'standard']), expected: 'ntk or standard', default: 'ntk' },
+  parameterization: { doc: 'ntk (docs/conventions.md §3) or standard', kinds: ['train'], schema: z.enum(['ntk', 'standard']), expected: 'ntk or standard', default: 'ntk' },
   log_every: { doc: 'log metrics every this many steps', kinds: ['train'], schema: posInt, expected: 'a positive integer' },
   log_points: { doc: 'log metrics at this many log-spaced steps (default 20 when log_every is not set)', kinds: ['train'], schema: posInt, expected: 'a positive integer' },
   probe: { doc: 'number of test points used for activation and empirical-NTK metrics', kinds: ['train'], schema: posInt, expected: 'a positive integer', default: 32 },

@@ -110,7 +110,7 @@ export const MIGRATIONS: string[] = [
   `,
 ];
 
-/** Standard axes exposed as columns of `results` (design.md §2 names), NULL where absent. */
+/** Standard axes exposed as columns of `results` (docs/conventions.md §2 names), NULL where absent. */
 export const AXES = [
   'dataset',
   'width',

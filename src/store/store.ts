@@ -1,11 +1,9 @@
 /**
- * The storage interface (design.md §3, in the manner of Optuna's `storages`): the engine and the
+ * The storage interface (docs/architecture.md §6, in the manner of Optuna's `storages`): the engine and the
  * CLI talk only to {@link Store}; SQLite is the embedded default and PostgreSQL can arrive later
  * behind the same interface.
  */
 import type { MetricRow, Params, TaskEnd, TaskInput } from '../tasks/types.js';
-
-export type TaskStatus = 'pending' | 'running' | 'done' | 'failed' | 'diverged';
 
 /** A task row as the spec expander produces it. */
 export interface NewTask {

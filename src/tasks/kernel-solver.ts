@@ -9,11 +9,10 @@ export type KernelSolver = 'eigh' | 'krylov';
 
 /**
  * Largest `n_train` solved by eigendecomposition for a backend; above it the krylov solver runs.
- * Measured on the shared 2-core machine (`scripts/bench/flow.js`, 50 stopping times, MNIST
- * depth-3 NTK): native OpenBLAS eigh path 3.5 s at N = 2000 and 27 s at 4000 (it grows as N³),
- * krylov path (Cholesky + statistics + flow) 2.2 s and ~9 s; JS backend eigh path 32 s at 2000,
- * krylov path 16 s. Up to the threshold the exact eigh path is kept (cost comparable); beyond it
- * the krylov path wins by a growing factor.
+ * The eigh path grows as N³, the krylov path (Cholesky + statistics + flow) more slowly, and it
+ * overtakes the JS backend's eigh at a smaller N than OpenBLAS's, hence the lower JS threshold.
+ * Up to the threshold the exact eigh path is kept (comparable cost); beyond it the krylov path
+ * wins by a growing factor. `scripts/bench/flow.ts` times both paths side by side.
  */
 export function krylovThreshold(backendName: string): number {
   return backendName === 'openblas' ? 2500 : 1600;

@@ -1,5 +1,5 @@
 /**
- * `kind: kernel` tasks: infinite-width ReLU network on a dataset (design.md §2).
+ * `kind: kernel` tasks: infinite-width ReLU network on a dataset (docs/conventions.md §4–§9).
  *
  * A batch is a set of grid points that differ only in `depth` and `t`. One kernel recursion runs
  * to the largest depth over the stacked `[train; test]` points; at every requested depth the
@@ -266,9 +266,8 @@ function eighDepthMetrics({ kbarTrain, kbarCross, scale, data, tasks }: DepthArg
 
 /**
  * Lanczos settings of the kernel statistics: blocks of 4 vectors (a step reads the `[N, N]` matrix
- * or factor once, so 4 vectors cost little more than 1 and converge in fewer steps: measured
- * 2.3 s instead of 4.2 s for λ_min at N = 4000), residual tolerance 1e-8 relative (eigenvalue
- * error ≤ residual; measured identical digits to 1e-10).
+ * or factor once, so 4 vectors cost little more than 1 and converge in fewer steps), residual
+ * tolerance 1e-8 relative (eigenvalue error ≤ residual; measured identical digits to 1e-10).
  */
 const EXTREMES = { block: 4, tol: 1e-8 } as const;
 

@@ -1,5 +1,5 @@
 /**
- * Estimated peak memory of a job, for the coordinator's memory budget (issue 5: a kernel job at
+ * Estimated peak memory of a job, for the coordinator's memory budget (a kernel job at
  * n_train 20,000 holds ~13 GiB, so two of them on two pool threads would exhaust a 24 GiB
  * machine). Estimates count the large `Float64Array` buffers a task allocates (8 bytes per
  * float64) plus a fixed allowance for the worker thread itself; they aim to be a little above

@@ -1,9 +1,9 @@
 /**
- * `kind: train` task (issue 3): train a finite-width ReLU MLP (design.md §2) with full-batch
+ * `kind: train` task: train a finite-width ReLU MLP (docs/conventions.md §3) with full-batch
  * gradient descent on `ℒ = 1/(2N) Σ‖f(x_i) − y_i‖²` and stream how far it moves from its
  * initialization.
  *
- * ## Params (flat, design.md §2 names; unknown keys such as `t` are ignored)
+ * ## Params (flat, docs/conventions.md §2 names; unknown keys such as `t` are ignored)
  * - `width` (int ≥ 1), `depth` (int ≥ 1), `lr` (> 0), `steps` (int ≥ 0): required. Training time is
  *   `t = lr·steps`.
  * - `seed` (int ≥ 0, default 0): initialization seed.
@@ -32,7 +32,7 @@
  *   `f_net(t) − f_ntk(t)`, where `f_ntk` is the infinite-width NTK gradient-flow prediction
  *   (`src/ntk`, `src/nn/kernel-gap.ts`) at `t = lr·s`, started from the network's own `f_0` on
  *   train and test points. Reported at every logged step `s` (0 at `s = 0`); the value at
- *   `s = steps` is the end-of-training gap of issue 3.
+ *   `s = steps` is the end-of-training gap.
  *
  * ## Checkpoints
  * At every step `c` that is a positive multiple of `checkpoint_every` and `< steps`, after the

@@ -2,10 +2,10 @@
  * The contract between the engine and task implementations (`kernel.ts`, `train.ts`).
  * Task code runs inside a piscina worker thread and never touches the database: everything it
  * produces goes through a {@link TaskReporter}, which the engine bridges to the coordinator over
- * a comlink channel on a `MessagePort` (design.md §3).
+ * a comlink channel on a `MessagePort` (docs/architecture.md §2).
  */
 
-/** Flat, JSON-serialisable task parameters after spec expansion (design.md §2 names). */
+/** Flat, JSON-serialisable task parameters after spec expansion (docs/conventions.md §2 names). */
 export type Params = Record<string, unknown>;
 
 /** One metric value. `step` is the training step for series, or 0 for single-valued metrics. */

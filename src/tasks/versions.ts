@@ -1,5 +1,5 @@
 /**
- * Code-affecting versions, part of every task id (design.md §3): bump a kind's number when a
+ * Code-affecting versions, part of every task id (docs/conventions.md §12): bump a kind's number when a
  * change alters the numbers its tasks produce, so old results are not mixed with new ones.
  *
  * History: kernel 2 — above `krylovThreshold` the predictions and statistics come from the

@@ -2,7 +2,7 @@
  * `ntk-sweep slope`: log-log slope of a metric against an axis (default width), fitted per
  * group (default depth) and per seed by ordinary least squares on (log x, log metric); prints
  * the mean slope over seeds, its standard deviation, min/max, and the pooled fit over all seeds.
- * Used for the paper's width claim (design.md §1, claim 1): `act_dev_max` ~ width^{-1/2},
+ * Used for the paper's width claim (docs/conventions.md §1, claim 1): `act_dev_max` ~ width^{-1/2},
  * `act_dev_norm` ~ width^0 (`sweeps/width-lazy.yaml`).
  *
  * Options (documented here once):

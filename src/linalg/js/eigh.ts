@@ -108,7 +108,7 @@ export function eigh(n: number, a: Float64Array): SymmetricEigen {
  * steps of 8, such that rows 1 to 4 apart are at least 256 bytes away from a multiple of
  * 4 KiB. Row-major kernels here read and write 2 to 6 rows at equal column offsets; with a
  * stride near a multiple of 4 KiB (e.g. n = 1024, 2048) those accesses alias in L1 and in the
- * store-to-load forwarding logic, which measured 30–40% slower for the QL rotations at n = 2048.
+ * store-to-load forwarding logic, which slows the QL rotations down markedly.
  */
 export function paddedStride(n: number): number {
   const clear = (ld: number): boolean => {
