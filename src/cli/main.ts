@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 /**
- * ntk-sweep command line (yargs). Every command takes `--db` (default db/ntk-sweep.sqlite).
+ * ntk-sweep command line (yargs). Every command takes `--db` (a file, or a postgres:// URL; default $NTK_SWEEP_DB, else db/ntk-sweep.sqlite).
  * Exit codes are in ./exit.ts.
  */
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { SpecError } from '../spec/errors.js';
-import { StoreError } from '../store/sqlite-db.js';
-import { DEFAULT_DB } from '../store/sqlite-store.js';
+import { StoreError } from '../store/errors.js';
+import { defaultDb } from '../store/open.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerKernel } from './commands/kernel.js';
 import { registerParams } from './commands/params.js';
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
       '$0 <command> [options]\n\nExhaustive width × depth × dataset-size sweeps for Neural Tangent Kernel research: ' +
         'closed-form infinite-width kernels (kind: kernel) and finite-width training (kind: train), on every core, into SQLite.',
     )
-    .option('db', { type: 'string', default: DEFAULT_DB, describe: 'SQLite database file', global: true })
+    .option('db', { type: 'string', default: defaultDb(), describe: 'SQLite database file, or a postgres:// URL (default: $NTK_SWEEP_DB, else db/ntk-sweep.sqlite)', global: true })
     .strict()
     .demandCommand(1, 'name a command: run, status, query, export, report, kernel, slope, params, doctor')
     .recommendCommands()

@@ -1,12 +1,13 @@
 /** Read-only commands over a database: `status`, `query`, `export`. */
 import { writeFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { DEFAULT_DB, SqliteStore } from '../../store/sqlite-store.js';
+import { DEFAULT_DB, openStore } from '../../store/open.js';
+import type { Store } from '../../store/store.js';
 import { CliError, EXIT } from '../exit.js';
 import { renderRows, type Format } from '../format.js';
 
-async function withStore<T>(db: string, fn: (s: SqliteStore) => Promise<T>): Promise<T> {
-  const store = await SqliteStore.openReadonly(db);
+async function withStore<T>(db: string, fn: (s: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(db, { readonly: true });
   try {
     return await fn(store);
   } finally {

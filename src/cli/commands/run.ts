@@ -10,7 +10,7 @@ import { expandSpec, specHash } from '../../spec/expand.js';
 import { PARAMS } from '../../spec/params.js';
 import { loadSpecFile, type SweepSpec } from '../../spec/spec.js';
 import type { NewTask } from '../../store/store.js';
-import { DEFAULT_DB, SqliteStore } from '../../store/sqlite-store.js';
+import { DEFAULT_DB, openStore } from '../../store/open.js';
 import { encodeParams } from '../../util/json.js';
 import { linalgFallbackReason, useLinalg } from '../../linalg/select.js';
 import { badOption, CliError, EXIT, EXIT_HELP } from '../exit.js';
@@ -161,7 +161,7 @@ async function run(a: RunArgs): Promise<number> {
     }
     // a changed csv file changes every task id: make it part of the spec so the drift notice says so
     if (typeof tasks[0]?.params.data_sha256 === 'string') spec.dataset.data_sha256 = tasks[0].params.data_sha256;
-    const store = await SqliteStore.open(a.db);
+    const store = await openStore(a.db);
     try {
       const specJson = encodeParams(spec as unknown as Record<string, unknown>);
       const reg = await store.registerSweep({ name: spec.name, kind: spec.kind, specJson, specHash: specHash(spec) }, tasks);
