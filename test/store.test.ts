@@ -250,3 +250,99 @@ contract('finishing many points is one transaction: first finish wins per point,
     await store.close();
   }
 });
+
+contract('stores claiming at the same instant get distinct points, and together all of them', async () => {
+  const { store, path } = await fresh(0);
+  // ten stores, each with its own connections, like ten processes; SQLite in one process: three
+  // (each connection blocked on the file lock holds one of libuv's four threads)
+  const n = store.dialect === 'sqlite' ? 3 : 10;
+  const tasks: NewTask[] = Array.from({ length: 4 * n }, (_, i) => ({ id: `c${String(i).padStart(2, '0')}`, kind: 'debug', params: { x: i }, batchKey: '', cost: 1, batchOrder: 0 }));
+  await store.registerSweep({ name: 's', kind: 'debug', specJson: '{}', specHash: 'h' }, tasks);
+  const others: Store[] = [];
+  for (let k = 0; k < n; k++) others.push(await openStore(path));
+  try {
+    const got = await Promise.all(
+      others.map((s, k) => s.claimBatch('s', { owner: `h:${k + 1}:x`, leaseMs: LEASE, maxAttempts: 3, maxOrdersPerBatch: Infinity, chunk: { maxTasks: 4, maxCost: 100 } })),
+    );
+    const all = got.flat().map((t) => t.id);
+    assert.equal(new Set(all).size, all.length, 'no point is claimed twice');
+    assert.equal(all.length, 4 * n, 'each claim of four takes four points: together all of them');
+    const owners = await store.query("SELECT COUNT(DISTINCT lease_owner) AS n, COUNT(*) AS m FROM tasks WHERE status = 'running'");
+    assert.deepEqual(owners, [{ n, m: 4 * n }]);
+    const claims = await store.query("SELECT COUNT(*) AS n, COUNT(DISTINCT task_id) AS d FROM task_log WHERE event = 'claim'");
+    assert.deepEqual(claims, [{ n: 4 * n, d: 4 * n }]);
+  } finally {
+    for (const o of others) await o.close();
+    await store.close();
+  }
+});
+
+contract('a registration interrupted between chunks leaves no sweep and no task; a complete one registers every chunk', async () => {
+  const { store } = await fresh(0);
+  try {
+    const chunk = (from: number): NewTask[] => Array.from({ length: 3 }, (_, i) => ({ id: `r${from + i}`, kind: 'debug', params: { x: from + i }, batchKey: '', cost: 1, batchOrder: 0 }));
+    async function* broken(): AsyncIterable<NewTask[]> {
+      yield chunk(0);
+      throw new Error('expansion failed');
+    }
+    await assert.rejects(store.registerSweep({ name: 'half', kind: 'debug', specJson: '{}', specHash: 'h2' }, broken()), /expansion failed/);
+    assert.deepEqual(await store.query("SELECT COUNT(*) AS n FROM sweeps WHERE name = 'half'"), [{ n: 0 }]);
+    assert.deepEqual(await store.query("SELECT COUNT(*) AS n FROM tasks WHERE id LIKE 'r%'"), [{ n: 0 }]);
+    async function* whole(): AsyncIterable<NewTask[]> {
+      yield chunk(0);
+      yield chunk(3);
+    }
+    const r = await store.registerSweep({ name: 'half', kind: 'debug', specJson: '{}', specHash: 'h2' }, whole());
+    assert.deepEqual([r.inserted, r.attached], [6, 6]);
+    assert.equal((await store.counts('half')).pending, 6);
+  } finally {
+    await store.close();
+  }
+});
+
+contract('the results view has the standard columns, t = inf as an infinite number, and one column per metric', async () => {
+  const { store } = await fresh(0);
+  try {
+    const tasks: NewTask[] = [Infinity, 10].map((t, i) => ({ id: `v${i}`, kind: 'kernel', params: { dataset: 'mnist', depth: 3, t, n_train: 100 }, batchKey: 'k', cost: 1, batchOrder: 3 }));
+    await store.registerSweep({ name: 's', kind: 'kernel', specJson: '{}', specHash: 'h' }, tasks);
+    const got = await store.claimBatch('s', { owner: 'h:1:a', leaseMs: LEASE, maxAttempts: 3, maxOrdersPerBatch: Infinity });
+    assert.equal(got.length, 2);
+    assert.equal(got.find((t) => t.id === 'v0')!.params.t, Infinity, 'params decode t = inf');
+    await store.finishTasks(got.map((t) => ({ taskId: t.id, owner: 'h:1:a', end: { status: 'done' as const }, rows: [{ step: 0, name: 'test_mse', value: t.id === 'v0' ? 0.25 : 0.5 }], durationS: 1, info: { backend: 'js' } })));
+    const cols = await store.resultColumns();
+    for (const c of ['sweep', 'task_id', 'kind', 'status', 'dataset', 'width', 'depth', 'n_train', 't', 'attempts', 'error', 'duration_s', 'params', 'test_mse']) assert.ok(cols.includes(c), `column ${c}`);
+    const rows = await store.query("SELECT task_id, dataset, depth, t, test_mse FROM results WHERE sweep = 's' AND t > 1e308");
+    assert.deepEqual(rows, [{ task_id: 'v0', dataset: 'mnist', depth: 3, t: Infinity, test_mse: 0.25 }]);
+    const p = await store.query(`SELECT ${store.paramSql('r', 't')} AS t, ${store.paramSql('r', 'dataset', 'text')} AS d FROM results r WHERE task_id = 'v1'`);
+    assert.deepEqual(p, [{ t: 10, d: 'mnist' }]);
+    assert.deepEqual(await store.backends('s'), ['js']);
+  } finally {
+    await store.close();
+  }
+});
+
+contract('a heartbeat lists its owner with the points it holds; an expired lease is counted until it is taken over', async () => {
+  const { store, ids } = await fresh(3);
+  try {
+    const a = await store.claimBatch('s', { owner: 'hostA:11:a', leaseMs: LEASE, maxAttempts: 3, maxOrdersPerBatch: Infinity, chunk: { maxTasks: 2, maxCost: 100 } });
+    const b = await claim(store, 'hostB:12:b', 1);
+    assert.equal(await store.renewLeases('hostA:11:a', LEASE, a.map((t) => t.id)), 2);
+    await new Promise((r) => setTimeout(r, 10));
+    const w = await store.workers();
+    assert.deepEqual(
+      w.map((x) => [x.owner, x.host, x.pid, x.held, x.expired, x.heartbeatAgeS !== null]),
+      [
+        ['hostA:11:a', 'hostA', 11, 2, 0, true],
+        ['hostB:12:b', 'hostB', 12, 1, 1, false],
+      ],
+    );
+    assert.ok(w[0].heartbeatAgeS! >= 0 && w[0].heartbeatAgeS! < 30);
+    assert.equal(await store.reclaimExpired(), 1);
+    assert.equal(b[0].id, ids[2]);
+    await store.removeWorker('hostA:11:a');
+    await store.releaseTasks('hostA:11:a');
+    assert.deepEqual(await store.workers(), []);
+  } finally {
+    await store.close();
+  }
+});
