@@ -56,6 +56,12 @@ export interface RunOptions {
    * job larger than the whole budget runs alone.
    */
   memoryBudgetBytes?: number;
+  /**
+   * Return as soon as nothing is claimable and none of this run's points is running, even while
+   * other processes hold points of the sweep (a `worker` moves on to other sweeps and comes back;
+   * `run` waits instead, to take those points over should their owner die).
+   */
+  exitWhenIdle?: boolean;
   /** One-line notices for the user (a job that exceeds the memory budget). */
   notice?: (message: string) => void;
   progress?: ProgressSink;
@@ -356,7 +362,7 @@ export class Coordinator {
         if (active.size === 0) {
           // nothing to claim and nothing of ours running: done, unless another coordinator holds points
           const c = await this.store.counts(sweep);
-          if (c.running === 0) break;
+          if (c.running === 0 || this.opts.exitWhenIdle) break;
           await this.sleep(Math.min(1000, Math.max(100, leaseMs / 4)));
           continue;
         }

@@ -37,3 +37,5 @@ export async function openStore(url: string, opts: { readonly?: boolean } = {}):
     throw e;
   }
 }
+
+export { redactUrl } from './pg-dialect.js';

@@ -261,6 +261,14 @@ export class SqlStore implements Store {
     return rows.map((r) => String(r.b));
   }
 
+  async workUnits(sweep: string): Promise<number> {
+    const [r] = await this.d.all<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM (SELECT DISTINCT t.batch_key, t.batch_order FROM tasks t JOIN sweep_tasks s ON s.task_id = t.id WHERE s.sweep = ?) AS u',
+      [sweep],
+    );
+    return Number(r.n);
+  }
+
   resultColumns(): Promise<string[]> {
     return this.d.resultColumns();
   }

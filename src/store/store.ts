@@ -156,6 +156,8 @@ export interface Store {
   workers(): Promise<WorkerInfo[]>;
   /** Linear-algebra backends recorded by the finished points of `sweep` (distinct, sorted). */
   backends(sweep: string): Promise<string[]>;
+  /** Distinct (batch key, batch order) pairs of `sweep`: the units a kernel job can be split into. */
+  workUnits(sweep: string): Promise<number>;
   /** Column names of the `results` view. */
   resultColumns(): Promise<string[]>;
   /**
