@@ -7,7 +7,7 @@
  * (and those of dead coordinators on this host), retries failed points up to `maxAttempts`.
  */
 import { randomUUID } from 'node:crypto';
-import { availableParallelism, hostname, totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
@@ -18,7 +18,7 @@ import type { CoordinatorChannel, JobKind, JobResult, WorkerJob } from './channe
 import { estimateJobBytes } from '../tasks/memory.js';
 import { GroupCommit } from './group-commit.js';
 import { startHeartbeat } from './heartbeat.js';
-import { reclaimLeases } from './lease.js';
+import { hostName, reclaimLeases } from './lease.js';
 import { nullProgress, type ProgressSink } from './progress.js';
 
 export interface RunOptions {
@@ -126,7 +126,7 @@ function gib(bytes: number): string {
  * recorded and the second is discarded (results are deterministic, so nothing changes).
  */
 export class Coordinator {
-  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly owner = `${hostName()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private stopping: 'no' | 'drain' | 'abort' = 'no';
   private readonly abort = new AbortController();
   private fatal: Error | null = null;

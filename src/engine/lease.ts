@@ -29,10 +29,18 @@ export function isAlive(pid: number): boolean {
   return true;
 }
 
+/**
+ * This machine's name in owner ids: `NTK_SWEEP_HOSTNAME`, else the OS host name (containers on
+ * one host that share no pid namespace should each set a distinct one).
+ */
+export function hostName(): string {
+  return process.env.NTK_SWEEP_HOSTNAME || hostname();
+}
+
 /** Whether `owner` is a process of this host that no longer runs (false for other hosts). */
 export function isDeadHere(owner: string): boolean {
   const parsed = parseOwner(owner);
-  return !!parsed && parsed.host === hostname() && !isAlive(parsed.pid);
+  return !!parsed && parsed.host === hostName() && !isAlive(parsed.pid);
 }
 
 /**

@@ -17,8 +17,9 @@ const CHANNEL = 'ntk_sweep_work';
  * seconds, default 600. Meanwhile the pool threads keep computing.
  */
 function reconnectMs(): number {
-  const s = Number(process.env.NTK_SWEEP_RECONNECT_S ?? '');
-  return Number.isFinite(s) && s >= 0 && process.env.NTK_SWEEP_RECONNECT_S !== '' ? s * 1000 : 600_000;
+  const raw = process.env.NTK_SWEEP_RECONNECT_S;
+  const s = Number(raw);
+  return raw !== undefined && raw.trim() !== '' && Number.isFinite(s) && s >= 0 ? s * 1000 : 600_000;
 }
 
 /** `?` placeholders to `$1, $2, …` (outside quoted strings and identifiers). */
