@@ -34,7 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { makeRng } from '../src/data/rng.js';
 import { compareSweep } from '../src/engine/verify.js';
 import { loadSpecFile } from '../src/spec/spec.js';
-import { SqliteStore } from '../src/store/sqlite-store.js';
+import { openStore } from '../src/store/open.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -163,7 +163,7 @@ async function firstClaim(db: string, pid: number, exited: Promise<unknown>, tim
   const deadline = Date.now() + timeoutMs;
   while (!gone && Date.now() < deadline) {
     try {
-      const s = await SqliteStore.openReadonly(db);
+      const s = await openStore(db, { readonly: true });
       try {
         const rows = await s.query(`SELECT 1 AS x FROM task_log WHERE event = 'claim' AND owner LIKE '%:${pid}:%' LIMIT 1`);
         if (rows.length) return;

@@ -1,21 +1,48 @@
 /**
- * The lease and finish protocol of SqliteStore on a real database file: the races that a
- * crashed, stalled or concurrent coordinator can cause, played out step by step.
+ * The Store contract, run on both dialects: a real SQLite file and a real PostgreSQL server
+ * started by the test (skipped, with the reason printed, only where PostgreSQL cannot run). The
+ * lease and finish protocol under the races that a crashed, stalled or concurrent coordinator can
+ * cause, played out step by step.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { test } from 'node:test';
-import type { NewTask } from '../src/store/store.js';
+import { after, test } from 'node:test';
+import { openStore } from '../src/store/open.js';
+import { SCHEMA_VERSION } from '../src/store/schema.js';
+import type { NewTask, Store } from '../src/store/store.js';
 import { SqliteDb } from '../src/store/sqlite-db.js';
-import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { MetricRow } from '../src/tasks/types.js';
 import { tempDir } from './helpers/cli.js';
+import { startPostgres } from './helpers/pg.js';
 
 const LEASE = 60_000;
 
-async function fresh(n = 3): Promise<{ store: SqliteStore; ids: string[]; path: string }> {
-  const path = join(tempDir(), 'db.sqlite');
-  const store = await SqliteStore.open(path);
+const server = await startPostgres();
+after(() => {
+  if (typeof server !== 'string') server.close();
+});
+
+/** A fresh database of each dialect: its URL, or the reason the dialect cannot run here. */
+const BACKENDS: [string, (() => Promise<string>) | string][] = [
+  ['sqlite', async () => join(tempDir(), 'db.sqlite')],
+  ['postgres', typeof server === 'string' ? server : () => server.newDatabase()],
+];
+
+let newUrl: () => Promise<string> = BACKENDS[0][1] as () => Promise<string>;
+
+/** A contract test, once per dialect. */
+function contract(name: string, fn: () => Promise<void>): void {
+  for (const [backend, mk] of BACKENDS) {
+    test(`${name} [${backend}]`, typeof mk === 'string' ? { skip: mk } : {}, async () => {
+      newUrl = mk as () => Promise<string>;
+      await fn();
+    });
+  }
+}
+
+async function fresh(n = 3): Promise<{ store: Store; ids: string[]; path: string }> {
+  const path = await newUrl();
+  const store = await openStore(path);
   const tasks: NewTask[] = Array.from({ length: n }, (_, i) => ({
     id: `task${i}`,
     kind: 'debug',
@@ -28,14 +55,14 @@ async function fresh(n = 3): Promise<{ store: SqliteStore; ids: string[]; path: 
   return { store, ids: tasks.map((t) => t.id), path };
 }
 
-const claim = (store: SqliteStore, owner: string, leaseMs = LEASE) => store.claimBatch('s', { owner, leaseMs, maxAttempts: 3, maxOrdersPerBatch: Infinity });
+const claim = (store: Store, owner: string, leaseMs = LEASE) => store.claimBatch('s', { owner, leaseMs, maxAttempts: 3, maxOrdersPerBatch: Infinity });
 
-async function row(store: SqliteStore, id: string): Promise<Record<string, unknown>> {
+async function row(store: Store, id: string): Promise<Record<string, unknown>> {
   return (await store.query(`SELECT status, attempts, lease_owner, run_info FROM tasks WHERE id = '${id}'`))[0];
 }
 
 /** Finish one task through the batched finish (a batch of one). */
-async function finish(store: SqliteStore, id: string, owner: string, rows: MetricRow[], info: Record<string, unknown> = {}): Promise<boolean> {
+async function finish(store: Store, id: string, owner: string, rows: MetricRow[], info: Record<string, unknown> = {}): Promise<boolean> {
   const [ok] = await store.finishTasks([{ taskId: id, owner, end: { status: 'done' }, rows, durationS: 1, info }]);
   return ok;
 }
@@ -45,13 +72,13 @@ const rowsOf = (x: number): MetricRow[] => [
   { step: 1, name: 'y', value: x * x + 2 },
 ];
 
-test('a finish by a coordinator whose lease passed to another is recorded once: the first finish wins and later ones change nothing', async () => {
+contract('a finish by a coordinator whose lease passed to another is recorded once: the first finish wins and later ones change nothing', async () => {
   const { store } = await fresh(1);
   try {
     const [a] = await claim(store, 'hostA:1:a', 1);
     assert.equal(a.attempt, 1);
     await new Promise((r) => setTimeout(r, 5));
-    assert.equal(await store.reclaimExpired(Date.now()), 1, 'the expired lease is reclaimed');
+    assert.equal(await store.reclaimExpired(), 1, 'the expired lease is reclaimed');
     const [b] = await claim(store, 'hostB:2:b');
     assert.equal(b.id, a.id);
     assert.equal(b.attempt, 1, 'the reclaimed attempt is not counted');
@@ -84,7 +111,7 @@ test('a finish by a coordinator whose lease passed to another is recorded once: 
   }
 });
 
-test('a live lease is never handed out twice, and a failed or released task is claimable again', async () => {
+contract('a live lease is never handed out twice, and a failed or released task is claimable again', async () => {
   const { store, ids } = await fresh(3);
   try {
     const a = await claim(store, 'h:1:a');
@@ -93,7 +120,7 @@ test('a live lease is never handed out twice, and a failed or released task is c
     const d = await claim(store, 'h:4:d');
     assert.deepEqual([...a, ...b, ...c].map((t) => t.id).sort(), ids);
     assert.equal(d.length, 0, 'nothing is left while every lease is live');
-    assert.equal(await store.reclaimExpired(Date.now()), 0, 'live leases are not reclaimed');
+    assert.equal(await store.reclaimExpired(), 0, 'live leases are not reclaimed');
     assert.equal(await store.failTask(a[0].id, 'h:2:b', 'not my task', 1), false, 'only the lease holder can fail a task');
     assert.equal(await store.failTask(a[0].id, 'h:1:a', 'boom', 1), true);
     assert.equal(await store.releaseTasks('h:2:b', undefined, 'interrupted'), 1);
@@ -113,7 +140,7 @@ test('a live lease is never handed out twice, and a failed or released task is c
   }
 });
 
-test('a checkpoint is saved with the metric rows sent before it, only for the lease holder, handed to the next claim and deleted when the task finishes', async () => {
+contract('a checkpoint is saved with the metric rows sent before it, only for the lease holder, handed to the next claim and deleted when the task finishes', async () => {
   const { store } = await fresh(1);
   try {
     const [t] = await claim(store, 'h:1:a');
@@ -136,22 +163,23 @@ test('a checkpoint is saved with the metric rows sent before it, only for the le
   }
 });
 
-test('a database file is migrated from schema version 1 and keeps its data', async () => {
+test('a database file is migrated from schema version 1 and keeps its data [sqlite]', async () => {
+  newUrl = BACKENDS[0][1] as () => Promise<string>;
   const { store, path } = await fresh(3);
   const [t] = await claim(store, 'h:1:a');
   await finish(store, t.id, 'h:1:a', rowsOf(1));
   await store.close();
-  // make it a version-1 database: undo what migrations 2 and 3 did (version 1 gave every
+  // make it a version-1 database: undo what migrations 2, 3 and 4 did (version 1 gave every
   // train/debug point its own batch key `t:<id>`)
   const raw = await SqliteDb.open(path);
-  await raw.exec(`UPDATE meta SET value = '1' WHERE key = 'schema_version'; DROP TABLE checkpoints; DROP TABLE task_log;
+  await raw.exec(`UPDATE meta SET value = '1' WHERE key = 'schema_version'; DROP TABLE checkpoints; DROP TABLE task_log; DROP TABLE workers;
     DROP INDEX tasks_pending; DROP INDEX tasks_failed; DROP INDEX tasks_batch; CREATE INDEX tasks_status ON tasks (status, batch_key);
     UPDATE tasks SET batch_key = 't:' || id;`);
   await raw.close();
-  const again = await SqliteStore.open(path);
+  const again = await openStore(path);
   try {
     const v = await again.query("SELECT value FROM meta WHERE key = 'schema_version'");
-    assert.equal(v[0].value, '3');
+    assert.equal(v[0].value, String(SCHEMA_VERSION));
     const done = await again.query("SELECT COUNT(*) AS n FROM tasks WHERE status = 'done'");
     assert.equal(done[0].n, 1);
     assert.deepEqual(await again.query('SELECT COUNT(*) AS n FROM checkpoints'), [{ n: 0 }]);
@@ -163,7 +191,7 @@ test('a database file is migrated from schema version 1 and keeps its data', asy
   }
 });
 
-test('a chunked claim takes independent points most expensive first, within the task and cost limits', async () => {
+contract('a chunked claim takes independent points most expensive first, within the task and cost limits', async () => {
   const { store } = await fresh(0);
   try {
     const costs = [0.05, 3, 0.1, 0.01, 0.2, 0.02, 0.01];
@@ -183,7 +211,7 @@ test('a chunked claim takes independent points most expensive first, within the 
   }
 });
 
-test('a shared-work batch is claimed whole, or split by batch order', async () => {
+contract('a shared-work batch is claimed whole, or split by batch order', async () => {
   const { store } = await fresh(0);
   try {
     const tasks: NewTask[] = [];
@@ -201,7 +229,7 @@ test('a shared-work batch is claimed whole, or split by batch order', async () =
   }
 });
 
-test('finishing many points is one transaction: first finish wins per point, and an unknown point rolls the whole batch back', async () => {
+contract('finishing many points is one transaction: first finish wins per point, and an unknown point rolls the whole batch back', async () => {
   const { store, ids } = await fresh(4);
   try {
     const claimed = await store.claimBatch('s', { owner: 'h:1:a', leaseMs: LEASE, maxAttempts: 3, maxOrdersPerBatch: Infinity, chunk: { maxTasks: 10, maxCost: 100 } });
@@ -218,6 +246,102 @@ test('finishing many points is one transaction: first finish wins per point, and
     assert.deepEqual(st.slice(0, 3).map((r) => JSON.parse(String(r.run_info)).x), [0, 1, 2]);
     const log = await store.query("SELECT task_id, event FROM task_log WHERE event != 'claim' ORDER BY id");
     assert.deepEqual(log.map((e) => `${e.task_id}:${e.event}`), [`${ids[0]}:done`, `${ids[1]}:done`, `${ids[0]}:ignored`, `${ids[1]}:ignored`, `${ids[2]}:done`]);
+  } finally {
+    await store.close();
+  }
+});
+
+contract('stores claiming at the same instant get distinct points, and together all of them', async () => {
+  const { store, path } = await fresh(0);
+  // ten stores, each with its own connections, like ten processes; SQLite in one process: three
+  // (each connection blocked on the file lock holds one of libuv's four threads)
+  const n = store.dialect === 'sqlite' ? 3 : 10;
+  const tasks: NewTask[] = Array.from({ length: 4 * n }, (_, i) => ({ id: `c${String(i).padStart(2, '0')}`, kind: 'debug', params: { x: i }, batchKey: '', cost: 1, batchOrder: 0 }));
+  await store.registerSweep({ name: 's', kind: 'debug', specJson: '{}', specHash: 'h' }, tasks);
+  const others: Store[] = [];
+  for (let k = 0; k < n; k++) others.push(await openStore(path));
+  try {
+    const got = await Promise.all(
+      others.map((s, k) => s.claimBatch('s', { owner: `h:${k + 1}:x`, leaseMs: LEASE, maxAttempts: 3, maxOrdersPerBatch: Infinity, chunk: { maxTasks: 4, maxCost: 100 } })),
+    );
+    const all = got.flat().map((t) => t.id);
+    assert.equal(new Set(all).size, all.length, 'no point is claimed twice');
+    assert.equal(all.length, 4 * n, 'each claim of four takes four points: together all of them');
+    const owners = await store.query("SELECT COUNT(DISTINCT lease_owner) AS n, COUNT(*) AS m FROM tasks WHERE status = 'running'");
+    assert.deepEqual(owners, [{ n, m: 4 * n }]);
+    const claims = await store.query("SELECT COUNT(*) AS n, COUNT(DISTINCT task_id) AS d FROM task_log WHERE event = 'claim'");
+    assert.deepEqual(claims, [{ n: 4 * n, d: 4 * n }]);
+  } finally {
+    for (const o of others) await o.close();
+    await store.close();
+  }
+});
+
+contract('a registration interrupted between chunks leaves no sweep and no task; a complete one registers every chunk', async () => {
+  const { store } = await fresh(0);
+  try {
+    const chunk = (from: number): NewTask[] => Array.from({ length: 3 }, (_, i) => ({ id: `r${from + i}`, kind: 'debug', params: { x: from + i }, batchKey: '', cost: 1, batchOrder: 0 }));
+    async function* broken(): AsyncIterable<NewTask[]> {
+      yield chunk(0);
+      throw new Error('expansion failed');
+    }
+    await assert.rejects(store.registerSweep({ name: 'half', kind: 'debug', specJson: '{}', specHash: 'h2' }, broken()), /expansion failed/);
+    assert.deepEqual(await store.query("SELECT COUNT(*) AS n FROM sweeps WHERE name = 'half'"), [{ n: 0 }]);
+    assert.deepEqual(await store.query("SELECT COUNT(*) AS n FROM tasks WHERE id LIKE 'r%'"), [{ n: 0 }]);
+    async function* whole(): AsyncIterable<NewTask[]> {
+      yield chunk(0);
+      yield chunk(3);
+    }
+    const r = await store.registerSweep({ name: 'half', kind: 'debug', specJson: '{}', specHash: 'h2' }, whole());
+    assert.deepEqual([r.inserted, r.attached], [6, 6]);
+    assert.equal((await store.counts('half')).pending, 6);
+  } finally {
+    await store.close();
+  }
+});
+
+contract('the results view has the standard columns, t = inf as an infinite number, and one column per metric', async () => {
+  const { store } = await fresh(0);
+  try {
+    const tasks: NewTask[] = [Infinity, 10].map((t, i) => ({ id: `v${i}`, kind: 'kernel', params: { dataset: 'mnist', depth: 3, t, n_train: 100 }, batchKey: 'k', cost: 1, batchOrder: 3 }));
+    await store.registerSweep({ name: 's', kind: 'kernel', specJson: '{}', specHash: 'h' }, tasks);
+    const got = await store.claimBatch('s', { owner: 'h:1:a', leaseMs: LEASE, maxAttempts: 3, maxOrdersPerBatch: Infinity });
+    assert.equal(got.length, 2);
+    assert.equal(got.find((t) => t.id === 'v0')!.params.t, Infinity, 'params decode t = inf');
+    await store.finishTasks(got.map((t) => ({ taskId: t.id, owner: 'h:1:a', end: { status: 'done' as const }, rows: [{ step: 0, name: 'test_mse', value: t.id === 'v0' ? 0.25 : 0.5 }], durationS: 1, info: { backend: 'js' } })));
+    const cols = await store.resultColumns();
+    for (const c of ['sweep', 'task_id', 'kind', 'status', 'dataset', 'width', 'depth', 'n_train', 't', 'attempts', 'error', 'duration_s', 'params', 'test_mse']) assert.ok(cols.includes(c), `column ${c}`);
+    const rows = await store.query("SELECT task_id, dataset, depth, t, test_mse FROM results WHERE sweep = 's' AND t > 1e308");
+    assert.deepEqual(rows, [{ task_id: 'v0', dataset: 'mnist', depth: 3, t: Infinity, test_mse: 0.25 }]);
+    const p = await store.query(`SELECT ${store.paramSql('r', 't')} AS t, ${store.paramSql('r', 'dataset', 'text')} AS d FROM results r WHERE task_id = 'v1'`);
+    assert.deepEqual(p, [{ t: 10, d: 'mnist' }]);
+    assert.deepEqual(await store.backends('s'), ['js']);
+  } finally {
+    await store.close();
+  }
+});
+
+contract('a heartbeat lists its owner with the points it holds; an expired lease is counted until it is taken over', async () => {
+  const { store, ids } = await fresh(3);
+  try {
+    const a = await store.claimBatch('s', { owner: 'hostA:11:a', leaseMs: LEASE, maxAttempts: 3, maxOrdersPerBatch: Infinity, chunk: { maxTasks: 2, maxCost: 100 } });
+    const b = await claim(store, 'hostB:12:b', 1);
+    assert.equal(await store.renewLeases('hostA:11:a', LEASE, a.map((t) => t.id)), 2);
+    await new Promise((r) => setTimeout(r, 10));
+    const w = await store.workers();
+    assert.deepEqual(
+      w.map((x) => [x.owner, x.host, x.pid, x.held, x.expired, x.heartbeatAgeS !== null]),
+      [
+        ['hostA:11:a', 'hostA', 11, 2, 0, true],
+        ['hostB:12:b', 'hostB', 12, 1, 1, false],
+      ],
+    );
+    assert.ok(w[0].heartbeatAgeS! >= 0 && w[0].heartbeatAgeS! < 30);
+    assert.equal(await store.reclaimExpired(), 1);
+    assert.equal(b[0].id, ids[2]);
+    await store.removeWorker('hostA:11:a');
+    await store.releaseTasks('hostA:11:a');
+    assert.deepEqual(await store.workers(), []);
   } finally {
     await store.close();
   }

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 /**
- * ntk-sweep command line (yargs). Every command takes `--db` (default db/ntk-sweep.sqlite).
+ * ntk-sweep command line (yargs). Every command takes `--db` (a file, or a postgres:// URL; default $NTK_SWEEP_DB, else db/ntk-sweep.sqlite).
  * Exit codes are in ./exit.ts.
  */
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { SpecError } from '../spec/errors.js';
-import { StoreError } from '../store/sqlite-db.js';
-import { DEFAULT_DB } from '../store/sqlite-store.js';
+import { StoreError } from '../store/errors.js';
+import { defaultDb } from '../store/open.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerKernel } from './commands/kernel.js';
 import { registerParams } from './commands/params.js';
@@ -16,6 +16,8 @@ import { registerExport, registerQuery, registerStatus } from './commands/read.j
 import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerSlope } from './commands/slope.js';
+import { registerSubmit } from './commands/submit.js';
+import { registerWorker } from './commands/worker.js';
 import { CliError, EXIT, EXIT_HELP } from './exit.js';
 
 /** The version in our package.json (dist/src/cli/main.js → ../../../package.json). */
@@ -58,11 +60,11 @@ async function main(): Promise<void> {
     .version(packageVersion())
     .usage(
       '$0 <command> [options]\n\nExhaustive width × depth × dataset-size sweeps for Neural Tangent Kernel research: ' +
-        'closed-form infinite-width kernels (kind: kernel) and finite-width training (kind: train), on every core, into SQLite.',
+        'closed-form infinite-width kernels (kind: kernel) and finite-width training (kind: train), on every core, into SQLite or PostgreSQL (one sweep over many machines).',
     )
-    .option('db', { type: 'string', default: DEFAULT_DB, describe: 'SQLite database file', global: true })
+    .option('db', { type: 'string', default: defaultDb(), describe: 'SQLite database file, or a postgres:// URL (default: $NTK_SWEEP_DB, else db/ntk-sweep.sqlite)', global: true })
     .strict()
-    .demandCommand(1, 'name a command: run, status, query, export, report, kernel, slope, params, doctor')
+    .demandCommand(1, 'name a command: run, submit, worker, status, query, export, report, kernel, slope, params, doctor')
     .recommendCommands()
     .epilog(EXIT_HELP + '\nDocs: README.md; spec fields: `ntk-sweep params`.')
     .wrap(Math.min(110, process.stdout.columns || 100))
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
       process.stderr.write(`error: ${msg}\nrun with --help for usage\n`);
       process.exit(EXIT.USAGE);
     });
-  for (const reg of [registerRun, registerStatus, registerQuery, registerExport, registerReport, registerKernel, registerSlope, registerParams, registerDoctor]) cli = reg(cli);
+  for (const reg of [registerRun, registerSubmit, registerWorker, registerStatus, registerQuery, registerExport, registerReport, registerKernel, registerSlope, registerParams, registerDoctor]) cli = reg(cli);
   try {
     await cli.parseAsync();
   } catch (e) {

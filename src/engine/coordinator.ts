@@ -7,8 +7,7 @@
  * (and those of dead coordinators on this host), retries failed points up to `maxAttempts`.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { availableParallelism, hostname, totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
@@ -18,6 +17,8 @@ import type { MetricRow, TaskEnd, TaskInput } from '../tasks/types.js';
 import type { CoordinatorChannel, JobKind, JobResult, WorkerJob } from './channel.js';
 import { estimateJobBytes } from '../tasks/memory.js';
 import { GroupCommit } from './group-commit.js';
+import { startHeartbeat } from './heartbeat.js';
+import { hostName, reclaimLeases } from './lease.js';
 import { nullProgress, type ProgressSink } from './progress.js';
 
 export interface RunOptions {
@@ -55,6 +56,12 @@ export interface RunOptions {
    * job larger than the whole budget runs alone.
    */
   memoryBudgetBytes?: number;
+  /**
+   * Return as soon as nothing is claimable and none of this run's points is running, even while
+   * other processes hold points of the sweep (a `worker` moves on to other sweeps and comes back;
+   * `run` waits instead, to take those points over should their owner die).
+   */
+  exitWhenIdle?: boolean;
   /** One-line notices for the user (a job that exceeds the memory budget). */
   notice?: (message: string) => void;
   progress?: ProgressSink;
@@ -119,7 +126,7 @@ function gib(bytes: number): string {
  * recorded and the second is discarded (results are deterministic, so nothing changes).
  */
 export class Coordinator {
-  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly owner = `${hostName()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private stopping: 'no' | 'drain' | 'abort' = 'no';
   private readonly abort = new AbortController();
   private fatal: Error | null = null;
@@ -155,6 +162,8 @@ export class Coordinator {
     const progress = this.opts.progress ?? nullProgress;
     const leaseMs = this.opts.leaseMs ?? 30_000;
     await this.reclaim(true);
+    // failed points started before now (database clock) get one more attempt with retryFailed
+    const dbT0 = this.opts.retryFailed ? await this.store.now() : 0;
     const before = await this.store.counts(sweep);
     const alreadyDone = before.done + before.diverged;
     const exhausted = this.opts.retryFailed ? 0 : (await this.store.failures(sweep)).filter((f) => f.attempts >= this.opts.maxAttempts).length;
@@ -171,21 +180,7 @@ export class Coordinator {
       idleTimeout: 30_000,
       resourceLimits: memMb > 0 ? { maxOldGenerationSizeMb: memMb } : undefined,
     });
-    // Heartbeat: renew our leases. A failed renewal (e.g. the database is busy for long) is
-    // retried at the next beat; it is fatal only once the leases are about to expire.
-    let lastRenew = Date.now();
-    let renewing = false;
-    const heartbeat = setInterval(() => {
-      if (renewing) return;
-      renewing = true;
-      this.store
-        .renewLeases(this.owner, leaseMs)
-        .then(() => (lastRenew = Date.now()))
-        .catch((e) => {
-          if (Date.now() - lastRenew > leaseMs / 2) this.onFatal(e);
-        })
-        .finally(() => (renewing = false));
-    }, Math.max(100, leaseMs / 4));
+    const stopHeartbeat = startHeartbeat(this.store, this.owner, leaseMs, () => [...this.live.keys()], (e) => this.onFatal(e));
     // running jobs, each with its estimated peak bytes (memory budget)
     const active = new Map<Promise<void>, number>();
     const budget = this.opts.memoryBudgetBytes ?? defaultMemoryBudget();
@@ -327,7 +322,7 @@ export class Coordinator {
         maxAttempts: this.opts.maxAttempts,
         maxOrdersPerBatch: this.opts.maxOrdersPerBatch ?? Infinity,
         chunk,
-        retryExhaustedBefore: this.opts.retryFailed ? t0 : undefined,
+        retryExhaustedBefore: this.opts.retryFailed ? dbT0 : undefined,
       });
 
     try {
@@ -367,7 +362,7 @@ export class Coordinator {
         if (active.size === 0) {
           // nothing to claim and nothing of ours running: done, unless another coordinator holds points
           const c = await this.store.counts(sweep);
-          if (c.running === 0) break;
+          if (c.running === 0 || this.opts.exitWhenIdle) break;
           await this.sleep(Math.min(1000, Math.max(100, leaseMs / 4)));
           continue;
         }
@@ -378,7 +373,8 @@ export class Coordinator {
     } finally {
       // finishes of jobs that were aborted while their results were being committed
       await finisher.idle();
-      clearInterval(heartbeat);
+      stopHeartbeat();
+      await this.store.removeWorker(this.owner).catch(() => undefined);
       if (this.stopping === 'abort' || this.fatal) {
         await this.store.releaseTasks(this.owner, undefined, this.fatal ? 'storage error' : 'interrupted').catch(() => undefined);
       }
@@ -412,15 +408,7 @@ export class Coordinator {
   private async reclaim(force: boolean): Promise<number> {
     if (!force && Date.now() - this.lastReclaim < 500) return 0;
     this.lastReclaim = Date.now();
-    let n = await this.store.reclaimExpired(Date.now());
-    const host = hostname();
-    for (const owner of await this.store.leaseOwners()) {
-      if (owner === this.owner) continue;
-      const parsed = parseOwner(owner);
-      if (!parsed || parsed.host !== host) continue;
-      if (!isAlive(parsed.pid)) n += await this.store.releaseTasks(owner, undefined, `owner process ${parsed.pid} is dead`);
-    }
-    return n;
+    return reclaimLeases(this.store, this.owner);
   }
 
   /**
@@ -451,36 +439,6 @@ export class Coordinator {
       };
     });
   }
-}
-
-/** Split an owner id `host:pid:random` (the host may itself contain ':'). */
-function parseOwner(owner: string): { host: string; pid: number } | null {
-  const parts = owner.split(':');
-  if (parts.length < 3) return null;
-  const pid = Number(parts[parts.length - 2]);
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  return { host: parts.slice(0, -2).join(':'), pid };
-}
-
-/**
- * Whether process `pid` on this host is alive. Our own pid is not "alive" for a foreign owner id
- * (the pid was reused after that owner died); a zombie (exited, not yet reaped) is dead.
- */
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state === 'Z' || state === 'X') return false;
-  } catch {
-    // no procfs (macOS): trust kill(pid, 0)
-  }
-  return true;
 }
 
 function describe(e: unknown): string {

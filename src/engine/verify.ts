@@ -3,7 +3,7 @@
  * compare a sweep run under faults with a clean reference run, and audit the lease trail
  * (`task_log`) for grid points that were held by two executors at once or recorded twice.
  */
-import { SqliteStore } from '../store/sqlite-store.js';
+import { openStore } from '../store/open.js';
 
 /** Outcome of {@link compareSweep}. Every count is of grid points. */
 export interface Comparison {
@@ -42,7 +42,7 @@ async function readSweep(db: string, sweep: string): Promise<{
   dupMetricRows: number;
   staleCheckpoints: number;
 }> {
-  const s = await SqliteStore.openReadonly(db);
+  const s = await openStore(db, { readonly: true });
   try {
     const where = `task_id IN (SELECT task_id FROM sweep_tasks WHERE sweep = '${sweep.replace(/'/g, "''")}')`;
     const taskRows = (await s.query(

@@ -9,10 +9,12 @@
  * deleted when the task finishes) and `task_log` (append-only audit trail of every lease and state
  * change: `claim`, `done`, `diverged`, `failed`, `released`, `reclaimed`, `ignored`). Version 3
  * indexes runnable tasks in claim order and marks independent grid points with `batch_key = ''`.
+ * Version 4 adds `workers`: one row per live worker process (owner id, host, pid, last heartbeat
+ * on the database clock), for `status`.
  */
 
 export const APP_ID = 'ntk-sweep';
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Migration i brings the schema from version i to i + 1. Append only; never edit. */
 export const MIGRATIONS: string[] = [
@@ -108,6 +110,17 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX tasks_batch ON tasks (batch_key);
   UPDATE tasks SET batch_key = '' WHERE batch_key LIKE 't:%';
   `,
+  // 3 -> 4: live workers and their heartbeats (what `status` lists).
+  `
+  CREATE TABLE workers (
+    owner TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    heartbeat_at INTEGER NOT NULL,
+    info TEXT
+  );
+  `,
 ];
 
 /** Standard axes exposed as columns of `results` (docs/conventions.md §2 names), NULL where absent. */
@@ -147,7 +160,8 @@ export function finishedPointsSql(sweep: string, where?: string): string {
   const mine = `sweep = ${quoteString(sweep)} AND status = 'done'`;
   if (where === undefined) return `(SELECT * FROM results WHERE ${mine})`;
   if (/;|--|\/\*/.test(where)) throw new Error('the filter must be one SQL condition, without ; or comments');
-  return `(SELECT * FROM (SELECT * FROM (SELECT * FROM results WHERE ${mine}) WHERE (${where})) WHERE ${mine})`;
+  // (PostgreSQL wants every subquery in FROM named)
+  return `(SELECT * FROM (SELECT * FROM (SELECT * FROM results WHERE ${mine}) AS f1 WHERE (${where})) AS f2 WHERE ${mine})`;
 }
 
 /**
@@ -160,19 +174,22 @@ export function explainFilterError(e: unknown): string {
   return col ? `${msg} (a param that is not a column of results: json_extract(params, '$.${col[1]}'))` : msg;
 }
 
+/** SQLite: an axis from the JSON params, `t = "inf"` as the REAL infinity. */
+function sqliteAxis(a: string): string {
+  if (a === 't') {
+    return `CASE WHEN json_type(t.params, '$.t') = 'text' THEN (CASE json_extract(t.params, '$.t') WHEN 'inf' THEN 9e999 WHEN '-inf' THEN -9e999 END) ELSE json_extract(t.params, '$.t') END`;
+  }
+  return `json_extract(t.params, '$.${a}')`;
+}
+
 /**
  * SQL that (re)creates the `results` view: one row per (sweep, task) with `sweep, task_id, kind,
  * status`, the standard axes, `attempts, error, diverged_step, duration_s, params`, and one
  * column per metric name holding its final value. `t = ∞` appears as the REAL infinity
  * (`t > 1e308` selects it).
  */
-export function resultsViewSql(metricNames: string[]): string {
-  const axisCols = AXES.map((a) => {
-    if (a === 't') {
-      return `CASE WHEN json_type(t.params, '$.t') = 'text' THEN (CASE json_extract(t.params, '$.t') WHEN 'inf' THEN 9e999 WHEN '-inf' THEN -9e999 END) ELSE json_extract(t.params, '$.t') END AS t`;
-    }
-    return `json_extract(t.params, '$.${a}') AS ${a}`;
-  });
+export function resultsViewSql(metricNames: string[], axisSql: (axis: (typeof AXES)[number]) => string = sqliteAxis): string {
+  const axisCols = AXES.map((a) => `${axisSql(a)} AS ${a}`);
   const reserved = new Set<string>(['sweep', 'task_id', 'kind', 'status', 'attempts', 'error', 'diverged_step', 'duration_s', 'params', ...AXES]);
   const metricCols = [...metricNames]
     .sort()

@@ -4,18 +4,11 @@
  */
 import sqlite3 from 'sqlite3';
 
-/** Any error from the database layer; `code` is the SQLite code when there is one. */
-export class StoreError extends Error {
-  constructor(
-    message: string,
-    readonly code?: string,
-  ) {
-    super(message);
-    this.name = 'StoreError';
-  }
-}
+import { StoreError } from './errors.js';
+import type { SqlValue } from './sql.js';
 
-export type SqlValue = string | number | null | bigint | Buffer;
+export { StoreError };
+
 
 /** Promise wrapper of one `sqlite3.Database` connection. */
 export class SqliteDb {
@@ -172,24 +165,4 @@ function wrap(err: Error, sql: string): StoreError {
   const hint = hintFor(code);
   const what = sql.length > 80 ? sql.slice(0, 77).replace(/\s+/g, ' ') + '...' : sql.replace(/\s+/g, ' ');
   return new StoreError(`${err.message}${hint} [in: ${what}]`, code);
-}
-
-/**
- * Execute `INSERT … VALUES (…), (…), …` for many rows with few statements (chunks of rows),
- * e.g. `insertRows(db, 'INSERT OR IGNORE INTO t (a, b) VALUES', rows, 'ON CONFLICT …')`.
- * Returns the number of changed rows.
- */
-export async function insertRows(db: SqliteDb, head: string, rows: SqlValue[][], tail = ''): Promise<number> {
-  if (rows.length === 0) return 0;
-  const width = rows[0].length;
-  const perStmt = Math.max(1, Math.floor(30000 / width / 4));
-  let changes = 0;
-  for (let i = 0; i < rows.length; i += perStmt) {
-    const chunk = rows.slice(i, i + perStmt);
-    const tuple = '(' + new Array(width).fill('?').join(', ') + ')';
-    const sql = `${head} ${chunk.map(() => tuple).join(', ')} ${tail}`;
-    const res = await db.run(sql, chunk.flat());
-    changes += res.changes;
-  }
-  return changes;
 }

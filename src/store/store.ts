@@ -1,7 +1,7 @@
 /**
- * The storage interface (docs/architecture.md §6, in the manner of Optuna's `storages`): the engine and the
- * CLI talk only to {@link Store}; SQLite is the embedded default and PostgreSQL can arrive later
- * behind the same interface.
+ * The storage interface (docs/architecture.md §6, in the manner of Optuna's `storages`): the engine and the CLI talk only
+ * to {@link Store}, opened by `openStore(url)` (`open.ts`). One protocol (`protocol.ts`) implements
+ * it over two dialects: SQLite (a file, one machine) and PostgreSQL (many machines).
  */
 import type { MetricRow, Params, TaskEnd, TaskInput } from '../tasks/types.js';
 
@@ -91,23 +91,50 @@ export interface FinishItem {
 /** Events of the `task_log` audit trail. */
 export type TaskEvent = 'claim' | 'done' | 'diverged' | 'failed' | 'released' | 'reclaimed' | 'ignored';
 
+/** A process holding leases, or registered as a worker, as `status` shows it. */
+export interface WorkerInfo {
+  /** Owner id `host:pid:random`. */
+  owner: string;
+  host: string;
+  pid: number;
+  /** Running grid points under its lease. */
+  held: number;
+  /** Of those, how many have an expired lease (waiting for another process to take them over). */
+  expired: number;
+  /** Seconds since its last heartbeat (database clock), null when it never sent one. */
+  heartbeatAgeS: number | null;
+}
+
 /**
  * The storage contract of the engine. Leases: a claimed task is `running` with `lease_owner` and
- * `lease_expires`; its owner renews the lease while the task runs. Every state change is one
- * transaction and is recorded in an audit trail (`task_log`).
+ * `lease_expires`; its owner renews the lease while the task runs. Lease times are on the
+ * database's clock (PostgreSQL: the server's), so machines need no synchronized clocks. Every
+ * state change is one transaction and is recorded in an audit trail (`task_log`).
+ *
+ * Isolation every claim relies on: a claim reads runnable rows and marks them `running` in one
+ * transaction, and no other transaction can claim the same row in between. SQLite guarantees it
+ * with the database write lock (`BEGIN IMMEDIATE`); PostgreSQL, at READ COMMITTED, with
+ * `SELECT … FOR UPDATE SKIP LOCKED` on the rows and the status re-checked in the `UPDATE`.
+ * Finishing, failing and checkpointing lock the task rows they decide on the same way.
  *
  * Finishing is idempotent and deterministic results make the race "two executors finish the
  * same grid point" harmless: the first {@link Store.finishTasks} wins, later ones change nothing
  * (not even metric rows) and return `false`.
  */
 export interface Store {
-  /** Register a sweep (create or update its spec) and attach its grid. Idempotent. */
-  registerSweep(sweep: SweepRecord, tasks: NewTask[]): Promise<RegisterResult>;
   /**
-   * Return `running` tasks whose lease expired before `now` to `pending` (the interrupted
-   * attempt is not counted). Returns how many.
+   * Register a sweep (create or update its spec) and attach its grid, given whole or in chunks,
+   * in one transaction: an interrupted registration leaves no trace, or the complete sweep.
+   * Idempotent. Wakes waiting workers.
    */
-  reclaimExpired(now: number): Promise<number>;
+  registerSweep(sweep: SweepRecord, tasks: NewTask[] | AsyncIterable<NewTask[]>): Promise<RegisterResult>;
+  /** The database's clock, ms since the epoch (the clock of leases and of `started_at`). */
+  now(): Promise<number>;
+  /**
+   * Return `running` tasks whose lease has expired (database clock) to `pending` (the
+   * interrupted attempt is not counted). Returns how many.
+   */
+  reclaimExpired(): Promise<number>;
   /**
    * Atomically claim the next batch of runnable tasks of a sweep (pending, or failed with
    * attempts left) under a lease of `opts.owner`; empty when none is left. Each claimed task
@@ -116,8 +143,34 @@ export interface Store {
   claimBatch(sweep: string, opts: ClaimOptions): Promise<TaskInput[]>;
   /** Distinct owners currently holding leases on running tasks. */
   leaseOwners(): Promise<string[]>;
-  /** Extend the lease of every task held by `owner`; returns how many leases were renewed. */
-  renewLeases(owner: string, leaseMs: number): Promise<number>;
+  /**
+   * Heartbeat of `owner`: extend its leases on `taskIds` (the points it is running) by `leaseMs`
+   * from now, and record the beat in `workers`. Returns how many leases were renewed.
+   */
+  renewLeases(owner: string, leaseMs: number, taskIds: string[]): Promise<number>;
+  /** Forget the `workers` row of `owner` (a worker leaving cleanly). */
+  removeWorker(owner: string): Promise<void>;
+  /** Processes holding leases or registered as workers, with what they hold. */
+  workers(): Promise<WorkerInfo[]>;
+  /** Linear-algebra backends recorded by the finished points of `sweep` (distinct, sorted). */
+  backends(sweep: string): Promise<string[]>;
+  /** Distinct (batch key, batch order) pairs of `sweep`: the units a kernel job can be split into. */
+  workUnits(sweep: string): Promise<number>;
+  /** Column names of the `results` view. */
+  resultColumns(): Promise<string[]>;
+  /**
+   * SQL of the task param `name` of a `results` (or `tasks`) row aliased `alias`, as a number
+   * (default; NULL for a non-numeric value on PostgreSQL) or as text: the JSON access differs by
+   * dialect (`json_extract(params, '$.x')`, `params->>'x'`).
+   */
+  paramSql(alias: string, name: string, as?: 'number' | 'text'): string;
+  /**
+   * Resolve after `ms`, or earlier when another process registers or returns runnable points
+   * (PostgreSQL `LISTEN/NOTIFY`; SQLite waits the whole time).
+   */
+  waitForWork(ms: number): Promise<void>;
+  /** `sqlite` or `postgres`. */
+  readonly dialect: string;
   /**
    * Persist intermediate metric rows (one transaction). Rows of tasks that are already finished
    * (`done`/`diverged`) are dropped: a finished task's metrics never change afterwards.
@@ -147,7 +200,7 @@ export interface Store {
    * not counted. `reason` goes to the audit trail.
    */
   releaseTasks(owner: string, taskIds?: string[], reason?: string): Promise<number>;
-  counts(sweep: string, maxAttempts?: number): Promise<SweepCounts>;
+  counts(sweep: string): Promise<SweepCounts>;
   failures(sweep: string): Promise<FailureInfo[]>;
   sweeps(): Promise<SweepRecord[]>;
   /** Run read-only SQL (the `query` command). */

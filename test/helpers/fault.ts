@@ -4,7 +4,7 @@
  * the real worker pool.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { openStore } from '../../src/store/open.js';
 import { CLI, type CliResult } from './cli.js';
 
 /** A running CLI process and a promise of its end. */
@@ -32,7 +32,7 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Running {
 
 /** Read-only SQL against a database file (fresh connection each call). */
 export async function sql(db: string, q: string): Promise<Record<string, unknown>[]> {
-  const s = await SqliteStore.openReadonly(db);
+  const s = await openStore(db, { readonly: true });
   try {
     return await s.query(q);
   } finally {

@@ -13,7 +13,7 @@ import { DEFAULT_METRICS, planReport, ReportError, valueLabel, type PointRow, ty
 import { loadRows } from '../../report/rows.js';
 import { explainFilterError } from '../../store/schema.js';
 import type { SweepCounts, SweepRecord } from '../../store/store.js';
-import { SqliteStore } from '../../store/sqlite-store.js';
+import { openStore } from '../../store/open.js';
 import { decodeParams } from '../../util/json.js';
 import { CliError, EXIT } from '../exit.js';
 
@@ -119,7 +119,7 @@ export function registerReport(y: Argv): Argv {
         .epilog('What a chart leaves out (t = ∞ on the x axis, values that are not finite, marks ≤ 0 on a log axis, unfinished grid points) is counted under its title.'),
     async (a) => {
       const out = a.out ?? join('reports', a.sweep.replace(/[^A-Za-z0-9_.-]/g, '_'));
-      const store = await SqliteStore.openReadonly(a.db);
+      const store = await openStore(a.db, { readonly: true });
       let written: { files: string[]; charts: { metric: string; file: string; marks: number; notDrawn: string }[]; autoFacet: string[] };
       try {
         const sweep = (await store.sweeps()).find((s) => s.name === a.sweep);

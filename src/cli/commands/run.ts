@@ -1,35 +1,17 @@
-/** `ntk-sweep run <spec>`: validate, expand, register and execute a sweep (resuming it if it exists). */
-import { availableParallelism } from 'node:os';
-import { dirname } from 'node:path';
+/** `ntk-sweep run <spec>`: validate, expand, register and execute a sweep (resuming it if it exists): `submit` + `worker` on this machine for one sweep. */
 import type { Argv } from 'yargs';
-import { checkDataParams, type DataParams } from '../../data/index.js';
 import { Coordinator, type RunSummary } from '../../engine/coordinator.js';
 import { makeProgress, nullProgress, type ProgressSink } from '../../engine/progress.js';
-import { SpecError } from '../../spec/errors.js';
-import { expandSpec, specHash } from '../../spec/expand.js';
-import { PARAMS } from '../../spec/params.js';
-import { loadSpecFile, type SweepSpec } from '../../spec/spec.js';
-import type { NewTask } from '../../store/store.js';
-import { DEFAULT_DB, SqliteStore } from '../../store/sqlite-store.js';
-import { encodeParams } from '../../util/json.js';
-import { linalgFallbackReason, useLinalg } from '../../linalg/select.js';
-import { badOption, CliError, EXIT, EXIT_HELP } from '../exit.js';
-import { describeSpecChange } from '../spec-diff.js';
+import { DEFAULT_DB, openStore } from '../../store/open.js';
+import { EXIT, EXIT_HELP } from '../exit.js';
+import { noticeTo, ordersPerBatch, poolOptions, resolvePoolOptions, type PoolArgs } from '../pool-options.js';
+import { prepareSpec, registerSpec } from '../submit-spec.js';
 
-interface RunArgs {
+interface RunArgs extends PoolArgs {
   spec: string;
   db: string;
-  threads: number;
   json: boolean;
-  quiet: boolean;
-  'max-attempts'?: number;
-  'retry-failed': boolean;
   drain: boolean;
-  linalg: string;
-  'max-memory'?: number;
-  lease: number;
-  'blas-threads': string;
-  memory?: string;
 }
 
 export function registerRun(y: Argv): Argv {
@@ -37,37 +19,10 @@ export function registerRun(y: Argv): Argv {
     'run <spec>',
     'Run (or resume) the sweep described by a YAML spec',
     (c) =>
-      c
+      poolOptions(c)
         .positional('spec', { type: 'string', demandOption: true, describe: 'Sweep spec, e.g. sweeps/quickstart.yaml' })
-        .option('threads', { type: 'number', default: availableParallelism(), describe: 'Worker threads (default: all cores)' })
         .option('json', { type: 'boolean', default: false, describe: 'Print the summary as JSON on stdout (total, already_done, executed, failed, ...)' })
-        .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
-        .option('max-attempts', { type: 'number', describe: 'Attempts per grid point before it stays failed (default: the spec\'s max_attempts, else 3)' })
-        .option('retry-failed', { type: 'boolean', default: false, describe: 'Also retry grid points whose attempts are exhausted' })
         .option('drain', { type: 'boolean', default: false, describe: 'On Ctrl-C/SIGTERM let running grid points finish instead of aborting them' })
-        .option('linalg', { type: 'string', default: 'auto', choices: ['auto', 'js', 'ml-matrix', 'native'], describe: 'Linear-algebra backend' })
-        .option('max-memory', {
-          type: 'number',
-          describe: 'Per-worker V8 heap limit in MiB; a grid point exceeding it fails instead of the run (default: half the RAM shared by the threads, 256..2048; 0 = V8 default)',
-        })
-        .option('blas-threads', {
-          type: 'string',
-          default: '1',
-          describe:
-            'BLAS threads per job (pool threads × BLAS threads ≤ cores). A number fixes it (1: bit-identical results ' +
-            'whatever --threads); "auto" gives the spare cores to the last jobs of a sweep (faster, last-bit differences)',
-        })
-        .option('memory', {
-          type: 'string',
-          describe:
-            'GiB of RAM the pool may plan for (default: 85% of this machine\'s). A job starts only while the estimated ' +
-            'peaks of the running jobs plus its own fit, so big kernel jobs (about 13 GiB at n_train 20,000) do not run side by side',
-        })
-        .option('lease', {
-          type: 'number',
-          default: 30,
-          describe: 'Lease of a running grid point in seconds, renewed every quarter; another run takes the point over once it expires (at once if the owner process died on this host)',
-        })
         .example('$0 run sweeps/quickstart.yaml', 'run the quickstart sweep on all cores')
         .example('$0 run sweeps/quickstart.yaml --threads 1 --json', 'one thread, machine-readable summary')
         .epilog(
@@ -81,18 +36,6 @@ export function registerRun(y: Argv): Argv {
       process.exitCode = await run(a);
     },
   );
-}
-
-function checkData(spec: SweepSpec, tasks: NewTask[]): void {
-  if (spec.kind === 'debug') return;
-  const seen = new Map<string, DataParams>();
-  for (const t of tasks) {
-    const dp = Object.fromEntries(Object.entries(t.params).filter(([k]) => PARAMS[k]?.data)) as unknown as DataParams;
-    seen.set(encodeParams(dp as unknown as Record<string, unknown>), dp);
-  }
-  const problems = new Set<string>();
-  for (const dp of seen.values()) for (const p of checkDataParams(dp)) problems.add(`dataset: ${p}`);
-  if (problems.size) throw new SpecError([...problems]);
 }
 
 async function run(a: RunArgs): Promise<number> {
@@ -122,69 +65,19 @@ async function run(a: RunArgs): Promise<number> {
   process.on('SIGINT', hInt);
   process.on('SIGTERM', hTerm);
   try {
-    if (!Number.isInteger(a.threads) || a.threads < 1) throw badOption('--threads', 'a positive integer', a.threads);
-    if (!(a.lease >= 0.2 && a.lease <= 86_400)) throw badOption('--lease', 'a number of seconds between 0.2 and 86400', a.lease);
-    const mm = a['max-memory'];
-    // below ~64 MiB a worker thread cannot even start (piscina then fails the whole pool)
-    if (mm !== undefined && !(Number.isInteger(mm) && (mm === 0 || mm >= 64))) throw badOption('--max-memory', 'a number of MiB ≥ 64, or 0 for the V8 default', mm);
-    const ma = a['max-attempts'];
-    if (ma !== undefined && !(Number.isInteger(ma) && ma >= 1)) throw badOption('--max-attempts', 'a positive integer', ma);
-    const memoryGiB = a.memory === undefined ? undefined : Number(a.memory);
-    if (memoryGiB !== undefined && !(memoryGiB > 0 && Number.isFinite(memoryGiB) && a.memory!.trim() !== '')) {
-      throw new CliError(`--memory: expected a positive number of GiB, got ${JSON.stringify(a.memory)}`, EXIT.USAGE);
-    }
-    const bt = a['blas-threads'];
-    const blasThreads: number | 'auto' = bt === 'auto' ? 'auto' : Number(bt);
-    if (blasThreads !== 'auto' && !(Number.isInteger(blasThreads) && blasThreads >= 1)) {
-      throw new CliError(`--blas-threads: expected a positive integer or auto, got ${bt}`, EXIT.USAGE);
-    }
-    const cores = availableParallelism();
-    if (blasThreads !== 'auto' && a.threads * blasThreads > cores && !a.quiet) {
-      process.stderr.write(`note: --threads ${a.threads} × --blas-threads ${blasThreads} = ${a.threads * blasThreads} threads on ${cores} cores: oversubscribed, jobs will compete for cores\n`);
-    }
-    // resolve the backend the workers will pick (same rules, same machine), and say so once
-    let backendName: string;
+    const pool = resolvePoolOptions(a);
+    const prepared = prepareSpec(a.spec);
+    const { spec, tasks } = prepared;
+    const store = await openStore(a.db);
     try {
-      backendName = useLinalg(a.linalg, 1);
-    } catch (e) {
-      throw new CliError(`--linalg ${a.linalg}: ${(e as Error).message}`, EXIT.USAGE);
-    }
-    const fallback = linalgFallbackReason();
-    if (fallback && !a.quiet) process.stderr.write(`native backend unavailable (${fallback}); using the ${backendName} backend\n`);
-    const spec = loadSpecFile(a.spec);
-    const tasks = expandSpec(spec, dirname(a.spec));
-    try {
-      checkData(spec, tasks);
-    } catch (e) {
-      if (e instanceof SpecError) throw new SpecError(e.problems, a.spec);
-      throw e;
-    }
-    // a changed csv file changes every task id: make it part of the spec so the drift notice says so
-    if (typeof tasks[0]?.params.data_sha256 === 'string') spec.dataset.data_sha256 = tasks[0].params.data_sha256;
-    const store = await SqliteStore.open(a.db);
-    try {
-      const specJson = encodeParams(spec as unknown as Record<string, unknown>);
-      const reg = await store.registerSweep({ name: spec.name, kind: spec.kind, specJson, specHash: specHash(spec) }, tasks);
-      if (reg.previousSpecJson && !a.json) {
-        process.stderr.write(describeSpecChange(spec.name, reg.previousSpecJson, specJson, reg.attached) + '\n');
-      }
+      const reg = await registerSpec(store, prepared, a.json);
       const units = new Set(tasks.map((t) => `${t.batchKey}|${t.batchOrder}`)).size;
       progress = a.quiet ? nullProgress : makeProgress();
       coord = new Coordinator(store, {
-        threads: a.threads,
-        maxAttempts: a['max-attempts'] ?? spec.max_attempts,
-        retryFailed: a['retry-failed'],
-        linalg: a.linalg,
-        blasThreads,
-        backendName,
-        maxOrdersPerBatch: Math.max(1, Math.ceil(units / (2 * a.threads))),
-        maxOldGenerationSizeMb: mm,
-        leaseMs: Math.round(a.lease * 1000),
-        memoryBudgetBytes: memoryGiB === undefined ? undefined : memoryGiB * 2 ** 30,
-        notice: (m) => {
-          // on its own line; a progress bar redraws below it at its next update
-          if (!a.quiet) process.stderr.write(`\nnote: ${m}\n`);
-        },
+        ...pool,
+        maxAttempts: pool.maxAttempts ?? spec.max_attempts,
+        maxOrdersPerBatch: ordersPerBatch(units, a.threads),
+        notice: noticeTo(a.quiet),
         progress,
       });
       let summary: RunSummary;

@@ -18,7 +18,8 @@
  */
 import type { Argv } from 'yargs';
 import { explainFilterError, finishedPointsSql, quoteString } from '../../store/schema.js';
-import { SqliteStore } from '../../store/sqlite-store.js';
+import { openStore } from '../../store/open.js';
+import type { Store } from '../../store/store.js';
 import { badOption, CliError, EXIT } from '../exit.js';
 import { renderRows, type Format } from '../format.js';
 import { fitLogLogSlope } from '../../util/loglog.js';
@@ -52,7 +53,7 @@ function spread(v: number[]): { mean: number; sd: number; min: number; max: numb
  * without being fixed by them (a fit across `t` or a changed `lr` would mix series).
  * @throws CliError (exit 2) naming the option and what exists.
  */
-async function checkSlopeInputs(store: SqliteStore, a: SlopeArgs): Promise<void> {
+async function checkSlopeInputs(store: Store, a: SlopeArgs): Promise<void> {
   let rows: PointRow[];
   let names: Set<string>;
   try {
@@ -99,10 +100,10 @@ export function registerSlope(y: Argv): Argv {
     async (a) => {
       for (const col of [a.x, a.by, a.seed]) if (!ident.test(col)) throw new CliError(`not a column or param name: ${col}`, EXIT.USAGE);
       if (a.step !== undefined && !(Number.isSafeInteger(a.step) && a.step >= 0)) throw badOption('--step', 'an integer >= 0', a.step);
-      const store = await SqliteStore.openReadonly(a.db);
+      const store = await openStore(a.db, { readonly: true });
       try {
-        const cols = new Set((await store.query("SELECT name FROM pragma_table_info('results')")).map((r) => String(r.name)));
-        const col = (c: string): string => (cols.has(c) ? `r.${c}` : `json_extract(r.params, '$.${c}')`);
+        const cols = new Set(await store.resultColumns());
+        const col = (c: string): string => (cols.has(c) ? `r.${c}` : store.paramSql('r', c, c === a.x ? 'number' : 'text'));
         const sweepCount = await store.query(`SELECT COUNT(*) AS n FROM results WHERE sweep = ${quoteString(a.sweep)}`);
         if (Number(sweepCount[0]?.n ?? 0) === 0) throw new CliError(`no grid points in a sweep named "${a.sweep}" in ${a.db}`, EXIT.USAGE);
         await checkSlopeInputs(store, a);

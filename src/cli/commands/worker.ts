@@ -1,0 +1,136 @@
+/**
+ * `ntk-sweep worker`: run the registered sweeps of a database (all, or the named ones) on this
+ * machine, alongside any number of other workers on other machines sharing the database. It
+ * exits when nothing is left, or waits for new points (`--idle-exit`), woken by `LISTEN/NOTIFY`
+ * on PostgreSQL. SIGTERM or SIGUSR1 (Slurm's `--signal=USR1@120`) drain it.
+ */
+import type { Argv } from 'yargs';
+import type { JobKind } from '../../engine/channel.js';
+import { Coordinator } from '../../engine/coordinator.js';
+import { reclaimLeases } from '../../engine/lease.js';
+import { openStore, redactUrl } from '../../store/open.js';
+import type { Store, SweepRecord } from '../../store/store.js';
+import { badOption, CliError, EXIT, EXIT_HELP } from '../exit.js';
+import { noticeTo, ordersPerBatch, poolOptions, resolvePoolOptions, type PoolArgs, type PoolSettings } from '../pool-options.js';
+
+interface WorkerArgs extends PoolArgs {
+  db: string;
+  sweep?: string[];
+  'idle-exit': number;
+}
+
+type Stop = 'no' | 'drain' | 'abort';
+
+export function registerWorker(y: Argv): Argv {
+  return y.command<WorkerArgs>(
+    'worker',
+    'Run the runnable grid points of every registered sweep (or of --sweep NAME…), sharing the work with workers on other machines',
+    (c) =>
+      poolOptions(c)
+        .option('sweep', { type: 'string', array: true, describe: 'Only these sweeps (default: every sweep with runnable points)' })
+        .option('idle-exit', {
+          type: 'number',
+          default: 0,
+          describe:
+            'Once nothing is left to run, wait this many seconds for new grid points (submit, or points returned by a dead worker) before exiting; ' +
+            '-1 waits forever. While other workers still hold points, a worker always waits, to take them over should their owner die',
+        })
+        .example('$0 worker --db postgres://ntk@dbhost/ntk', 'work on every sweep of a shared database')
+        .example('$0 worker --db postgres://ntk@dbhost/ntk --sweep quickstart --threads 8 --idle-exit 600', 'one sweep; wait up to 10 min for more')
+        .epilog(
+          'SIGTERM or SIGUSR1 (Slurm: sbatch --signal=USR1@120) drain the worker: it stops claiming, lets running grid points finish, ' +
+            'and exits (143 after SIGTERM, 0 after SIGUSR1); a second signal returns running points to pending at once, a third exits at once. ' +
+            'A worker cut off from PostgreSQL keeps computing and reconnects with backoff for up to NTK_SWEEP_RECONNECT_S seconds (default 600). ' +
+            EXIT_HELP,
+        ),
+    async (a) => {
+      process.exitCode = await work(a);
+    },
+  );
+}
+
+/** Whether a sweep has points this worker can claim now (pending, or failed with attempts left). */
+async function runnable(store: Store, s: SweepRecord, maxAttempts: number, retryFailed: boolean): Promise<{ yes: boolean; running: number }> {
+  const c = await store.counts(s.name);
+  if (c.pending > 0) return { yes: true, running: c.running };
+  const retry = c.failed > 0 && (retryFailed || (await store.failures(s.name)).some((f) => f.attempts < maxAttempts));
+  return { yes: retry, running: c.running };
+}
+
+/** The spec's max_attempts of a registered sweep (3 when absent). */
+function specAttempts(s: SweepRecord): number {
+  const m = (JSON.parse(s.specJson) as { max_attempts?: unknown }).max_attempts;
+  return typeof m === 'number' ? m : 3;
+}
+
+async function work(a: WorkerArgs): Promise<number> {
+  if (!(Number.isFinite(a['idle-exit']) && (a['idle-exit'] >= 0 || a['idle-exit'] === -1))) throw badOption('--idle-exit', 'a number of seconds ≥ 0, or -1', a['idle-exit']);
+  const pool: PoolSettings = resolvePoolOptions(a);
+  const idleMs = a['idle-exit'] === -1 ? Infinity : a['idle-exit'] * 1000;
+  const say = (m: string) => {
+    if (!a.quiet) process.stderr.write(`worker ${process.pid}: ${m}\n`);
+  };
+  let stop: Stop = 'no';
+  let coord: Coordinator | null = null;
+  let signals = 0;
+  let signalCode: number = EXIT.OK;
+  const onSignal = (sig: NodeJS.Signals) => () => {
+    signals++;
+    if (signals === 1) signalCode = sig === 'SIGINT' ? EXIT.SIGINT : sig === 'SIGTERM' ? EXIT.SIGTERM : EXIT.OK;
+    if (signals >= 3) process.exit(signalCode || EXIT.SIGTERM);
+    stop = signals === 1 ? 'drain' : 'abort';
+    say(stop === 'drain' ? `${sig}: draining (no new claims; running grid points finish); signal again to return them to pending` : `${sig}: returning running grid points to pending`);
+    coord?.stop(stop);
+  };
+  const handlers = (['SIGTERM', 'SIGUSR1', 'SIGINT'] as const).map((s) => [s, onSignal(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+  const store = await openStore(a.db);
+  try {
+    const names = a.sweep;
+    if (names?.length) {
+      const known = new Set((await store.sweeps()).map((s) => s.name));
+      const missing = names.filter((n) => !known.has(n));
+      if (missing.length) throw new CliError(`--sweep: no sweep named ${missing.join(', ')} in ${redactUrl(a.db)}; sweeps: ${[...known].join(', ') || '(none)'} (register one with \`ntk-sweep submit <spec>\`)`, EXIT.USAGE);
+    }
+    let idleSince = Date.now();
+    let executed = 0;
+    let retryFailed = pool.retryFailed ?? false;
+    say(`working on ${names?.length ? names.join(', ') : 'every sweep'} of ${redactUrl(a.db)} with ${pool.threads} threads`);
+    while ((stop as Stop) === 'no') {
+      await reclaimLeases(store, '');
+      let worked = false;
+      let elsewhere = 0;
+      for (const s of (await store.sweeps()).filter((x) => !names?.length || names.includes(x.name))) {
+        if ((stop as Stop) !== 'no') break;
+        const maxAttempts = pool.maxAttempts ?? specAttempts(s);
+        const r = await runnable(store, s, maxAttempts, retryFailed);
+        elsewhere += r.running;
+        if (!r.yes) continue;
+        const units = await store.workUnits(s.name);
+        coord = new Coordinator(store, { ...pool, retryFailed, maxAttempts, maxOrdersPerBatch: ordersPerBatch(units, pool.threads), exitWhenIdle: true, notice: noticeTo(a.quiet) });
+        const sum = await coord.run(s.name, s.kind as JobKind);
+        coord = null;
+        executed += sum.executed;
+        if (sum.executed > 0 || sum.failed_attempts_this_run > 0) {
+          worked = true;
+          say(`sweep ${s.name}: ${sum.executed} executed, ${sum.failed_attempts_this_run} failed attempts, ${sum.pending} pending, ${sum.running_elsewhere} running elsewhere (${sum.elapsed_s.toFixed(1)} s)`);
+        }
+      }
+      // --retry-failed: one more attempt for the exhausted points, once per worker
+      retryFailed = false;
+      if (worked) {
+        idleSince = Date.now();
+        continue;
+      }
+      if ((stop as Stop) !== 'no') break;
+      if (elsewhere === 0 && Date.now() - idleSince >= idleMs) break;
+      // wake on new work; poll while other workers hold points (their leases may expire)
+      await store.waitForWork(elsewhere > 0 ? Math.min(1000, Math.max(100, (pool.leaseMs ?? 30_000) / 4)) : Math.min(5000, idleMs - (Date.now() - idleSince)));
+    }
+    say(`${stop === 'no' ? 'nothing left to run' : 'stopped'}; executed ${executed} grid points`);
+    return signalCode;
+  } finally {
+    await store.close();
+    for (const [s, h] of handlers) process.off(s, h);
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The one entry point to storage: `openStore(url)`. A file path means SQLite; a `postgres://`
+ * or `postgresql://` URL means PostgreSQL. Every command and the test tooling open stores here.
+ */
+import { SqlStore } from './protocol.js';
+import { openPostgres } from './pg-dialect.js';
+import { openSqlite } from './sqlite-dialect.js';
+import type { Store } from './store.js';
+
+/** Default database location, relative to the working directory. */
+export const DEFAULT_DB = 'db/ntk-sweep.sqlite';
+
+/** The database of a command: `--db`, else `NTK_SWEEP_DB`, else {@link DEFAULT_DB}. */
+export function defaultDb(): string {
+  return process.env.NTK_SWEEP_DB || DEFAULT_DB;
+}
+
+/** Whether `url` names a PostgreSQL database. */
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+/**
+ * Open the store at `url`. For writing (default) the database is created if needed and its
+ * schema migrated; `readonly` opens an existing ntk-sweep database for reading only (status,
+ * query, export, report).
+ * @throws StoreError if it cannot be opened, is not an ntk-sweep database, or is newer than this
+ *   version of ntk-sweep.
+ */
+export async function openStore(url: string, opts: { readonly?: boolean } = {}): Promise<Store> {
+  const readonly = opts.readonly ?? false;
+  const d = isPostgresUrl(url) ? await openPostgres(url, readonly) : await openSqlite(url, readonly);
+  try {
+    return await SqlStore.over(d);
+  } catch (e) {
+    await d.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+export { redactUrl } from './pg-dialect.js';

@@ -1,0 +1,497 @@
+/**
+ * The storage protocol, written once over a {@link Dialect}: registration, claims, leases,
+ * finish arbitration, checkpoints, the audit trail and the `results` view. SQLite and PostgreSQL
+ * differ only in what the dialect supplies (connection, transactions, clock, row locks).
+ */
+import type { MetricRow, TaskInput } from '../tasks/types.js';
+import { decodeParams, encodeParams } from '../util/json.js';
+import { StoreError } from './errors.js';
+import { inChunks, insertRows, marks, type Dialect, type SqlConn, type SqlValue } from './sql.js';
+import type {
+  ClaimOptions,
+  FailureInfo,
+  FinishItem,
+  NewTask,
+  RegisterResult,
+  Store,
+  SweepCounts,
+  SweepRecord,
+  TaskEvent,
+  WorkerInfo,
+} from './store.js';
+
+/** A task that can still take results (neither done nor diverged; undefined: unknown task). */
+function isOpen(status: string | undefined): boolean {
+  return status !== undefined && status !== 'done' && status !== 'diverged';
+}
+
+type LogRow = [string, string | null, TaskEvent, string | null];
+
+/** Back to pending without counting the interrupted attempt. */
+const UNCLAIM = "status = 'pending', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, lease_owner = NULL, lease_expires = NULL";
+
+/** Split an owner id `host:pid:random` (the host may itself contain ':'). */
+export function parseOwner(owner: string): { host: string; pid: number } | null {
+  const parts = owner.split(':');
+  if (parts.length < 3) return null;
+  const pid = Number(parts[parts.length - 2]);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  return { host: parts.slice(0, -2).join(':'), pid };
+}
+
+export class SqlStore implements Store {
+  private metricNames = new Set<string>();
+  private pendingNames = new Set<string>();
+
+  private constructor(private readonly d: Dialect) {}
+
+  /** A store over an opened, migrated dialect. */
+  static async over(d: Dialect): Promise<SqlStore> {
+    const s = new SqlStore(d);
+    for (const n of await d.all<{ name: string }>('SELECT name FROM metric_names')) s.metricNames.add(n.name);
+    return s;
+  }
+
+  get dialect(): string {
+    return this.d.name;
+  }
+
+  /** The database server's clock (ms), as SQL. */
+  private get now_(): string {
+    return this.d.nowMs;
+  }
+
+  /** ` FOR UPDATE` where rows can be locked. */
+  private get forUpdate(): string {
+    return this.d.rowLocks ? ' FOR UPDATE' : '';
+  }
+
+  async now(): Promise<number> {
+    const [r] = await this.d.all<{ now: number }>(`SELECT ${this.now_} AS now`);
+    return Number(r.now);
+  }
+
+  async registerSweep(sweep: SweepRecord, tasks: NewTask[] | AsyncIterable<NewTask[]>): Promise<RegisterResult> {
+    const chunks: AsyncIterable<NewTask[]> | NewTask[][] = Array.isArray(tasks) ? [tasks] : tasks;
+    return this.d.transaction(async (c) => {
+      const [prev] = await c.all<{ spec_json: string; spec_hash: string }>(`SELECT spec_json, spec_hash FROM sweeps WHERE name = ?${this.forUpdate}`, [sweep.name]);
+      if (prev && prev.spec_hash !== sweep.specHash) {
+        await c.run(`UPDATE sweeps SET spec_json = ?, spec_hash = ?, kind = ?, updated_at = ${this.now_} WHERE name = ?`, [sweep.specJson, sweep.specHash, sweep.kind, sweep.name]);
+      } else if (!prev) {
+        await c.run(`INSERT INTO sweeps (name, kind, spec_json, spec_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ${this.now_}, ${this.now_}) ON CONFLICT DO NOTHING`, [
+          sweep.name,
+          sweep.kind,
+          sweep.specJson,
+          sweep.specHash,
+        ]);
+      }
+      await c.run(`INSERT INTO sweep_specs (sweep, spec_hash, spec_json, first_seen) VALUES (?, ?, ?, ${this.now_}) ON CONFLICT DO NOTHING`, [sweep.name, sweep.specHash, sweep.specJson]);
+      let inserted = 0;
+      let attached = 0;
+      const t = this.d.types;
+      for await (const chunk of chunks) {
+        inserted += await insertRows(
+          c,
+          'INSERT INTO tasks (id, kind, params, batch_key, batch_order, cost, created_at) VALUES',
+          chunk.map((x) => [x.id, x.kind, encodeParams(x.params), x.batchKey, x.batchOrder, x.cost]),
+          'ON CONFLICT DO NOTHING',
+          `(?, ?, CAST(? AS ${t.json}), ?, ?, ?, ${this.now_})`,
+        );
+        attached += await insertRows(c, 'INSERT INTO sweep_tasks (sweep, task_id) VALUES', chunk.map((x) => [sweep.name, x.id]), 'ON CONFLICT DO NOTHING');
+      }
+      await this.d.notifyWork(c);
+      return { inserted, attached, previousSpecJson: prev && prev.spec_hash !== sweep.specHash ? prev.spec_json : null };
+    });
+  }
+
+  /** Append audit-trail rows `(task_id, owner, event, detail)` (inside the caller's transaction). */
+  private async log(c: SqlConn, rows: LogRow[]): Promise<void> {
+    await insertRows(c, 'INSERT INTO task_log (task_id, at, owner, event, detail) VALUES', rows, '', `(?, ${this.now_}, ?, ?, ?)`);
+  }
+
+  async reclaimExpired(): Promise<number> {
+    return this.d.transaction(async (c) => {
+      const expired = await c.all<{ id: string; lease_owner: string | null }>(
+        `SELECT id, lease_owner FROM tasks WHERE status = 'running' AND lease_expires < ${this.now_} ORDER BY id${this.d.rowLocks ? ' FOR UPDATE SKIP LOCKED' : ''}`,
+      );
+      if (expired.length === 0) return 0;
+      const back = new Set<string>();
+      await inChunks(expired.map((t) => t.id), async (ids) => {
+        const rows = await c.all<{ id: string }>(`UPDATE tasks SET ${UNCLAIM} WHERE id IN (${marks(ids)}) AND status = 'running' AND lease_expires < ${this.now_} RETURNING id`, ids);
+        for (const r of rows) back.add(r.id);
+      });
+      await this.log(c, expired.filter((t) => back.has(t.id)).map((t) => [t.id, t.lease_owner, 'reclaimed', 'lease expired']));
+      if (back.size) await this.d.notifyWork(c);
+      return back.size;
+    });
+  }
+
+  /**
+   * Runnable tasks of `sweep` (pending, or failed with attempts left) matching `where`, in claim
+   * order (most expensive first, batches together), at most `limit` (-1: all). PostgreSQL locks
+   * them, skipping rows another claim holds; SQLite merges two index walks (no sort per claim).
+   */
+  private runnable(c: SqlConn, sweep: string, opts: ClaimOptions, where: string, params: SqlValue[], limit: number) {
+    const retry = opts.retryExhaustedBefore !== undefined;
+    const failedOk = retry ? '(t.attempts < ? OR t.started_at < ?)' : 't.attempts < ?';
+    const failedParams = [opts.maxAttempts, ...(retry ? [opts.retryExhaustedBefore!] : [])];
+    const member = 'EXISTS (SELECT 1 FROM sweep_tasks s WHERE s.sweep = ? AND s.task_id = t.id)';
+    const cols = 't.id AS id, t.batch_key AS batch_key, t.batch_order AS batch_order, t.cost AS cost';
+    type Row = { id: string; batch_key: string; batch_order: number; cost: number };
+    if (this.d.rowLocks) {
+      return c.all<Row>(
+        `SELECT ${cols} FROM tasks t WHERE (t.status = 'pending' OR (t.status = 'failed' AND ${failedOk})) ${where} AND ${member}
+         ORDER BY t.cost DESC, t.batch_key, t.id${limit >= 0 ? ' LIMIT ?' : ''} FOR UPDATE OF t SKIP LOCKED`,
+        [...failedParams, ...params, sweep, ...(limit >= 0 ? [limit] : [])],
+      );
+    }
+    return c.all<Row>(
+      `SELECT ${cols} FROM tasks t WHERE t.status = 'pending' ${where} AND ${member}
+       UNION ALL
+       SELECT ${cols} FROM tasks t WHERE t.status = 'failed' AND ${failedOk} ${where} AND ${member}
+       ORDER BY cost DESC, batch_key LIMIT ?`,
+      [...params, sweep, ...failedParams, ...params, sweep, limit],
+    );
+  }
+
+  /** Which runnable tasks one claim takes: a chunk of independent points, or (part of) a batch. */
+  private async pick(c: SqlConn, sweep: string, opts: ClaimOptions): Promise<string[]> {
+    const [head] = await this.runnable(c, sweep, opts, '', [], 1);
+    if (!head) return [];
+    if (head.batch_key === '') {
+      // independent grid points: as many as the chunk allows, most expensive first
+      const chunk = opts.chunk ?? { maxTasks: 1, maxCost: 0 };
+      const next = await this.runnable(c, sweep, opts, this.d.rowLocks ? "AND t.batch_key = ''" : "AND +t.batch_key = ''", [], Math.max(1, chunk.maxTasks));
+      const picked: string[] = [];
+      let cost = 0;
+      for (const r of next) {
+        if (picked.length > 0 && cost + r.cost > chunk.maxCost) break;
+        picked.push(r.id);
+        cost += r.cost;
+      }
+      return picked;
+    }
+    // a shared-work batch: its runnable points with the smallest `maxOrdersPerBatch` orders
+    const members = await this.runnable(c, sweep, opts, 'AND t.batch_key = ?', [head.batch_key], -1);
+    const orders = [...new Set(members.map((m) => m.batch_order))].sort((a, b) => a - b);
+    const maxOrder = orders[Math.min(orders.length, opts.maxOrdersPerBatch) - 1];
+    return members.filter((m) => m.batch_order <= maxOrder).map((m) => m.id);
+  }
+
+  async claimBatch(sweep: string, opts: ClaimOptions): Promise<TaskInput[]> {
+    return this.d.transaction(async (c) => {
+      const picked = await this.pick(c, sweep, opts);
+      const byId = new Map<string, { id: string; params: string; attempts: number }>();
+      await inChunks(picked, async (ids) => {
+        // the status is checked again: only a runnable row becomes ours
+        const rows = await c.all<{ id: string; params: string; attempts: number }>(
+          `UPDATE tasks SET status = 'running', lease_owner = ?, lease_expires = ${this.now_} + ?, started_at = ${this.now_}, attempts = attempts + 1
+           WHERE id IN (${marks(ids)}) AND status IN ('pending', 'failed') RETURNING id, params, attempts`,
+          [opts.owner, opts.leaseMs, ...ids],
+        );
+        for (const r of rows) byId.set(r.id, r);
+      });
+      const rows = picked.filter((id) => byId.has(id)).map((id) => byId.get(id)!);
+      const ckpts = new Map<string, { step: number; data: Buffer }>();
+      await inChunks(rows.map((r) => r.id), async (ids) => {
+        const found = await c.all<{ task_id: string; step: number; data: Buffer }>(`SELECT task_id, step, data FROM checkpoints WHERE task_id IN (${marks(ids)})`, ids);
+        for (const k of found) ckpts.set(k.task_id, { step: Number(k.step), data: k.data });
+      });
+      await this.log(
+        c,
+        rows.map((r) => {
+          const k = ckpts.get(r.id);
+          return [r.id, opts.owner, 'claim', `attempt ${r.attempts}` + (k ? `, from checkpoint at step ${k.step}` : '')];
+        }),
+      );
+      return rows.map((r) => {
+        const t: TaskInput = { id: r.id, params: decodeParams(r.params), attempt: Number(r.attempts) };
+        const k = ckpts.get(r.id);
+        if (k) t.checkpoint = { step: k.step, data: new Uint8Array(k.data.buffer, k.data.byteOffset, k.data.byteLength) };
+        return t;
+      });
+    });
+  }
+
+  async leaseOwners(): Promise<string[]> {
+    const rows = await this.d.all<{ o: string }>("SELECT DISTINCT lease_owner AS o FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL");
+    return rows.map((r) => r.o);
+  }
+
+  async renewLeases(owner: string, leaseMs: number, taskIds: string[]): Promise<number> {
+    const who = parseOwner(owner);
+    return this.d.transaction(async (c) => {
+      let n = 0;
+      await inChunks([...taskIds].sort(), async (ids) => {
+        n += await c.run(`UPDATE tasks SET lease_expires = ${this.now_} + ? WHERE lease_owner = ? AND status = 'running' AND id IN (${marks(ids)})`, [leaseMs, owner, ...ids]);
+      });
+      await c.run(
+        `INSERT INTO workers (owner, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ${this.now_}, ${this.now_})
+         ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
+        [owner, who?.host ?? '', who?.pid ?? 0],
+      );
+      return n;
+    });
+  }
+
+  async removeWorker(owner: string): Promise<void> {
+    await this.d.run('DELETE FROM workers WHERE owner = ?', [owner]);
+  }
+
+  async workers(): Promise<WorkerInfo[]> {
+    const rows = await this.d.all<{ owner: string; held: number; expired: number; age: number | null }>(
+      `SELECT o.owner AS owner, COALESCE(h.held, 0) AS held, COALESCE(h.expired, 0) AS expired, (${this.now_} - w.heartbeat_at) / 1000.0 AS age
+       FROM (SELECT owner FROM workers UNION SELECT lease_owner FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL) o
+       LEFT JOIN (SELECT lease_owner, COUNT(*) AS held, SUM(CASE WHEN lease_expires < ${this.now_} THEN 1 ELSE 0 END) AS expired
+                  FROM tasks WHERE status = 'running' GROUP BY lease_owner) h ON h.lease_owner = o.owner
+       LEFT JOIN workers w ON w.owner = o.owner ORDER BY o.owner`,
+    );
+    return rows.map((r) => {
+      const who = parseOwner(r.owner);
+      return { owner: r.owner, host: who?.host ?? '', pid: who?.pid ?? 0, held: Number(r.held), expired: Number(r.expired), heartbeatAgeS: r.age === null ? null : Number(r.age) };
+    });
+  }
+
+  async backends(sweep: string): Promise<string[]> {
+    const b = this.d.jsonField('t.run_info', 'backend', 'text');
+    const rows = await this.d.all<{ b: string }>(
+      `SELECT DISTINCT ${b} AS b FROM tasks t JOIN sweep_tasks s ON s.task_id = t.id WHERE s.sweep = ? AND t.status IN ('done', 'diverged') AND ${b} IS NOT NULL ORDER BY 1`,
+      [sweep],
+    );
+    return rows.map((r) => String(r.b));
+  }
+
+  async workUnits(sweep: string): Promise<number> {
+    const [r] = await this.d.all<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM (SELECT DISTINCT t.batch_key, t.batch_order FROM tasks t JOIN sweep_tasks s ON s.task_id = t.id WHERE s.sweep = ?) AS u',
+      [sweep],
+    );
+    return Number(r.n);
+  }
+
+  resultColumns(): Promise<string[]> {
+    return this.d.resultColumns();
+  }
+
+  paramSql(alias: string, name: string, as: 'number' | 'text' = 'number'): string {
+    return this.d.jsonField(`${alias}.params`, name, as);
+  }
+
+  waitForWork(ms: number): Promise<void> {
+    return this.d.waitForWork(ms);
+  }
+
+  /**
+   * Insert metric rows of several tasks (inside the caller's transaction): `metrics`, the last
+   * step per name in `final_metrics`, and new names into `metric_names` (regenerating the
+   * `results` view).
+   */
+  private async insertMetrics(c: SqlConn, batch: { taskId: string; rows: MetricRow[] }[]): Promise<void> {
+    // one row per key (a statement may not update the same row twice on PostgreSQL)
+    const all = new Map<string, SqlValue[]>();
+    const finals = new Map<string, { row: SqlValue[]; step: number }>();
+    const names = new Set<string>();
+    for (const { taskId, rows } of batch) {
+      for (const r of rows) {
+        const row = [taskId, r.step, r.name, Number.isNaN(r.value) ? null : r.value];
+        all.set(`${taskId}\0${r.name}\0${r.step}`, row);
+        const key = `${taskId}\0${r.name}`;
+        const p = finals.get(key);
+        if (!p || r.step >= p.step) finals.set(key, { row, step: r.step });
+        names.add(r.name);
+      }
+    }
+    if (all.size === 0) return;
+    const t = this.d.types;
+    const tuple = `(?, CAST(? AS ${t.int}), ?, CAST(? AS ${t.real}))`;
+    // (task_id, name, step) is the primary key: a row re-sent by a resumed execution replaces
+    // the identical row, it never duplicates it
+    await insertRows(c, 'INSERT INTO metrics (task_id, step, name, value) VALUES', [...all.values()], 'ON CONFLICT (task_id, name, step) DO UPDATE SET value = excluded.value', tuple);
+    await insertRows(
+      c,
+      'INSERT INTO final_metrics (task_id, step, name, value) VALUES',
+      [...finals.values()].map((f) => f.row),
+      'ON CONFLICT (task_id, name) DO UPDATE SET step = excluded.step, value = excluded.value WHERE excluded.step >= final_metrics.step',
+      tuple,
+    );
+    const fresh = [...names].filter((n) => !this.metricNames.has(n));
+    if (fresh.length > 0) {
+      await this.d.lockMetricNames(c);
+      await insertRows(c, 'INSERT INTO metric_names (name) VALUES', fresh.map((n) => [n]), 'ON CONFLICT DO NOTHING');
+      const known = await c.all<{ name: string }>('SELECT name FROM metric_names');
+      await c.exec(this.d.resultsViewSql(known.map((r) => r.name)));
+      // remembered only once the transaction commits (withNames); a rollback retries next time
+      for (const n of known) this.pendingNames.add(n.name);
+    }
+  }
+
+  /** Run a transaction that may add metric names; remember them only if it commits. */
+  private async withNames<T>(fn: (c: SqlConn) => Promise<T>): Promise<T> {
+    try {
+      const out = await this.d.transaction(fn);
+      for (const n of this.pendingNames) this.metricNames.add(n);
+      return out;
+    } finally {
+      this.pendingNames.clear();
+    }
+  }
+
+  /** Status and lease owner of each of `ids` that exists, locked (inside the caller's transaction). */
+  private async states(c: SqlConn, ids: string[]): Promise<Map<string, { status: string; lease_owner: string | null }>> {
+    const out = new Map<string, { status: string; lease_owner: string | null }>();
+    await inChunks([...new Set(ids)].sort(), async (chunk) => {
+      const rows = await c.all<{ id: string; status: string; lease_owner: string | null }>(
+        `SELECT id, status, lease_owner FROM tasks WHERE id IN (${marks(chunk)}) ORDER BY id${this.forUpdate}`,
+        chunk,
+      );
+      for (const r of rows) out.set(r.id, r);
+    });
+    return out;
+  }
+
+  async writeMetrics(batch: { taskId: string; rows: MetricRow[] }[]): Promise<void> {
+    const nonEmpty = batch.filter((b) => b.rows.length > 0);
+    if (nonEmpty.length === 0) return;
+    await this.withNames(async (c) => {
+      const states = await this.states(c, nonEmpty.map((b) => b.taskId));
+      await this.insertMetrics(c, nonEmpty.filter((b) => isOpen(states.get(b.taskId)?.status)));
+    });
+  }
+
+  async finishTasks(items: FinishItem[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    return this.withNames(async (c) => {
+      const states = await this.states(c, items.map((i) => i.taskId));
+      const accepted: boolean[] = [];
+      const logs: LogRow[] = [];
+      const winners: FinishItem[] = [];
+      for (const it of items) {
+        const cur = states.get(it.taskId);
+        if (!cur) throw new StoreError(`finishTasks: no task ${it.taskId} in the database`);
+        if (!isOpen(cur.status)) {
+          logs.push([it.taskId, it.owner, 'ignored', `already ${cur.status}; this execution's result was discarded`]);
+          accepted.push(false);
+          continue;
+        }
+        const notes: string[] = [];
+        if (it.end.status === 'diverged') notes.push(`at step ${it.end.step}: ${it.end.reason}`);
+        if (cur.lease_owner !== it.owner) notes.push(`finished after its lease had passed to ${cur.lease_owner ?? 'nobody'} (status ${cur.status})`);
+        logs.push([it.taskId, it.owner, it.end.status, notes.join('; ') || null]);
+        // a second finish of the same task in this batch loses, like a later one would
+        states.set(it.taskId, { status: it.end.status, lease_owner: null });
+        winners.push(it);
+        accepted.push(true);
+      }
+      await this.insertMetrics(c, winners.map((w) => ({ taskId: w.taskId, rows: w.rows })));
+      const t = this.d.types;
+      await insertRows(
+        c,
+        `UPDATE tasks SET status = v.column2, error = v.column3, diverged_step = v.column4, finished_at = ${this.now_}, duration_s = v.column5,
+           run_info = v.column6, attempts = CASE WHEN attempts < 1 THEN 1 ELSE attempts END, lease_owner = NULL, lease_expires = NULL
+         FROM (VALUES`,
+        winners.map((w) => [
+          w.taskId,
+          w.end.status,
+          w.end.status === 'diverged' ? w.end.reason : null,
+          w.end.status === 'diverged' ? w.end.step : null,
+          w.durationS,
+          JSON.stringify(w.info),
+        ]),
+        ') AS v WHERE tasks.id = v.column1',
+        `(CAST(? AS ${t.text}), CAST(? AS ${t.text}), CAST(? AS ${t.text}), CAST(? AS ${t.int}), CAST(? AS ${t.real}), CAST(? AS ${t.json}))`,
+      );
+      await inChunks(winners.map((w) => w.taskId), (ids) => c.run(`DELETE FROM checkpoints WHERE task_id IN (${marks(ids)})`, ids));
+      await this.log(c, logs);
+      return accepted;
+    });
+  }
+
+  async failTask(taskId: string, owner: string, error: string, durationS: number): Promise<boolean> {
+    return this.d.transaction(async (c) => {
+      const n = await c.run(
+        `UPDATE tasks SET status = 'failed', error = ?, finished_at = ${this.now_}, duration_s = ?, lease_owner = NULL, lease_expires = NULL
+         WHERE id = ? AND lease_owner = ? AND status = 'running'`,
+        [error, durationS, taskId, owner],
+      );
+      if (n > 0) {
+        await this.log(c, [[taskId, owner, 'failed', error.split('\n')[0].slice(0, 500)]]);
+        await this.d.notifyWork(c);
+      }
+      return n > 0;
+    });
+  }
+
+  async saveCheckpoint(taskId: string, owner: string, step: number, data: Uint8Array, rows: MetricRow[]): Promise<boolean> {
+    const blob = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const t = this.d.types;
+    return this.withNames(async (c) => {
+      const cur = (await this.states(c, [taskId])).get(taskId);
+      if (!isOpen(cur?.status)) return false;
+      await this.insertMetrics(c, [{ taskId, rows }]);
+      if (cur!.status !== 'running' || cur!.lease_owner !== owner) return false;
+      const n = await c.run(
+        `INSERT INTO checkpoints (task_id, step, data, bytes, owner, saved_at) VALUES (?, CAST(? AS ${t.int}), ?, CAST(? AS ${t.int}), ?, ${this.now_})
+         ON CONFLICT (task_id) DO UPDATE SET step = excluded.step, data = excluded.data, bytes = excluded.bytes,
+           owner = excluded.owner, saved_at = excluded.saved_at`,
+        [taskId, step, blob, blob.length, owner],
+      );
+      return n > 0;
+    });
+  }
+
+  async releaseTasks(owner: string, taskIds?: string[], reason = 'interrupted'): Promise<number> {
+    return this.d.transaction(async (c) => {
+      const base = `UPDATE tasks SET ${UNCLAIM} WHERE lease_owner = ? AND status = 'running'`;
+      const released: string[] = [];
+      if (!taskIds) {
+        const rows = await c.all<{ id: string }>(base + ' RETURNING id', [owner]);
+        released.push(...rows.map((r) => r.id));
+      } else {
+        await inChunks(taskIds, async (ids) => {
+          const rows = await c.all<{ id: string }>(base + ` AND id IN (${marks(ids)}) RETURNING id`, [owner, ...ids]);
+          released.push(...rows.map((r) => r.id));
+        });
+      }
+      if (released.length) {
+        await this.log(c, released.map((id) => [id, owner, 'released', reason]));
+        await this.d.notifyWork(c);
+      }
+      return released.length;
+    });
+  }
+
+  async counts(sweep: string): Promise<SweepCounts> {
+    const rows = await this.d.all<{ status: string; n: number }>(
+      `SELECT t.status AS status, COUNT(*) AS n FROM tasks t JOIN sweep_tasks s ON s.task_id = t.id WHERE s.sweep = ? GROUP BY t.status`,
+      [sweep],
+    );
+    const c: SweepCounts = { total: 0, pending: 0, running: 0, done: 0, failed: 0, diverged: 0 };
+    for (const r of rows) {
+      c.total += Number(r.n);
+      c[r.status as keyof Omit<SweepCounts, 'total'>] += Number(r.n);
+    }
+    return c;
+  }
+
+  async failures(sweep: string): Promise<FailureInfo[]> {
+    const rows = await this.d.all<{ id: string; attempts: number; error: string | null; params: string }>(
+      `SELECT t.id, t.attempts, t.error, t.params FROM tasks t JOIN sweep_tasks s ON s.task_id = t.id
+       WHERE s.sweep = ? AND t.status = 'failed' ORDER BY t.id`,
+      [sweep],
+    );
+    return rows.map((r) => ({ taskId: r.id, attempts: Number(r.attempts), error: r.error ?? '', params: decodeParams(r.params) }));
+  }
+
+  async sweeps(): Promise<SweepRecord[]> {
+    const rows = await this.d.all<{ name: string; kind: string; spec_json: string; spec_hash: string }>('SELECT name, kind, spec_json, spec_hash FROM sweeps ORDER BY created_at, name');
+    return rows.map((r) => ({ name: r.name, kind: r.kind, specJson: r.spec_json, specHash: r.spec_hash }));
+  }
+
+  async query(sql: string): Promise<Record<string, unknown>[]> {
+    return this.d.all(sql);
+  }
+
+  async close(): Promise<void> {
+    await this.d.close();
+  }
+}
