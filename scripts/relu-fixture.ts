@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { makeRng } from '../src/data/rng.js';
-import { kernelMatrix, reluKernelFold, type KernelName, type KernelScale } from '../src/ntk/index.js';
+import { kernelMatrix, kernelFold, type KernelName, type KernelScale } from '../src/ntk/index.js';
 import { runKernelBatch } from '../src/tasks/kernel.js';
 import type { MetricRow, Params, TaskInput } from '../src/tasks/types.js';
 
@@ -54,8 +54,8 @@ function points(n: number, d: number, seed: number): number[] {
 const KERNELS: KernelName[] = ['ntk', 'nngp', 'rho'];
 const SCALES: KernelScale[] = ['normalized', 'absolute', 'train_diag_mean'];
 
-/** Digests of every kernel matrix of `c` computed with `fold` (same signature as reluKernelFold). */
-export function kernelDigests(c: Omit<KernelCase, 'digests'>, fold: typeof reluKernelFold, matrix: typeof kernelMatrix): Record<string, string> {
+/** Digests of every kernel matrix of `c` computed with `fold` (same signature as kernelFold). */
+export function kernelDigests(c: Omit<KernelCase, 'digests'>, fold: typeof kernelFold, matrix: typeof kernelMatrix): Record<string, string> {
   const out: Record<string, string> = {};
   fold(Float64Array.from(c.x), c.n, c.d, { sigma_w: c.sigma_w, sigma_b: c.sigma_b, depths: c.depths }, (L, state) => {
     for (const k of KERNELS) for (const s of SCALES) out[`${L}:${k}:${s}`] = digest(matrix(state, k, s, { n_train: Math.ceil(c.n / 2) }));
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     [2.5, 0, 4],
   ]) {
     const base = { n: 9, d: 5, x: points(9, 5, seed), sigma_w, sigma_b, depths: [1, 2, 3, 10, 100, 1000] };
-    kernelCases.push({ ...base, digests: kernelDigests(base, reluKernelFold, kernelMatrix) });
+    kernelCases.push({ ...base, digests: kernelDigests(base, kernelFold, kernelMatrix) });
   }
   const taskCases: TaskCase[] = [];
   for (const params of <Params[]>[

@@ -4,7 +4,7 @@ import { makeRng } from '../src/data/rng.js';
 import { setLinalg } from '../src/linalg/index.js';
 import { jsBackend } from '../src/linalg/js.js';
 import { empiricalNtk, outputMeanBlock } from '../src/nn/empirical-ntk.js';
-import { kernelMatrix, reluKernelFold } from '../src/ntk/index.js';
+import { kernelMatrix, kernelFold } from '../src/ntk/index.js';
 import { initMlp, predict } from '../src/nn/mlp.js';
 import type { MlpParams, MlpSpec } from '../src/nn/mlp.js';
 
@@ -15,7 +15,7 @@ setLinalg(jsBackend);
 /** Analytic Θ^L `[p, p]` (absolute scale) of the rows of `x` `[p, d]` from src/ntk. */
 function moduleNtk(x: Float64Array, p: number, d: number, depth: number, sigmaW: number, sigmaB: number): Float64Array {
   let out: Float64Array = new Float64Array(0);
-  reluKernelFold(x, p, d, { depths: [depth], sigma_w: sigmaW, sigma_b: sigmaB }, (_l, state) => {
+  kernelFold(x, p, d, { depths: [depth], sigma_w: sigmaW, sigma_b: sigmaB }, (_l, state) => {
     out = kernelMatrix(state, 'ntk', 'absolute');
   });
   return out;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeRng } from '../src/data/rng.js';
 import { linalg } from '../src/linalg/index.js';
-import { reluKernelFold } from '../src/ntk/relu.js';
+import { kernelFold } from '../src/ntk/fold.js';
 import { kernelMatrix } from '../src/ntk/kernel-matrix.js';
 import { kernelStats, type KernelStats } from '../src/ntk/stats.js';
 
@@ -57,7 +57,7 @@ test('the normalized ReLU NTK approaches ¼·11ᵀ + ¾·I with depth (dist_to_l
   const x = makeRng({ purpose: 'test-ntk-stats' }).fillNormal(new Float64Array(n * d));
   const dists: number[] = [];
   let last: KernelStats | undefined;
-  reluKernelFold(x, n, d, { sigma_w: 1, sigma_b: 0, depths: [2, 10, 100, 1000, 10000] }, (_L, state) => {
+  kernelFold(x, n, d, { sigma_w: 1, sigma_b: 0, depths: [2, 10, 100, 1000, 10000] }, (_L, state) => {
     last = kernelStats(kernelMatrix(state, 'ntk', 'normalized'), n);
     dists.push(last.dist_to_limit);
   });

@@ -7,11 +7,11 @@
  *
  * started from the **network's own** outputs at initialization `f_0` on train and test points,
  * with `t = lr·steps` (the GD step `η` on `ℒ = 1/(2N)Σ‖f − y‖²` is an Euler step of this flow).
- * Kernels come from `src/ntk` (`reluKernelFold`, `kernelMatrix`, `gradientFlowPredict`); the
+ * Kernels come from `src/ntk` (`kernelFold`, `kernelMatrix`, `gradientFlowPredict`); the
  * eigendecomposition is done once and reused for every `t`. Only meaningful for the NTK
  * parameterization (the standard one has no finite infinite-width NTK at this scale).
  */
-import { gradientFlowPredict, kernelMatrix, logMeanExp, reluKernelFold, splitTrainTest } from '../ntk/index.js';
+import { gradientFlowPredict, kernelMatrix, logMeanExp, kernelFold, splitTrainTest } from '../ntk/index.js';
 import type { SymmetricEigen } from '../linalg/index.js';
 import type { MlpSpec } from './mlp.js';
 
@@ -63,7 +63,7 @@ export function makeNtkReference(input: NtkReferenceInput): NtkReference {
   x.set(input.xTrain, 0);
   x.set(input.xTest, nTrain * d);
   const got: { gram?: Float64Array; logScale?: number } = {};
-  reluKernelFold(x, n, d, { depths: [spec.depth], sigma_w: spec.sigmaW, sigma_b: spec.sigmaB, ntk: true }, (_L, state) => {
+  kernelFold(x, n, d, { depths: [spec.depth], sigma_w: spec.sigmaW, sigma_b: spec.sigmaB, ntk: true }, (_L, state) => {
     got.gram = kernelMatrix(state, 'ntk', 'train_diag_mean', { n_train: nTrain });
     got.logScale = logMeanExp(state.log_ntk_diag, nTrain);
   });
@@ -102,7 +102,7 @@ export function makeNtkReference(input: NtkReferenceInput): NtkReference {
 export function analyticNtk(spec: MlpSpec, x: Float64Array, p: number): Float64Array {
   if (spec.parameterization !== 'ntk') throw new RangeError(`analyticNtk: needs parameterization 'ntk', got '${spec.parameterization}'`);
   const got: { k?: Float64Array } = {};
-  reluKernelFold(x, p, spec.d, { depths: [spec.depth], sigma_w: spec.sigmaW, sigma_b: spec.sigmaB, ntk: true }, (_L, state) => {
+  kernelFold(x, p, spec.d, { depths: [spec.depth], sigma_w: spec.sigmaW, sigma_b: spec.sigmaB, ntk: true }, (_L, state) => {
     got.k = kernelMatrix(state, 'ntk', 'absolute');
   });
   if (got.k === undefined) throw new Error('analyticNtk: kernel fold did not reach the network depth');

@@ -1,20 +1,20 @@
 /**
- * Infinite-width kernels (design.md §2): ReLU NNGP/NTK recursion in normalized form, kernel
+ * Infinite-width kernels: activations and their dual maps, the NNGP/NTK recursion as a fold over
+ * layer maps in normalized form, kernel
  * matrices, kernel statistics, gradient-flow predictions and prediction metrics.
  */
-export {
-  reluInputKernel,
-  reluKernelStep,
-  reluKernelFold,
-  symmetrizeLower,
-  mirrorLower,
-  type ReluKernelParams,
-  type ReluKernelState,
-  type ReluInputOptions,
-  type ReluFoldOptions,
-} from './relu.js';
+export { type Activation, type Homogeneous } from './activation.js';
+export { activationOf, ACTIVATION_NAMES, NNGP_ONLY, ACTIVATION_PARAMS, type ActivationName } from './activations.js';
+export { validateArchitecture, activationOfParams, type Architecture } from './architecture.js';
+export { inputKernel, checkParams } from './input.js';
+export { reluKernelStep } from './relu.js';
+export { activationKernelStep, advanceDiagonal, advancePairs, type LayerParams, type LayerCoefficients } from './layer.js';
+export { kernelFold, layerMap, type FoldOptions } from './fold.js';
+export { symmetrizeLower, mirrorLower, type KernelState, type InputOptions } from './state.js';
 export {
   kernelMatrix,
+  kernelView,
+  type KernelView,
   splitTrainTest,
   logMeanExp,
   type KernelName,

@@ -51,9 +51,10 @@ import {
   lanczosExtremes,
   logMeanExp,
   predictionMetrics,
-  reluKernelFold,
+  kernelFold,
+  kernelView,
 } from '../ntk/index.js';
-import type { KernelName, KernelStats, ReluKernelState, SymOp, TimeScale } from '../ntk/index.js';
+import type { KernelName, KernelStats, KernelState, SymOp, TimeScale } from '../ntk/index.js';
 import { chooseKernelSolver, type KernelSolver } from './kernel-solver.js';
 import type { MetricRow, Params, TaskContext, TaskInput } from './types.js';
 
@@ -106,7 +107,7 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
   const kbarTrain = new Float64Array(nTrain * nTrain);
   const kbarCross = new Float64Array(nTest * nTrain);
 
-  reluKernelFold(
+  kernelFold(
     x,
     n,
     d,
@@ -137,11 +138,11 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
  * The normalized train block `K̄(X, X)` → `train` `[N, N]` and cross block `K̄(X_test, X)` →
  * `cross` `[m, N]` of `kernel` (`ntk`: `Θ̄`; `nngp`, `rho`: `ρ = cos θ`), read from a state
  * over the stacked `[train; test]` points with both triangles current (as handed out by
- * `reluKernelFold`). Same values as `kernelMatrix(state, kernel, 'normalized')` sliced by
+ * `kernelFold`). Same values as `kernelMatrix(state, kernel, 'normalized')` sliced by
  * `splitTrainTest`, without the `[n, n]` intermediate. Diagonal exactly 1.
  */
 export function normalizedBlocks(
-  state: Readonly<ReluKernelState>,
+  state: Readonly<KernelState>,
   kernel: KernelName,
   nTrain: number,
   train: Float64Array,
@@ -152,9 +153,7 @@ export function normalizedBlocks(
   if (train.length !== nTrain * nTrain || cross.length !== nTest * nTrain) {
     throw new RangeError(`normalizedBlocks: buffers have lengths ${train.length}, ${cross.length}; expected [${nTrain}, ${nTrain}] and [${nTest}, ${nTrain}]`);
   }
-  if (kernel === 'ntk' && state.ntk_bar === null) throw new RangeError("normalizedBlocks: kernel 'ntk' needs a state built with ntk: true");
-  const isAngle = kernel !== 'ntk';
-  const src = isAngle ? state.theta : (state.ntk_bar as Float64Array);
+  const { src, isAngle } = kernelView(state, kernel);
   for (let i = 0; i < n; i++) {
     const row = i * n;
     const dst = i < nTrain ? train : cross;
@@ -178,9 +177,8 @@ interface FlowScale {
   scaleLog10: number;
 }
 
-function flowScale(state: Readonly<ReluKernelState>, kernel: KernelName, timeScale: TimeScale, nTrain: number): FlowScale {
-  const logDiag = kernel === 'ntk' ? state.log_ntk_diag : kernel === 'nngp' ? state.log_nngp_diag : null;
-  const logDiagLo = kernel === 'ntk' ? state.log_ntk_diag_lo : kernel === 'nngp' ? state.log_nngp_diag_lo : null;
+function flowScale(state: Readonly<KernelState>, kernel: KernelName, timeScale: TimeScale, nTrain: number): FlowScale {
+  const { logDiag, logDiagLo } = kernelView(state, kernel);
   if (!logDiag || !logDiagLo) return { scale: undefined, scaleLog10: 0 };
   if (constantDiag(logDiag)) {
     // When every point has the same kernel diagonal (unit-norm inputs), K = c·K̄ exactly and one

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Argv } from 'yargs';
-import { kernelMatrix, reluKernelFold, type KernelName } from '../../ntk/index.js';
+import { kernelMatrix, kernelFold, type KernelName } from '../../ntk/index.js';
 import { badOption, CliError, EXIT } from '../exit.js';
 
 interface KernelArgs {
@@ -80,7 +80,7 @@ export function registerKernel(y: Argv): Argv {
       if (!(a['sigma-b'] >= 0)) throw badOption('--sigma-b', 'a non-negative number', a['sigma-b']);
       const { x, n, d } = readPointsCsv(a.data);
       let gram: Float64Array | null = null;
-      reluKernelFold(x, n, d, { sigma_w: a['sigma-w'], sigma_b: a['sigma-b'], depths: [a.depth], ntk: a.kernel === 'ntk' }, (_L, state) => {
+      kernelFold(x, n, d, { sigma_w: a['sigma-w'], sigma_b: a['sigma-b'], depths: [a.depth], ntk: a.kernel === 'ntk' }, (_L, state) => {
         gram = kernelMatrix(state, a.kernel, a.normalized ? 'normalized' : 'absolute');
       });
       const g = gram as unknown as Float64Array;
