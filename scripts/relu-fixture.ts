@@ -4,13 +4,16 @@
  * (`test/ntk-relu-bits.test.ts`). Each entry stores its inputs (points as JSON numbers, which
  * round-trip float64 exactly) and the SHA-256 of the float64 bytes of every output.
  *
- * Usage (from a build of the commit whose numbers are the reference):
+ * Usage (from a build of the commit whose numbers are the reference, in the repository root):
  *   npx tsc -p . && node dist/scripts/relu-fixture.js
+ * The committed fixture was written at commit ae7c388 (before activations existed).
  */
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { makeRng } from '../src/data/rng.js';
 import { kernelMatrix, kernelFold, type KernelName, type KernelScale } from '../src/ntk/index.js';
+import { expandSpec } from '../src/spec/expand.js';
+import { loadSpecFile } from '../src/spec/spec.js';
 import { runKernelBatch } from '../src/tasks/kernel.js';
 import type { MetricRow, Params, TaskInput } from '../src/tasks/types.js';
 
@@ -86,6 +89,15 @@ export async function taskValues(c: Omit<TaskCase, 'values'>, run: typeof runKer
   return values;
 }
 
+/** Task ids of the shipped ReLU sweeps (they must not change, so existing databases resume). */
+export function sweepTaskIds(): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const name of SHIPPED_RELU_SWEEPS) out[name] = expandSpec(loadSpecFile(`sweeps/${name}.yaml`), 'sweeps').map((t) => t.id);
+  return out;
+}
+
+export const SHIPPED_RELU_SWEEPS = ['quickstart', 'depth-limit', 'width-lazy'];
+
 async function main(): Promise<void> {
   const kernelCases: KernelCase[] = [];
   for (const [sigma_w, sigma_b, seed] of [
@@ -105,8 +117,9 @@ async function main(): Promise<void> {
     const base = { params, depths: [1, 5, 50], ts: [10, Infinity] };
     taskCases.push({ ...base, values: await taskValues(base, runKernelBatch) });
   }
+  const taskIds = sweepTaskIds();
   const file = new URL('../../test/fixtures/relu-bits.json', import.meta.url);
-  writeFileSync(file, JSON.stringify({ kernelCases, taskCases }, (_k, v) => (v === Infinity ? 'inf' : v), 1) + '\n');
+  writeFileSync(file, JSON.stringify({ kernelCases, taskCases, taskIds }, (_k, v) => (v === Infinity ? 'inf' : v), 1) + '\n');
   process.stdout.write(`wrote ${file.pathname}: ${kernelCases.length} kernel cases, ${taskCases.length} task cases\n`);
 }
 

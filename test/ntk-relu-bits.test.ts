@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { activationOf, kernelFold, kernelMatrix, type FoldOptions } from '../src/ntk/index.js';
 import { runKernelBatch } from '../src/tasks/kernel.js';
-import { kernelDigests, taskValues, type KernelCase, type TaskCase } from '../scripts/relu-fixture.js';
+import { kernelDigests, sweepTaskIds, taskValues, type KernelCase, type TaskCase } from '../scripts/relu-fixture.js';
 
 // test/fixtures/relu-bits.json was written by scripts/relu-fixture.ts from the code before
 // activations became objects (commit ae7c388): every ReLU number must still come out bit for bit.
 const fixture = JSON.parse(readFileSync(new URL('../../test/fixtures/relu-bits.json', import.meta.url), 'utf8'), (_k, v) => (v === 'inf' ? Infinity : v)) as {
   kernelCases: KernelCase[];
   taskCases: TaskCase[];
+  taskIds: Record<string, string[]>;
 };
 
 test('ReLU kernels through the activation fold are bit-identical to the recorded pre-refactor values (every kernel, scale, depth to 1000)', () => {
@@ -33,4 +34,9 @@ test('ReLU kernel-task metrics are bit-identical to the recorded pre-refactor va
       }
     }
   }
+});
+
+test('task ids of the shipped ReLU sweeps are the ones recorded before the activation param existed (existing databases resume)', () => {
+  process.chdir(new URL('../..', import.meta.url).pathname);
+  assert.deepEqual(sweepTaskIds(), fixture.taskIds);
 });

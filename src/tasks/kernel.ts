@@ -1,5 +1,6 @@
 /**
- * `kind: kernel` tasks: infinite-width ReLU network on a dataset (design.md §2).
+ * `kind: kernel` tasks: infinite-width network (activation `activation`, default ReLU) on a
+ * dataset (design.md §2).
  *
  * A batch is a set of grid points that differ only in `depth` and `t`. One kernel recursion runs
  * to the largest depth over the stacked `[train; test]` points; at every requested depth the
@@ -51,6 +52,7 @@ import {
   lanczosExtremes,
   logMeanExp,
   predictionMetrics,
+  activationOfParams,
   kernelFold,
   kernelView,
 } from '../ntk/index.js';
@@ -114,6 +116,7 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
     {
       sigma_w: Number(p.sigma_w ?? 1),
       sigma_b: Number(p.sigma_b ?? 0),
+      activation: activationOfParams(p),
       depths: [...byDepth.keys()],
       ntk: kernel === 'ntk',
       signal: ctx.signal,
