@@ -146,8 +146,11 @@ const ERF: Activation = {
   has_ntk: true,
   homogeneous: null,
   logDiag(logq, out) {
+    // log((2/π) asin t), t = 2q/(1 + 2q), in log space: q may be far below the float64 range
     const q = Math.exp(logq);
-    out[0] = Math.log((2 / PI) * Math.asin((2 * q) / (1 + 2 * q)));
+    const t = (2 * q) / (1 + 2 * q);
+    const asinOverT = t > 1e-8 ? Math.asin(t) / t : 1 + (t * t) / 6;
+    out[0] = Math.log(4 / PI) + logq - Math.log1p(2 * q) + Math.log(asinOverT);
     out[1] = Math.log(4 / PI) - 0.5 * Math.log1p(4 * q);
   },
   pair(qi, qj, th, h, k, out) {
@@ -198,9 +201,10 @@ function trigActivation(kind: 'sin' | 'cos'): Activation {
     has_ntk: true,
     homogeneous: null,
     logDiag(logq, out) {
-      const e = Math.exp(-2 * Math.exp(logq));
-      const s = Math.log(-Math.expm1(-2 * Math.exp(logq))) - LN2; // log((1 − e^{−2q})/2)
-      const c = Math.log1p(e) - LN2; // log((1 + e^{−2q})/2)
+      const q = Math.exp(logq);
+      // log((1 − e^{−2q})/2) = log q + log(1 − q + …) for tiny q (q may underflow)
+      const s = q < 1e-10 ? logq - q : Math.log(-Math.expm1(-2 * q)) - LN2;
+      const c = Math.log1p(Math.exp(-2 * q)) - LN2; // log((1 + e^{−2q})/2)
       out[0] = isSin ? s : c;
       out[1] = isSin ? c : s;
     },

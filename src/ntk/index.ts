@@ -3,7 +3,7 @@
  * layer maps in normalized form, kernel
  * matrices, kernel statistics, gradient-flow predictions and prediction metrics.
  */
-export { type Activation, type Homogeneous } from './activation.js';
+export { DK, OMK, OPK, type Activation, type Homogeneous } from './activation.js';
 export { activationOf, ACTIVATION_NAMES, NNGP_ONLY, ACTIVATION_PARAMS, type ActivationName } from './activations.js';
 export { validateArchitecture, activationOfParams, type Architecture } from './architecture.js';
 export { inputKernel, checkParams } from './input.js';

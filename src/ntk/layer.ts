@@ -27,8 +27,17 @@ export interface LayerParams {
 }
 
 /**
+ * Range of the variances handed to the pair duals of a non-homogeneous activation: below 1e-150
+ * its normalized duals equal their `q → 0` limit to ~1e-150 relative, and above 1e150 (only an
+ * input layer of huge norm gets there; later layers of erf, sin, cos and the gaussian have
+ * `Σ ≤ σ_w² + σ_b²`); in between, products of two variances stay in the float64 range.
+ */
+const Q_MIN = 1e-150;
+const Q_MAX = 1e150;
+
+/**
  * Per-point coefficients of one layer (module comment), arrays of length `n`. `qv` holds the
- * variances `Σ^l_ii` the pair duals of a non-homogeneous activation read (unused otherwise).
+ * variances `Σ^l_ii` (clamped to [1e-150, 1e150]) the pair duals of a non-homogeneous activation read (unused otherwise).
  */
 export interface LayerCoefficients {
   w: Float64Array;
@@ -57,7 +66,7 @@ export function advanceDiagonal(state: KernelState, act: Activation, lp: LayerPa
   const hom = act.homogeneous;
   for (let i = 0; i < n; i++) {
     const ell = logS[i] + logSlo[i];
-    out.qv[i] = Math.exp(ell);
+    out.qv[i] = Math.min(Q_MAX, Math.max(Q_MIN, Math.exp(ell)));
     let a: number; // log σ_w² E[φ²]
     let ratio: number; // Σ^{l+1}_ii / (Σ^l_ii Σ̇_ii) without the (1 + r) factor
     if (hom) {
