@@ -51,7 +51,7 @@ test('eigh solver reproduces kernelMatrix + splitTrainTest + eigh + gradientFlow
     kernelFold(x, N + m, data.d, { sigma_w: 1, sigma_b: 0, depths: [depth], ntk: kernel === 'ntk' }, (_L, state) => {
       const bar = splitTrainTest(kernelMatrix(state, kernel, 'normalized'), N, m);
       const eigBar = linalg().eigh(N, bar.k_train);
-      const stats = kernelStats(bar.k_train, N, eigBar);
+      const stats = kernelStats(bar.k_train, N, eigBar, kernel === 'ntk' ? 0.25 : 1); // ReLU limits without bias
       // the pre-krylov task code: K = c·K̄ for a constant diagonal, else the log-space kernelMatrix
       const logDiag = kernel === 'ntk' ? state.log_ntk_diag : state.log_nngp_diag;
       const constant = base.unit_norm;

@@ -94,6 +94,11 @@ const D = Decimal.clone({ precision: 30, rounding: Decimal.ROUND_HALF_EVEN });
 type Dec = InstanceType<typeof D>;
 const PI = D.acos(-1);
 
+/** decimal.js acos, with the diagonal's cos = 1 (θ = 0) short-cut (acos costs ~1 ms). */
+function decAcos(cos: Dec): Dec {
+  return cos.eq(1) ? new D(0) : D.acos(cos);
+}
+
 /** E[φφ] (pair and diagonal) and E[φ'φ'] for (u, v) with variances a, b and covariance c. */
 type DecDual = (a: Dec, b: Dec, c: Dec) => { k: Dec; d: Dec };
 
@@ -103,7 +108,7 @@ function abDual(a0: number, b0: number): DecDual {
   return (a, b, c) => {
     const s = a.mul(b).sqrt();
     const cos = D.min(1, D.max(-1, c.div(s)));
-    const th = D.acos(cos);
+    const th = decAcos(cos);
     const sin = D.sqrt(new D(1).minus(cos.mul(cos)));
     const j1 = sin.plus(PI.minus(th).mul(cos));
     const g = sin.minus(th.mul(cos));
@@ -141,14 +146,14 @@ const DEC_DUALS: Record<string, DecDual> = {
   relu2: (a, b, c) => {
     const s = a.mul(b).sqrt();
     const cos = D.min(1, D.max(-1, c.div(s)));
-    const th = D.acos(cos);
+    const th = decAcos(cos);
     const sin = D.sqrt(new D(1).minus(cos.mul(cos)));
     const j2 = sin.mul(cos).mul(3).plus(PI.minus(th).mul(cos.mul(cos).mul(2).plus(1)));
     const j1 = sin.plus(PI.minus(th).mul(cos));
     return { k: a.mul(b).div(PI.mul(2)).mul(j2), d: s.mul(4).div(PI.mul(2)).mul(j1) };
   },
   step: (a, b, c) => {
-    const th = D.acos(D.min(1, D.max(-1, c.div(a.mul(b).sqrt()))));
+    const th = decAcos(D.min(1, D.max(-1, c.div(a.mul(b).sqrt()))));
     return { k: PI.minus(th).div(PI.mul(2)), d: new D(NaN) };
   },
 };
@@ -201,7 +206,7 @@ const DEEP_CASES: DeepCase[] = [
   { name: 'abs', sw: 1, sb: 0, rho0: 0.3, depths: [1, 10, 100, 1000, 10000] },
   { name: 'abs', sw: 1.1, sb: 0.5, rho0: -0.999999, depths: [1, 10, 100, 1000] },
   { name: 'erf', sw: 0.8, sb: 0, rho0: 0.3, depths: [1, 10, 100, 1000, 10000] },
-  { name: 'erf', sw: 2, sb: 0, rho0: 0.999999, depths: [1, 10, 100, 1000, 10000] },
+  { name: 'erf', sw: 2, sb: 0, rho0: 0.999999, depths: [1, 10, 100, 1000] },
   { name: 'erf', sw: 1, sb: 0.3, rho0: -0.7, depths: [1, 10, 100, 1000] },
   { name: 'sin', sw: 1.5, sb: 0, rho0: 0.3, depths: [1, 10, 100, 1000, 10000] },
   { name: 'sin', sw: 1, sb: 0.2, rho0: 0.999999, depths: [1, 10, 100, 1000] },

@@ -21,7 +21,8 @@ export {
   type KernelScale,
   type KernelMatrixOptions,
 } from './kernel-matrix.js';
-export { kernelStats, type KernelStats } from './stats.js';
+export { kernelStats, stateDistToLimit, type KernelStats } from './stats.js';
+export { depthProperties, type DepthProperties } from './depth-properties.js';
 export {
   gradientFlowPredict,
   flowWeight,
