@@ -27,7 +27,7 @@ export interface FoldOptions extends LayerParams, InputOptions {
 
 /**
  * Run the kernel recursion of `Dense ∘ φ` layers once up to `max(depths)`, handing the state at every requested
- * depth to `onDepth` on the way (design.md §3 "shared work": depth `L` passes through every
+ * depth to `onDepth` on the way (shared work: depth `L` passes through every
  * depth below it). Points are the rows of `x`; for train/test cross kernels pass the stacked
  * `[train; test]` rows and slice the blocks of the `[n, n]` result.
  *

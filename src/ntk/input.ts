@@ -22,7 +22,7 @@ export function checkParams(where: string, p: LayerParams): void {
 }
 
 /**
- * Depth-1 kernels (the input `Dense` layer; `Θ^1 = Σ^1 = σ_w² x·x'/d + σ_b²`, design.md §2;
+ * Depth-1 kernels (the input `Dense` layer; `Θ^1 = Σ^1 = σ_w² x·x'/d + σ_b²`;
  * neural-tangents `stax.Dense` kernel map on the input Gram).
  *
  * The Gram matrix comes from `linalg().syrk` on the rows scaled to unit `Σ^1`-norm, and

@@ -1,6 +1,6 @@
 /**
  * `kind: kernel` tasks: infinite-width network (activation `activation`, default ReLU) on a
- * dataset (design.md §2).
+ * dataset.
  *
  * A batch is a set of grid points that differ only in `depth` and `t`. One kernel recursion runs
  * to the largest depth over the stacked `[train; test]` points; at every requested depth the

@@ -1,5 +1,5 @@
 /**
- * `kind: train` task: train a finite-width MLP (activation φ, default ReLU; design.md §2) with full-batch
+ * `kind: train` task: train a finite-width MLP (activation φ, default ReLU) with full-batch
  * gradient descent on `ℒ = 1/(2N) Σ‖f(x_i) − y_i‖²` and stream how far it moves from its
  * initialization.
  *
