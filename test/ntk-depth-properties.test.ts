@@ -84,7 +84,7 @@ test('the normalized kernels converge to the predicted limit away from the edge 
   }
 });
 
-const CLOSED: Activation[] = ['relu', 'abs', 'erf', 'relu2', 'step', 'sin', 'cos', 'gaussian', 'identity'].map((a) => activationOf(a));
+const CLOSED: Activation[] = ['relu', 'abs', 'erf', 'gelu', 'relu2', 'step', 'sin', 'cos', 'gaussian', 'identity'].map((a) => activationOf(a));
 CLOSED.push(activationOf('leaky_relu', { activation_alpha: 0.1 }));
 
 test('every kernel of every closed-form activation is positive semidefinite (λ_min ≥ −1e-12 λ_max) at depths 1, 10, 100', () => {

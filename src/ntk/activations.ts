@@ -261,6 +261,61 @@ const GAUSSIAN: Activation = {
 };
 
 /**
+ * `E[φ(u)φ(v)]` and `E[φ'(u)φ'(v)]` of GELU for variances `a`, `b`, covariance `c` (derived here
+ * by Gaussian integration by parts, as in Tsuchida et al. 2021, "Avoiding kernel fixed points"):
+ * with `φ = x/2 + ψ/2`, `ψ = x erf(x/√2)`, `φ' = ½ + ½(erf(x/√2) + x√(2/π)e^{−x²/2})`,
+ * `Δ = (1 + a)(1 + b) − c²`, `P = (2/π)/√Δ`, `A = (2/π) asin(c/√((1 + a)(1 + b)))`:
+ * `E[ψψ] = P (ab − a c²/(1 + a) + c²/(1 + b)) + c A`,
+ * `E[φ'φ'-part] = A + cP (1/(1 + a) + 1/(1 + b)) + (2/π) c/Δ^{3/2}`.
+ */
+function geluDual(a: number, b: number, c: number): { k: number; d: number } {
+  const delta = (1 + a) * (1 + b) - c * c;
+  const P = 2 / PI / Math.sqrt(delta);
+  const A = (2 / PI) * Math.asin(Math.max(-1, Math.min(1, c / Math.sqrt((1 + a) * (1 + b)))));
+  const psi = P * (a * b - (a * c * c) / (1 + a) + (c * c) / (1 + b)) + c * A;
+  const chi = A + c * P * (1 / (1 + a) + 1 / (1 + b)) + ((2 / PI) * c) / (delta * Math.sqrt(delta));
+  return { k: c / 4 + psi / 4, d: 0.25 + chi / 4 };
+}
+
+/**
+ * `gelu` = `x Φ(x)` (Hendrycks & Gimpel 2016), duals of {@link geluDual}. Its normalized duals
+ * are formed as `(G ∓ E[φφ])/G`, `G = sqrt(E[φ(u)²] E[φ(v)²])`, which is not cancellation-free
+ * near ρ = 1: about 1e-16 absolute on `1 − ρ` per layer (duplicates stay exact).
+ */
+const GELU: Activation = {
+  name: 'gelu',
+  params: {},
+  source: 'Hendrycks & Gimpel 2016 (GELU); dual by Gaussian integration by parts (Tsuchida et al. 2021)',
+  phi: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
+  dphi: (x) => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * PI),
+  has_ntk: true,
+  homogeneous: null,
+  logDiag(logq, out) {
+    // E[φ²]/q = ¼ + (1/2π)(2q/((1 + q)√(1 + 2q)) + asin(q/(1 + q))), in log space (q may underflow)
+    const q = Math.exp(logq);
+    const ratio = 0.25 + ((2 * q) / ((1 + q) * Math.sqrt(1 + 2 * q)) + Math.asin(q / (1 + q))) / (2 * PI);
+    out[0] = logq + Math.log(ratio);
+    out[1] = Math.log(geluDual(q, q, q).d);
+  },
+  pair(qi, qj, th, h, k, out) {
+    if (th === 0 && qi === qj) {
+      out[OMK] = 0;
+      out[OPK] = 2;
+      out[DK] = 1;
+      return;
+    }
+    const cosT = (k - h) * (k + h);
+    const ii = geluDual(qi, qi, qi);
+    const jj = geluDual(qj, qj, qj);
+    const ij = geluDual(qi, qj, cosT * Math.sqrt(qi * qj));
+    const g = Math.sqrt(ii.k * jj.k);
+    out[OMK] = Math.max(0, (g - ij.k) / g);
+    out[OPK] = Math.max(0, (g + ij.k) / g);
+    out[DK] = ij.d / Math.sqrt(ii.d * jj.d);
+  },
+};
+
+/**
  * The error function to ~1 ulp (W. J. Cody's rational approximations are not in the JS standard
  * library): Maclaurin series for |x| < 2, continued fraction of erfc above.
  */
@@ -301,7 +356,7 @@ export function erf(x: number): number {
 }
 
 /** Names of the closed-form activations (the `activation` param's values). */
-export const ACTIVATION_NAMES = ['relu', 'leaky_relu', 'abs', 'erf', 'relu2', 'step', 'sin', 'cos', 'gaussian', 'identity'] as const;
+export const ACTIVATION_NAMES = ['relu', 'leaky_relu', 'abs', 'erf', 'gelu', 'relu2', 'step', 'sin', 'cos', 'gaussian', 'identity'] as const;
 export type ActivationName = (typeof ACTIVATION_NAMES)[number];
 
 /** Activations whose NTK does not exist (φ' is not a function). */
@@ -330,6 +385,8 @@ export function activationOf(name: string, params: Readonly<Record<string, unkno
       return abFamily('abs', -1, 1, {});
     case 'erf':
       return ERF;
+    case 'gelu':
+      return GELU;
     case 'relu2':
       return RELU2;
     case 'step':

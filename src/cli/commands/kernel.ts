@@ -74,8 +74,9 @@ export function registerKernel(y: Argv): Argv {
         .option('format', { choices: ['json', 'csv'] as const, default: 'csv' as 'json' | 'csv' })
         .example('$0 kernel --data points.csv --depth 10 --normalized', 'normalized NTK at depth 10')
         .epilog(
-          'Formulas: design.md §2 (Σ¹ = σ_w² x·x\'/d + σ_b², arc-cosine recursion, Θ^{l+1} = Θ^l Σ̇^{l+1} + Σ^{l+1}). ' +
-            'Absolute values underflow for deep nets (Θ^L(x,x) = L/(d 2^{L-1}) for unit x): use --normalized there. ' +
+          'Formulas (Σ¹ = σ_w² x·x\'/d + σ_b², Σ^{l+1} = σ_w² E[φ(u)φ(v)] + σ_b², Θ^{l+1} = Θ^l Σ̇^{l+1} + Σ^{l+1}; ' +
+            'closed-form dual maps of --activation, see the README section "Activations and depth"). ' +
+            'Absolute values underflow for deep nets (Θ^L(x,x) = L/(d 2^{L-1}) for unit ReLU x): use --normalized there. ' +
             'Numbers are printed with full float64 precision.',
         ),
     (a) => {
