@@ -1,16 +1,19 @@
 /**
  * Records the ReLU kernels and kernel-task metrics of the code as it is when run, into
- * `test/fixtures/relu-bits.json`, so that later refactors can be checked bit for bit
+ * `test/fixtures/relu-bits.<backend>.json` (one file per linear-algebra backend: the input Gram and
+ * the eigendecompositions round differently on each; `NTK_SWEEP_LINALG=js|native` picks it) and
+ * the task ids of the shipped ReLU sweeps into `test/fixtures/relu-task-ids.json`, so that later refactors can be checked bit for bit
  * (`test/ntk-relu-bits.test.ts`). Each entry stores its inputs (points as JSON numbers, which
  * round-trip float64 exactly) and the SHA-256 of the float64 bytes of every output.
  *
  * Usage (from a build of the commit whose numbers are the reference, in the repository root):
- *   npx tsc -p . && node dist/scripts/relu-fixture.js
+ *   npx tsc -p . && NTK_SWEEP_LINALG=js node dist/scripts/relu-fixture.js && NTK_SWEEP_LINALG=native node dist/scripts/relu-fixture.js
  * The committed fixture was written at commit ae7c388 (before activations existed).
  */
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { makeRng } from '../src/data/rng.js';
+import { linalg } from '../src/linalg/index.js';
 import { kernelMatrix, kernelFold, type KernelName, type KernelScale } from '../src/ntk/index.js';
 import { expandSpec } from '../src/spec/expand.js';
 import { loadSpecFile } from '../src/spec/spec.js';
@@ -117,10 +120,11 @@ async function main(): Promise<void> {
     const base = { params, depths: [1, 5, 50], ts: [10, Infinity] };
     taskCases.push({ ...base, values: await taskValues(base, runKernelBatch) });
   }
-  const taskIds = sweepTaskIds();
-  const file = new URL('../../test/fixtures/relu-bits.json', import.meta.url);
-  writeFileSync(file, JSON.stringify({ kernelCases, taskCases, taskIds }, (_k, v) => (v === Infinity ? 'inf' : v), 1) + '\n');
-  process.stdout.write(`wrote ${file.pathname}: ${kernelCases.length} kernel cases, ${taskCases.length} task cases\n`);
+  const file = new URL(`../../test/fixtures/relu-bits.${linalg().name}.json`, import.meta.url);
+  writeFileSync(file, JSON.stringify({ kernelCases, taskCases }, (_k, v) => (v === Infinity ? 'inf' : v), 1) + '\n');
+  const ids = new URL('../../test/fixtures/relu-task-ids.json', import.meta.url);
+  writeFileSync(ids, JSON.stringify({ taskIds: sweepTaskIds() }, null, 1) + '\n');
+  process.stdout.write(`wrote ${file.pathname} (${kernelCases.length} kernel cases, ${taskCases.length} task cases) and ${ids.pathname}\n`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();
