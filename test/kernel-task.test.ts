@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadDataset } from '../src/data/index.js';
 import { linalg } from '../src/linalg/index.js';
-import { gradientFlowPredict, kernelMatrix, kernelStats, predictionMetrics, reluKernelFold, splitTrainTest } from '../src/ntk/index.js';
+import { gradientFlowPredict, kernelMatrix, kernelStats, predictionMetrics, kernelFold, splitTrainTest } from '../src/ntk/index.js';
 import { chooseKernelSolver, dataParamsOf, krylovThreshold, runKernelBatch, type KernelBatchOptions } from '../src/tasks/kernel.js';
 import type { MetricRow, Params, TaskInput, TaskReporter } from '../src/tasks/types.js';
 
@@ -48,10 +48,10 @@ test('eigh solver reproduces kernelMatrix + splitTrainTest + eigh + gradientFlow
     x.set(data.xTest, N * data.d);
     const kernel = base.kernel as 'ntk' | 'nngp';
     const nTrain = Number(base.n_train);
-    reluKernelFold(x, N + m, data.d, { sigma_w: 1, sigma_b: 0, depths: [depth], ntk: kernel === 'ntk' }, (_L, state) => {
+    kernelFold(x, N + m, data.d, { sigma_w: 1, sigma_b: 0, depths: [depth], ntk: kernel === 'ntk' }, (_L, state) => {
       const bar = splitTrainTest(kernelMatrix(state, kernel, 'normalized'), N, m);
       const eigBar = linalg().eigh(N, bar.k_train);
-      const stats = kernelStats(bar.k_train, N, eigBar);
+      const stats = kernelStats(bar.k_train, N, eigBar, kernel === 'ntk' ? 0.25 : 1); // ReLU limits without bias
       // the pre-krylov task code: K = c·K̄ for a constant diagonal, else the log-space kernelMatrix
       const logDiag = kernel === 'ntk' ? state.log_ntk_diag : state.log_nngp_diag;
       const constant = base.unit_norm;

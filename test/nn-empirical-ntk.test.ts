@@ -4,7 +4,7 @@ import { makeRng } from '../src/data/rng.js';
 import { setLinalg } from '../src/linalg/index.js';
 import { jsBackend } from '../src/linalg/js.js';
 import { empiricalNtk, outputMeanBlock } from '../src/nn/empirical-ntk.js';
-import { kernelMatrix, reluKernelFold } from '../src/ntk/index.js';
+import { kernelMatrix, kernelFold } from '../src/ntk/index.js';
 import { initMlp, predict } from '../src/nn/mlp.js';
 import type { MlpParams, MlpSpec } from '../src/nn/mlp.js';
 
@@ -13,9 +13,9 @@ import type { MlpParams, MlpSpec } from '../src/nn/mlp.js';
 setLinalg(jsBackend);
 
 /** Analytic Θ^L `[p, p]` (absolute scale) of the rows of `x` `[p, d]` from src/ntk. */
-function moduleNtk(x: Float64Array, p: number, d: number, depth: number, sigmaW: number, sigmaB: number): Float64Array {
+function moduleNtk(x: Float64Array, p: number, d: number, depth: number, sigma_w: number, sigma_b: number): Float64Array {
   let out: Float64Array = new Float64Array(0);
-  reluKernelFold(x, p, d, { depths: [depth], sigma_w: sigmaW, sigma_b: sigmaB }, (_l, state) => {
+  kernelFold(x, p, d, { depths: [depth], sigma_w, sigma_b }, (_l, state) => {
     out = kernelMatrix(state, 'ntk', 'absolute');
   });
   return out;
@@ -42,7 +42,7 @@ function fdJacobian(spec: MlpSpec, params: MlpParams, x: Float64Array, p: number
 
 for (const parameterization of ['ntk', 'standard'] as const) {
   test(`layer-wise empirical NTK equals J·Jᵀ from an explicit finite-difference Jacobian (${parameterization})`, () => {
-    const spec: MlpSpec = { d: 3, width: 6, depth: 3, k: 2, sigmaW: 1.2, sigmaB: 0.5, parameterization };
+    const spec: MlpSpec = { d: 3, width: 6, depth: 3, k: 2, sigma_w: 1.2, sigma_b: 0.5, parameterization };
     const params = initMlp(spec, 7);
     const p = 4;
     const x = makeRng({ purpose: 'test', p }).fillNormal(new Float64Array(p * spec.d));
@@ -122,7 +122,7 @@ for (const [depth, sigmaB, k] of [
   test(`empirical NTK at init, width 4096, depth ${depth}, σ_b = ${sigmaB}, k = ${k}, is within 5% of the analytic Θ of src/ntk`, () => {
     const d = 8;
     const p = 4;
-    const spec: MlpSpec = { d, width: 4096, depth, k, sigmaW: 1, sigmaB, parameterization: 'ntk' };
+    const spec: MlpSpec = { d, width: 4096, depth, k, sigma_w: 1, sigma_b: sigmaB, parameterization: 'ntk' };
     const rng = makeRng({ purpose: 'test-probe', d, p });
     const xs: number[][] = [];
     for (let i = 0; i < p; i++) {

@@ -25,7 +25,7 @@ function linearProblem(n: number, d: number, lr: number, spec: Partial<MlpSpec> 
     }
     y[i] = dot > 0 ? 1 : -1;
   }
-  const full: MlpSpec = { d, width: 64, depth: 2, k: 1, sigmaW: 1, sigmaB: 0, parameterization: 'ntk', ...spec };
+  const full: MlpSpec = { d, width: 64, depth: 2, k: 1, sigma_w: 1, sigma_b: 0, parameterization: 'ntk', ...spec };
   return { spec: full, x, y, n, lr };
 }
 
@@ -45,14 +45,14 @@ test('full-batch GD decreases the training loss on a learnable problem (at least
 });
 
 test('GD in the standard parameterization also decreases the loss', () => {
-  const problem = linearProblem(20, 5, 0.05, { parameterization: 'standard', sigmaB: 0.1 });
+  const problem = linearProblem(20, 5, 0.05, { parameterization: 'standard', sigma_b: 0.1 });
   const s0 = initialState(initMlp(problem.spec, 0));
   const { state } = continueFrom(problem, s0, 200);
   assert.ok(trainLoss(problem, state.params) < trainLoss(problem, s0.params) / 3);
 });
 
 test('one GD step equals θ − lr·∇ℒ from the backward pass', () => {
-  const problem = linearProblem(6, 3, 0.7, { sigmaB: 0.3, depth: 3, width: 5 });
+  const problem = linearProblem(6, 3, 0.7, { sigma_b: 0.3, depth: 3, width: 5 });
   const p0 = initMlp(problem.spec, 2);
   const { grads } = backward(problem.spec, p0, forward(problem.spec, p0, problem.x, problem.n), problem.y);
   const p1 = cloneParams(p0);
@@ -64,7 +64,7 @@ test('one GD step equals θ − lr·∇ℒ from the backward pass', () => {
 });
 
 test('continuing from a saved state is bit-identical to one uninterrupted run (resume property)', () => {
-  const problem = linearProblem(12, 4, 3, { depth: 3, width: 16, sigmaB: 0.2 });
+  const problem = linearProblem(12, 4, 3, { depth: 3, width: 16, sigma_b: 0.2 });
   const s0 = initialState(initMlp(problem.spec, 9));
   const whole = continueFrom(problem, s0, 50).state;
   const half = continueFrom(problem, s0, 17).state;

@@ -5,7 +5,7 @@ import { makeRng } from '../src/data/rng.js';
 import { linalg } from '../src/linalg/index.js';
 import { kernelMatrix, splitTrainTest } from '../src/ntk/kernel-matrix.js';
 import { gradientFlowPredict } from '../src/ntk/predict.js';
-import { reluKernelFold } from '../src/ntk/relu.js';
+import { kernelFold } from '../src/ntk/fold.js';
 import { BlockKrylovBasis, choleskyInverseOp, denseSymOp, krylovGradientFlow, lanczosExtremes } from '../src/ntk/krylov.js';
 
 /** Normalized NTK blocks of centered unit-norm MNIST points (train first), at `depth`. */
@@ -16,7 +16,7 @@ function mnistNtk(nTrain: number, nTest: number, depth: number) {
   x.set(data.xTrain);
   x.set(data.xTest, nTrain * data.d);
   let blocks: { k_train: Float64Array; k_cross: Float64Array } = { k_train: new Float64Array(0), k_cross: new Float64Array(0) };
-  reluKernelFold(x, n, data.d, { sigma_w: 1, sigma_b: 0, depths: [depth] }, (_L, state) => {
+  kernelFold(x, n, data.d, { sigma_w: 1, sigma_b: 0, depths: [depth] }, (_L, state) => {
     blocks = splitTrainTest(kernelMatrix(state, 'ntk', 'normalized'), nTrain, nTest);
   });
   return { ...blocks, data };
@@ -89,7 +89,7 @@ test('rank-deficient kernel (linear kernel, N > d): a shifted Cholesky factor gi
   const x = rng.fillNormal(new Float64Array((N + m) * d));
   const y = rng.fillNormal(new Float64Array(N * k));
   let blocks: { k_train: Float64Array; k_cross: Float64Array } = { k_train: new Float64Array(0), k_cross: new Float64Array(0) };
-  reluKernelFold(x, N + m, d, { sigma_w: 1, sigma_b: 0, depths: [1] }, (_L, state) => {
+  kernelFold(x, N + m, d, { sigma_w: 1, sigma_b: 0, depths: [1] }, (_L, state) => {
     blocks = splitTrainTest(kernelMatrix(state, 'rho', 'normalized'), N, m);
   });
   const ts = [1, 100, 1e4, Infinity];

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeRng } from '../src/data/rng.js';
 import { linalg } from '../src/linalg/index.js';
-import { reluKernelFold } from '../src/ntk/relu.js';
+import { kernelFold } from '../src/ntk/fold.js';
 import { kernelMatrix, splitTrainTest } from '../src/ntk/kernel-matrix.js';
 import { applyTimeScale, flowWeight, gradientFlowPredict } from '../src/ntk/predict.js';
 
@@ -13,7 +13,7 @@ function ntkBlocks(nTrain: number, nTest: number, d: number, seed: number, dupli
   const x = rng.fillNormal(new Float64Array(n * d));
   if (duplicate) x.copyWithin(d, 0, d); // training point 1 = training point 0
   let k: Float64Array = new Float64Array(0);
-  reluKernelFold(x, n, d, { sigma_w: 1, sigma_b: 0, depths: [3] }, (_L, state) => {
+  kernelFold(x, n, d, { sigma_w: 1, sigma_b: 0, depths: [3] }, (_L, state) => {
     k = kernelMatrix(state, 'ntk', 'train_diag_mean', { n_train: nTrain });
   });
   return splitTrainTest(k, nTrain, nTest);

@@ -2,12 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Decimal } from 'decimal.js';
 import { makeRng } from '../src/data/rng.js';
-import {
-  reluKernelFold,
-  reluInputKernel,
-  reluKernelStep,
-  type ReluKernelState,
-} from '../src/ntk/relu.js';
+import { kernelFold, inputKernel, reluKernelStep, type KernelState } from '../src/ntk/index.js';
 import { kernelMatrix } from '../src/ntk/kernel-matrix.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -150,7 +145,7 @@ function compareWithReference(
     referenceKernels(xa, xs[i], sigma_w, sigma_b, depths.filter((L) => L <= c.maxDepth)),
   );
   const maxErr = new Map<number, number>();
-  reluKernelFold(x, n, 2, { sigma_w, sigma_b, depths }, (L, state) => {
+  kernelFold(x, n, 2, { sigma_w, sigma_b, depths }, (L, state) => {
     const rho = kernelMatrix(state, 'rho', 'normalized');
     cases.forEach((c, i) => {
       const ref = refs[i].get(L);
@@ -224,7 +219,7 @@ test('Θ^L(x,x) = L/(d·2^{L−1}) and Σ^L(x,x) = 1/(d·2^{L−1}) for sigma_w 
   const x = unitPoints(3, d, 1);
   const depths = [1, 2, 3, 10, 100, 999, 1000, 1001, 5000, 10000];
   const seen: number[] = [];
-  reluKernelFold(x, 3, d, { sigma_w: 1, sigma_b: 0, depths }, (L, state) => {
+  kernelFold(x, 3, d, { sigma_w: 1, sigma_b: 0, depths }, (L, state) => {
     seen.push(L);
     const logNtk = Math.log(L) - Math.log(d) - (L - 1) * Math.LN2;
     const logNngp = -Math.log(d) - (L - 1) * Math.LN2;
@@ -239,7 +234,7 @@ test('Θ^L(x,x) = L/(d·2^{L−1}) and Σ^L(x,x) = 1/(d·2^{L−1}) for sigma_w 
   });
   assert.deepEqual(seen, depths);
   // at moderate depth the absolute kernel is still representable and equals the closed form
-  reluKernelFold(x, 3, d, { sigma_w: 1, sigma_b: 0, depths: [10] }, (L, state) => {
+  kernelFold(x, 3, d, { sigma_w: 1, sigma_b: 0, depths: [10] }, (L, state) => {
     const ntk = kernelMatrix(state, 'ntk', 'absolute');
     const want = L / (d * 2 ** (L - 1));
     for (let i = 0; i < 3; i++) assert.ok(Math.abs(ntk[i * 3 + i] - want) <= 1e-14 * want);
@@ -251,7 +246,7 @@ test('normalized NTK and rho have diagonal exactly 1 (theta diagonal exactly 0) 
   const x = unitPoints(n, 5, 2);
   for (let i = 0; i < 5; i++) x[5 + i] *= 3.7; // unequal norms
   for (const [sigma_w, sigma_b] of [[1, 0], [1.4, 0.6], [0.8, 2]]) {
-    const state = reluInputKernel(x, n, 5, { sigma_w, sigma_b });
+    const state = inputKernel(x, n, 5, { sigma_w, sigma_b });
     for (let L = 1; L <= 300; L++) {
       const rho = kernelMatrix(state, 'rho', 'normalized');
       const ntkN = kernelMatrix(state, 'ntk', 'normalized');
@@ -276,7 +271,7 @@ test('L = 2 kernels of orthogonal unit inputs equal the hand-derived closed form
   //   Θ²(x,x)  = (1/d) · 1/2 + 1/(2d) = 1/d                   ⇒ Θ̄² = 1/(2π)
   const d = 4;
   const x = Float64Array.from([1, 0, 0, 0, 0, 0, 1, 0]);
-  reluKernelFold(x, 2, d, { sigma_w: 1, sigma_b: 0, depths: [1, 2] }, (L, state) => {
+  kernelFold(x, 2, d, { sigma_w: 1, sigma_b: 0, depths: [1, 2] }, (L, state) => {
     const nngp = kernelMatrix(state, 'nngp', 'absolute');
     const ntk = kernelMatrix(state, 'ntk', 'absolute');
     const rho = kernelMatrix(state, 'rho', 'normalized');
@@ -299,7 +294,7 @@ test('L = 2 kernels of orthogonal unit inputs equal the hand-derived closed form
 test('antipodal inputs give Σ²(x,−x) = 0 and Θ²(x,−x) = 0 (θ¹ = π exactly represented)', () => {
   // θ¹ = π: Σ² ∝ sin π + 0 · cos π = 0 and Σ̇² = (π − π)/(2π) = 0, so Θ² = Θ¹ · 0 + 0 = 0.
   const x = Float64Array.from([0.6, -0.8, 0.0, -0.6, 0.8, 0.0]);
-  reluKernelFold(x, 2, 3, { sigma_w: 1, sigma_b: 0, depths: [1, 2] }, (L, state) => {
+  kernelFold(x, 2, 3, { sigma_w: 1, sigma_b: 0, depths: [1, 2] }, (L, state) => {
     if (L === 1) assert.ok(Math.abs(state.theta[1] - Math.PI) <= 4e-16);
     else {
       assert.ok(Math.abs(kernelMatrix(state, 'rho', 'normalized')[1]) <= 1e-15);
@@ -311,7 +306,7 @@ test('antipodal inputs give Σ²(x,−x) = 0 and Θ²(x,−x) = 0 (θ¹ = π exa
 test('duplicate points stay at angle exactly 0 and Θ̄ = 1 (to 1e-13) at every depth', () => {
   const x = unitPoints(3, 30, 3);
   x.copyWithin(60, 0, 30); // point 2 = point 0
-  reluKernelFold(x, 3, 30, { sigma_w: 1, sigma_b: 0.3, depths: [1, 10, 100, 1000, 5000] }, (L, state) => {
+  kernelFold(x, 3, 30, { sigma_w: 1, sigma_b: 0.3, depths: [1, 10, 100, 1000, 5000] }, (L, state) => {
     assert.equal(state.theta[2 * 3 + 0], 0, `θ at L=${L}`);
     assert.equal(kernelMatrix(state, 'rho', 'normalized')[2 * 3 + 0], 1);
     assert.ok(Math.abs((state.ntk_bar as Float64Array)[2 * 3 + 0] - 1) <= 1e-13, `Θ̄ at L=${L}`);
@@ -322,7 +317,7 @@ test('the fold hands each requested depth once, in increasing order, with exactl
   const n = 9;
   const x = unitPoints(n, 6, 4);
   const seen: number[] = [];
-  reluKernelFold(x, n, 6, { sigma_w: 1.1, sigma_b: 0.2, depths: [5, 1, 3, 5, 20] }, (L, state) => {
+  kernelFold(x, n, 6, { sigma_w: 1.1, sigma_b: 0.2, depths: [5, 1, 3, 5, 20] }, (L, state) => {
     seen.push(L);
     assert.equal(state.depth, L);
     for (let i = 0; i < n; i++) {
@@ -333,11 +328,11 @@ test('the fold hands each requested depth once, in increasing order, with exactl
     }
   });
   assert.deepEqual(seen, [1, 3, 5, 20]);
-  assert.throws(() => reluKernelFold(x, n, 6, { sigma_w: 1, sigma_b: 0, depths: [0] }, () => {}), RangeError);
-  assert.throws(() => reluKernelFold(x, n, 6, { sigma_w: 0, sigma_b: 0, depths: [1] }, () => {}), RangeError);
+  assert.throws(() => kernelFold(x, n, 6, { sigma_w: 1, sigma_b: 0, depths: [0] }, () => {}), RangeError);
+  assert.throws(() => kernelFold(x, n, 6, { sigma_w: 0, sigma_b: 0, depths: [1] }, () => {}), RangeError);
   const zero = new Float64Array(2 * 6);
   zero[0] = 1;
-  assert.throws(() => reluInputKernel(zero, 2, 6, { sigma_w: 1, sigma_b: 0 }), /Sigma\^1\(x,x\) = 0/);
+  assert.throws(() => inputKernel(zero, 2, 6, { sigma_w: 1, sigma_b: 0 }), /Sigma\^1\(x,x\) = 0/);
 });
 
 /** Textbook float64 recursion on absolute kernels (accurate away from ρ ≈ ±1), [n, n] each. */
@@ -372,7 +367,7 @@ test('every pair of a random point set matches the textbook float64 recursion at
   const rng = makeRng({ purpose: 'test-ntk-relu-naive' });
   const x = rng.fillNormal(new Float64Array(n * d), 1.5);
   const { S, T } = naiveKernels(x, n, d, 1.2, 0.5, 3);
-  reluKernelFold(x, n, d, { sigma_w: 1.2, sigma_b: 0.5, depths: [3] }, (_L, state: Readonly<ReluKernelState>) => {
+  kernelFold(x, n, d, { sigma_w: 1.2, sigma_b: 0.5, depths: [3] }, (_L, state: Readonly<KernelState>) => {
     const nngp = kernelMatrix(state, 'nngp', 'absolute');
     const ntk = kernelMatrix(state, 'ntk', 'absolute');
     for (let i = 0; i < n * n; i++) {
@@ -387,7 +382,7 @@ test('train_diag_mean scaling equals Θ / mean(diag Θ_train) and does not under
   const nTrain = 4;
   const x = unitPoints(n, 10, 5);
   for (let k = 0; k < 10; k++) x[10 + k] *= 2; // point 1 has norm 2
-  reluKernelFold(x, n, 10, { sigma_w: 1, sigma_b: 0, depths: [20, 2000] }, (L, state) => {
+  kernelFold(x, n, 10, { sigma_w: 1, sigma_b: 0, depths: [20, 2000] }, (L, state) => {
     const scaled = kernelMatrix(state, 'ntk', 'train_diag_mean', { n_train: nTrain });
     if (L === 20) {
       const abs = kernelMatrix(state, 'ntk', 'absolute');

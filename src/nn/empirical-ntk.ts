@@ -20,7 +20,7 @@
  * `[P·k, n_l]` per layer; memory `O(P·k·width)`.
  */
 import { linalg } from '../linalg/index.js';
-import { biasMultiplier, forward, layerSizes, weightMultiplier } from './mlp.js';
+import { activationOfSpec, biasMultiplier, forward, layerSizes, multiplyByDerivative, weightMultiplier } from './mlp.js';
 import type { ForwardCache, MlpParams, MlpSpec } from './mlp.js';
 
 /**
@@ -39,6 +39,7 @@ export function empiricalNtk(spec: MlpSpec, params: MlpParams, x: Float64Array, 
   const m = p * k;
   const theta = new Float64Array(m * m);
   const beta2 = biasMultiplier(spec) ** 2;
+  const act = activationOfSpec(spec);
   // δ^L for row (i, a) is e_a: [p·k, k]
   let delta = new Float64Array(m * k);
   for (let i = 0; i < p; i++) for (let a = 0; a < k; a++) delta[(i * k + a) * k + a] = 1;
@@ -63,17 +64,11 @@ export function empiricalNtk(spec: MlpSpec, params: MlpParams, x: Float64Array, 
       }
     }
     if (l > 1) {
-      // δ^{l−1} = (c · δ^l W^l) ⊙ relu'(h^{l−1}(x_i)): [m, nOut] × [nOut, nIn]
+      // δ^{l−1} = (c · δ^l W^l) ⊙ φ'(h^{l−1}(x_i)): [m, nOut] × [nOut, nIn]
       const next = new Float64Array(m * nIn);
       la.gemm(false, false, m, nIn, nOut, c, delta, params.W[l - 1], 0, next);
       const hPrev = cache.h[l - 1];
-      for (let i = 0; i < p; i++) {
-        const hRow = i * nIn;
-        for (let a = 0; a < k; a++) {
-          const off = (i * k + a) * nIn;
-          for (let j = 0; j < nIn; j++) if (!(hPrev[hRow + j] > 0)) next[off + j] = 0;
-        }
-      }
+      for (let i = 0; i < p; i++) for (let a = 0; a < k; a++) multiplyByDerivative(act, hPrev, next, (i * k + a) * nIn, nIn, i * nIn);
       delta = next;
     }
   }

@@ -7,13 +7,13 @@
  *
  * started from the **network's own** outputs at initialization `f_0` on train and test points,
  * with `t = lr·steps` (the GD step `η` on `ℒ = 1/(2N)Σ‖f − y‖²` is an Euler step of this flow).
- * Kernels come from `src/ntk` (`reluKernelFold`, `kernelMatrix`, `gradientFlowPredict`); the
+ * Kernels come from `src/ntk` (`kernelFold`, `kernelMatrix`, `gradientFlowPredict`); the
  * eigendecomposition is done once and reused for every `t`. Only meaningful for the NTK
  * parameterization (the standard one has no finite infinite-width NTK at this scale).
  */
-import { gradientFlowPredict, kernelMatrix, logMeanExp, reluKernelFold, splitTrainTest } from '../ntk/index.js';
+import { gradientFlowPredict, kernelMatrix, logMeanExp, kernelFold, splitTrainTest } from '../ntk/index.js';
 import type { SymmetricEigen } from '../linalg/index.js';
-import type { MlpSpec } from './mlp.js';
+import { activationOfSpec, type MlpSpec } from './mlp.js';
 
 /** Inputs of {@link makeNtkReference}. All matrices row-major. */
 export interface NtkReferenceInput {
@@ -44,7 +44,7 @@ export interface NtkReference {
  * `s = mean_i Θ(x_i, x_i)` over training points in log space (`kernelMatrix(…,
  * 'train_diag_mean')`), with time rescaled to `s·t` — the same flow as the raw `Θ` and `t`,
  * without underflow at large depth.
- * Cost: the ReLU recursion over `(nTrain + nTest)²` pairs per layer, one `eigh` of
+ * Cost: the kernel recursion over `(nTrain + nTest)²` pairs per layer, one `eigh` of
  * `[nTrain, nTrain]`; each {@link NtkReference.predictTest} call is three `gemm`s.
  * @throws RangeError if the spec is not the NTK parameterization, or on shape mismatches /
  *   invalid kernel inputs (e.g. a zero input with `σ_b = 0`).
@@ -63,7 +63,7 @@ export function makeNtkReference(input: NtkReferenceInput): NtkReference {
   x.set(input.xTrain, 0);
   x.set(input.xTest, nTrain * d);
   const got: { gram?: Float64Array; logScale?: number } = {};
-  reluKernelFold(x, n, d, { depths: [spec.depth], sigma_w: spec.sigmaW, sigma_b: spec.sigmaB, ntk: true }, (_L, state) => {
+  kernelFold(x, n, d, { depths: [spec.depth], sigma_w: spec.sigma_w, sigma_b: spec.sigma_b, activation: activationOfSpec(spec), ntk: true }, (_L, state) => {
     got.gram = kernelMatrix(state, 'ntk', 'train_diag_mean', { n_train: nTrain });
     got.logScale = logMeanExp(state.log_ntk_diag, nTrain);
   });
@@ -102,7 +102,7 @@ export function makeNtkReference(input: NtkReferenceInput): NtkReference {
 export function analyticNtk(spec: MlpSpec, x: Float64Array, p: number): Float64Array {
   if (spec.parameterization !== 'ntk') throw new RangeError(`analyticNtk: needs parameterization 'ntk', got '${spec.parameterization}'`);
   const got: { k?: Float64Array } = {};
-  reluKernelFold(x, p, spec.d, { depths: [spec.depth], sigma_w: spec.sigmaW, sigma_b: spec.sigmaB, ntk: true }, (_L, state) => {
+  kernelFold(x, p, spec.d, { depths: [spec.depth], sigma_w: spec.sigma_w, sigma_b: spec.sigma_b, activation: activationOfSpec(spec), ntk: true }, (_L, state) => {
     got.k = kernelMatrix(state, 'ntk', 'absolute');
   });
   if (got.k === undefined) throw new Error('analyticNtk: kernel fold did not reach the network depth');

@@ -1,12 +1,15 @@
 /**
- * Fully connected ReLU network (MLP): specification, seeded initialization, forward pass with
+ * Fully connected network (MLP) with activation φ: specification, seeded initialization, forward pass with
  * stored pre-activations/activations, mean-squared-error loss and its backward pass.
  *
  * Conventions (docs/conventions.md §3): depth `L` = `L` weight layers and `L − 1` hidden layers of width
  * `n`; layer sizes `n_0 = d`, `n_1 = … = n_{L−1} = width`, `n_L = k` (outputs). Layer `l`
  * (1-based, `l = 1..L`) maps `α^{l−1}` (size `n_{l−1}`) to the pre-activation `h^l` (size `n_l`):
  *
- *     h^l = c_l · W^l α^{l−1} + β · b^l,      α^l = relu(h^l),  α^0 = x,  f(x) = h^L (no output nonlinearity)
+ *     h^l = c_l · W^l α^{l−1} + β · b^l,      α^l = φ(h^l),  α^0 = x,  f(x) = h^L (no output nonlinearity)
+ *
+ * φ and φ' come from the architecture's {@link Activation} (default ReLU), the same object whose
+ * dual maps give the infinite-width kernels of `src/ntk`.
  *
  * - `parameterization: 'ntk'` (default; Jacot et al. 2018, docs/conventions.md §3): `W^l_{ij}, b^l_i ~ N(0, 1)`,
  *   `c_l = σ_w / sqrt(n_{l−1})`, `β = σ_b`.
@@ -20,25 +23,34 @@
  */
 import { makeRng } from '../data/rng.js';
 import { linalg } from '../linalg/index.js';
+import type { Activation } from '../ntk/activation.js';
+import { activationOf } from '../ntk/activations.js';
+import { validateArchitecture, type Architecture } from '../ntk/architecture.js';
 
 /** How weights are scaled; see the module comment. */
 export type Parameterization = 'ntk' | 'standard';
 
-/** Architecture and initialization scales of an MLP (docs/conventions.md §2 names in comments). */
-export interface MlpSpec {
-  /** Input dimension `d = n_0`. */
-  d: number;
+/**
+ * An MLP: the shared {@link Architecture} (`activation` optional here, default ReLU; `width`
+ * required) plus input and output sizes and the parameterization.
+ */
+export interface MlpSpec extends Omit<Architecture, 'activation' | 'width'> {
+  /** φ of every hidden layer; default ReLU. */
+  activation?: Activation;
   /** Hidden width `n` (`width`). */
   width: number;
-  /** Number of weight layers `L` (`depth`); `L = 1` is the linear model. */
-  depth: number;
+  /** Input dimension `d = n_0`. */
+  d: number;
   /** Output dimension `k = n_L`. */
   k: number;
-  /** `σ_w` (`sigma_w`), default 1 in the paper. */
-  sigmaW: number;
-  /** `σ_b` (`sigma_b`), default 0 in the paper. */
-  sigmaB: number;
   parameterization: Parameterization;
+}
+
+const RELU = activationOf('relu');
+
+/** The activation of `spec` (ReLU when unset). */
+export function activationOfSpec(spec: MlpSpec): Activation {
+  return spec.activation ?? RELU;
 }
 
 /**
@@ -63,18 +75,16 @@ export interface ForwardCache {
 }
 
 /**
- * Check an {@link MlpSpec}.
- * @throws RangeError if a size is not a positive integer or a scale is negative / not finite.
+ * Check an {@link MlpSpec}: the shared architecture fields ({@link validateArchitecture}), the
+ * sizes `d`, `k`, and the parameterization.
+ * @throws RangeError naming the field.
  */
-export function validateSpec(spec: MlpSpec): void {
-  for (const key of ['d', 'width', 'depth', 'k'] as const) {
+export function validateMlpSpec(spec: MlpSpec): void {
+  for (const key of ['d', 'k'] as const) {
     const v = spec[key];
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`mlp: ${key} must be a positive integer, got ${v}`);
   }
-  for (const key of ['sigmaW', 'sigmaB'] as const) {
-    const v = spec[key];
-    if (!Number.isFinite(v) || v < 0) throw new RangeError(`mlp: ${key} must be a finite number >= 0, got ${v}`);
-  }
+  validateArchitecture({ ...spec, activation: activationOfSpec(spec) }, 'mlp');
   if (spec.parameterization !== 'ntk' && spec.parameterization !== 'standard') {
     throw new RangeError(`mlp: parameterization must be 'ntk' or 'standard', got ${String(spec.parameterization)}`);
   }
@@ -91,12 +101,12 @@ export function layerSizes(spec: MlpSpec): number[] {
 /** Forward multiplier `c_l` of weight layer `l` (1-based): `σ_w/sqrt(n_{l−1})` (ntk) or 1 (standard). */
 export function weightMultiplier(spec: MlpSpec, l: number): number {
   if (spec.parameterization === 'standard') return 1;
-  return spec.sigmaW / Math.sqrt(layerSizes(spec)[l - 1]);
+  return spec.sigma_w / Math.sqrt(layerSizes(spec)[l - 1]);
 }
 
 /** Forward multiplier `β` of the biases: `σ_b` (ntk) or 1 (standard). */
 export function biasMultiplier(spec: MlpSpec): number {
-  return spec.parameterization === 'standard' ? 1 : spec.sigmaB;
+  return spec.parameterization === 'standard' ? 1 : spec.sigma_b;
 }
 
 /** Total number of trainable scalars `Σ_l n_l (n_{l−1} + 1)`. */
@@ -112,10 +122,10 @@ export function parameterCount(spec: MlpSpec): number {
  * k, sigma_w, sigma_b, parameterization})`; it fills `W^1, b^1, W^2, b^2, …, W^L, b^L` in that
  * order, each in row-major index order, with `N(0, 1)` (ntk) or `N(0, σ_w²/n_{l−1})` / `N(0, σ_b²)`
  * (standard). Identical arguments give bit-identical parameters.
- * @throws RangeError on an invalid spec (see {@link validateSpec}).
+ * @throws RangeError on an invalid spec (see {@link validateMlpSpec}).
  */
 export function initMlp(spec: MlpSpec, seed: number): MlpParams {
-  validateSpec(spec);
+  validateMlpSpec(spec);
   const rng = makeRng({
     purpose: 'init',
     seed,
@@ -123,16 +133,16 @@ export function initMlp(spec: MlpSpec, seed: number): MlpParams {
     depth: spec.depth,
     d: spec.d,
     k: spec.k,
-    sigma_w: spec.sigmaW,
-    sigma_b: spec.sigmaB,
+    sigma_w: spec.sigma_w,
+    sigma_b: spec.sigma_b,
     parameterization: spec.parameterization,
   });
   const sizes = layerSizes(spec);
   const W: Float64Array[] = [];
   const b: Float64Array[] = [];
   for (let l = 1; l <= spec.depth; l++) {
-    const wScale = spec.parameterization === 'standard' ? spec.sigmaW / Math.sqrt(sizes[l - 1]) : 1;
-    const bScale = spec.parameterization === 'standard' ? spec.sigmaB : 1;
+    const wScale = spec.parameterization === 'standard' ? spec.sigma_w / Math.sqrt(sizes[l - 1]) : 1;
+    const bScale = spec.parameterization === 'standard' ? spec.sigma_b : 1;
     W.push(rng.fillNormal(new Float64Array(sizes[l] * sizes[l - 1]), wScale));
     b.push(rng.fillNormal(new Float64Array(sizes[l]), bScale));
   }
@@ -165,6 +175,7 @@ export function forward(spec: MlpSpec, params: MlpParams, x: Float64Array, n: nu
   const h: Float64Array[] = [new Float64Array(0)];
   const a: Float64Array[] = [x];
   const beta = biasMultiplier(spec);
+  const act = activationOfSpec(spec);
   const la = linalg();
   for (let l = 1; l <= L; l++) {
     const nOut = sizes[l];
@@ -182,10 +193,7 @@ export function forward(spec: MlpSpec, params: MlpParams, x: Float64Array, n: nu
     h.push(hl);
     if (l < L) {
       const al = ok && reuse.a[l].length === n * nOut ? reuse.a[l] : new Float64Array(n * nOut);
-      for (let i = 0; i < hl.length; i++) {
-        const v = hl[i];
-        al[i] = v > 0 ? v : 0;
-      }
+      applyActivation(act, hl, al);
       a.push(al);
     }
   }
@@ -231,11 +239,11 @@ export function zeroGrads(spec: MlpSpec): MlpGrads {
 /**
  * Backward pass of `ℒ = 1/(2N) Σ_i ‖f(x_i) − y_i‖²` from a {@link forward} cache of `N = cache.n`
  * inputs and targets `y` `[N, k]`. With `G^L = (f − y)/N` `[N, k]` and, going down,
- * `G^{l−1} = (c_l · G^l W^l) ⊙ 1[h^{l−1} > 0]`:
+ * `G^{l−1} = (c_l · G^l W^l) ⊙ φ'(h^{l−1})`:
  *
  *     ∂ℒ/∂W^l = c_l · (G^l)ᵀ α^{l−1}   [n_l, n_{l−1}],     ∂ℒ/∂b^l = β · Σ_i G^l_i   [n_l]
  *
- * (relu'(0) is taken as 0). Writes into `out` if given (its contents are overwritten) and returns
+ * (for ReLU, relu'(0) is taken as 0). Writes into `out` if given (its contents are overwritten) and returns
  * the gradients together with the loss at the cached parameters.
  * @throws RangeError if `y.length !== N·k`.
  */
@@ -274,11 +282,10 @@ export function backward(
       for (let j = 0; j < nOut; j++) gb[j] *= beta;
     }
     if (l > 1) {
-      // G^{l−1} = (c · G W^l) ⊙ relu'(h^{l−1}): [n, nOut] × [nOut, nIn]
+      // G^{l−1} = (c · G W^l) ⊙ φ'(h^{l−1}): [n, nOut] × [nOut, nIn]
       const next = new Float64Array(n * nIn);
       la.gemm(false, false, n, nIn, nOut, c, g, params.W[l - 1], 0, next);
-      const hPrev = cache.h[l - 1];
-      for (let i = 0; i < next.length; i++) if (!(hPrev[i] > 0)) next[i] = 0;
+      multiplyByDerivative(activationOfSpec(spec), cache.h[l - 1], next, 0, next.length);
       g = next;
     }
   }
@@ -295,4 +302,30 @@ export function gdStepFlops(spec: MlpSpec, n: number): number {
   let f = 0;
   for (let l = 1; l < s.length; l++) f += 2 * n * s[l] * s[l - 1] * (l === 1 ? 2 : 3);
   return f;
+}
+
+/** `out[i] = φ(h[i])` (ReLU as `h > 0 ? h : 0`, its original form). */
+export function applyActivation(act: Activation, h: Float64Array, out: Float64Array): void {
+  if (act.name === 'relu') {
+    for (let i = 0; i < h.length; i++) {
+      const v = h[i];
+      out[i] = v > 0 ? v : 0;
+    }
+    return;
+  }
+  const phi = act.phi;
+  for (let i = 0; i < h.length; i++) out[i] = phi(h[i]);
+}
+
+/**
+ * `g[off + i] *= φ'(h[i])` for `i < len` (ReLU: zeroed where `!(h > 0)`, relu'(0) = 0, exactly
+ * the original masking).
+ */
+export function multiplyByDerivative(act: Activation, h: Float64Array, g: Float64Array, off: number, len: number, hOff = 0): void {
+  if (act.name === 'relu') {
+    for (let i = 0; i < len; i++) if (!(h[hOff + i] > 0)) g[off + i] = 0;
+    return;
+  }
+  const dphi = act.dphi;
+  for (let i = 0; i < len; i++) g[off + i] *= dphi(h[hOff + i]);
 }

@@ -1,27 +1,28 @@
 /**
- * Infinite-width kernels (docs/conventions.md §4–§8): ReLU NNGP/NTK recursion in normalized form, kernel
+ * Infinite-width kernels: activations and their dual maps, the NNGP/NTK recursion as a fold over
+ * layer maps in normalized form, kernel
  * matrices, kernel statistics, gradient-flow predictions and prediction metrics.
  */
-export {
-  reluInputKernel,
-  reluKernelStep,
-  reluKernelFold,
-  symmetrizeLower,
-  mirrorLower,
-  type ReluKernelParams,
-  type ReluKernelState,
-  type ReluInputOptions,
-  type ReluFoldOptions,
-} from './relu.js';
+export { DK, OMK, OPK, type Activation, type Homogeneous } from './activation.js';
+export { activationOf, ACTIVATION_NAMES, NNGP_ONLY, ACTIVATION_PARAMS, type ActivationName } from './activations.js';
+export { validateArchitecture, activationOfParams, type Architecture } from './architecture.js';
+export { inputKernel, checkParams } from './input.js';
+export { reluKernelStep } from './relu.js';
+export { activationKernelStep, advanceDiagonal, advancePairs, type LayerParams, type LayerCoefficients } from './layer.js';
+export { kernelFold, layerMap, type FoldOptions } from './fold.js';
+export { symmetrizeLower, mirrorLower, type KernelState, type InputOptions } from './state.js';
 export {
   kernelMatrix,
+  kernelView,
+  type KernelView,
   splitTrainTest,
   logMeanExp,
   type KernelName,
   type KernelScale,
   type KernelMatrixOptions,
 } from './kernel-matrix.js';
-export { kernelStats, type KernelStats } from './stats.js';
+export { kernelStats, stateDistToLimit, type KernelStats } from './stats.js';
+export { depthProperties, type DepthProperties } from './depth-properties.js';
 export {
   gradientFlowPredict,
   flowWeight,

@@ -1,9 +1,9 @@
 /**
- * Kernel matrices (`ntk` = Θ, `nngp` = Σ, `rho` = ρ = Σ̄) out of a {@link ReluKernelState}, at the
+ * Kernel matrices (`ntk` = Θ, `nngp` = Σ, `rho` = ρ = Σ̄) out of a {@link KernelState}, at the
  * scale a caller needs (docs/conventions.md §5). Reads only the lower triangle of the state, writes
  * both triangles of the output, so it works on states straight from {@link reluKernelStep}.
  */
-import type { ReluKernelState } from './relu.js';
+import type { KernelState } from './state.js';
 
 /** Kernel names of docs/conventions.md §2: NTK `Θ`, NNGP `Σ`, correlation `ρ = Σ̄` (`cos θ`). */
 export type KernelName = 'ntk' | 'nngp' | 'rho';
@@ -37,7 +37,7 @@ export interface KernelMatrixOptions {
  *   has the wrong length, or if `n_train` is not in `1..n`.
  */
 export function kernelMatrix(
-  state: Readonly<ReluKernelState>,
+  state: Readonly<KernelState>,
   kernel: KernelName,
   scale: KernelScale,
   options: KernelMatrixOptions = {},
@@ -45,20 +45,7 @@ export function kernelMatrix(
   const n = state.n;
   const out = options.out ?? new Float64Array(n * n);
   if (out.length !== n * n) throw new RangeError(`kernelMatrix: out has length ${out.length}, expected ${n * n}`);
-  let logDiag: Float64Array | null = null;
-  let logDiagLo: Float64Array | null = null;
-  if (kernel === 'ntk') {
-    if (state.ntk_bar === null) {
-      throw new RangeError("kernelMatrix: kernel 'ntk' needs a state built with ntk: true");
-    }
-    logDiag = state.log_ntk_diag;
-    logDiagLo = state.log_ntk_diag_lo;
-  } else if (kernel === 'nngp') {
-    logDiag = state.log_nngp_diag;
-    logDiagLo = state.log_nngp_diag_lo;
-  } else if (kernel !== 'rho') {
-    throw new RangeError(`kernelMatrix: unknown kernel '${String(kernel)}'`);
-  }
+  const { logDiag, logDiagLo, src, isAngle } = kernelView(state, kernel);
   // per-point factors s_i with K_ij = K̄_ij s_i s_j
   let s: Float64Array | null = null;
   if (logDiag !== null && logDiagLo !== null && scale !== 'normalized') {
@@ -79,8 +66,6 @@ export function kernelMatrix(
       throw new RangeError(`kernelMatrix: unknown scale '${String(scale)}'`);
     }
   }
-  const src = kernel === 'ntk' ? (state.ntk_bar as Float64Array) : state.theta;
-  const isAngle = kernel !== 'ntk';
   for (let i = 0; i < n; i++) {
     const row = i * n;
     const si = s === null ? 1 : s[i];
@@ -93,6 +78,33 @@ export function kernelMatrix(
     out[row + i] = s === null ? 1 : si * si;
   }
   return out;
+}
+
+/**
+ * How a state holds `kernel`: its normalized entries are `cos(src[i·n + j])` (`isAngle`: `nngp`
+ * and `rho` read the angles `θ`) or `src[i·n + j]` (`ntk` reads `Θ̄`), and its diagonal is
+ * `exp(logDiag[i] + logDiagLo[i])` (null for `rho`, whose diagonal is 1). The one place that
+ * knows which buffer belongs to which kernel.
+ */
+export interface KernelView {
+  src: Float64Array;
+  isAngle: boolean;
+  logDiag: Float64Array | null;
+  logDiagLo: Float64Array | null;
+}
+
+/**
+ * The {@link KernelView} of `kernel` in `state`.
+ * @throws RangeError for an unknown kernel, or `ntk` of a state built with `ntk: false`.
+ */
+export function kernelView(state: Readonly<KernelState>, kernel: KernelName): KernelView {
+  if (kernel === 'ntk') {
+    if (state.ntk_bar === null) throw new RangeError("kernel 'ntk' needs a state built with ntk: true");
+    return { src: state.ntk_bar, isAngle: false, logDiag: state.log_ntk_diag, logDiagLo: state.log_ntk_diag_lo };
+  }
+  if (kernel === 'nngp') return { src: state.theta, isAngle: true, logDiag: state.log_nngp_diag, logDiagLo: state.log_nngp_diag_lo };
+  if (kernel === 'rho') return { src: state.theta, isAngle: true, logDiag: null, logDiagLo: null };
+  throw new RangeError(`unknown kernel '${String(kernel)}'`);
 }
 
 /** `log(mean(exp(v[0..m−1])))` by log-sum-exp (no overflow/underflow). */

@@ -1,10 +1,13 @@
 /**
- * Statistics of a normalized train kernel `K̄` (unit diagonal), the quantities claim 2 and 4 of
- * docs/conventions.md §1 are about: how far the kernel is from the deep-ReLU limit `¼·11ᵀ + ¾·I`
- * (off-diagonal → 1/4 for the NTK in the NTK parameterization, St-Arnaud et al.
- * arXiv:2511.07272), its spectrum, conditioning and log-determinant.
+ * Statistics of a normalized train kernel `K̄` (unit diagonal), the quantities claims 2 and 4 of
+ * the paper (St-Arnaud et al. arXiv:2511.07272) are about: how far the kernel is from its
+ * large-depth limit `a·11ᵀ + (1 − a)·I` (`depth-properties.ts`; `a = ¼` for the ReLU NTK without
+ * bias), diagonal dominance, its spectrum, conditioning and log-determinant.
  */
 import { linalg, type SymmetricEigen } from '../linalg/index.js';
+import type { KernelName } from './kernel-matrix.js';
+import { kernelView } from './kernel-matrix.js';
+import type { KernelState } from './state.js';
 
 /** Kernel statistics (snake_case names are the stored metric names). */
 export interface KernelStats {
@@ -14,8 +17,13 @@ export interface KernelStats {
   offdiag_min: number;
   /** Maximum of `K̄_ij` over `i ≠ j` (NaN when n = 1). */
   offdiag_max: number;
-  /** `max_ij |K̄_ij − (¼ + ¾ δ_ij)|`, the max-norm distance to `¼·11ᵀ + ¾·I` (diagonal included). */
+  /**
+   * `max_ij |K̄_ij − (a + (1 − a) δ_ij)|`, the max-norm distance to the limit `a·11ᵀ + (1 − a)·I`
+   * (diagonal included); NaN when the limit is not known (`a` NaN).
+   */
   dist_to_limit: number;
+  /** `min_i (K̄_ii − Σ_{j≠i} |K̄_ij|)`: > 0 when `K̄` is strictly diagonally dominant. */
+  diag_dominance: number;
   /** Smallest eigenvalue of `K̄`. */
   lambda_min: number;
   /** Largest eigenvalue of `K̄`. */
@@ -36,13 +44,16 @@ export interface KernelStats {
  *
  * @param eig eigendecomposition of `kbar` (only `values`, ascending, is used), so the caller's
  *   single `linalg().eigh` serves both statistics and predictions; computed when omitted.
+ * @param limit off-diagonal `a` of the limit `a·11ᵀ + (1 − a)·I` that `dist_to_limit` measures
+ *   against (`DepthProperties.limit_ntk` / `limit_nngp`).
  * @throws RangeError if `kbar.length ≠ n²` or `eig.values.length ≠ n`; Error from `eigh` if
  *   `kbar` contains NaN/Inf.
  */
 export function kernelStats(
   kbar: Float64Array,
   n: number,
-  eig?: Pick<SymmetricEigen, 'values'>,
+  eig: Pick<SymmetricEigen, 'values'> | undefined,
+  limit: number,
 ): KernelStats {
   if (!(Number.isInteger(n) && n >= 1) || kbar.length !== n * n) {
     throw new RangeError(`kernelStats: kbar has length ${kbar.length}, expected n² for n = ${n}`);
@@ -55,6 +66,8 @@ export function kernelStats(
   let mn = Infinity;
   let mx = -Infinity;
   let dist = 0;
+  const b = 1 - limit;
+  const absRow = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const row = i * n;
     let rowSum = 0; // per-row partial sums keep the rounding of the mean small
@@ -63,14 +76,18 @@ export function kernelStats(
       rowSum += v;
       if (v < mn) mn = v;
       if (v > mx) mx = v;
-      const e = Math.abs(v - 0.25);
+      const e = Math.abs(v - limit);
       if (e > dist || Number.isNaN(e)) dist = e;
+      absRow[i] += Math.abs(v);
+      absRow[j] += Math.abs(v);
     }
     sum += rowSum;
-    const e = Math.abs(kbar[row + i] - 1);
+    const e = Math.abs(kbar[row + i] - (limit + b));
     if (e > dist || Number.isNaN(e)) dist = e;
   }
   const pairs = (n * (n - 1)) / 2;
+  let dominance = Infinity;
+  for (let i = 0; i < n; i++) dominance = Math.min(dominance, kbar[i * n + i] - absRow[i]);
   let lambdaMin = Infinity;
   let lambdaMax = -Infinity;
   for (let i = 0; i < n; i++) {
@@ -87,9 +104,29 @@ export function kernelStats(
     offdiag_min: pairs > 0 ? mn : NaN,
     offdiag_max: pairs > 0 ? mx : NaN,
     dist_to_limit: dist,
+    diag_dominance: dominance,
     lambda_min: lambdaMin,
     lambda_max: lambdaMax,
     cond: lambdaMin > 0 ? lambdaMax / lambdaMin : Infinity,
     logdet,
   };
+}
+
+/**
+ * `max_{i ≠ j < nTrain} |K̄_ij − a|` of `kernel` read straight from a recursion state (both
+ * triangles current), the off-diagonal part of `dist_to_limit` without building the matrix
+ * (`O(nTrain²)`): used at extra depths to measure how fast the distance falls.
+ */
+export function stateDistToLimit(state: Readonly<KernelState>, kernel: KernelName, nTrain: number, a: number): number {
+  const { src, isAngle } = kernelView(state, kernel);
+  const n = state.n;
+  let dist = 0;
+  for (let i = 1; i < nTrain; i++) {
+    for (let j = 0; j < i; j++) {
+      const v = isAngle ? Math.cos(src[i * n + j]) : src[i * n + j];
+      const e = Math.abs(v - a);
+      if (e > dist || Number.isNaN(e)) dist = e;
+    }
+  }
+  return dist;
 }

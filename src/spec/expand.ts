@@ -21,10 +21,15 @@ const KERNEL_PER_POINT = new Set(['depth', 't']);
 /** Params that change how a grid point is executed but not its numbers: not part of its id. */
 const NOT_IDENTITY = new Set(['checkpoint_every']);
 
-/** Task id of a kind and its canonical params (minus execution-only params such as checkpoint_every). */
+/**
+ * Task id of a kind and its canonical params (minus execution-only params such as
+ * checkpoint_every, and defaults that predate their param: `activation: relu`).
+ */
 export function taskId(kind: string, params: Params): string {
   const version = TASK_VERSIONS[kind as keyof typeof TASK_VERSIONS];
-  const identity = Object.fromEntries(Object.entries(params).filter(([k]) => !NOT_IDENTITY.has(k)));
+  const identity = Object.fromEntries(
+    Object.entries(params).filter(([k, v]) => !NOT_IDENTITY.has(k) && !(PARAMS[k]?.id_omits_default && v === PARAMS[k].default)),
+  );
   return contentHash({ kind, version, params: jsonParams(identity) }).slice(0, 16);
 }
 

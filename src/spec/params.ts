@@ -4,6 +4,7 @@
  * Names follow docs/conventions.md §2.
  */
 import { z } from 'zod';
+import { ACTIVATION_NAMES, ACTIVATION_PARAMS, NNGP_ONLY } from '../ntk/activations.js';
 
 /** Task kinds. `debug` runs engine self-tests (fault injection, overhead benchmarks), no science. */
 export type Kind = 'kernel' | 'train' | 'debug';
@@ -20,6 +21,11 @@ export interface ParamDef {
   default?: unknown;
   /** Belongs to the data selection / preprocessing (the `dataset` block). */
   data?: boolean;
+  /**
+   * The default value is left out of the task id: the param was added after task ids existed,
+   * and leaving its default out keeps those ids, and the results stored under them, valid.
+   */
+  id_omits_default?: boolean;
 }
 
 const posInt = z.number().int().positive();
@@ -57,6 +63,15 @@ export const PARAMS: Record<string, ParamDef> = {
   depth: { doc: 'number of weight layers L (L − 1 hidden layers); L = 1 is the linear model', kinds: both, schema: posInt.max(100_000), expected: 'a positive integer (at most 100000)' },
   sigma_w: { doc: 'weight scale σ_w', kinds: both, schema: posNum, expected: 'a positive number', default: 1 },
   sigma_b: { doc: 'bias scale σ_b (0 = no bias)', kinds: both, schema: nonNegNum, expected: 'a non-negative number', default: 0 },
+  activation: {
+    doc: `activation φ of the hidden layers: ${ACTIVATION_NAMES.join(' | ')} (closed-form dual maps)`,
+    kinds: both,
+    schema: z.enum(ACTIVATION_NAMES),
+    expected: `one of ${ACTIVATION_NAMES.join(', ')}`,
+    default: 'relu',
+    id_omits_default: true,
+  },
+  activation_alpha: { doc: 'leaky_relu: slope of φ for x < 0 (required with leaky_relu, refused otherwise)', kinds: both, schema: z.number().finite(), expected: 'a finite number' },
   kernel: { doc: 'kernel used for statistics and predictions: ntk | nngp | rho', kinds: ['kernel'], schema: z.enum(['ntk', 'nngp', 'rho']), expected: 'one of ntk, nngp, rho', default: 'ntk' },
   t: {
     doc: 'gradient-flow stopping time (inf allowed); for train tasks t = lr·steps',
@@ -104,3 +119,30 @@ export const REQUIRED: Record<Kind, string[]> = {
   train: ['dataset', 'n_train', 'width', 'depth', 'lr', 'steps'],
   debug: [],
 };
+
+/**
+ * Problems of the activation params of a spec: `activation_*` params set for no activation that
+ * takes them, or missing for one that needs them; the NTK of an activation without one (the step,
+ * whose derivative is a Dirac delta) in kernel sweeps, and any such activation in train sweeps
+ * (its gradients vanish). `values(key)` lists every value a param takes in the spec (fixed, grid,
+ * or its default).
+ */
+export function activationProblems(kind: Kind, values: (key: string) => unknown[]): string[] {
+  const problems: string[] = [];
+  const acts = values('activation').map(String);
+  const kernels = values('kernel').map(String);
+  for (const a of acts) {
+    if (!NNGP_ONLY.includes(a)) continue;
+    if (kind === 'kernel' && kernels.includes('ntk')) {
+      problems.push(`activation: ${a} has no NTK (its derivative is a Dirac delta); with activation ${a} use kernel: nngp or rho`);
+    }
+    if (kind === 'train') problems.push(`activation: ${a} cannot be trained by gradient descent (its derivative is 0 almost everywhere, a Dirac delta at 0)`);
+  }
+  const needed = new Set(acts.flatMap((a) => ACTIVATION_PARAMS[a] ?? []));
+  for (const key of Object.keys(PARAMS).filter((k) => k.startsWith('activation_'))) {
+    const set = values(key).length > 0;
+    if (set && !needed.has(key)) problems.push(`${key}: applies only to activation ${Object.keys(ACTIVATION_PARAMS).filter((a) => ACTIVATION_PARAMS[a].includes(key)).join(' / ')}`);
+    if (!set && needed.has(key)) problems.push(`${key}: required with activation ${acts.filter((a) => ACTIVATION_PARAMS[a]?.includes(key)).join(', ')}`);
+  }
+  return problems;
+}

@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { SpecError, show } from './errors.js';
-import { KINDS, PARAMS, REQUIRED, type Kind } from './params.js';
+import { activationProblems, KINDS, PARAMS, REQUIRED, type Kind } from './params.js';
 
 type MathJs = typeof import('mathjs');
 let mathInstance: ReturnType<MathJs['create']> | null = null;
@@ -220,6 +220,13 @@ export function validateSpec(doc: unknown, file?: string): SweepSpec {
       problems.push('dataset.path: the csv dataset needs `path` (one file with a split column) or both `train_path` and `test_path`');
     }
   }
+  const valuesOf = (key: string): unknown[] => {
+    if (key in grid) return grid[key];
+    if (key in fixed) return [fixed[key]];
+    const def = PARAMS[key]?.default;
+    return def !== undefined && PARAMS[key].kinds.includes(kind) && !(key in derived) ? [def] : [];
+  };
+  problems.push(...activationProblems(kind, valuesOf));
   for (const req of REQUIRED[kind]) {
     if (!owners.has(req) && PARAMS[req].default === undefined) problems.push(`${req}: required for kind ${kind}; set it in dataset, fixed, grid or derived`);
   }

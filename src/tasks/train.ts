@@ -1,5 +1,5 @@
 /**
- * `kind: train` task: train a finite-width ReLU MLP (docs/conventions.md §3) with full-batch
+ * `kind: train` task: train a finite-width MLP (activation φ, default ReLU) with full-batch
  * gradient descent on `ℒ = 1/(2N) Σ‖f(x_i) − y_i‖²` and stream how far it moves from its
  * initialization.
  *
@@ -7,7 +7,8 @@
  * - `width` (int ≥ 1), `depth` (int ≥ 1), `lr` (> 0), `steps` (int ≥ 0): required. Training time is
  *   `t = lr·steps`.
  * - `seed` (int ≥ 0, default 0): initialization seed.
- * - `sigma_w` (default 1), `sigma_b` (default 0), `parameterization` (`'ntk'` default | `'standard'`,
+ * - `activation` (default `relu`) with its `activation_*` params, `sigma_w` (default 1),
+ *   `sigma_b` (default 0), `parameterization` (`'ntk'` default | `'standard'`,
  *   see `src/nn/mlp.ts`).
  * - `log_every` (int ≥ 1) **or** `log_points` (int ≥ 2, default 20): metrics are evaluated at
  *   `0, log_every, 2·log_every, …, steps`, or at log-spaced steps including 0 and `steps`
@@ -54,6 +55,7 @@
  */
 import { loadDataset } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
+import { activationOfParams, type Activation } from '../ntk/index.js';
 import type { DataParams, Dataset } from '../data/index.js';
 import { divergenceReason } from '../nn/divergence.js';
 import { advanceInPlace, initialState, makeGdWorkspace } from '../nn/gd.js';
@@ -75,6 +77,8 @@ export interface TrainParams {
   seed: number;
   sigma_w: number;
   sigma_b: number;
+  /** φ of the hidden layers (`activation`, default relu, with its `activation_*` params). */
+  activation: Activation;
   parameterization: Parameterization;
   /** Exactly one of `log_every` / `log_points` is set after parsing. */
   log_every?: number;
@@ -111,6 +115,12 @@ function num(params: Params, key: string, opts: { int?: boolean; min?: number; g
   return v;
 }
 
+function trainActivation(params: Params): Activation {
+  const act = activationOfParams(params);
+  if (!act.has_ntk) throw new RangeError(`train task: param activation ${act.name} has no usable derivative (gradients vanish); it cannot be trained`);
+  return act;
+}
+
 /**
  * Validate and default the params of a train task (see the module comment for the list).
  * @throws RangeError naming the offending param and what is expected.
@@ -131,6 +141,7 @@ export function parseTrainParams(params: Params): TrainParams {
     seed: num(params, 'seed', { int: true, min: 0, def: 0 }),
     sigma_w: num(params, 'sigma_w', { gt: 0, def: 1 }),
     sigma_b: num(params, 'sigma_b', { min: 0, def: 0 }),
+    activation: trainActivation(params),
     parameterization,
     probe: num(params, 'probe', { int: true, min: 1, def: 32 }),
     checkpoint_every: num(params, 'checkpoint_every', { int: true, min: 0, def: 0 }),
@@ -261,8 +272,9 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
     width: tp.width,
     depth: tp.depth,
     k: ds.k,
-    sigmaW: tp.sigma_w,
-    sigmaB: tp.sigma_b,
+    sigma_w: tp.sigma_w,
+    sigma_b: tp.sigma_b,
+    activation: tp.activation,
     parameterization: tp.parameterization,
   };
   const problem: GdProblem = { spec, x: ds.xTrain, y: ds.yTrain, n: ds.nTrain, lr: tp.lr };

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Argv } from 'yargs';
-import { kernelMatrix, reluKernelFold, type KernelName } from '../../ntk/index.js';
+import { ACTIVATION_NAMES, activationOf, kernelMatrix, kernelFold, type Activation, type KernelName } from '../../ntk/index.js';
 import { badOption, CliError, EXIT } from '../exit.js';
 
 interface KernelArgs {
@@ -17,6 +17,8 @@ interface KernelArgs {
   format: 'json' | 'csv';
   'sigma-w': number;
   'sigma-b': number;
+  activation: string;
+  'activation-alpha'?: number;
 }
 
 /** Read a numeric CSV (header optional) into row-major `[n, d]`. @throws CliError naming row and column. */
@@ -58,7 +60,7 @@ export function readPointsCsv(file: string): { x: Float64Array; n: number; d: nu
 export function registerKernel(y: Argv): Argv {
   return y.command<KernelArgs>(
     'kernel',
-    'Print the ReLU NTK/NNGP/correlation Gram matrix of the points in a CSV at one depth',
+    'Print the NTK/NNGP/correlation Gram matrix of the points in a CSV at one depth',
     (c) =>
       c
         .option('data', { type: 'string', demandOption: true, describe: 'CSV of points, one per row (header optional; label/split columns ignored)' })
@@ -67,27 +69,39 @@ export function registerKernel(y: Argv): Argv {
         .option('normalized', { type: 'boolean', default: false, describe: 'Unit-diagonal form K(x,x\')/sqrt(K(x,x)K(x\',x\')) (never underflows)' })
         .option('sigma-w', { type: 'number', default: 1, describe: 'σ_w' })
         .option('sigma-b', { type: 'number', default: 0, describe: 'σ_b' })
+        .option('activation', { choices: [...ACTIVATION_NAMES], default: 'relu', describe: 'activation φ of the hidden layers (closed-form dual maps)' })
+        .option('activation-alpha', { type: 'number', describe: 'leaky_relu: slope for x < 0 (required with leaky_relu)' })
         .option('format', { choices: ['json', 'csv'] as const, default: 'csv' as 'json' | 'csv' })
         .example('$0 kernel --data points.csv --depth 10 --normalized', 'normalized NTK at depth 10')
         .epilog(
-          'Formulas: docs/conventions.md §4 (Σ¹ = σ_w² x·x\'/d + σ_b², arc-cosine recursion, Θ^{l+1} = Θ^l Σ̇^{l+1} + Σ^{l+1}). ' +
-            'Absolute values underflow for deep nets (Θ^L(x,x) = L/(d 2^{L-1}) for unit x): use --normalized there. ' +
+          'Formulas (Σ¹ = σ_w² x·x\'/d + σ_b², Σ^{l+1} = σ_w² E[φ(u)φ(v)] + σ_b², Θ^{l+1} = Θ^l Σ̇^{l+1} + Σ^{l+1}; ' +
+            'closed-form dual maps of --activation, see the README section "Activations and depth"). ' +
+            'Absolute values underflow for deep nets (Θ^L(x,x) = L/(d 2^{L-1}) for unit ReLU x): use --normalized there. ' +
             'Numbers are printed with full float64 precision.',
         ),
     (a) => {
       if (!Number.isInteger(a.depth) || a.depth < 1) throw badOption('--depth', 'a positive integer', a.depth);
       if (!(a['sigma-w'] > 0)) throw badOption('--sigma-w', 'a positive number', a['sigma-w']);
       if (!(a['sigma-b'] >= 0)) throw badOption('--sigma-b', 'a non-negative number', a['sigma-b']);
+      let activation: Activation;
+      try {
+        activation = activationOf(a.activation, { activation_alpha: a['activation-alpha'] });
+      } catch (e) {
+        throw new CliError(`--activation: ${(e as Error).message}`, EXIT.USAGE);
+      }
+      if (a.kernel === 'ntk' && !activation.has_ntk) {
+        throw new CliError(`--kernel ntk: activation ${activation.name} has no NTK (its derivative is a Dirac delta); use --kernel nngp or rho`, EXIT.USAGE);
+      }
       const { x, n, d } = readPointsCsv(a.data);
       let gram: Float64Array | null = null;
-      reluKernelFold(x, n, d, { sigma_w: a['sigma-w'], sigma_b: a['sigma-b'], depths: [a.depth], ntk: a.kernel === 'ntk' }, (_L, state) => {
+      kernelFold(x, n, d, { sigma_w: a['sigma-w'], sigma_b: a['sigma-b'], activation, depths: [a.depth], ntk: a.kernel === 'ntk' }, (_L, state) => {
         gram = kernelMatrix(state, a.kernel, a.normalized ? 'normalized' : 'absolute');
       });
       const g = gram as unknown as Float64Array;
       const rows: number[][] = [];
       for (let i = 0; i < n; i++) rows.push(Array.from(g.subarray(i * n, (i + 1) * n)));
       if (a.format === 'json') {
-        process.stdout.write(JSON.stringify({ kernel: a.kernel, depth: a.depth, normalized: a.normalized, sigma_w: a['sigma-w'], sigma_b: a['sigma-b'], n, d, matrix: rows }) + '\n');
+        process.stdout.write(JSON.stringify({ kernel: a.kernel, activation: activation.name, ...activation.params, depth: a.depth, normalized: a.normalized, sigma_w: a['sigma-w'], sigma_b: a['sigma-b'], n, d, matrix: rows }) + '\n');
       } else {
         process.stdout.write(rows.map((r) => r.map((v) => String(v)).join(',')).join('\n') + '\n');
       }
