@@ -42,12 +42,13 @@ export function reportPage(p: PageInput): string {
   const charts = p.plan.charts
     .map((ch, i) => {
       const svg = p.svgs[i];
-      return `<section><h2>${esc(ch.metric)}</h2>\n${svg.svg}\n<p class="files"><a href="${esc(svg.file)}">${esc(svg.file)}</a> · <a href="${esc(svg.file.replace(/\.svg$/, '.vl.json'))}">Vega-Lite spec</a>${ch.skippedNoValue ? ` · ${ch.skippedNoValue} grid point(s) without a finite value left out` : ''}</p></section>`;
+      return `<section id="${esc(svg.file.replace(/\.svg$/, ''))}" aria-label="${esc(ch.metric)}">\n${svg.svg}\n<p class="files"><a href="${esc(svg.file)}">${esc(svg.file)}</a> · <a href="${esc(svg.file.replace(/\.svg$/, '.vl.json'))}">Vega-Lite spec</a>${ch.skippedNoValue ? ` · ${ch.skippedNoValue} grid point(s) without a finite value left out` : ''}</p></section>`;
     })
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ntk-sweep report: ${esc(p.sweep)}</title>
-<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}code{background:#f3f3f3;padding:0 .2em}section{margin:2em 0}.files{font-size:.85em;color:#666}svg{max-width:100%;height:auto}</style>
+<style>body{font-family:sans-serif;max-width:1200px;margin:1.5em auto;padding:0 16px;color:#222}code{background:#f3f3f3;padding:0 .2em}section{margin:1.5em 0}h2{margin:.5em 0 .2em}.files{font-size:.85em;color:#666}svg{display:block;max-width:100%;height:auto}
+@media print{body{max-width:none;margin:0;padding:0}section{break-inside:avoid}.files{display:none}a{color:inherit;text-decoration:none}}</style>
 </head><body>
 <h1>Sweep <code>${esc(p.sweep)}</code> <small>(${esc(p.kind)})</small></h1>
 ${p.description ? `<p>${esc(p.description)}</p>` : ''}

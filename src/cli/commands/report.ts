@@ -30,6 +30,7 @@ interface ReportArgs {
   'y-scale': ScaleChoice;
   where?: string;
   series: boolean;
+  fit: boolean;
   json: boolean;
 }
 
@@ -83,6 +84,7 @@ function plan(a: ReportArgs, sweep: SweepRecord, rows: PointRow[], grid: Record<
       replicates: a.replicate,
       xScale: a.series && a['x-scale'] === 'auto' ? 'log' : a['x-scale'],
       yScale: a['y-scale'],
+      fit: a.fit,
     });
   } catch (e) {
     if (e instanceof ReportError) throw new CliError(e.message, EXIT.USAGE);
@@ -111,9 +113,14 @@ export function registerReport(y: Argv): Argv {
           default: false,
           describe: 'Training curves: every logged step, x = t = lr·step (log; t = 0 left out) and a line per the axis that would have been x (e.g. width)',
         })
+        .option('fit', {
+          type: 'boolean',
+          default: false,
+          describe: 'On charts with log x and log y: a fitted line per line and its log-log slope (mean ± sd over seeds) beside it, computed as `slope` computes it',
+        })
         .option('json', { type: 'boolean', default: false, describe: 'Print what was written as JSON on stdout' })
         .example('$0 report quickstart', 'test_acc, test_mse, … against depth, a line per t, a panel per n_train')
-        .example('$0 report width-lazy --metric act_dev_max act_dev_norm', 'against width, a line per depth, mean and range over seeds')
+        .example('$0 report width-lazy --metric act_dev_max act_dev_norm --fit', 'against width, a line per depth, mean and range over seeds, slope beside each line')
         .example('$0 report width-lazy --series --metric act_dev_norm train_loss', 'training curves: against t, a line per width, a panel per depth')
         .example('$0 report depth-time --x t --color depth --where "n_train = 2000" --metric test_acc', 'against stopping time t = tau·depth, a line per depth')
         .epilog('What a chart leaves out (t = ∞ on the x axis, values that are not finite, marks ≤ 0 on a log axis, unfinished grid points) is counted under its title.'),
