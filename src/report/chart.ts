@@ -50,7 +50,10 @@ export function chartNotes(plan: ChartPlan, context: string[] = []): string[] {
   const notes = [...context];
   if (plan.averagedOver.length) notes.push(`line: mean over ${plan.averagedOver.join(', ')}; band: min–max`);
   if (plan.collapsed) notes.push(`one line: ${plan.metric} is the same at every ${plan.collapsed}`);
-  if (plan.fits.length) notes.push(`dotted: log-log least-squares fit; beside it: its slope, mean ± sd over ${plan.averagedOver.join(', ') || 'replicates'} (as \`ntk-sweep slope\`)`);
+  if (plan.fits.length) {
+    const over = plan.averagedOver.length ? `, mean ± sd of the fits over ${plan.averagedOver.join(', ')}` : '';
+    notes.push(`dotted: log-log least-squares fit; beside it: its slope${over} (as \`ntk-sweep slope\` computes it)`);
+  }
   if (plan.fitSkipped) notes.push(plan.fitSkipped);
   if (plan.skippedNoValue) notes.push(`${plan.skippedNoValue} grid point(s) without a finite value (NaN or ±∞) not drawn`);
   if (plan.skippedInfiniteX) notes.push(`${plan.skippedInfiniteX} grid point(s) with ${plan.x} = ∞ not drawn`);
@@ -107,7 +110,7 @@ function fitRows(plan: ChartPlan, y: AxisTicks): object[] {
     const line = (f: (typeof fits)[number], x: number): number => Math.exp(f.slope.logCentroid.y + f.slope.mean * (Math.log(x) - f.slope.logCentroid.x));
     for (const f of fits) for (const x of [f.slope.xMin, f.slope.xMax]) rows.push({ layer: 'fit', panel, color: f.color, x, mean: line(f, x) });
     const at = placeLabels(fits.map((f) => Math.min(Math.max(line(f, f.slope.xMax), y.domain[0]), y.domain[1])), y);
-    fits.forEach((f, i) => rows.push({ layer: 'fit_label', panel, color: f.color, x: f.slope.xMax, mean: at[i], label: slopeLabel(f.slope), series: `${plan.color ?? ''}=${f.color}` }));
+    fits.forEach((f, i) => rows.push({ layer: 'fit_label', panel, color: f.color, x: f.slope.xMax, mean: at[i], label: slopeLabel(f.slope), series: [panel, plan.color ? `${plan.color}=${f.color}` : ''].filter(Boolean).join(', ') || plan.metric }));
   }
   return rows;
 }
