@@ -199,6 +199,11 @@ test('log axes are labelled at decades (1-2-5 over fewer than three), minor tick
   const y = logTicks([3e-9, 0.02, 40], 200, { nice: true, vertical: true });
   assert.deepEqual(y.domain, [1e-9, 100]);
   assert.deepEqual(y.labels, ['10⁻⁹', '10⁻⁸', '10⁻⁷', '10⁻⁶', '10⁻⁵', '10⁻⁴', '0.001', '0.01', '0.1', '1', '10', '100']);
+  // under three decades the y axis ends at the enclosing 1-2-5 values, labelled at 1-2-5
+  const small = logTicks([0.012, 0.07], 200, { nice: true, vertical: true });
+  assert.deepEqual(small.domain, [0.01, 0.1]);
+  assert.deepEqual(small.labels, ['0.01', '0.02', '0.05', '0.1']);
+  assert.deepEqual(logTicks([0.021, 0.045], 200, { nice: true, vertical: true }).domain, [0.02, 0.05]);
   // 12 decades in 200 px leave 18 px per label (12 px tall): all kept, no minors (< 40 px a decade)
   assert.deepEqual(y.minor, []);
   // 30 decades in 200 px (6.7 px each): every third decade labelled (20 px ≥ 12 px + 2 px gap),

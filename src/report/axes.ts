@@ -65,7 +65,8 @@ function dropColliding(t: AxisTicks, px: (v: number) => number, lengthPx: number
 
 /**
  * A log axis over the positive values `values`, `lengthPx` long. The y axis (`nice`) extends to
- * the enclosing decades; the x axis keeps the values' extent, its ends being grid values.
+ * the enclosing decades (under three decades: the enclosing 1-2-5 values); the x axis keeps the
+ * values' extent, its ends being grid values.
  * Majors: with fewer than three decades inside, the 1-2-5 values if their labels fit; else every
  * decade, or every k-th (evenly spaced, the smallest k whose labels keep clear of each other);
  * else the ends. Minor ticks at 2…9 × 10^k while a decade is at least 40 px long, and at every
@@ -75,11 +76,16 @@ function dropColliding(t: AxisTicks, px: (v: number) => number, lengthPx: number
 export function logTicks(values: number[], lengthPx: number, opts: { nice: boolean; vertical: boolean }): AxisTicks {
   let lo = Math.min(...values);
   let hi = Math.max(...values);
-  if (opts.nice) {
+  if (opts.nice && hi / lo >= 1000) {
     lo = 10 ** Math.floor(Math.log10(lo) + 1e-12);
     hi = 10 ** Math.ceil(Math.log10(hi) - 1e-12);
-    if (lo === hi) hi = lo * 10;
+  } else if (opts.nice) {
+    // under three decades: out to the enclosing 1-2-5 values (0.01…0.1, not 0.001…0.1)
+    const e = (v: number): number => Math.floor(Math.log10(v) + 1e-12);
+    lo = [5, 2, 1].map((k) => power(k, e(lo))).find((v) => v <= lo * (1 + 1e-12)) ?? power(1, e(lo));
+    hi = [1, 2, 5, 10].map((k) => power(k, e(hi))).find((v) => v >= hi * (1 - 1e-12)) ?? power(10, e(hi));
   }
+  if (lo === hi) hi = lo * 10;
   const inside = (v: number): boolean => v >= lo * (1 - 1e-12) && v <= hi * (1 + 1e-12);
   const e0 = Math.floor(Math.log10(lo)) - 1;
   const e1 = Math.ceil(Math.log10(hi)) + 1;

@@ -51,8 +51,8 @@ export function chartNotes(plan: ChartPlan, context: string[] = []): string[] {
   if (plan.averagedOver.length) notes.push(`line: mean over ${plan.averagedOver.join(', ')}; band: min–max`);
   if (plan.collapsed) notes.push(`one line: ${plan.metric} is the same at every ${plan.collapsed}`);
   if (plan.fits.length) {
-    const over = plan.averagedOver.length ? `, mean ± sd of the fits over ${plan.averagedOver.join(', ')}` : '';
-    notes.push(`dotted: log-log least-squares fit; beside it: its slope${over} (as \`ntk-sweep slope\` computes it)`);
+    const over = plan.averagedOver.length ? `, mean ± sd over ${plan.averagedOver.join(', ')}` : '';
+    notes.push(`dotted: log-log least-squares fit; beside it: slope${over} (as \`slope\` prints it)`);
   }
   if (plan.fitSkipped) notes.push(plan.fitSkipped);
   if (plan.skippedNoValue) notes.push(`${plan.skippedNoValue} grid point(s) without a finite value (NaN or ±∞) not drawn`);
