@@ -1,7 +1,7 @@
 /** What `report` draws: axis choice, ordering, replicate aggregation, collapsing, infinite x. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { axisTicks } from '../src/report/chart.js';
+import { gridTicks, linearTicks, logTicks, powerLabel } from '../src/report/axes.js';
 import { planReport, ReportError, valueLabel, type PointRow } from '../src/report/plan.js';
 
 /** Cartesian product of the given axes, one row each, metrics from `f`. */
@@ -184,20 +184,54 @@ test('a log axis that was asked for leaves out marks ≤ 0 and counts them', () 
   assert.equal(planReport(rows, { kind: 'kernel', gridAxes: ['depth'] }).charts[0].yScale, 'linear');
 });
 
-test('log tick values keep both ends of the range and drop inner labels that would collide', () => {
-  // 13 depths: powers of ten between the ends
-  assert.deepEqual(axisTicks([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000], 'log'), [1, 10, 100, 1000, 10000]);
-  // widths: "2,048" would touch the flush "4,096" at the right end
-  assert.deepEqual(axisTicks([64, 128, 256, 512, 1024, 2048, 4096], 'log'), [64, 128, 256, 512, 1024, 4096]);
-  // training times of log-spaced steps: 1,400 sits too close to 2,000
-  assert.deepEqual(axisTicks([200, 400, 600, 1000, 1400, 2000], 'log'), [200, 400, 600, 1000, 2000]);
-  assert.deepEqual(axisTicks([0.1, 0.3, 1, 3, 10, 30, 100], 'log'), [0.1, 0.3, 1, 3, 10, 30, 100]);
-  // a narrower panel keeps fewer
-  assert.deepEqual(axisTicks([0.1, 0.3, 1, 3, 10, 30, 100], 'log', 100), [0.1, 1, 3, 10, 100]);
-  assert.deepEqual(axisTicks([5, 50], 'log'), [5, 50]);
-  // linear: the grid values themselves (not 40, 60, … between them), or Vega's choice over 12
-  assert.deepEqual(axisTicks([32, 64, 128], 'linear'), [32, 64, 128]);
-  assert.deepEqual(axisTicks([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], 'linear'), undefined);
+test('log axes are labelled at decades (1-2-5 over fewer than three), minor ticks at 2…9 × 10^k, no two labels closer than their width', () => {
+  // depth 1…10,000 over 300 px: decades only, every one labelled; minors while a decade has 40 px
+  const depth = logTicks([1, 2, 5, 10, 100, 1000, 10000], 300, { nice: false, vertical: false });
+  assert.deepEqual(depth.major, [1, 10, 100, 1000, 10000]);
+  assert.deepEqual(depth.labels, ['1', '10', '100', '1,000', '10,000']);
+  assert.deepEqual(depth.minor.slice(0, 8), [2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(depth.minor.length, 4 * 8);
+  // widths 64…4096 hold two decades: 1-2-5 labels, the x extent is the grid's
+  const width = logTicks([64, 128, 256, 512, 1024, 2048, 4096], 500, { nice: false, vertical: false });
+  assert.deepEqual(width.domain, [64, 4096]);
+  assert.deepEqual(width.labels, ['100', '200', '500', '1,000', '2,000']);
+  // the y axis extends to whole decades; far from 1, powers of ten are written as such
+  const y = logTicks([3e-9, 0.02, 40], 200, { nice: true, vertical: true });
+  assert.deepEqual(y.domain, [1e-9, 100]);
+  assert.deepEqual(y.labels, ['10⁻⁹', '10⁻⁸', '10⁻⁷', '10⁻⁶', '10⁻⁵', '10⁻⁴', '0.001', '0.01', '0.1', '1', '10', '100']);
+  // under three decades the y axis ends at the enclosing 1-2-5 values, labelled at 1-2-5
+  const small = logTicks([0.012, 0.07], 200, { nice: true, vertical: true });
+  assert.deepEqual(small.domain, [0.01, 0.1]);
+  assert.deepEqual(small.labels, ['0.01', '0.02', '0.05', '0.1']);
+  assert.deepEqual(logTicks([0.021, 0.045], 200, { nice: true, vertical: true }).domain, [0.02, 0.05]);
+  // 12 decades in 200 px leave 18 px per label (12 px tall): all kept, no minors (< 40 px a decade)
+  assert.deepEqual(y.minor, []);
+  // 30 decades in 200 px (6.7 px each): every third decade labelled (20 px ≥ 12 px + 2 px gap),
+  // the others are unlabelled ticks
+  const deep = logTicks([1e-30, 1], 200, { nice: true, vertical: true });
+  assert.deepEqual(deep.major.map((v) => Math.round(Math.log10(v))), [-30, -27, -24, -21, -18, -15, -12, -9, -6, -3, 0]);
+  assert.equal(deep.major.length + deep.minor.length, 31);
+  // labels side by side keep 8 px apart: 1, 10, 100 in 40 px cannot all be labelled
+  const narrow = logTicks([1, 100], 40, { nice: false, vertical: false });
+  assert.deepEqual(narrow.major, [1, 100]);
+  assert.deepEqual(narrow.minor.includes(10), true);
+});
+
+test('linear axes are labelled at both ends; grid values are labelled where they fit', () => {
+  const y = linearTicks([0.013, 0.87]);
+  assert.deepEqual(y.domain, [0, 1]);
+  assert.equal(y.major[0], 0);
+  assert.equal(y.major[y.major.length - 1], 1);
+  assert.deepEqual(y.labels, ['0.0', '0.2', '0.4', '0.6', '0.8', '1.0']);
+  const flat = linearTicks([0.5, 0.5]);
+  assert.ok(flat.domain[0] < 0.5 && flat.domain[1] > 0.5);
+  assert.deepEqual(gridTicks([32, 64, 128], 300).labels, ['32', '64', '128']);
+  // 4,096 is flush with the right end: 3,584 would touch it and is left unlabelled
+  const g = gridTicks([512, 1024, 1536, 2048, 2560, 3072, 3584, 4096], 200);
+  assert.equal(g.labels[0], '512');
+  assert.equal(g.labels[g.labels.length - 1], '4,096');
+  assert.ok(!g.labels.includes('3,584'));
+  assert.deepEqual(powerLabel(2, -8), '2×10⁻⁸');
 });
 
 test('value labels', () => {

@@ -8,6 +8,8 @@
  * drawn only when asked for with `x`, `color` or `facet`.
  */
 
+import { fitSlopeOverSeeds, type SlopeOverSeeds, type SlopePoint } from '../util/loglog.js';
+
 /** A finished grid point: its params (flat scalars, `t = ∞` as `Infinity`) and final metrics. */
 export interface PointRow {
   params: Record<string, unknown>;
@@ -31,6 +33,8 @@ export interface PlanOptions {
   replicates?: string[];
   xScale?: ScaleChoice;
   yScale?: ScaleChoice;
+  /** Fit log(metric) against log(x) per line (charts with both axes log only), as `slope` does. */
+  fit?: boolean;
 }
 
 /** One plotted mark: the mean of `n` replicates, with their min and max. */
@@ -64,6 +68,19 @@ export interface ChartPlan {
   skippedNonPositiveY: number;
   /** Replicate axes this chart's marks average over (those that vary among its grid points). */
   averagedOver: string[];
+  /** The report's line axis when this metric does not change along it and is drawn as one line (e.g. `t` for `dist_to_limit`). */
+  collapsed: string | null;
+  /** With {@link PlanOptions.fit}: one log-log fit per drawn line (panel × color), over its replicates. */
+  fits: SeriesFit[];
+  /** With {@link PlanOptions.fit} on a chart that cannot be fitted: why (a linear axis). */
+  fitSkipped: string | null;
+}
+
+/** The log-log slope of one line of a chart (see `fitSlopeOverSeeds`). */
+export interface SeriesFit {
+  panel: string;
+  color: string;
+  slope: SlopeOverSeeds;
 }
 
 export interface ReportPlan {
@@ -186,8 +203,9 @@ function determinedBy(rows: PointRow[], keys: string[], axis: string): boolean {
  * on x, color or `facet` and not fixed by them (as `tau` is by `t` and `depth` when
  * `t = tau·depth`) is added to the panels ({@link ReportPlan.autoFacet}). Only replicate axes are
  * averaged. Scales: log x when all x > 0 and max/min ≥ 20 (the same for every chart), log y when
- * all values > 0 and max/min ≥ 100; on a log axis that was asked for, marks ≤ 0 are left out
- * and counted.
+ * all values > 0 and max/min ≥ 100 (with `fit` and a log x: whenever all values > 0); on a log
+ * axis that was asked for, marks ≤ 0 are left out and counted. With `fit`, each line of a log-log
+ * chart gets its slope ({@link ChartPlan.fits}).
  *
  * @throws ReportError naming the option, when an axis or metric does not exist, x is not
  *   numeric or takes one value, an axis is used twice, or no metric has a value.
@@ -315,7 +333,9 @@ function chartFor(rows: PointRow[], metric: string, L: Layout, opts: PlanOptions
     max: g.ys.reduce((p, q) => Math.max(p, q)),
     n: g.ys.length,
   }));
-  const yScale = chooseScale(opts.yScale ?? 'auto', all.flatMap((p) => [p.min, p.max]), 100);
+  // a fit is log-log: with --fit a positive metric on a log x axis goes on a log y axis
+  const yRatio = opts.fit && L.xScale === 'log' ? 1 : 100;
+  const yScale = chooseScale(opts.yScale ?? 'auto', all.flatMap((p) => [p.min, p.max]), yRatio);
   const onX = all.filter((p) => L.xScale === 'linear' || p.x > 0);
   const points = onX.filter((p) => yScale === 'linear' || p.min > 0);
   const colorOrder = color ? L.colorLabels : [''];
@@ -337,7 +357,32 @@ function chartFor(rows: PointRow[], metric: string, L: Layout, opts: PlanOptions
     skippedNonPositiveX: all.length - onX.length,
     skippedNonPositiveY: onX.length - points.length,
     averagedOver: points.some((p) => p.n > 1) ? L.replicates.filter((q) => distinct(kept, q).length > 1) : [],
+    collapsed: L.color && !color ? L.color : null,
+    fits: opts.fit && L.xScale === 'log' && yScale === 'log' ? seriesFits(kept, metric, L, colorOf) : [],
+    fitSkipped: opts.fit && (L.xScale !== 'log' || yScale !== 'log') ? `no slope fit: the ${L.xScale !== 'log' ? 'x' : 'y'} axis is linear` : null,
   };
+}
+
+/**
+ * Per line of a chart (panel × color), the log-log slope of the metric against x over the
+ * replicates, from the grid points themselves (not the plotted means): a replicate is one
+ * combination of the replicate params (`seed`, `data_seed`). Points with x ≤ 0, y ≤ 0 or a
+ * value that is not finite are left out, as `slope` leaves them out.
+ */
+function seriesFits(rows: PointRow[], metric: string, L: Layout, colorOf: (r: PointRow) => string): SeriesFit[] {
+  const series = new Map<string, { panel: string; color: string; points: SlopePoint[] }>();
+  for (const r of rows) {
+    const x = Number(r.params[L.x]);
+    const y = r.metrics[metric];
+    if (!(typeof y === 'number' && Number.isFinite(y) && y > 0 && Number.isFinite(x) && x > 0)) continue;
+    const panel = L.panelOf(r);
+    const color = colorOf(r);
+    const key = JSON.stringify([panel, color]);
+    const s = series.get(key) ?? { panel, color, points: [] };
+    s.points.push({ seed: JSON.stringify(L.replicates.map((q) => r.params[q] ?? null)), x, y });
+    series.set(key, s);
+  }
+  return [...series.values()].filter((s) => new Set(s.points.map((p) => p.x)).size >= 2).map((s) => ({ panel: s.panel, color: s.color, slope: fitSlopeOverSeeds(s.points) }));
 }
 
 /** The metrics to draw: those asked for (each must exist and have a value), or the kind's defaults. */

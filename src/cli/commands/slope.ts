@@ -22,7 +22,7 @@ import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/store.js';
 import { badOption, CliError, EXIT } from '../exit.js';
 import { renderRows, type Format } from '../format.js';
-import { fitLogLogSlope } from '../../util/loglog.js';
+import { fitSlopeOverSeeds } from '../../util/loglog.js';
 import { unaccountedParams, type PointRow } from '../../report/plan.js';
 import { loadRows } from '../../report/rows.js';
 
@@ -39,13 +39,6 @@ interface SlopeArgs {
 }
 
 const ident = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** Mean, sample standard deviation (NaN for fewer than 2), min and max of `v` (non-empty). */
-function spread(v: number[]): { mean: number; sd: number; min: number; max: number } {
-  const mean = v.reduce((p, q) => p + q, 0) / v.length;
-  const sd = v.length > 1 ? Math.sqrt(v.reduce((p, q) => p + (q - mean) ** 2, 0) / (v.length - 1)) : NaN;
-  return { mean, sd, min: Math.min(...v), max: Math.max(...v) };
-}
 
 /**
  * Names and mixing, checked on the selected finished points before any fit: every metric is
@@ -132,30 +125,20 @@ export function registerSlope(y: Argv): Argv {
           for (const r of rows) groups.set(String(r.g), [...(groups.get(String(r.g)) ?? []), r]);
           const order = (p: string, q: string): number => (Number.isNaN(Number(p)) || Number.isNaN(Number(q)) ? p.localeCompare(q) : Number(p) - Number(q));
           for (const [g, rs] of [...groups].sort((p, q) => order(p[0], q[0]))) {
-            const seeds = new Map<string, { x: number[]; y: number[] }>();
-            for (const r of rs) {
-              const e = seeds.get(String(r.s)) ?? { x: [], y: [] };
-              e.x.push(Number(r.x));
-              e.y.push(Number(r.y));
-              seeds.set(String(r.s), e);
-            }
-            const per = [...seeds.values()].filter((e) => new Set(e.x).size >= 2).map((e) => fitLogLogSlope(e.x, e.y).slope);
-            const xs = rs.map((r) => Number(r.x));
-            const pooled = new Set(xs).size >= 2 ? fitLogLogSlope(xs, rs.map((r) => Number(r.y))) : null;
-            const sp = per.length ? spread(per) : { mean: NaN, sd: NaN, min: NaN, max: NaN };
+            const fit = fitSlopeOverSeeds(rs.map((r) => ({ seed: String(r.s), x: Number(r.x), y: Number(r.y) })));
             out.push({
               metric,
               step: a.step ?? 'final',
               [a.by]: Number.isNaN(Number(g)) ? g : Number(g),
-              x_range: `${Math.min(...xs)}-${Math.max(...xs)}`,
-              seeds: per.length,
-              slope_mean: sp.mean,
-              slope_sd: sp.sd,
-              slope_min: sp.min,
-              slope_max: sp.max,
-              pooled_slope: pooled?.slope ?? NaN,
-              pooled_r2: pooled?.r2 ?? NaN,
-              points: rs.length,
+              x_range: `${fit.xMin}-${fit.xMax}`,
+              seeds: fit.seeds,
+              slope_mean: fit.mean,
+              slope_sd: fit.sd,
+              slope_min: fit.min,
+              slope_max: fit.max,
+              pooled_slope: fit.pooled?.slope ?? NaN,
+              pooled_r2: fit.pooled?.r2 ?? NaN,
+              points: fit.points,
             });
           }
         }
