@@ -143,7 +143,7 @@ function resolve(p: DataParams): { messages: string[]; resolved?: ResolvedDataPa
   if (dataset === 'csv') {
     let csv: CsvData;
     try {
-      csv = readCsvData({ path: q.path as string, train_path: q.train_path as string, test_path: q.test_path as string, label_column: q.label_column as string });
+      csv = readCsvData({ path: q.path as string, train_path: q.train_path as string, test_path: q.test_path as string, label_column: q.label_column as string, data_sha256: q.data_sha256 as string | undefined });
     } catch (e) {
       if (!(e instanceof DataError)) throw e;
       msgs.push(e.message);

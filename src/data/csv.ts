@@ -24,6 +24,7 @@
  * Parsed files are cached per thread, keyed by absolute path, `label_column`, and each file's
  * size and modification time. Relative paths are resolved against `process.cwd()`.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -35,6 +36,11 @@ export interface CsvSource {
   train_path?: string;
   test_path?: string;
   label_column?: string;
+  /**
+   * Expected {@link csvDigest} of the file(s). The data's identity is its content, not its path:
+   * when given, a file whose content differs is an error instead of silently other numbers.
+   */
+  data_sha256?: string;
 }
 
 /** One part (train or test) of a csv dataset, rows in file order. */
@@ -60,6 +66,8 @@ export interface CsvData {
   test: CsvPart;
   /** Absolute paths of the files read. */
   files: string[];
+  /** {@link csvDigest} of the files' bytes. */
+  sha256: string;
 }
 
 /** The split column's name. */
@@ -73,6 +81,17 @@ interface RawPart {
   n: number;
   x: Float64Array;
   labels: string[];
+}
+
+/**
+ * Hex SHA-256 of the bytes of `files`, concatenated in order ([single] or [train, test]): the
+ * identity of csv data (with the parsing options), whatever the files' location.
+ * @throws the read error of an unreadable file.
+ */
+export function csvDigest(files: string[]): string {
+  const h = createHash('sha256');
+  for (const f of files) h.update(readFileSync(f));
+  return h.digest('hex');
 }
 
 const cache = new Map<string, { stamp: string; data: CsvData }>();
@@ -107,7 +126,7 @@ export function readCsvData(src: CsvSource): CsvData {
   }).join('|');
   const key = JSON.stringify([files, labelColumn, src.path !== undefined]);
   const hit = cache.get(key);
-  if (hit && hit.stamp === stamp) return hit.data;
+  if (hit && hit.stamp === stamp) return checkDigest(hit.data, src.data_sha256);
 
   let featureNames: string[];
   let train: RawPart;
@@ -144,9 +163,20 @@ export function readCsvData(src: CsvSource): CsvData {
     );
   }
   const part = (r: RawPart): CsvPart => ({ n: r.n, x: r.x, classOf: Int32Array.from(r.labels, classOfLabel) });
-  const data: CsvData = { featureNames, d: featureNames.length, classes, classNames, train: part(train), test: part(test), files };
+  const sha256 = csvDigest(files);
+  const data: CsvData = { featureNames, d: featureNames.length, classes, classNames, train: part(train), test: part(test), files, sha256 };
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
   cache.set(key, { stamp, data });
+  return checkDigest(data, src.data_sha256);
+}
+
+function checkDigest(data: CsvData, expected: string | undefined): CsvData {
+  if (expected !== undefined && expected !== data.sha256) {
+    throw new DataError(
+      `csv: ${data.files.join(' and ')} changed since the grid point was registered (SHA-256 ${data.sha256.slice(0, 12)}…, expected ${expected.slice(0, 12)}…); ` +
+        'run the spec again to register the new data, or restore the file',
+    );
+  }
   return data;
 }
 
@@ -259,4 +289,24 @@ function readTable(
     return { n: idx.length, x: px, labels: idx.map((r) => labels[r]) };
   };
   return { featureNames, train: pick(0), test: pick(1) };
+}
+
+/** The csv location fields of params: where the files are, not what they hold. */
+const LOCATION = ['path', 'train_path', 'test_path'] as const;
+
+/**
+ * A function that points csv params at the files of `current` (params of the spec being run)
+ * when they hold the same data (equal `data_sha256`); other params are returned unchanged. A grid
+ * point registered from another folder keeps its identity and reads this machine's copy.
+ */
+export function relocateCsv(current: Record<string, unknown>): (params: Record<string, unknown>) => Record<string, unknown> {
+  return (params) => {
+    if (params.dataset !== 'csv' || params.data_sha256 !== current.data_sha256) return params;
+    const out = { ...params };
+    for (const k of LOCATION) {
+      if (current[k] === undefined) delete out[k];
+      else out[k] = current[k];
+    }
+    return out;
+  };
 }

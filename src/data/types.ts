@@ -46,6 +46,8 @@ export interface DataParams {
   test_path?: string;
   /** csv: name of the label column, default `'label'`; all other columns except `split` are features. */
   label_column?: string;
+  /** csv: SHA-256 of the file(s) (filled in by the spec expansion); a file with other content is an error. */
+  data_sha256?: string;
 }
 
 /** A loaded, selected and preprocessed dataset. All matrices are row-major. */

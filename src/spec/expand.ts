@@ -3,9 +3,8 @@
  * in, derived params evaluated and checked, and a content-hash id
  * `sha256(kind, canonical params, code version)` (first 16 hex digits).
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { csvDigest } from '../data/csv.js';
 import type { NewTask } from '../store/store.js';
 import type { Params } from '../tasks/types.js';
 import { TASK_VERSIONS } from '../tasks/versions.js';
@@ -18,13 +17,38 @@ import { evaluateExpression, expressionSymbols, type SweepSpec } from './spec.js
 /** Params that do not change a kernel batch's shared work: depth and stopping time. */
 const KERNEL_PER_POINT = new Set(['depth', 't']);
 
-/** Params that change how a grid point is executed but not its numbers: not part of its id. */
-const NOT_IDENTITY = new Set(['checkpoint_every']);
+/**
+ * Params that change where or how a grid point is executed but not its numbers: not part of its
+ * id. A csv file's location is one of them: its content (`data_sha256`) and the parsing options
+ * (`label_column`, `task`, the layout) identify the data, so a moved project or another machine
+ * finds the same grid points.
+ */
+const NOT_IDENTITY = new Set(['checkpoint_every', 'path', 'train_path', 'test_path']);
 
-/** Task id of a kind and its canonical params (minus execution-only params such as checkpoint_every). */
+/** What identifies a grid point: its params minus {@link NOT_IDENTITY}, plus the csv layout. */
+function identityParams(params: Params): Params {
+  const identity = Object.fromEntries(Object.entries(params).filter(([k]) => !NOT_IDENTITY.has(k)));
+  if (params.dataset === 'csv') identity.csv_layout = params.path !== undefined ? 'split-column' : 'train-test-files';
+  return identity;
+}
+
+/**
+ * Task id of a kind and its canonical params: the first 16 hex digits of
+ * `sha256(kind, code version, identity params)` (see {@link NOT_IDENTITY}).
+ */
 export function taskId(kind: string, params: Params): string {
   const version = TASK_VERSIONS[kind as keyof typeof TASK_VERSIONS];
-  const identity = Object.fromEntries(Object.entries(params).filter(([k]) => !NOT_IDENTITY.has(k)));
+  return contentHash({ kind, version, params: jsonParams(identityParams(params)) }).slice(0, 16);
+}
+
+/**
+ * The id a task had when csv paths were part of the identity (databases written before content
+ * identity). `null` when it equals {@link taskId} (not a csv task).
+ */
+export function legacyTaskId(kind: string, params: Params): string | null {
+  if (params.dataset !== 'csv') return null;
+  const version = TASK_VERSIONS[kind as keyof typeof TASK_VERSIONS];
+  const identity = Object.fromEntries(Object.entries(params).filter(([k]) => k !== 'checkpoint_every'));
   return contentHash({ kind, version, params: jsonParams(identity) }).slice(0, 16);
 }
 
@@ -55,12 +79,6 @@ function derivedOrder(derived: Record<string, string>): string[] {
   return order;
 }
 
-function fileDigest(paths: string[]): string {
-  const h = createHash('sha256');
-  for (const p of paths) h.update(readFileSync(p));
-  return h.digest('hex');
-}
-
 /**
  * Expand a spec into tasks.
  * @param specDir directory of the spec file; relative csv paths are resolved against it.
@@ -85,7 +103,7 @@ export function expandSpec(spec: SweepSpec, specDir = '.'): NewTask[] {
       }
     }
     try {
-      base.data_sha256 = fileDigest(files);
+      base.data_sha256 = csvDigest(files);
     } catch (e) {
       throw new SpecError([`dataset: cannot read csv data: ${(e as Error).message}`]);
     }

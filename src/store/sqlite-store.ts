@@ -539,6 +539,28 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ name: r.name, kind: r.kind, specJson: r.spec_json, specHash: r.spec_hash }));
   }
 
+  async rekeyTasks(pairs: { from: string; to: string }[]): Promise<number> {
+    if (pairs.length === 0) return 0;
+    return this.db.transaction(async () => {
+      await this.db.exec('PRAGMA defer_foreign_keys = ON');
+      let n = 0;
+      for (const { from, to } of pairs) {
+        if (from === to || !(await this.db.get('SELECT 1 FROM tasks WHERE id = ?', [from]))) continue;
+        n++;
+        if (await this.db.get('SELECT 1 FROM tasks WHERE id = ?', [to])) {
+          await this.db.run('INSERT OR IGNORE INTO sweep_tasks (sweep, task_id) SELECT sweep, ? FROM sweep_tasks WHERE task_id = ?', [to, from]);
+          await this.db.run('DELETE FROM sweep_tasks WHERE task_id = ?', [from]);
+          continue;
+        }
+        await this.db.run('UPDATE tasks SET id = ? WHERE id = ?', [to, from]);
+        for (const table of ['sweep_tasks', 'metrics', 'final_metrics', 'checkpoints', 'task_log']) {
+          await this.db.run(`UPDATE ${table} SET task_id = ? WHERE task_id = ?`, [to, from]);
+        }
+      }
+      return n;
+    });
+  }
+
   async query(sql: string): Promise<Record<string, unknown>[]> {
     return this.db.all(sql);
   }

@@ -3,11 +3,13 @@ import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import type { Argv } from 'yargs';
 import { checkDataParams, type DataParams } from '../../data/index.js';
+import { relocateCsv } from '../../data/csv.js';
 import { Coordinator, type RunSummary } from '../../engine/coordinator.js';
 import { makeProgress, nullProgress, type ProgressSink } from '../../engine/progress.js';
 import { SpecError } from '../../spec/errors.js';
 import { expandSpec, specHash } from '../../spec/expand.js';
 import { PARAMS } from '../../spec/params.js';
+import { migrateCsvIds } from '../../spec/legacy-ids.js';
 import { loadSpecFile, type SweepSpec } from '../../spec/spec.js';
 import type { NewTask } from '../../store/store.js';
 import { DEFAULT_DB, SqliteStore } from '../../store/sqlite-store.js';
@@ -163,6 +165,10 @@ async function run(a: RunArgs): Promise<number> {
     if (typeof tasks[0]?.params.data_sha256 === 'string') spec.dataset.data_sha256 = tasks[0].params.data_sha256;
     const store = await SqliteStore.open(a.db);
     try {
+      if (spec.dataset.dataset === 'csv') {
+        const moved = await migrateCsvIds(store);
+        if (moved > 0 && !a.quiet) process.stderr.write(`note: ${moved} csv grid point${moved === 1 ? '' : 's'} of this database re-identified by the data's content instead of its path\n`);
+      }
       const specJson = encodeParams(spec as unknown as Record<string, unknown>);
       const reg = await store.registerSweep({ name: spec.name, kind: spec.kind, specJson, specHash: specHash(spec) }, tasks);
       if (reg.previousSpecJson && !a.json) {
@@ -186,6 +192,7 @@ async function run(a: RunArgs): Promise<number> {
           if (!a.quiet) process.stderr.write(`\nnote: ${m}\n`);
         },
         progress,
+        relocate: spec.dataset.dataset === 'csv' && tasks[0] ? relocateCsv(tasks[0].params) : undefined,
       });
       let summary: RunSummary;
       try {
