@@ -12,7 +12,8 @@ import { contentHash } from '../util/hash.js';
 import { encodeParams, jsonParams } from '../util/json.js';
 import { SpecError, show } from './errors.js';
 import { PARAMS } from './params.js';
-import { evaluateExpression, expressionSymbols, type SweepSpec } from './spec.js';
+import { evaluateExpression, expressionSymbols } from './expression.js';
+import type { SweepSpec } from './spec.js';
 
 /** Params that do not change a kernel batch's shared work: depth and stopping time. */
 const KERNEL_PER_POINT = new Set(['depth', 't']);
