@@ -165,6 +165,13 @@ async function run(a: RunArgs): Promise<number> {
     if (typeof tasks[0]?.params.data_sha256 === 'string') spec.dataset.data_sha256 = tasks[0].params.data_sha256;
     const store = await SqliteStore.open(a.db);
     try {
+      const existing = (await store.sweeps()).find((w) => w.name === spec.name);
+      if (existing && existing.kind !== spec.kind) {
+        throw new CliError(
+          `${a.spec}: sweep ${spec.name} already exists with kind ${existing.kind}; a sweep cannot change kind (its grid points would mix ${existing.kind} and ${spec.kind} results). Give this spec another name.`,
+          EXIT.USAGE,
+        );
+      }
       if (spec.dataset.dataset === 'csv') {
         const moved = await migrateCsvIds(store);
         if (moved > 0 && !a.quiet) process.stderr.write(`note: ${moved} csv grid point${moved === 1 ? '' : 's'} of this database re-identified by the data's content instead of its path\n`);
