@@ -51,6 +51,9 @@ export interface CsvPart {
   x: Float64Array;
   /** Int32Array [n]: class number of each row (see the module comment). */
   classOf: Int32Array;
+  /** The file of this part, and the line of each row in it (Int32Array [n], 1-based). */
+  file: string;
+  lines: Int32Array;
 }
 
 /** A parsed csv dataset, before class subsetting and selection. */
@@ -81,6 +84,8 @@ interface RawPart {
   n: number;
   x: Float64Array;
   labels: string[];
+  file: string;
+  lines: Int32Array;
 }
 
 /**
@@ -162,7 +167,7 @@ export function readCsvData(src: CsvSource): CsvData {
       `csv: ${files.join(' and ')}: column "${labelColumn}" has ${classes.length} distinct label(s) (${classNames.join(', ')}); need at least 2 classes`,
     );
   }
-  const part = (r: RawPart): CsvPart => ({ n: r.n, x: r.x, classOf: Int32Array.from(r.labels, classOfLabel) });
+  const part = (r: RawPart): CsvPart => ({ n: r.n, x: r.x, classOf: Int32Array.from(r.labels, classOfLabel), file: r.file, lines: r.lines });
   const sha256 = csvDigest(files);
   const data: CsvData = { featureNames, d: featureNames.length, classes, classNames, train: part(train), test: part(test), files, sha256 };
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
@@ -286,7 +291,7 @@ function readTable(
     for (let r = 0; r < rows; r++) if (partOf[r] === which) idx.push(r);
     const px = new Float64Array(idx.length * d);
     idx.forEach((r, i) => px.set(x.subarray(r * d, (r + 1) * d), i * d));
-    return { n: idx.length, x: px, labels: idx.map((r) => labels[r]) };
+    return { n: idx.length, x: px, labels: idx.map((r) => labels[r]), file, lines: Int32Array.from(idx, (r) => records[r + 1].info.lines) };
   };
   return { featureNames, train: pick(0), test: pick(1) };
 }
