@@ -178,3 +178,21 @@ test('time_scale absolute at t equals time_scale normalized at t · Θ(x,x) (clo
     assert.ok(got.train_mse > 1e-6 && got.train_mse < 0.99, `t ${t}: a finite time, neither start nor limit (train_mse ${got.train_mse})`);
   }
 });
+
+test('regression csv: a linear target is recovered exactly by the depth-1 (linear) kernel at t = ∞ (test_r2 = 1, test_mse = 0, no test_acc)', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'ntk-reg-'));
+  const rows = Array.from({ length: 12 }, (_, i) => {
+    const [a, b, c] = [Math.cos(i), Math.sin(2 * i), Math.cos(3 * i + 1)];
+    return `${a},${b},${c},${a - 2 * b + 0.5 * c},${i < 8 ? 'train' : 'test'}`;
+  });
+  const path = join(dir, 'lin.csv');
+  writeFileSync(path, ['a,b,c,y,split', ...rows].join('\n') + '\n');
+  const base = { dataset: 'csv', path, label_column: 'y', task: 'regression', n_train: 8, n_test: 4, center: false, unit_norm: false, data_seed: 0, kernel: 'ntk', sigma_w: 1, sigma_b: 0, time_scale: 'normalized' };
+  const got = (await run(base, [1], [Infinity], { solver: 'eigh' })).get('d1-tInfinity')!;
+  assert.equal(got.test_acc, undefined, 'no accuracy for real-valued targets');
+  assert.ok(got.test_mse < 1e-20, `test_mse ${got.test_mse}`);
+  assert.ok(Math.abs(got.test_r2 - 1) < 1e-12, `test_r2 ${got.test_r2}`);
+});

@@ -146,13 +146,21 @@ function resolve(p: DataParams): { messages: string[]; resolved?: ResolvedDataPa
   if (dataset === 'csv') {
     let csv: CsvData;
     try {
-      csv = readCsvData({ path: q.path as string, train_path: q.train_path as string, test_path: q.test_path as string, label_column: q.label_column as string, data_sha256: q.data_sha256 as string | undefined });
+      csv = readCsvData({ path: q.path as string, train_path: q.train_path as string, test_path: q.test_path as string, label_column: q.label_column as string, task: q.task as CsvData['task'], data_sha256: q.data_sha256 as string | undefined });
     } catch (e) {
       if (!(e instanceof DataError)) throw e;
       msgs.push(e.message);
       return { messages: msgs };
     }
     const where = csv.files.join(' and ');
+    if (csv.task === 'regression') {
+      if (q.classes !== undefined) msgs.push('classes: a regression dataset (task: regression) has no classes');
+      if (okTrain && (nTrain as number) > csv.train.n) msgs.push(`n_train = ${nTrain} exceeds the ${csv.train.n} train rows in csv ${where}`);
+      if (okTest && (nTest as number) > csv.test.n) msgs.push(`n_test = ${nTest} exceeds the ${csv.test.n} test rows in csv ${where}`);
+      if (q.unit_norm === true && q.center !== true) msgs.push(...zeroRows(csv, new Set([0])));
+      if (msgs.length > 0) return { messages: msgs };
+      return { messages: [], resolved: { ...base, classes: [], classesSorted: [], csv } };
+    }
     const unknown = classesGiven?.filter((c) => !csv.classes.includes(c)) ?? [];
     if (unknown.length > 0) {
       const known = csv.classes.map((c, i) => (csv.classNames[i] === String(c) ? String(c) : `${c} = "${csv.classNames[i]}"`)).join(', ');

@@ -36,6 +36,8 @@ export interface CsvSource {
   train_path?: string;
   test_path?: string;
   label_column?: string;
+  /** `regression`: labels are real targets; `classification` or unset: see the module comment. */
+  task?: 'classification' | 'regression';
   /**
    * Expected {@link csvDigest} of the file(s). The data's identity is its content, not its path:
    * when given, a file whose content differs is an error instead of silently other numbers.
@@ -49,8 +51,10 @@ export interface CsvPart {
   n: number;
   /** Float64Array [n, d] row-major, features in `featureNames` order. */
   x: Float64Array;
-  /** Int32Array [n]: class number of each row (see the module comment). */
+  /** Int32Array [n]: class number of each row (see the module comment); all 0 for regression. */
   classOf: Int32Array;
+  /** regression: Float64Array [n], the label value of each row. */
+  value?: Float64Array;
   /** The file of this part, and the line of each row in it (Int32Array [n], 1-based). */
   file: string;
   lines: Int32Array;
@@ -61,6 +65,8 @@ export interface CsvData {
   /** Feature column names, in the train (or single) file's header order. */
   featureNames: string[];
   d: number;
+  /** `regression` when the labels are real targets (then `classes` is empty). */
+  task: 'classification' | 'regression';
   /** All class numbers present in train ∪ test, ascending. */
   classes: number[];
   /** Names parallel to `classes` (the original label text). */
@@ -119,6 +125,9 @@ export function clearCsvCache(): void {
 export function readCsvData(src: CsvSource): CsvData {
   const labelColumn = src.label_column ?? DEFAULT_LABEL_COLUMN;
   if (typeof labelColumn !== 'string' || labelColumn === '') throw new DataError('csv: label_column must be a non-empty string');
+  if (src.task !== undefined && src.task !== 'classification' && src.task !== 'regression') {
+    throw new DataError(`csv: task must be classification or regression, got ${JSON.stringify(src.task)}`);
+  }
   if (labelColumn === SPLIT_COLUMN) throw new DataError(`csv: label_column cannot be "${SPLIT_COLUMN}" (that name is reserved for the train/test split)`);
   const files = csvFiles(src);
   const stamp = files.map((f) => {
@@ -129,7 +138,7 @@ export function readCsvData(src: CsvSource): CsvData {
       throw new DataError(`csv: cannot read file ${f}: ${(e as Error).message}`);
     }
   }).join('|');
-  const key = JSON.stringify([files, labelColumn, src.path !== undefined]);
+  const key = JSON.stringify([files, labelColumn, src.path !== undefined, src.task ?? null]);
   const hit = cache.get(key);
   if (hit && hit.stamp === stamp) return checkDigest(hit.data, src.data_sha256);
 
@@ -147,8 +156,51 @@ export function readCsvData(src: CsvSource): CsvData {
     [train, test] = [a.train, b.test];
   }
 
+  const labels = labelKinds(train, test, labelColumn, src.task);
+  const sha256 = csvDigest(files);
+  const data: CsvData = { featureNames, d: featureNames.length, ...labels, files, sha256 };
+  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+  cache.set(key, { stamp, data });
+  return checkDigest(data, src.data_sha256);
+}
+
+/**
+ * Classes or values of the labels (see the module comment). A column mixing numbers and text is
+ * an error naming the first line of the rarer kind; real-valued labels without `task` are an
+ * error asking to choose regression or classification.
+ */
+function labelKinds(train: RawPart, test: RawPart, labelColumn: string, task: CsvSource['task']): Pick<CsvData, 'task' | 'classes' | 'classNames' | 'train' | 'test'> {
+  const parts = [train, test];
+  const isNum = parts.map((r) => r.labels.map((s) => NUMBER_RE.test(s)));
+  const nNum = isNum.flat().filter(Boolean).length;
+  const total = train.n + test.n;
+  const firstLine = (want: boolean): string => {
+    for (let p = 0; p < 2; p++) {
+      const i = isNum[p].indexOf(want);
+      if (i >= 0) return `${parts[p].file}, line ${parts[p].lines[i]}: "${parts[p].labels[i]}"`;
+    }
+    return '';
+  };
+  if (task === 'regression') {
+    if (nNum < total) throw new DataError(`csv: ${firstLine(false)}: with task: regression every value of column "${labelColumn}" must be a number`);
+    const part = (r: RawPart): CsvPart => ({ n: r.n, x: r.x, classOf: new Int32Array(r.n), value: Float64Array.from(r.labels, Number), file: r.file, lines: r.lines });
+    return { task: 'regression', classes: [], classNames: [], train: part(train), test: part(test) };
+  }
+  if (nNum > 0 && nNum < total) {
+    const rare = nNum * 2 < total;
+    throw new DataError(
+      `csv: column "${labelColumn}" mixes numbers and text (${nNum} numeric, ${total - nNum} not); first ${rare ? 'number' : 'text'} at ${firstLine(rare)}. Fix the stray value, or quote every label as text`,
+    );
+  }
   const all = [...train.labels, ...test.labels];
-  const numeric = all.every((s) => NUMBER_RE.test(s) && Number.isSafeInteger(Number(s)));
+  const numeric = nNum === total && all.every((s) => Number.isSafeInteger(Number(s)));
+  if (nNum === total && !numeric && task === undefined) {
+    const p = isNum.findIndex((_, q) => parts[q].labels.some((s) => !Number.isSafeInteger(Number(s))));
+    const i = parts[p].labels.findIndex((s) => !Number.isSafeInteger(Number(s)));
+    throw new DataError(
+      `csv: column "${labelColumn}" holds non-integer numbers (${parts[p].file}, line ${parts[p].lines[i]}: ${parts[p].labels[i]}): set dataset.task: regression for real-valued targets, or task: classification to make each distinct value a class`,
+    );
+  }
   let classes: number[];
   let classNames: string[];
   let classOfLabel: (s: string) => number;
@@ -164,15 +216,11 @@ export function readCsvData(src: CsvSource): CsvData {
   }
   if (classes.length < 2) {
     throw new DataError(
-      `csv: ${files.join(' and ')}: column "${labelColumn}" has ${classes.length} distinct label(s) (${classNames.join(', ')}); need at least 2 classes`,
+      `csv: ${[...new Set([train.file, test.file])].join(' and ')}: column "${labelColumn}" has ${classes.length} distinct label(s) (${classNames.join(', ')}); need at least 2 classes (or task: regression)`,
     );
   }
   const part = (r: RawPart): CsvPart => ({ n: r.n, x: r.x, classOf: Int32Array.from(r.labels, classOfLabel), file: r.file, lines: r.lines });
-  const sha256 = csvDigest(files);
-  const data: CsvData = { featureNames, d: featureNames.length, classes, classNames, train: part(train), test: part(test), files, sha256 };
-  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
-  cache.set(key, { stamp, data });
-  return checkDigest(data, src.data_sha256);
+  return { task: 'classification', classes, classNames, train: part(train), test: part(test) };
 }
 
 function checkDigest(data: CsvData, expected: string | undefined): CsvData {

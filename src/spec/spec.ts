@@ -182,7 +182,7 @@ export function validateSpec(doc: unknown, file?: string): SweepSpec {
   // data params that do not apply to the chosen dataset would only change task ids
   const dsName = dataset.dataset ?? fixed.dataset;
   if (typeof dsName === 'string') {
-    const only: Record<string, string[]> = { d: ['sphere'], target: ['sphere'], path: ['csv'], train_path: ['csv'], test_path: ['csv'], label_column: ['csv'], classes: ['mnist', 'fashion-mnist', 'csv'] };
+    const only: Record<string, string[]> = { d: ['sphere'], target: ['sphere'], path: ['csv'], train_path: ['csv'], test_path: ['csv'], label_column: ['csv'], task: ['csv'], classes: ['mnist', 'fashion-mnist', 'csv'] };
     for (const [k, section] of owners) {
       if (only[k] && !only[k].includes(dsName)) problems.push(`${section}.${k}: applies only to the ${only[k].join(' / ')} dataset${only[k].length > 1 ? 's' : ''}, not ${dsName}`);
     }

@@ -40,7 +40,7 @@
  * 13.2 GiB (3.7 GiB at 10,000; `scripts/bench/peak-rss.js`). That is per job: two such jobs on
  * two pool threads need twice as much.
  */
-import { loadDataset, type DataParams } from '../data/index.js';
+import { DATA_PARAM_KEYS, loadDataset, type DataParams } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
 import {
   choleskyInverseOp,
@@ -59,8 +59,7 @@ import type { MetricRow, Params, TaskContext, TaskInput } from './types.js';
 
 /** Data params of a task's params (the `dataset` block fields). */
 export function dataParamsOf(p: Params): DataParams {
-  const keys = ['dataset', 'n_train', 'n_test', 'data_seed', 'classes', 'center', 'unit_norm', 'd', 'target', 'path', 'train_path', 'test_path', 'label_column'];
-  return Object.fromEntries(keys.filter((k) => p[k] !== undefined).map((k) => [k, p[k]])) as unknown as DataParams;
+  return Object.fromEntries(DATA_PARAM_KEYS.filter((k) => p[k] !== undefined).map((k) => [k, p[k]])) as unknown as DataParams;
 }
 
 export { chooseKernelSolver, krylovThreshold, type KernelSolver } from './kernel-solver.js';
@@ -473,7 +472,7 @@ function taskRows(
     ...stats,
     train_mse: train.mse,
     test_mse: test.mse,
-    test_acc: test.test_acc,
+    ...(data.task === 'regression' ? {} : { test_acc: test.test_acc }),
     test_r2: test.test_r2,
     pred_spread: test.pred_spread,
     ...extra,
