@@ -179,7 +179,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  async registerSweep(sweep: SweepRecord, tasks: NewTask[]): Promise<RegisterResult> {
+  async registerSweep(sweep: SweepRecord, tasks: NewTask[] | AsyncIterable<NewTask[]>): Promise<RegisterResult> {
     const now = Date.now();
     return this.db.transaction(async () => {
       const prev = await this.db.get<{ spec_json: string; spec_hash: string }>('SELECT spec_json, spec_hash FROM sweeps WHERE name = ?', [sweep.name]);
@@ -207,16 +207,20 @@ export class SqliteStore implements Store {
         sweep.specJson,
         now,
       ]);
-      const inserted = await insertRows(
-        this.db,
-        'INSERT OR IGNORE INTO tasks (id, kind, params, batch_key, batch_order, cost, created_at) VALUES',
-        tasks.map((t) => [t.id, t.kind, encodeParams(t.params), t.batchKey, t.batchOrder, t.cost, now]),
-      );
-      const attached = await insertRows(
-        this.db,
-        'INSERT OR IGNORE INTO sweep_tasks (sweep, task_id) VALUES',
-        tasks.map((t) => [sweep.name, t.id]),
-      );
+      let inserted = 0;
+      let attached = 0;
+      for await (const chunk of Array.isArray(tasks) ? [tasks] : tasks) {
+        inserted += await insertRows(
+          this.db,
+          'INSERT OR IGNORE INTO tasks (id, kind, params, batch_key, batch_order, cost, created_at) VALUES',
+          chunk.map((t) => [t.id, t.kind, encodeParams(t.params), t.batchKey, t.batchOrder, t.cost, now]),
+        );
+        attached += await insertRows(
+          this.db,
+          'INSERT OR IGNORE INTO sweep_tasks (sweep, task_id) VALUES',
+          chunk.map((t) => [sweep.name, t.id]),
+        );
+      }
       return { inserted, attached, previousSpecJson: prev && prev.spec_hash !== sweep.specHash ? prev.spec_json : null };
     });
   }

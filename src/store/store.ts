@@ -103,8 +103,13 @@ export type TaskEvent = 'claim' | 'done' | 'diverged' | 'failed' | 'released' | 
  * (not even metric rows) and return `false`.
  */
 export interface Store {
-  /** Register a sweep (create or update its spec) and attach its grid. Idempotent. */
-  registerSweep(sweep: SweepRecord, tasks: NewTask[]): Promise<RegisterResult>;
+  /**
+   * Register a sweep (create or update its spec) and attach its grid, given at once or as
+   * chunks (a big grid expanded on the fly). Idempotent; repeated tasks are ignored. One
+   * transaction: an interrupted registration leaves either no sweep (or its previous state) or
+   * the complete one.
+   */
+  registerSweep(sweep: SweepRecord, tasks: NewTask[] | AsyncIterable<NewTask[]>): Promise<RegisterResult>;
   /**
    * Return `running` tasks whose lease expired before `now` to `pending` (the interrupted
    * attempt is not counted). Returns how many.

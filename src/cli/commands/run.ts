@@ -7,16 +7,16 @@ import { relocateCsv } from '../../data/csv.js';
 import { Coordinator, type RunSummary } from '../../engine/coordinator.js';
 import { makeProgress, nullProgress, type ProgressSink } from '../../engine/progress.js';
 import { SpecError } from '../../spec/errors.js';
-import { expandSpec, specHash } from '../../spec/expand.js';
-import { PARAMS } from '../../spec/params.js';
+import { checkGridSize, DEFAULT_MAX_POINTS, specHash } from '../../spec/expand.js';
 import { migrateCsvIds } from '../../spec/legacy-ids.js';
 import { loadSpecFile, type SweepSpec } from '../../spec/spec.js';
-import type { NewTask } from '../../store/store.js';
+import type { Params } from '../../tasks/types.js';
 import { DEFAULT_DB, SqliteStore } from '../../store/sqlite-store.js';
 import { encodeParams } from '../../util/json.js';
 import { linalgFallbackReason, useLinalg } from '../../linalg/select.js';
 import { badOption, CliError, EXIT, EXIT_HELP } from '../exit.js';
 import { describeSpecChange } from '../spec-diff.js';
+import { registrationChunks, scanGrid, type GridScan } from '../grid-registration.js';
 
 interface RunArgs {
   spec: string;
@@ -32,6 +32,7 @@ interface RunArgs {
   lease: number;
   'blas-threads': string;
   memory?: string;
+  'max-points': number;
 }
 
 export function registerRun(y: Argv): Argv {
@@ -65,6 +66,11 @@ export function registerRun(y: Argv): Argv {
             'GiB of RAM the pool may plan for (default: 85% of this machine\'s). A job starts only while the estimated ' +
             'peaks of the running jobs plus its own fit, so big kernel jobs (about 13 GiB at n_train 20,000) do not run side by side',
         })
+        .option('max-points', {
+          type: 'number',
+          default: DEFAULT_MAX_POINTS,
+          describe: 'Largest grid (product of the grid list lengths) run accepts; a bigger one is refused before anything is written (exit 2)',
+        })
         .option('lease', {
           type: 'number',
           default: 30,
@@ -85,15 +91,9 @@ export function registerRun(y: Argv): Argv {
   );
 }
 
-function checkData(spec: SweepSpec, tasks: NewTask[]): void {
-  if (spec.kind === 'debug') return;
-  const seen = new Map<string, DataParams>();
-  for (const t of tasks) {
-    const dp = Object.fromEntries(Object.entries(t.params).filter(([k]) => PARAMS[k]?.data)) as unknown as DataParams;
-    seen.set(encodeParams(dp as unknown as Record<string, unknown>), dp);
-  }
+function checkData(data: Iterable<Params>): void {
   const problems = new Set<string>();
-  for (const dp of seen.values()) for (const p of checkDataParams(dp)) problems.add(`dataset: ${p}`);
+  for (const dp of data) for (const p of checkDataParams(dp as unknown as DataParams)) problems.add(`dataset: ${p}`);
   if (problems.size) throw new SpecError([...problems]);
 }
 
@@ -154,15 +154,20 @@ async function run(a: RunArgs): Promise<number> {
     const fallback = linalgFallbackReason();
     if (fallback && !a.quiet) process.stderr.write(`native backend unavailable (${fallback}); using the ${backendName} backend\n`);
     const spec = loadSpecFile(a.spec);
-    const tasks = expandSpec(spec, dirname(a.spec));
+    const specDir = dirname(a.spec);
+    let scan: GridScan;
+    let total: number;
     try {
-      checkData(spec, tasks);
+      if (!(Number.isInteger(a['max-points']) && a['max-points'] >= 1)) throw badOption('--max-points', 'a positive integer', a['max-points']);
+      total = checkGridSize(spec, a['max-points']);
+      scan = await scanGrid(spec, specDir);
+      checkData(scan.data.values());
     } catch (e) {
       if (e instanceof SpecError) throw new SpecError(e.problems, a.spec);
       throw e;
     }
     // a changed csv file changes every task id: make it part of the spec so the drift notice says so
-    if (typeof tasks[0]?.params.data_sha256 === 'string') spec.dataset.data_sha256 = tasks[0].params.data_sha256;
+    if (typeof scan.first?.data_sha256 === 'string') spec.dataset.data_sha256 = scan.first.data_sha256;
     const store = await SqliteStore.open(a.db);
     try {
       const existing = (await store.sweeps()).find((w) => w.name === spec.name);
@@ -177,11 +182,11 @@ async function run(a: RunArgs): Promise<number> {
         if (moved > 0 && !a.quiet) process.stderr.write(`note: ${moved} csv grid point${moved === 1 ? '' : 's'} of this database re-identified by the data's content instead of its path\n`);
       }
       const specJson = encodeParams(spec as unknown as Record<string, unknown>);
-      const reg = await store.registerSweep({ name: spec.name, kind: spec.kind, specJson, specHash: specHash(spec) }, tasks);
+      const reg = await store.registerSweep({ name: spec.name, kind: spec.kind, specJson, specHash: specHash(spec) }, registrationChunks(spec, specDir, total, a.quiet || a.json));
       if (reg.previousSpecJson && !a.json) {
         process.stderr.write(describeSpecChange(spec.name, reg.previousSpecJson, specJson, reg.attached) + '\n');
       }
-      const units = new Set(tasks.map((t) => `${t.batchKey}|${t.batchOrder}`)).size;
+      const units = scan.units;
       progress = a.quiet ? nullProgress : makeProgress();
       coord = new Coordinator(store, {
         threads: a.threads,
@@ -199,7 +204,7 @@ async function run(a: RunArgs): Promise<number> {
           if (!a.quiet) process.stderr.write(`\nnote: ${m}\n`);
         },
         progress,
-        relocate: spec.dataset.dataset === 'csv' && tasks[0] ? relocateCsv(tasks[0].params) : undefined,
+        relocate: spec.dataset.dataset === 'csv' && scan.first ? relocateCsv(scan.first) : undefined,
       });
       let summary: RunSummary;
       try {
