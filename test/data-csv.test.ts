@@ -117,3 +117,26 @@ test('csv cache notices a rewritten file', () => {
   writeFileSync(p, 'a,label,split\n10,0,train\n20,1,train\n');
   assert.deepEqual([...loadDataset(q).xTrain].sort((s, t) => s - t), [10, 20]);
 });
+
+test('csv regression: labels are the targets (k = 1, no classes); real-valued labels without task are an error asking to choose', () => {
+  const vals = [0.25, -1.5, 3.125, 2, 0.5, -0.75, 1.0625, 4];
+  const reg = file('reg.csv', ['a,y,split', ...vals.map((v, i) => `${i + 1},${v},${i < 6 ? 'train' : 'test'}`)].join('\n') + '\n');
+  const p: DataParams = { dataset: 'csv', path: reg, label_column: 'y', task: 'regression', n_train: 6, n_test: 2, data_seed: 0, center: false, unit_norm: false };
+  const ds = loadDataset(p);
+  assert.equal(ds.task, 'regression');
+  assert.equal(ds.k, 1);
+  assert.deepEqual(ds.classes, []);
+  // each selected row keeps its own target: feature a = i + 1 belongs to vals[i]
+  for (let i = 0; i < 6; i++) assert.equal(ds.yTrain[i], vals[ds.xTrain[i] - 1]);
+  for (let i = 0; i < 2; i++) assert.equal(ds.yTest[i], vals[ds.xTest[i] - 1]);
+  assert.match(checkDataParams({ ...p, task: undefined })[0], /column "y" holds non-integer numbers \(.*reg\.csv, line 2: 0\.25\): set dataset\.task: regression/);
+  assert.equal(loadDataset({ ...p, task: 'classification' }).classes.length, 8, 'explicit classification: each distinct value a class');
+});
+
+test('csv labels mixing numbers and text are an error naming the line of the stray value', () => {
+  const lines = Array.from({ length: 10 }, (_, i) => `${i},${i === 6 ? 'cat' : i % 2},${i < 8 ? 'train' : 'test'}`);
+  const mixed = file('mixed.csv', ['a,label,split', ...lines].join('\n') + '\n');
+  const msgs = checkDataParams({ dataset: 'csv', path: mixed, n_train: 4, n_test: 2, data_seed: 0, center: false, unit_norm: false });
+  assert.equal(msgs.length, 1);
+  assert.match(msgs[0], /column "label" mixes numbers and text \(9 numeric, 1 not\); first text at .*mixed\.csv, line 8: "cat"/);
+});

@@ -30,7 +30,7 @@ async function run(base: Params, depths: number[], ts: number[], options: Kernel
 
 const MNIST = { dataset: 'mnist', n_train: 300, n_test: 100, center: true, unit_norm: true, data_seed: 0, kernel: 'ntk', sigma_w: 1, sigma_b: 0 };
 
-test('eigh solver reproduces kernelMatrix + splitTrainTest + eigh + gradientFlowPredict bit for bit (constant and per-point kernel diagonal)', async () => {
+test('eigh solver reproduces kernelMatrix + splitTrainTest + eigh + gradientFlowPredict (bit for bit; time_scale absolute to 1e-12)', async () => {
   for (const base of <Params[]>[
     { ...MNIST, time_scale: 'normalized' },
     { ...MNIST, unit_norm: false, time_scale: 'normalized', kernel: 'nngp' },
@@ -77,7 +77,11 @@ test('eigh solver reproduces kernelMatrix + splitTrainTest + eigh + gradientFlow
         assert.equal(row.lambda_min, stats.lambda_min);
         assert.equal(row.offdiag_mean, stats.offdiag_mean);
         const pm = predictionMetrics(flow.predictions[i].test, data.yTest, m, data.k);
-        assert.equal(row.test_mse, pm.mse, `${JSON.stringify(base)}, t = ${t}: test_mse`);
+        if (base.time_scale === 'absolute') {
+          // the task keeps the absolute scale in the stopping time (log space), not in K: same
+          // numbers up to rounding
+          assert.ok(Math.abs(row.test_mse - pm.mse) <= 1e-12 * pm.mse, `${JSON.stringify(base)}, t = ${t}: test_mse ${row.test_mse} vs ${pm.mse}`);
+        } else assert.equal(row.test_mse, pm.mse, `${JSON.stringify(base)}, t = ${t}: test_mse`);
         assert.equal(row.test_acc, pm.test_acc);
         assert.equal(row.n_null_modes, flow.n_null);
         assert.equal(row.krylov_dim, undefined, 'no krylov metrics on the eigh path');
@@ -135,4 +139,60 @@ test('solver choice: auto switches to krylov above a backend-dependent n_train; 
   assert.equal(chooseKernelSolver(100, 'js', 'krylov'), 'krylov');
   assert.equal(chooseKernelSolver(100_000, 'js', 'eigh'), 'eigh');
   assert.throws(() => chooseKernelSolver(10, 'js', 'lanczos'), /not one of auto, eigh, krylov/);
+});
+
+const SPHERE = { dataset: 'sphere', d: 5, target: 'linear', n_train: 40, n_test: 20, center: false, unit_norm: true, data_seed: 0, kernel: 'ntk', sigma_w: 2, sigma_b: 0 };
+/** log10 of the NTK diagonal of unit inputs at σ_w = 2, σ_b = 0: Θ^L(x,x) = L · (4/d) · 2^{L−1} (Σ doubles per layer). */
+const log10Diag = (L: number, d: number) => Math.log10(L) + Math.log10(4 / d) + (L - 1) * Math.log10(2);
+
+test('time_scale absolute past float64 (σ_w = 2, depth 1100 and 1200): finite predictions, equal to the t = ∞ predictor, both solvers', async () => {
+  for (const solver of ['eigh', 'krylov'] as const) {
+    const abs = await run({ ...SPHERE, time_scale: 'absolute' }, [1100, 1200], [1, Infinity], { solver });
+    const inf = await run({ ...SPHERE, time_scale: 'normalized' }, [1100, 1200], [Infinity], { solver });
+    for (const L of [1100, 1200]) {
+      const ref = inf.get(`d${L}-tInfinity`)!;
+      for (const t of [1, Infinity]) {
+        const got = abs.get(`d${L}-t${t}`)!;
+        assert.ok(log10Diag(L, 5) > 308, 'the raw kernel scale is beyond float64');
+        assert.ok(Math.abs(got.kernel_scale_log10 - log10Diag(L, 5)) < 1e-9 * log10Diag(L, 5), `${solver} depth ${L}: kernel_scale_log10 ${got.kernel_scale_log10}`);
+        for (const name of ['train_mse', 'test_mse', 'test_acc', 'test_r2', 'pred_spread']) {
+          assert.ok(Number.isFinite(got[name]), `${solver} depth ${L} t ${t}: ${name} = ${got[name]}`);
+          assert.ok(Math.abs(got[name] - ref[name]) <= 1e-9 * Math.max(1, Math.abs(ref[name])), `${solver} depth ${L} t ${t}: ${name} ${got[name]} vs t = ∞ ${ref[name]}`);
+        }
+      }
+    }
+  }
+});
+
+test('time_scale absolute at t equals time_scale normalized at t · Θ(x,x) (closed-form diagonal, σ_w = 2, depth 5)', async () => {
+  const L = 5;
+  const c = 10 ** log10Diag(L, 5);
+  const abs = await run({ ...SPHERE, time_scale: 'absolute' }, [L], [0.01, 1], { solver: 'eigh' });
+  for (const t of [0.01, 1]) {
+    const norm = await run({ ...SPHERE, time_scale: 'normalized' }, [L], [t * c], { solver: 'eigh' });
+    const got = abs.get(`d${L}-t${t}`)!;
+    const ref = norm.get(`d${L}-t${t * c}`)!;
+    for (const name of ['train_mse', 'test_mse', 'test_r2', 'pred_spread']) {
+      assert.ok(Math.abs(got[name] - ref[name]) <= 1e-9 * Math.max(1, Math.abs(ref[name])), `t ${t}: ${name} ${got[name]} vs ${ref[name]}`);
+    }
+    assert.ok(got.train_mse > 1e-6 && got.train_mse < 0.99, `t ${t}: a finite time, neither start nor limit (train_mse ${got.train_mse})`);
+  }
+});
+
+test('regression csv: a linear target is recovered exactly by the depth-1 (linear) kernel at t = ∞ (test_r2 = 1, test_mse = 0, no test_acc)', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'ntk-reg-'));
+  const rows = Array.from({ length: 12 }, (_, i) => {
+    const [a, b, c] = [Math.cos(i), Math.sin(2 * i), Math.cos(3 * i + 1)];
+    return `${a},${b},${c},${a - 2 * b + 0.5 * c},${i < 8 ? 'train' : 'test'}`;
+  });
+  const path = join(dir, 'lin.csv');
+  writeFileSync(path, ['a,b,c,y,split', ...rows].join('\n') + '\n');
+  const base = { dataset: 'csv', path, label_column: 'y', task: 'regression', n_train: 8, n_test: 4, center: false, unit_norm: false, data_seed: 0, kernel: 'ntk', sigma_w: 1, sigma_b: 0, time_scale: 'normalized' };
+  const got = (await run(base, [1], [Infinity], { solver: 'eigh' })).get('d1-tInfinity')!;
+  assert.equal(got.test_acc, undefined, 'no accuracy for real-valued targets');
+  assert.ok(got.test_mse < 1e-20, `test_mse ${got.test_mse}`);
+  assert.ok(Math.abs(got.test_r2 - 1) < 1e-12, `test_r2 ${got.test_r2}`);
 });

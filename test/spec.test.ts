@@ -146,3 +146,30 @@ test('dataset fields that do not apply to the chosen dataset are rejected', () =
   assert.equal(r.length, 1);
   assert.match(r[0], /^dataset\.path: the csv dataset needs/);
 });
+
+test('derived expressions cannot use mathjs constants (tau, pi, e, phi): each is a spec error naming it', () => {
+  for (const name of ['tau', 'pi', 'e', 'phi', 'LN2']) {
+    const p = problems(base + `grid: { n_train: [10], depth: [1, 2] }\nderived: { t: "${name} * depth" }`);
+    assert.ok(p.some((m) => m.startsWith(`derived.t: expression "${name} * depth" uses ${name}, which is not set`)), `${name}: ${p.join('\n')}`);
+  }
+  // with the helper given, tau is the helper
+  const spec = validateSpec(parse(base + 'grid: { n_train: [10], depth: [1, 2], tau: [0.5] }\nderived: { t: "tau * depth" }'));
+  assert.deepEqual(expandSpec(spec).map((t) => t.params.t).sort(), [0.5, 1]);
+});
+
+test('derived expressions call only allowed functions, and strings, assignments and property access are refused', () => {
+  const cases: [string, RegExp][] = [
+    ['evaluate(\'tau * depth\')', /calls evaluate, which is not an allowed function/],
+    ['import(depth)', /calls import, which is not an allowed function/],
+    ['\'strings\'', /contains the constant "strings"; only numbers are allowed/],
+    ['depth = 3', /contains a assignment expression/],
+    ['depth.x', /contains a accessor expression/],
+    ['[depth, 1]', /contains a array expression/],
+  ];
+  for (const [expr, want] of cases) {
+    const p = problems(base + `grid: { n_train: [10], depth: [1, 2] }\nderived: { t: "${expr}" }`);
+    assert.ok(p.some((m) => want.test(m)), `${expr}: ${p.join('\n')}`);
+  }
+  const ok = validateSpec(parse(base + 'grid: { n_train: [10], depth: [4, 9] }\nderived: { t: "max(1, sqrt(depth)) * log10(100) + abs(-1)" }'));
+  assert.deepEqual(expandSpec(ok).map((t) => t.params.t).sort(), [5, 7]);
+});

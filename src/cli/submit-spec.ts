@@ -1,60 +1,92 @@
 /**
- * From a spec file to a registered sweep: validate, expand, check the data, register the grid
- * (shared by `submit` and `run`). Nothing is written when the spec or its data is bad.
+ * From a spec file to a registered sweep (shared by `submit` and `run`): validate, size the grid
+ * before expanding anything, scan it as a stream to check its data, then register it in chunks.
+ * Nothing is written when the spec, its size or its data is bad.
  */
 import { dirname } from 'node:path';
 import { checkDataParams, type DataParams } from '../data/index.js';
+import { relocateCsv } from '../data/csv.js';
 import { SpecError } from '../spec/errors.js';
-import { expandSpec, specHash } from '../spec/expand.js';
-import { PARAMS } from '../spec/params.js';
+import { checkGridSize, DEFAULT_MAX_POINTS, specHash } from '../spec/expand.js';
+import { migrateCsvIds } from '../spec/legacy-ids.js';
 import { loadSpecFile, type SweepSpec } from '../spec/spec.js';
-import type { NewTask, RegisterResult, Store } from '../store/store.js';
+import type { RegisterResult, Store } from '../store/store.js';
+import type { Params } from '../tasks/types.js';
 import { encodeParams } from '../util/json.js';
+import { badOption, CliError, EXIT } from './exit.js';
+import { registrationChunks, scanGrid, type GridScan } from './grid-registration.js';
 import { describeSpecChange } from './spec-diff.js';
 
-function checkData(spec: SweepSpec, tasks: NewTask[]): void {
-  if (spec.kind === 'debug') return;
-  const seen = new Map<string, DataParams>();
-  for (const t of tasks) {
-    const dp = Object.fromEntries(Object.entries(t.params).filter(([k]) => PARAMS[k]?.data)) as unknown as DataParams;
-    seen.set(encodeParams(dp as unknown as Record<string, unknown>), dp);
-  }
+function checkData(data: Iterable<Params>): void {
   const problems = new Set<string>();
-  for (const dp of seen.values()) for (const p of checkDataParams(dp)) problems.add(`dataset: ${p}`);
+  for (const dp of data) for (const p of checkDataParams(dp as unknown as DataParams)) problems.add(`dataset: ${p}`);
   if (problems.size) throw new SpecError([...problems]);
 }
 
-/** A validated, expanded spec, ready to register. */
+/** A validated spec whose grid was sized and scanned, ready to register. */
 export interface PreparedSpec {
+  path: string;
   spec: SweepSpec;
-  tasks: NewTask[];
+  specDir: string;
+  /** Grid points (the product of the grid list lengths). */
+  total: number;
+  scan: GridScan;
+  /** For csv data: maps a claimed point's params to this spec's copy of the file. */
+  relocate?: (params: Params) => Params;
 }
 
 /**
- * Load, validate and expand the spec at `path` and check its data.
- * @throws SpecError (exit 2) naming the field or the data problem.
+ * Load and validate the spec at `path`, refuse grids of more than `maxPoints` points before
+ * expanding, and check its data.
+ * @throws SpecError (exit 2) naming the field, the axes and their sizes, or the data problem.
  */
-export function prepareSpec(path: string): PreparedSpec {
+export async function prepareSpec(path: string, maxPoints = DEFAULT_MAX_POINTS): Promise<PreparedSpec> {
+  if (!(Number.isInteger(maxPoints) && maxPoints >= 1)) throw badOption('--max-points', 'a positive integer', maxPoints);
   const spec = loadSpecFile(path);
-  const tasks = expandSpec(spec, dirname(path));
+  const specDir = dirname(path);
+  let total: number;
+  let scan: GridScan;
   try {
-    checkData(spec, tasks);
+    total = checkGridSize(spec, maxPoints);
+    scan = await scanGrid(spec, specDir);
+    checkData(scan.data.values());
   } catch (e) {
     if (e instanceof SpecError) throw new SpecError(e.problems, path);
     throw e;
   }
   // a changed csv file changes every task id: make it part of the spec so the drift notice says so
-  if (typeof tasks[0]?.params.data_sha256 === 'string') spec.dataset.data_sha256 = tasks[0].params.data_sha256;
-  return { spec, tasks };
+  if (typeof scan.first?.data_sha256 === 'string') spec.dataset.data_sha256 = scan.first.data_sha256;
+  const relocate = spec.dataset.dataset === 'csv' && scan.first ? relocateCsv(scan.first) : undefined;
+  return { path, spec, specDir, total, scan, relocate };
 }
 
 /**
- * Register a prepared spec; a changed spec of an existing sweep name is described on stderr
- * unless `quiet`.
+ * Register a prepared spec. A sweep name cannot change kind (exit 2); csv points of databases
+ * written before content identity are re-identified first; a changed spec of an existing sweep
+ * is described on stderr unless `quiet`.
  */
 export async function registerSpec(store: Store, p: PreparedSpec, quiet: boolean): Promise<RegisterResult> {
-  const specJson = encodeParams(p.spec as unknown as Record<string, unknown>);
-  const reg = await store.registerSweep({ name: p.spec.name, kind: p.spec.kind, specJson, specHash: specHash(p.spec) }, p.tasks);
-  if (reg.previousSpecJson && !quiet) process.stderr.write(describeSpecChange(p.spec.name, reg.previousSpecJson, specJson, reg.attached) + '\n');
+  const { spec } = p;
+  const existing = (await store.sweeps()).find((w) => w.name === spec.name);
+  if (existing && existing.kind !== spec.kind) {
+    throw new CliError(
+      `${p.path}: sweep ${spec.name} already exists with kind ${existing.kind}; a sweep cannot change kind (its grid points would mix ${existing.kind} and ${spec.kind} results). Give this spec another name.`,
+      EXIT.USAGE,
+    );
+  }
+  if (spec.dataset.dataset === 'csv') {
+    const moved = await migrateCsvIds(store);
+    if (moved > 0 && !quiet) process.stderr.write(`note: ${moved} csv grid point${moved === 1 ? '' : 's'} of this database re-identified by the data's content instead of its path\n`);
+  }
+  const specJson = encodeParams(spec as unknown as Record<string, unknown>);
+  const reg = await store.registerSweep({ name: spec.name, kind: spec.kind, specJson, specHash: specHash(spec) }, registrationChunks(spec, p.specDir, p.total, quiet));
+  if (reg.previousSpecJson && !quiet) process.stderr.write(describeSpecChange(spec.name, reg.previousSpecJson, specJson, reg.attached) + '\n');
   return reg;
 }
+
+/** The `--max-points` option of `run` and `submit`. */
+export const MAX_POINTS_OPTION = {
+  type: 'number',
+  default: DEFAULT_MAX_POINTS,
+  describe: 'Largest grid (product of the grid list lengths) accepted; a bigger one is refused before anything is written (exit 2)',
+} as const;

@@ -112,6 +112,9 @@ function resolve(p: DataParams): { messages: string[]; resolved?: ResolvedDataPa
     unitNorm: q.unit_norm as boolean,
   };
   const counts = okTrain && okTest;
+  if (q.center === true && q.unit_norm === true && nTrain === 1) {
+    msgs.push('n_train = 1 with center: the one train point minus the train mean is 0, which unit_norm cannot project to the unit sphere; use n_train >= 2 or center: false');
+  }
   const total = (nTrain as number) + (nTest as number);
 
   if (dataset === 'mnist' || dataset === 'fashion-mnist') {
@@ -143,13 +146,21 @@ function resolve(p: DataParams): { messages: string[]; resolved?: ResolvedDataPa
   if (dataset === 'csv') {
     let csv: CsvData;
     try {
-      csv = readCsvData({ path: q.path as string, train_path: q.train_path as string, test_path: q.test_path as string, label_column: q.label_column as string });
+      csv = readCsvData({ path: q.path as string, train_path: q.train_path as string, test_path: q.test_path as string, label_column: q.label_column as string, task: q.task as CsvData['task'], data_sha256: q.data_sha256 as string | undefined });
     } catch (e) {
       if (!(e instanceof DataError)) throw e;
       msgs.push(e.message);
       return { messages: msgs };
     }
     const where = csv.files.join(' and ');
+    if (csv.task === 'regression') {
+      if (q.classes !== undefined) msgs.push('classes: a regression dataset (task: regression) has no classes');
+      if (okTrain && (nTrain as number) > csv.train.n) msgs.push(`n_train = ${nTrain} exceeds the ${csv.train.n} train rows in csv ${where}`);
+      if (okTest && (nTest as number) > csv.test.n) msgs.push(`n_test = ${nTest} exceeds the ${csv.test.n} test rows in csv ${where}`);
+      if (q.unit_norm === true && q.center !== true) msgs.push(...zeroRows(csv, new Set([0])));
+      if (msgs.length > 0) return { messages: msgs };
+      return { messages: [], resolved: { ...base, classes: [], classesSorted: [], csv } };
+    }
     const unknown = classesGiven?.filter((c) => !csv.classes.includes(c)) ?? [];
     if (unknown.length > 0) {
       const known = csv.classes.map((c, i) => (csv.classNames[i] === String(c) ? String(c) : `${c} = "${csv.classNames[i]}"`)).join(', ');
@@ -165,8 +176,28 @@ function resolve(p: DataParams): { messages: string[]; resolved?: ResolvedDataPa
     const cls = classesGiven ? ` of classes ${formatClasses(classes)}` : '';
     if (okTrain && (nTrain as number) > avTrain) msgs.push(`n_train = ${nTrain} exceeds the ${avTrain} train rows${cls} in csv ${where}`);
     if (okTest && (nTest as number) > avTest) msgs.push(`n_test = ${nTest} exceeds the ${avTest} test rows${cls} in csv ${where}`);
+    if (q.unit_norm === true && q.center !== true) msgs.push(...zeroRows(csv, inSet));
     if (msgs.length > 0) return { messages: msgs };
     return { messages: [], resolved: { ...base, classes: [...classes], classesSorted: [...classes].sort((a, b) => a - b), csv } };
   }
   return { messages: msgs };
+}
+
+/** One message per csv part with all-zero rows among the classes in `inSet` (unit_norm cannot project them), naming up to 3 lines. */
+function zeroRows(csv: CsvData, inSet: Set<number>): string[] {
+  const out: string[] = [];
+  for (const part of [csv.train, csv.test]) {
+    const lines: number[] = [];
+    for (let i = 0; i < part.n; i++) {
+      if (!inSet.has(part.classOf[i])) continue;
+      let zero = true;
+      for (let j = 0; j < csv.d && zero; j++) zero = part.x[i * csv.d + j] === 0;
+      if (zero) lines.push(part.lines[i]);
+    }
+    if (lines.length > 0) {
+      const shown = lines.slice(0, 3).join(', ') + (lines.length > 3 ? ` and ${lines.length - 3} more` : '');
+      out.push(`unit_norm: csv ${part.file}, line${lines.length > 1 ? 's' : ''} ${shown}: the point is all zeros and cannot be projected to the unit sphere (remove it, or set unit_norm: false)`);
+    }
+  }
+  return out;
 }

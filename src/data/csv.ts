@@ -24,6 +24,7 @@
  * Parsed files are cached per thread, keyed by absolute path, `label_column`, and each file's
  * size and modification time. Relative paths are resolved against `process.cwd()`.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -35,6 +36,13 @@ export interface CsvSource {
   train_path?: string;
   test_path?: string;
   label_column?: string;
+  /** `regression`: labels are real targets; `classification` or unset: see the module comment. */
+  task?: 'classification' | 'regression';
+  /**
+   * Expected {@link csvDigest} of the file(s). The data's identity is its content, not its path:
+   * when given, a file whose content differs is an error instead of silently other numbers.
+   */
+  data_sha256?: string;
 }
 
 /** One part (train or test) of a csv dataset, rows in file order. */
@@ -43,8 +51,13 @@ export interface CsvPart {
   n: number;
   /** Float64Array [n, d] row-major, features in `featureNames` order. */
   x: Float64Array;
-  /** Int32Array [n]: class number of each row (see the module comment). */
+  /** Int32Array [n]: class number of each row (see the module comment); all 0 for regression. */
   classOf: Int32Array;
+  /** regression: Float64Array [n], the label value of each row. */
+  value?: Float64Array;
+  /** The file of this part, and the line of each row in it (Int32Array [n], 1-based). */
+  file: string;
+  lines: Int32Array;
 }
 
 /** A parsed csv dataset, before class subsetting and selection. */
@@ -52,6 +65,8 @@ export interface CsvData {
   /** Feature column names, in the train (or single) file's header order. */
   featureNames: string[];
   d: number;
+  /** `regression` when the labels are real targets (then `classes` is empty). */
+  task: 'classification' | 'regression';
   /** All class numbers present in train ∪ test, ascending. */
   classes: number[];
   /** Names parallel to `classes` (the original label text). */
@@ -60,6 +75,8 @@ export interface CsvData {
   test: CsvPart;
   /** Absolute paths of the files read. */
   files: string[];
+  /** {@link csvDigest} of the files' bytes. */
+  sha256: string;
 }
 
 /** The split column's name. */
@@ -73,6 +90,19 @@ interface RawPart {
   n: number;
   x: Float64Array;
   labels: string[];
+  file: string;
+  lines: Int32Array;
+}
+
+/**
+ * Hex SHA-256 of the bytes of `files`, concatenated in order ([single] or [train, test]): the
+ * identity of csv data (with the parsing options), whatever the files' location.
+ * @throws the read error of an unreadable file.
+ */
+export function csvDigest(files: string[]): string {
+  const h = createHash('sha256');
+  for (const f of files) h.update(readFileSync(f));
+  return h.digest('hex');
 }
 
 const cache = new Map<string, { stamp: string; data: CsvData }>();
@@ -95,6 +125,9 @@ export function clearCsvCache(): void {
 export function readCsvData(src: CsvSource): CsvData {
   const labelColumn = src.label_column ?? DEFAULT_LABEL_COLUMN;
   if (typeof labelColumn !== 'string' || labelColumn === '') throw new DataError('csv: label_column must be a non-empty string');
+  if (src.task !== undefined && src.task !== 'classification' && src.task !== 'regression') {
+    throw new DataError(`csv: task must be classification or regression, got ${JSON.stringify(src.task)}`);
+  }
   if (labelColumn === SPLIT_COLUMN) throw new DataError(`csv: label_column cannot be "${SPLIT_COLUMN}" (that name is reserved for the train/test split)`);
   const files = csvFiles(src);
   const stamp = files.map((f) => {
@@ -105,9 +138,9 @@ export function readCsvData(src: CsvSource): CsvData {
       throw new DataError(`csv: cannot read file ${f}: ${(e as Error).message}`);
     }
   }).join('|');
-  const key = JSON.stringify([files, labelColumn, src.path !== undefined]);
+  const key = JSON.stringify([files, labelColumn, src.path !== undefined, src.task ?? null]);
   const hit = cache.get(key);
-  if (hit && hit.stamp === stamp) return hit.data;
+  if (hit && hit.stamp === stamp) return checkDigest(hit.data, src.data_sha256);
 
   let featureNames: string[];
   let train: RawPart;
@@ -123,8 +156,51 @@ export function readCsvData(src: CsvSource): CsvData {
     [train, test] = [a.train, b.test];
   }
 
+  const labels = labelKinds(train, test, labelColumn, src.task);
+  const sha256 = csvDigest(files);
+  const data: CsvData = { featureNames, d: featureNames.length, ...labels, files, sha256 };
+  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+  cache.set(key, { stamp, data });
+  return checkDigest(data, src.data_sha256);
+}
+
+/**
+ * Classes or values of the labels (see the module comment). A column mixing numbers and text is
+ * an error naming the first line of the rarer kind; real-valued labels without `task` are an
+ * error asking to choose regression or classification.
+ */
+function labelKinds(train: RawPart, test: RawPart, labelColumn: string, task: CsvSource['task']): Pick<CsvData, 'task' | 'classes' | 'classNames' | 'train' | 'test'> {
+  const parts = [train, test];
+  const isNum = parts.map((r) => r.labels.map((s) => NUMBER_RE.test(s)));
+  const nNum = isNum.flat().filter(Boolean).length;
+  const total = train.n + test.n;
+  const firstLine = (want: boolean): string => {
+    for (let p = 0; p < 2; p++) {
+      const i = isNum[p].indexOf(want);
+      if (i >= 0) return `${parts[p].file}, line ${parts[p].lines[i]}: "${parts[p].labels[i]}"`;
+    }
+    return '';
+  };
+  if (task === 'regression') {
+    if (nNum < total) throw new DataError(`csv: ${firstLine(false)}: with task: regression every value of column "${labelColumn}" must be a number`);
+    const part = (r: RawPart): CsvPart => ({ n: r.n, x: r.x, classOf: new Int32Array(r.n), value: Float64Array.from(r.labels, Number), file: r.file, lines: r.lines });
+    return { task: 'regression', classes: [], classNames: [], train: part(train), test: part(test) };
+  }
+  if (nNum > 0 && nNum < total) {
+    const rare = nNum * 2 < total;
+    throw new DataError(
+      `csv: column "${labelColumn}" mixes numbers and text (${nNum} numeric, ${total - nNum} not); first ${rare ? 'number' : 'text'} at ${firstLine(rare)}. Fix the stray value, or quote every label as text`,
+    );
+  }
   const all = [...train.labels, ...test.labels];
-  const numeric = all.every((s) => NUMBER_RE.test(s) && Number.isSafeInteger(Number(s)));
+  const numeric = nNum === total && all.every((s) => Number.isSafeInteger(Number(s)));
+  if (nNum === total && !numeric && task === undefined) {
+    const p = isNum.findIndex((_, q) => parts[q].labels.some((s) => !Number.isSafeInteger(Number(s))));
+    const i = parts[p].labels.findIndex((s) => !Number.isSafeInteger(Number(s)));
+    throw new DataError(
+      `csv: column "${labelColumn}" holds non-integer numbers (${parts[p].file}, line ${parts[p].lines[i]}: ${parts[p].labels[i]}): set dataset.task: regression for real-valued targets, or task: classification to make each distinct value a class`,
+    );
+  }
   let classes: number[];
   let classNames: string[];
   let classOfLabel: (s: string) => number;
@@ -140,13 +216,20 @@ export function readCsvData(src: CsvSource): CsvData {
   }
   if (classes.length < 2) {
     throw new DataError(
-      `csv: ${files.join(' and ')}: column "${labelColumn}" has ${classes.length} distinct label(s) (${classNames.join(', ')}); need at least 2 classes`,
+      `csv: ${[...new Set([train.file, test.file])].join(' and ')}: column "${labelColumn}" has ${classes.length} distinct label(s) (${classNames.join(', ')}); need at least 2 classes (or task: regression)`,
     );
   }
-  const part = (r: RawPart): CsvPart => ({ n: r.n, x: r.x, classOf: Int32Array.from(r.labels, classOfLabel) });
-  const data: CsvData = { featureNames, d: featureNames.length, classes, classNames, train: part(train), test: part(test), files };
-  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
-  cache.set(key, { stamp, data });
+  const part = (r: RawPart): CsvPart => ({ n: r.n, x: r.x, classOf: Int32Array.from(r.labels, classOfLabel), file: r.file, lines: r.lines });
+  return { task: 'classification', classes, classNames, train: part(train), test: part(test) };
+}
+
+function checkDigest(data: CsvData, expected: string | undefined): CsvData {
+  if (expected !== undefined && expected !== data.sha256) {
+    throw new DataError(
+      `csv: ${data.files.join(' and ')} changed since the grid point was registered (SHA-256 ${data.sha256.slice(0, 12)}…, expected ${expected.slice(0, 12)}…); ` +
+        'run the spec again to register the new data, or restore the file',
+    );
+  }
   return data;
 }
 
@@ -256,7 +339,27 @@ function readTable(
     for (let r = 0; r < rows; r++) if (partOf[r] === which) idx.push(r);
     const px = new Float64Array(idx.length * d);
     idx.forEach((r, i) => px.set(x.subarray(r * d, (r + 1) * d), i * d));
-    return { n: idx.length, x: px, labels: idx.map((r) => labels[r]) };
+    return { n: idx.length, x: px, labels: idx.map((r) => labels[r]), file, lines: Int32Array.from(idx, (r) => records[r + 1].info.lines) };
   };
   return { featureNames, train: pick(0), test: pick(1) };
+}
+
+/** The csv location fields of params: where the files are, not what they hold. */
+const LOCATION = ['path', 'train_path', 'test_path'] as const;
+
+/**
+ * A function that points csv params at the files of `current` (params of the spec being run)
+ * when they hold the same data (equal `data_sha256`); other params are returned unchanged. A grid
+ * point registered from another folder keeps its identity and reads this machine's copy.
+ */
+export function relocateCsv(current: Record<string, unknown>): (params: Record<string, unknown>) => Record<string, unknown> {
+  return (params) => {
+    if (params.dataset !== 'csv' || params.data_sha256 !== current.data_sha256) return params;
+    const out = { ...params };
+    for (const k of LOCATION) {
+      if (current[k] === undefined) delete out[k];
+      else out[k] = current[k];
+    }
+    return out;
+  };
 }

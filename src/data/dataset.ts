@@ -41,6 +41,7 @@ export function loadDataset(p: DataParams): Dataset {
   let xTrain: Float64Array, xTest: Float64Array;
   let labelsTrain: Int32Array, labelsTest: Int32Array;
   let classNames: string[];
+  let values: { train: Float64Array; test: Float64Array } | undefined;
   if (r.dataset === 'mnist' || r.dataset === 'fashion-mnist') {
     ({ d, xTrain, xTest, labelsTrain, labelsTest } = loadImages(r));
     classNames = r.classes.map((c) => (r.dataset === 'mnist' ? String(c) : FASHION_MNIST_CLASS_NAMES[c]));
@@ -51,13 +52,19 @@ export function loadDataset(p: DataParams): Dataset {
   } else {
     const csv = r.csv!;
     d = csv.d;
-    ({ x: xTrain, labels: labelsTrain } = selectCsvPart(csv, csv.train, 'train', r));
-    ({ x: xTest, labels: labelsTest } = selectCsvPart(csv, csv.test, 'test', r));
+    let yTr: Float64Array, yTe: Float64Array;
+    ({ x: xTrain, labels: labelsTrain, y: yTr } = selectCsvPart(csv, csv.train, 'train', r));
+    ({ x: xTest, labels: labelsTest, y: yTe } = selectCsvPart(csv, csv.test, 'test', r));
+    values = { train: yTr, test: yTe };
     classNames = r.classes.map((c) => csv.classNames[csv.classes.indexOf(c)]);
   }
   preprocess(xTrain, r.nTrain, xTest, r.nTest, d, { center: r.center, unitNorm: r.unitNorm });
+  if (r.csv?.task === 'regression') {
+    return { task: 'regression', d, k: 1, nTrain: r.nTrain, nTest: r.nTest, xTrain, yTrain: values!.train, xTest, yTest: values!.test, labelsTrain, labelsTest, classes: [], classNames: [] };
+  }
   const K = r.classes.length;
   return {
+    task: 'classification',
     d,
     k: outputCount(K),
     nTrain: r.nTrain,
@@ -113,18 +120,21 @@ function loadImages(r: ResolvedDataParams) {
 
 function selectCsvPart(csv: CsvData, part: CsvPart, name: 'train' | 'test', r: ResolvedDataParams) {
   const n = name === 'train' ? r.nTrain : r.nTest;
+  const regression = csv.task === 'regression';
   const inSet = new Set(r.classesSorted);
   const rows: number[] = [];
-  for (let i = 0; i < part.n; i++) if (inSet.has(part.classOf[i])) rows.push(i);
+  for (let i = 0; i < part.n; i++) if (regression || inSet.has(part.classOf[i])) rows.push(i);
   const rng = makeRng({ purpose: 'data-split', dataset: 'csv', part: name, data_seed: r.dataSeed, classes: r.classesSorted });
   const pick = selectPrefix(rows.length, n, rng);
   const d = csv.d;
   const x = new Float64Array(n * d);
   const labels = new Int32Array(n);
+  const y = new Float64Array(regression ? n : 0);
   for (let i = 0; i < n; i++) {
     const row = rows[pick[i]];
     x.set(part.x.subarray(row * d, (row + 1) * d), i * d);
-    labels[i] = r.classes.indexOf(part.classOf[row]);
+    if (regression) y[i] = part.value![row];
+    else labels[i] = r.classes.indexOf(part.classOf[row]);
   }
-  return { x, labels };
+  return { x, labels, y };
 }

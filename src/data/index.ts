@@ -3,6 +3,7 @@
  * target encoding. See `dataset.ts` for the pipeline and the selection rule.
  */
 export type { DataParams, Dataset } from './types.js';
+export { DATA_PARAM_KEYS } from './types.js';
 export { DataError } from './errors.js';
 export { loadDataset } from './dataset.js';
 export { checkDataParams, formatClasses, DATASETS } from './check.js';

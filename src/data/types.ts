@@ -46,19 +46,35 @@ export interface DataParams {
   test_path?: string;
   /** csv: name of the label column, default `'label'`; all other columns except `split` are features. */
   label_column?: string;
+  /**
+   * csv: `classification` (each distinct label is a class) or `regression` (labels are real
+   * targets, one output). Unset: classification of integer or string labels; real-valued labels
+   * are then an error asking to choose.
+   */
+  task?: 'classification' | 'regression';
+  /** csv: SHA-256 of the file(s) (filled in by the spec expansion); a file with other content is an error. */
+  data_sha256?: string;
 }
+
+/** Every field of {@link DataParams}: the keys a task passes from its params to `loadDataset`. */
+export const DATA_PARAM_KEYS = [
+  'dataset', 'n_train', 'n_test', 'data_seed', 'classes', 'center', 'unit_norm', 'd', 'target',
+  'path', 'train_path', 'test_path', 'label_column', 'task', 'data_sha256',
+] as const;
 
 /** A loaded, selected and preprocessed dataset. All matrices are row-major. */
 export interface Dataset {
   /** Input dimension. */
   d: number;
-  /** Number of outputs: 1 for ±1 labels (2 classes), else the number of classes. */
+  /** `regression`: targets are the label values (k = 1, no classes); else classification. */
+  task: 'classification' | 'regression';
+  /** Number of outputs: 1 for ±1 labels (2 classes) or regression, else the number of classes. */
   k: number;
   nTrain: number;
   nTest: number;
   /** [nTrain, d] row-major. */
   xTrain: Float64Array;
-  /** [nTrain, k] targets: one-hot minus 1/k, or ±1 when there are 2 classes. */
+  /** [nTrain, k] targets: one-hot minus 1/k, or ±1 when there are 2 classes; regression: the values. */
   yTrain: Float64Array;
   /** [nTest, d] row-major. */
   xTest: Float64Array;
@@ -68,7 +84,7 @@ export interface Dataset {
   labelsTrain: Int32Array;
   /** [nTest] label index into `classes`. */
   labelsTest: Int32Array;
-  /** Original class labels in label-index order (sphere: `[-1, 1]`). */
+  /** Original class labels in label-index order (sphere: `[-1, 1]`; regression: empty, labels all 0). */
   classes: number[];
   /**
    * Human-readable names parallel to `classes` (e.g. `'Trouser'` for fashion-mnist class 1, the

@@ -65,6 +65,12 @@ export interface RunOptions {
   /** One-line notices for the user (a job that exceeds the memory budget). */
   notice?: (message: string) => void;
   progress?: ProgressSink;
+  /**
+   * Where this machine keeps a claimed grid point's input files, applied to its params before it
+   * runs (not part of its identity): e.g. the csv paths of the current spec, for points first
+   * registered from another folder or machine. See `data/csv.ts` `relocateCsv`.
+   */
+  relocate?: (params: TaskInput['params']) => TaskInput['params'];
 }
 
 export interface RunSummary {
@@ -315,8 +321,9 @@ export class Coordinator {
     // each, and small enough that every thread gets about four chunks
     const runnableAtStart = before.pending + before.failed;
     const chunk = { maxTasks: Math.max(1, Math.min(256, Math.ceil(runnableAtStart / (4 * this.opts.threads)))), maxCost: 0.2 };
-    const claim = (): Promise<TaskInput[]> =>
-      this.store.claimBatch(sweep, {
+    const relocate = this.opts.relocate;
+    const claim = async (): Promise<TaskInput[]> => {
+      const got = await this.store.claimBatch(sweep, {
         owner: this.owner,
         leaseMs,
         maxAttempts: this.opts.maxAttempts,
@@ -324,6 +331,8 @@ export class Coordinator {
         chunk,
         retryExhaustedBefore: this.opts.retryFailed ? dbT0 : undefined,
       });
+      return relocate ? got.map((t) => ({ ...t, params: relocate(t.params) })) : got;
+    };
 
     try {
       for (;;) {

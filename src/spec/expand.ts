@@ -3,9 +3,8 @@
  * in, derived params evaluated and checked, and a content-hash id
  * `sha256(kind, canonical params, code version)` (first 16 hex digits).
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { csvDigest } from '../data/csv.js';
 import type { NewTask } from '../store/store.js';
 import type { Params } from '../tasks/types.js';
 import { TASK_VERSIONS } from '../tasks/versions.js';
@@ -13,34 +12,86 @@ import { contentHash } from '../util/hash.js';
 import { encodeParams, jsonParams } from '../util/json.js';
 import { SpecError, show } from './errors.js';
 import { PARAMS } from './params.js';
-import { evaluateExpression, expressionSymbols, type SweepSpec } from './spec.js';
+import { evaluateExpression, expressionSymbols } from './expression.js';
+import type { SweepSpec } from './spec.js';
 
 /** Params that do not change a kernel batch's shared work: depth and stopping time. */
 const KERNEL_PER_POINT = new Set(['depth', 't']);
 
-/** Params that change how a grid point is executed but not its numbers: not part of its id. */
-const NOT_IDENTITY = new Set(['checkpoint_every']);
+/**
+ * Params that change where or how a grid point is executed but not its numbers: not part of its
+ * id. A csv file's location is one of them: its content (`data_sha256`) and the parsing options
+ * (`label_column`, `task`, the layout) identify the data, so a moved project or another machine
+ * finds the same grid points.
+ */
+const NOT_IDENTITY = new Set(['checkpoint_every', 'path', 'train_path', 'test_path']);
+
+/** What identifies a grid point: its params minus {@link NOT_IDENTITY}, plus the csv layout. */
+function identityParams(params: Params): Params {
+  const identity = Object.fromEntries(Object.entries(params).filter(([k, v]) => !NOT_IDENTITY.has(k) && !(PARAMS[k]?.id_omits_default && v === PARAMS[k].default)));
+  if (params.dataset === 'csv') identity.csv_layout = params.path !== undefined ? 'split-column' : 'train-test-files';
+  return identity;
+}
 
 /**
- * Task id of a kind and its canonical params (minus execution-only params such as
- * checkpoint_every, and defaults that predate their param: `activation: relu`).
+ * Task id of a kind and its canonical params (defaults that predate their param, such as
+ * `activation: relu`, are left out): the first 16 hex digits of
+ * `sha256(kind, code version, identity params)` (see {@link NOT_IDENTITY}).
  */
 export function taskId(kind: string, params: Params): string {
   const version = TASK_VERSIONS[kind as keyof typeof TASK_VERSIONS];
-  const identity = Object.fromEntries(
-    Object.entries(params).filter(([k, v]) => !NOT_IDENTITY.has(k) && !(PARAMS[k]?.id_omits_default && v === PARAMS[k].default)),
-  );
+  return contentHash({ kind, version, params: jsonParams(identityParams(params)) }).slice(0, 16);
+}
+
+/**
+ * The id a task had when csv paths were part of the identity (databases written before content
+ * identity). `null` when it equals {@link taskId} (not a csv task).
+ */
+export function legacyTaskId(kind: string, params: Params): string | null {
+  if (params.dataset !== 'csv') return null;
+  const version = TASK_VERSIONS[kind as keyof typeof TASK_VERSIONS];
+  const identity = Object.fromEntries(Object.entries(params).filter(([k, v]) => k !== 'checkpoint_every' && !(PARAMS[k]?.id_omits_default && v === PARAMS[k].default)));
   return contentHash({ kind, version, params: jsonParams(identity) }).slice(0, 16);
 }
 
-function cartesian(grid: Record<string, unknown[]>): Record<string, unknown>[] {
-  let points: Record<string, unknown>[] = [{}];
-  for (const [k, values] of Object.entries(grid)) {
-    const next: Record<string, unknown>[] = [];
-    for (const p of points) for (const v of values) next.push({ ...p, [k]: v });
-    points = next;
+/**
+ * The grid points of `grid` one at a time (the cartesian product in key order, last key
+ * fastest), without building the product: memory stays that of one point.
+ */
+function* cartesian(grid: Record<string, unknown[]>): Generator<Record<string, unknown>> {
+  const keys = Object.keys(grid);
+  const idx = new Array<number>(keys.length).fill(0);
+  if (keys.some((k) => grid[k].length === 0)) return;
+  for (;;) {
+    const point: Record<string, unknown> = {};
+    keys.forEach((k, i) => (point[k] = grid[k][idx[i]]));
+    yield point;
+    let i = keys.length - 1;
+    while (i >= 0 && ++idx[i] === grid[keys[i]].length) idx[i--] = 0;
+    if (i < 0) return;
   }
-  return points;
+}
+
+/** Default of {@link GridLimit}: grid points a spec may have unless the limit is raised. */
+export const DEFAULT_MAX_POINTS = 1_000_000;
+
+/**
+ * The number of grid points of a spec (product of the grid list lengths), computed before
+ * anything is expanded.
+ * @throws SpecError when it exceeds `maxPoints`, naming every axis and its size, e.g.
+ *   `grid: 25,000,000 grid points (n_train 5 × depth 1,000 × t 5,000) exceed the limit of 1,000,000; …`.
+ */
+export function checkGridSize(spec: SweepSpec, maxPoints = DEFAULT_MAX_POINTS): number {
+  const axes = Object.entries(spec.grid).map(([k, v]) => [k, v.length] as const);
+  const total = axes.reduce((p, [, n]) => p * n, 1);
+  if (total > maxPoints) {
+    const fmt = (n: number) => n.toLocaleString('en-US');
+    throw new SpecError([
+      `grid: ${fmt(total)} grid points (${axes.map(([k, n]) => `${k} ${fmt(n)}`).join(' × ')}) exceed the limit of ${fmt(maxPoints)}; ` +
+        'shrink the grid, or raise the limit with --max-points',
+    ]);
+  }
+  return total;
 }
 
 function derivedOrder(derived: Record<string, string>): string[] {
@@ -60,19 +111,31 @@ function derivedOrder(derived: Record<string, string>): string[] {
   return order;
 }
 
-function fileDigest(paths: string[]): string {
-  const h = createHash('sha256');
-  for (const p of paths) h.update(readFileSync(p));
-  return h.digest('hex');
-}
-
 /**
- * Expand a spec into tasks.
+ * Expand a spec into tasks, all at once (small grids, tests): {@link expandTasks} collected,
+ * each grid point once.
  * @param specDir directory of the spec file; relative csv paths are resolved against it.
  * @throws SpecError naming the grid point for derived values that fail validation, and
  *   unreadable csv files.
  */
 export function expandSpec(spec: SweepSpec, specDir = '.'): NewTask[] {
+  const seen = new Set<string>();
+  const tasks: NewTask[] = [];
+  for (const t of expandTasks(spec, specDir)) {
+    if (seen.has(t.id)) continue;
+    seen.add(t.id);
+    tasks.push(t);
+  }
+  return tasks;
+}
+
+/**
+ * The tasks of a spec one at a time, in grid order; memory is that of one grid point. Two grid
+ * points may give the same task (derived params that coincide): consumers ignore repeats.
+ * @throws SpecError (when the generator reaches the end, or after 20 problems) naming each grid
+ *   point whose derived values fail validation; unreadable csv files at the start.
+ */
+export function* expandTasks(spec: SweepSpec, specDir = '.'): Generator<NewTask> {
   const problems: string[] = [];
   const order = derivedOrder(spec.derived);
   const base: Params = {};
@@ -90,13 +153,11 @@ export function expandSpec(spec: SweepSpec, specDir = '.'): NewTask[] {
       }
     }
     try {
-      base.data_sha256 = fileDigest(files);
+      base.data_sha256 = csvDigest(files);
     } catch (e) {
       throw new SpecError([`dataset: cannot read csv data: ${(e as Error).message}`]);
     }
   }
-  const tasks: NewTask[] = [];
-  const seen = new Set<string>();
   for (const point of cartesian(spec.grid)) {
     const params: Params = { ...base, ...point };
     for (const k of order) {
@@ -124,22 +185,37 @@ export function expandSpec(spec: SweepSpec, specDir = '.'): NewTask[] {
       }
     }
     if (problems.length > 20) break;
+    if (problems.length > 0) continue;
     const id = taskId(spec.kind, params);
-    if (seen.has(id)) continue;
-    seen.add(id);
     if (spec.kind === 'kernel') {
       // auxiliary params (e.g. tau in t = tau·depth) do not change the shared kernel recursion
       const shared = Object.fromEntries(Object.entries(params).filter(([k]) => !KERNEL_PER_POINT.has(k) && k in PARAMS));
       const n = Number(params.n_train) + Number(params.n_test);
-      tasks.push({ id, kind: spec.kind, params, batchKey: 'k:' + contentHash(jsonParams(shared)).slice(0, 16), batchOrder: Number(params.depth), cost: n ** 3 / 1e9 });
+      yield { id, kind: spec.kind, params, batchKey: 'k:' + contentHash(jsonParams(shared)).slice(0, 16), batchOrder: Number(params.depth), cost: n ** 3 / 1e9 };
     } else {
       const w = Number(params.width);
       const cost = spec.kind === 'train' ? (w * w * Number(params.depth) * Number(params.steps) * Number(params.n_train)) / 1e9 : Number(params.sleep_ms ?? 0) / 1e3;
-      tasks.push({ id, kind: spec.kind, params, batchKey: '', batchOrder: 0, cost: Number.isFinite(cost) ? cost : 0 });
+      yield { id, kind: spec.kind, params, batchKey: '', batchOrder: 0, cost: Number.isFinite(cost) ? cost : 0 };
     }
   }
   if (problems.length) throw new SpecError(problems);
-  return tasks;
+}
+
+/**
+ * {@link expandTasks} in chunks of `size`, yielding to the event loop between chunks (so a
+ * Ctrl-C is handled while a big grid is expanded or registered).
+ */
+export async function* taskChunks(tasks: Iterable<NewTask>, size = 5000): AsyncGenerator<NewTask[]> {
+  let chunk: NewTask[] = [];
+  for (const t of tasks) {
+    chunk.push(t);
+    if (chunk.length >= size) {
+      yield chunk;
+      chunk = [];
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  if (chunk.length) yield chunk;
 }
 
 /** Canonical hash of a validated spec (formatting and comments do not count). */

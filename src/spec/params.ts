@@ -56,6 +56,13 @@ export const PARAMS: Record<string, ParamDef> = {
   path: { doc: 'csv: one file with a `split` column (train/test)', kinds: both, schema: z.string().min(1), expected: 'a file path', data: true },
   train_path: { doc: 'csv: training file', kinds: both, schema: z.string().min(1), expected: 'a file path', data: true },
   test_path: { doc: 'csv: test file', kinds: both, schema: z.string().min(1), expected: 'a file path', data: true },
+  task: {
+    doc: 'csv: classification (each label a class) or regression (labels are real targets: test_mse, test_r2, no test_acc); unset: classification of integer or text labels, and real-valued labels are an error asking to choose',
+    kinds: both,
+    schema: z.enum(['classification', 'regression']),
+    expected: 'classification or regression',
+    data: true,
+  },
   label_column: { doc: 'csv: name of the label column (default "label")', kinds: both, schema: z.string().min(1), expected: 'a column name', data: true },
   data_sha256: { doc: 'csv: SHA-256 of the data file(s), filled in automatically so changed data gets new task ids', kinds: both, schema: z.string(), expected: 'a hex digest', data: true },
 

@@ -15,22 +15,11 @@
  * ```
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { SpecError, show } from './errors.js';
+import { checkExpression } from './expression.js';
 import { activationProblems, KINDS, PARAMS, REQUIRED, type Kind } from './params.js';
-
-type MathJs = typeof import('mathjs');
-let mathInstance: ReturnType<MathJs['create']> | null = null;
-/** mathjs, loaded on first use: it takes about a second to load, and most specs have no `derived`. */
-function mathjs(): ReturnType<MathJs['create']> {
-  if (!mathInstance) {
-    const m = createRequire(import.meta.url)('mathjs') as MathJs;
-    mathInstance = m.create(m.all);
-  }
-  return mathInstance;
-}
 
 export interface SweepSpec {
   name: string;
@@ -106,24 +95,6 @@ function closest(word: string, options: string[]): string | undefined {
   return best;
 }
 
-/** Symbols an expression reads (mathjs parse tree), including mathjs constants such as `pi`. */
-export function expressionSymbols(expr: string): string[] {
-  const names = new Set<string>();
-  mathjs().parse(expr).traverse((node, _path, parent) => {
-    const n = node as unknown as { isSymbolNode?: boolean; name?: string };
-    const p = parent as unknown as { isFunctionNode?: boolean; fn?: unknown } | null;
-    if (n.isSymbolNode && !(p?.isFunctionNode && p.fn === node) && n.name) names.add(n.name);
-  });
-  return [...names];
-}
-
-/** Evaluate a derived expression with mathjs (no JS `eval`). */
-export function evaluateExpression(expr: string, scope: Record<string, unknown>): unknown {
-  const v = mathjs().evaluate(expr, { ...scope });
-  if (v && typeof v === 'object' && 'toNumber' in v) return (v as { toNumber(): number }).toNumber();
-  return v;
-}
-
 /**
  * Validate a parsed YAML document as a sweep spec.
  * @throws SpecError listing every problem with its path.
@@ -185,15 +156,15 @@ export function validateSpec(doc: unknown, file?: string): SweepSpec {
       else owners.set(k, section);
     }
   }
-  // derived expressions parse and reference known names
+  // derived expressions parse and use only the spec's names and the allowed functions
   const referenced = new Set<string>();
+  const known = new Set(owners.keys());
   for (const [k, expr] of Object.entries(derived)) {
     try {
-      for (const s of expressionSymbols(expr)) {
-        referenced.add(s);
-        if (!owners.has(s) && !(s in mathjs())) problems.push(`derived.${k}: expression "${expr}" uses ${s}, which is not set in dataset, fixed, grid or derived`);
-        if (s === k) problems.push(`derived.${k}: expression "${expr}" refers to itself`);
-      }
+      const checked = checkExpression(expr, known);
+      for (const s of checked.symbols) referenced.add(s);
+      for (const p of checked.problems) problems.push(`derived.${k}: expression "${expr}" ${p}`);
+      if (checked.symbols.includes(k)) problems.push(`derived.${k}: expression "${expr}" refers to itself`);
     } catch (e) {
       problems.push(`derived.${k}: cannot parse expression "${expr}": ${(e as Error).message}`);
     }
@@ -211,7 +182,7 @@ export function validateSpec(doc: unknown, file?: string): SweepSpec {
   // data params that do not apply to the chosen dataset would only change task ids
   const dsName = dataset.dataset ?? fixed.dataset;
   if (typeof dsName === 'string') {
-    const only: Record<string, string[]> = { d: ['sphere'], target: ['sphere'], path: ['csv'], train_path: ['csv'], test_path: ['csv'], label_column: ['csv'], classes: ['mnist', 'fashion-mnist', 'csv'] };
+    const only: Record<string, string[]> = { d: ['sphere'], target: ['sphere'], path: ['csv'], train_path: ['csv'], test_path: ['csv'], label_column: ['csv'], task: ['csv'], classes: ['mnist', 'fashion-mnist', 'csv'] };
     for (const [k, section] of owners) {
       if (only[k] && !only[k].includes(dsName)) problems.push(`${section}.${k}: applies only to the ${only[k].join(' / ')} dataset${only[k].length > 1 ? 's' : ''}, not ${dsName}`);
     }

@@ -487,6 +487,31 @@ export class SqlStore implements Store {
     return rows.map((r) => ({ name: r.name, kind: r.kind, specJson: r.spec_json, specHash: r.spec_hash }));
   }
 
+  async rekeyTasks(pairs: { from: string; to: string }[]): Promise<number> {
+    if (pairs.length === 0) return 0;
+    return this.d.transaction(async (c) => {
+      let n = 0;
+      for (const { from, to } of pairs) {
+        const [old] = await c.all(`SELECT * FROM tasks WHERE id = ?${this.forUpdate}`, [from]);
+        if (from === to || !old) continue;
+        n++;
+        const exists = (await c.all('SELECT 1 AS one FROM tasks WHERE id = ?', [to])).length > 0;
+        if (!exists) {
+          // Copy the row under its new id (foreign keys are not deferrable on both dialects).
+          const cols = Object.keys(old).filter((k) => k !== 'id');
+          await c.run(`INSERT INTO tasks (id, ${cols.join(', ')}) SELECT ?, ${cols.join(', ')} FROM tasks WHERE id = ?`, [to, from]);
+          for (const table of ['metrics', 'final_metrics', 'checkpoints', 'task_log']) {
+            await c.run(`UPDATE ${table} SET task_id = ? WHERE task_id = ?`, [to, from]);
+          }
+        }
+        await c.run('INSERT INTO sweep_tasks (sweep, task_id) SELECT sweep, ? FROM sweep_tasks WHERE task_id = ? ON CONFLICT DO NOTHING', [to, from]);
+        await c.run('DELETE FROM sweep_tasks WHERE task_id = ?', [from]);
+        if (!exists) await c.run('DELETE FROM tasks WHERE id = ?', [from]);
+      }
+      return n;
+    });
+  }
+
   async query(sql: string): Promise<Record<string, unknown>[]> {
     return this.d.all(sql);
   }

@@ -203,6 +203,13 @@ export interface Store {
   counts(sweep: string): Promise<SweepCounts>;
   failures(sweep: string): Promise<FailureInfo[]>;
   sweeps(): Promise<SweepRecord[]>;
+  /**
+   * Give tasks new ids (a change of the identity rule, e.g. csv data identified by content
+   * instead of path), in one transaction: every row that refers to `from` then refers to `to`.
+   * When `to` already exists, `from`'s sweep memberships move to it and `from` stays detached.
+   * Returns how many tasks changed id or were merged.
+   */
+  rekeyTasks(pairs: { from: string; to: string }[]): Promise<number>;
   /** Run read-only SQL (the `query` command). */
   query(sql: string): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;

@@ -41,7 +41,7 @@
  * 13.2 GiB (3.7 GiB at 10,000; `scripts/bench/peak-rss.js`). That is per job: two such jobs on
  * two pool threads need twice as much.
  */
-import { loadDataset, type DataParams } from '../data/index.js';
+import { DATA_PARAM_KEYS, loadDataset, type DataParams } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
 import {
   choleskyInverseOp,
@@ -64,8 +64,7 @@ import type { MetricRow, Params, TaskContext, TaskInput } from './types.js';
 
 /** Data params of a task's params (the `dataset` block fields). */
 export function dataParamsOf(p: Params): DataParams {
-  const keys = ['dataset', 'n_train', 'n_test', 'data_seed', 'classes', 'center', 'unit_norm', 'd', 'target', 'path', 'train_path', 'test_path', 'label_column'];
-  return Object.fromEntries(keys.filter((k) => p[k] !== undefined).map((k) => [k, p[k]])) as unknown as DataParams;
+  return Object.fromEntries(DATA_PARAM_KEYS.filter((k) => p[k] !== undefined).map((k) => [k, p[k]])) as unknown as DataParams;
 }
 
 export { chooseKernelSolver, krylovThreshold, type KernelSolver } from './kernel-solver.js';
@@ -219,35 +218,56 @@ export function normalizedBlocks(
 }
 
 /**
- * How the flow kernel `K` relates to `K̄`: `K = c·K̄` (`scale` a number; `undefined` for c = 1)
- * or `K_ij = K̄_ij s_i s_j` (`scale` per point over `[train; test]`, the formula of
- * `kernelMatrix` with `train_diag_mean` / `absolute`), and the time-scale divisor, log10.
+ * How the flow kernel `K` relates to `K̄`: `K = e^{logTime} · K̃`, where `K̃ = K̄` (`scale`
+ * undefined: a constant kernel diagonal) or `K̃_ij = K̄_ij s_i s_j` (`scale` per point over
+ * `[train; test]`, train-diagonal mean 1: the formula of `kernelMatrix` with `train_diag_mean`).
+ * `time_scale: normalized` has `logTime = 0`; `absolute` has `logTime` = ln of the mean train
+ * diagonal of the raw kernel, which passes 709 (float64 overflow) at σ_w = 2, depth ≈ 1,100.
+ * The factor is never applied to a matrix: gradient flow on `c·K̃` for time `t` equals gradient
+ * flow on `K̃` for time `c·t` (`K(x,X) K⁻¹ (I − e^{−Kt/N})` is unchanged by `K → cK, t → t/c`),
+ * with an absolute ridge `δ` becoming `δ/c` (see {@link flowTimes}). `scaleLog10` is
+ * `logTime / ln 10` for the record (`kernel_scale_log10`).
  */
 interface FlowScale {
-  scale: number | Float64Array | undefined;
+  scale: Float64Array | undefined;
+  logTime: number;
   scaleLog10: number;
 }
 
 function flowScale(state: Readonly<KernelState>, kernel: KernelName, timeScale: TimeScale, nTrain: number): FlowScale {
   const { logDiag, logDiagLo } = kernelView(state, kernel);
-  if (!logDiag || !logDiagLo) return { scale: undefined, scaleLog10: 0 };
+  if (!logDiag || !logDiagLo) return { scale: undefined, logTime: 0, scaleLog10: 0 };
+  const absolute = timeScale === 'absolute';
   if (constantDiag(logDiag)) {
     // When every point has the same kernel diagonal (unit-norm inputs), K = c·K̄ exactly and one
     // decomposition of K̄ serves statistics and flow.
-    const c = timeScale === 'absolute' ? Math.exp(logDiag[0]) : 1;
-    return { scale: c === 1 ? undefined : c, scaleLog10: logDiag[0] / Math.LN10 };
+    return { scale: undefined, logTime: absolute ? logDiag[0] : 0, scaleLog10: logDiag[0] / Math.LN10 };
   }
   const n = state.n;
   const s = new Float64Array(n);
-  if (timeScale === 'absolute') {
-    for (let i = 0; i < n; i++) s[i] = Math.exp(0.5 * logDiag[i]) * Math.exp(0.5 * logDiagLo[i]);
-  } else {
-    const rel = new Float64Array(n);
-    for (let i = 0; i < n; i++) rel[i] = logDiag[i] - logDiag[0] + (logDiagLo[i] - logDiagLo[0]);
-    const m = logMeanExp(rel, nTrain);
-    for (let i = 0; i < n; i++) s[i] = Math.exp(0.5 * (rel[i] - m));
-  }
-  return { scale: s, scaleLog10: logMeanExp(logDiag, nTrain) / Math.LN10 };
+  const rel = new Float64Array(n);
+  for (let i = 0; i < n; i++) rel[i] = logDiag[i] - logDiag[0] + (logDiagLo[i] - logDiagLo[0]);
+  const m = logMeanExp(rel, nTrain);
+  for (let i = 0; i < n; i++) s[i] = Math.exp(0.5 * (rel[i] - m));
+  const logMean = logDiag[0] + logDiagLo[0] + m;
+  return { scale: s, logTime: absolute ? logMean : 0, scaleLog10: logMeanExp(logDiag, nTrain) / Math.LN10 };
+}
+
+/**
+ * The stopping times and ridge of the flow on `K̃` (see {@link FlowScale}): `t·e^{logTime}`,
+ * computed as `exp(ln t + logTime)` (0 stays 0; a product past float64 is +∞, the t = ∞
+ * predictor, which does not depend on the scale), and an absolute `diag_reg` divided by the same
+ * factor (a relative one is scale-free).
+ */
+function flowTimes(tasks: TaskInput[], scale: FlowScale): { t: number[]; diagReg: number; mode: 'relative' | 'absolute' } {
+  const mode = (tasks[0].params.diag_reg_mode ?? 'relative') as 'relative' | 'absolute';
+  const reg = Number(tasks[0].params.diag_reg ?? 0);
+  const L = scale.logTime;
+  const t = tasks.map((task) => {
+    const t0 = Number(task.params.t ?? Infinity);
+    return L === 0 || t0 === 0 || t0 === Infinity ? t0 : Math.exp(Math.log(t0) + L);
+  });
+  return { t, diagReg: mode === 'absolute' && L !== 0 && reg > 0 ? Math.exp(Math.log(reg) - L) : reg, mode };
 }
 
 /** `K_ij = K̄_ij s_hi s_lo` (hi = the larger point index: bit-identical to `kernelMatrix`). */
@@ -290,14 +310,11 @@ function eighDepthMetrics({ kbarTrain, kbarCross, scale, data, tasks, limit }: D
   let kCross = kbarCross;
   let eig = eigBar;
   const c = scale.scale;
-  if (typeof c === 'number') {
-    kTrain = kbarTrain.map((v) => v * c);
-    kCross = kbarCross.map((v) => v * c);
-    eig = { values: eigBar.values.map((v) => v * c), vectors: eigBar.vectors };
-  } else if (c !== undefined) {
+  if (c !== undefined) {
     ({ kTrain, kCross } = scaledBlocks(kbarTrain, kbarCross, c, nTrain));
     eig = linalg().eigh(nTrain, kTrain);
   }
+  const times = flowTimes(tasks, scale);
   const flow = gradientFlowPredict({
     n_train: nTrain,
     n_test: nTest,
@@ -305,9 +322,9 @@ function eighDepthMetrics({ kbarTrain, kbarCross, scale, data, tasks, limit }: D
     k_train: kTrain,
     k_cross: kCross,
     y_train: data.yTrain,
-    t: tasks.map((t) => Number(t.params.t ?? Infinity)),
-    diag_reg: Number(tasks[0].params.diag_reg ?? 0),
-    diag_reg_mode: (tasks[0].params.diag_reg_mode ?? 'relative') as 'relative' | 'absolute',
+    t: times.t,
+    diag_reg: times.diagReg,
+    diag_reg_mode: times.mode,
     eig,
   });
   return tasks.map((task, i) =>
@@ -398,51 +415,46 @@ function krylovDepthMetrics({ kbarTrain, kbarCross, scale, data, tasks, limit }:
   spectrum[0] = Math.min(lambdaMin, top.max);
   const stats: KernelStats = { ...kernelStats(kbarTrain, N, { values: spectrum }, limit), logdet };
 
-  // --- flow on A = K + δI, K = c·K̄ or D K̄ D
+  // --- flow on A = K̃ + δI, K̃ = K̄ or D K̄ D (the time-scale factor is in the times)
   const c = scale.scale;
   let meanDiagK = 1;
-  if (typeof c === 'number') meanDiagK = c;
-  else if (c !== undefined) {
+  if (c !== undefined) {
     let sum = 0;
     for (let i = 0; i < N; i++) sum += c[i] * c[i];
     meanDiagK = sum / N;
   }
-  const reg = Number(tasks[0].params.diag_reg ?? 0);
-  const delta = (tasks[0].params.diag_reg_mode ?? 'relative') === 'relative' ? reg * meanDiagK : reg;
-  if (typeof c === 'number' && !(c > 0 && Number.isFinite(c))) {
-    throw new RangeError(`kernel task: the kernel scale ${c} underflowed or overflowed (time_scale: absolute at great depth); use time_scale: normalized`);
-  }
-  const sTrain = c instanceof Float64Array ? c.subarray(0, N) : undefined;
-  const sTest = c instanceof Float64Array ? c.subarray(N) : undefined;
+  const times = flowTimes(tasks, scale);
+  const delta = times.mode === 'relative' ? times.diagReg * meanDiagK : times.diagReg;
+  const sTrain = c?.subarray(0, N);
+  const sTest = c?.subarray(N);
   let sMax2 = 1;
   if (sTrain) {
     if (!sTrain.every((v) => v > 0 && Number.isFinite(v))) {
-      throw new RangeError('kernel task: a per-point kernel scale underflowed or overflowed (time_scale: absolute at great depth); use time_scale: normalized');
+      throw new RangeError('kernel task: a per-point kernel scale relative to the mean diagonal underflowed or overflowed (the inputs\' norms differ too much for this depth)');
     }
     sMax2 = 0;
     for (const v of sTrain) sMax2 = Math.max(sMax2, v * v);
   }
-  const scalar = typeof c === 'number' ? c : 1;
   let op: SymOp;
   let inverse: SymOp | null = null;
   let inverseShift = 0;
   if (delta === 0 && sTrain === undefined) {
-    // A = c·K̄: the factor of K̄ + σI serves as (A + cσI)⁻¹
-    op = denseSymOp(N, kbarTrain, { scale: c });
+    // A = K̄: its factor (of K̄ + σI) serves as (A + σI)⁻¹
+    op = denseSymOp(N, kbarTrain);
     if (fac) {
-      inverse = choleskyInverseOp(N, fac.l, { scale: c });
-      inverseShift = scalar * fac.shift;
+      inverse = choleskyInverseOp(N, fac.l);
+      inverseShift = fac.shift;
     }
   } else {
     // A = D K̄ D + δI needs its own factor: overwrite the train block with A (it is rebuilt from
     // the state at the next depth) after dropping the factor of K̄, so one [N, N] factor lives.
     fac = null;
     for (let i = 0; i < N; i++) {
-      for (let j = 0; j < N; j++) kbarTrain[i * N + j] *= sTrain ? sTrain[i] * sTrain[j] : scalar;
+      if (sTrain) for (let j = 0; j < N; j++) kbarTrain[i * N + j] *= sTrain[i] * sTrain[j];
       kbarTrain[i * N + i] += delta;
     }
     // D K̄ D has the null space of K̄ (D is invertible): shift it likewise when there is no ridge
-    const facA = shiftedCholesky(N, kbarTrain, scalar * sMax2 * top.max + delta, singular && delta === 0);
+    const facA = shiftedCholesky(N, kbarTrain, sMax2 * top.max + delta, singular && delta === 0);
     op = denseSymOp(N, kbarTrain);
     if (facA) {
       inverse = choleskyInverseOp(N, facA.l);
@@ -457,7 +469,7 @@ function krylovDepthMetrics({ kbarTrain, kbarCross, scale, data, tasks, limit }:
       for (let r = 0; r < k; r++) for (let j = 0; j < N; j++) xs[r * N + j] = xRows[r * N + j] * sTrain[j];
       src = xs;
     }
-    la.gemm(false, true, k, m, N, scalar, src, kbarCross, 0, out);
+    la.gemm(false, true, k, m, N, 1, src, kbarCross, 0, out);
     if (sTest) for (let r = 0; r < k; r++) for (let j = 0; j < m; j++) out[r * m + j] *= sTest[j];
   };
   const flow = krylovGradientFlow({
@@ -470,10 +482,10 @@ function krylovDepthMetrics({ kbarTrain, kbarCross, scale, data, tasks, limit }:
     diag_reg_abs: delta,
     cross,
     y_train: data.yTrain,
-    t: tasks.map((t) => Number(t.params.t ?? Infinity)),
+    t: times.t,
     tol: options.krylov_tol,
     max_dim: options.krylov_max_dim,
-    lambda_max: sTrain ? undefined : scalar * top.max + delta,
+    lambda_max: sTrain ? undefined : top.max + delta,
     signal,
   });
   return tasks.map((task, i) =>
@@ -498,13 +510,20 @@ function taskRows(
   extra: Record<string, number>,
 ): { id: string; rows: MetricRow[] } {
   const { nTrain, nTest, k } = data;
+  // a NaN prediction would be stored as NULL metrics next to a finite, wrong test_acc
+  if (!pred.train.every(Number.isFinite) || !pred.test.every(Number.isFinite)) {
+    throw new RangeError(
+      `kernel task: the predictions at depth ${task.params.depth}, t = ${task.params.t} are not finite numbers ` +
+        `(kernel_scale_log10 = ${extra.kernel_scale_log10}; the flow kernel or the stopping time is out of float64 range)`,
+    );
+  }
   const train = predictionMetrics(pred.train, data.yTrain, nTrain, k);
   const test = predictionMetrics(pred.test, data.yTest, nTest, k);
   const values: Record<string, number> = {
     ...stats,
     train_mse: train.mse,
     test_mse: test.mse,
-    test_acc: test.test_acc,
+    ...(data.task === 'regression' ? {} : { test_acc: test.test_acc }),
     test_r2: test.test_r2,
     pred_spread: test.pred_spread,
     ...extra,

@@ -53,7 +53,7 @@
  * data problems throw `DataError` (from `src/data`). An aborted `ctx.signal` makes the task throw
  * an `Error` named `'AbortError'` at the next step boundary.
  */
-import { loadDataset } from '../data/index.js';
+import { DATA_PARAM_KEYS, loadDataset } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
 import { activationOfParams, type Activation } from '../ntk/index.js';
 import type { DataParams, Dataset } from '../data/index.js';
@@ -89,21 +89,6 @@ export interface TrainParams {
   data: DataParams;
 }
 
-const DATA_KEYS = [
-  'dataset',
-  'n_train',
-  'n_test',
-  'data_seed',
-  'classes',
-  'center',
-  'unit_norm',
-  'd',
-  'target',
-  'path',
-  'train_path',
-  'test_path',
-  'label_column',
-] as const;
 
 function num(params: Params, key: string, opts: { int?: boolean; min?: number; gt?: number; def?: number }): number {
   const v = params[key] ?? opts.def;
@@ -150,7 +135,7 @@ export function parseTrainParams(params: Params): TrainParams {
   if (params.log_every !== undefined) out.log_every = num(params, 'log_every', { int: true, min: 1 });
   else out.log_points = num(params, 'log_points', { int: true, min: 2, def: 20 });
   const data: Record<string, unknown> = {};
-  for (const key of DATA_KEYS) if (params[key] !== undefined) data[key] = params[key];
+  for (const key of DATA_PARAM_KEYS) if (params[key] !== undefined) data[key] = params[key];
   if (data.n_test === undefined) data.n_test = 500;
   if (data.data_seed === undefined) data.data_seed = 0;
   if (data.center === undefined) data.center = false;
@@ -301,7 +286,7 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
     if (ds.nTest > 0) {
       const fTest = forward(spec, state.params, ds.xTest, ds.nTest).h[spec.depth];
       rows.push({ step, name: 'test_loss', value: mseLoss(fTest, ds.yTest, ds.nTest) });
-      rows.push({ step, name: 'test_acc', value: accuracy(fTest, ds.labelsTest, ds.nTest, ds.k) });
+      if (ds.task !== 'regression') rows.push({ step, name: 'test_acc', value: accuracy(fTest, ds.labelsTest, ds.nTest, ds.k) });
       if (step === 0 && spec.parameterization === 'ntk') {
         reference = makeNtkReference({
           spec,

@@ -21,40 +21,46 @@ interface KernelArgs {
   'activation-alpha'?: number;
 }
 
-/** Read a numeric CSV (header optional) into row-major `[n, d]`. @throws CliError naming row and column. */
-export function readPointsCsv(file: string): { x: Float64Array; n: number; d: number } {
+/**
+ * Read a numeric CSV (header optional) into row-major `[n, d]`, with the file line of each row.
+ * @throws CliError naming line and column.
+ */
+export function readPointsCsv(file: string): { x: Float64Array; n: number; d: number; lines: number[] } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new CliError(`cannot read --data ${file}: ${(e as Error).message}`, EXIT.USAGE);
   }
-  let rows: string[][];
+  let records: { record: string[]; info: { lines: number } }[];
   try {
-    rows = parse(text, { skip_empty_lines: true, trim: true }) as string[][];
+    records = parse(text, { skip_empty_lines: true, trim: true, info: true }) as unknown as typeof records;
   } catch (e) {
     throw new CliError(`${file}: not a valid CSV: ${(e as Error).message}`, EXIT.USAGE);
   }
-  if (rows.length === 0) throw new CliError(`${file}: no rows`, EXIT.USAGE);
+  if (records.length === 0) throw new CliError(`${file}: no rows`, EXIT.USAGE);
+  const rows = records.map((r) => r.record);
+  const lines = records.map((r) => r.info.lines);
   const header = rows[0].some((c) => c !== '' && Number.isNaN(Number(c))) ? rows.shift()! : null;
+  if (header) lines.shift();
   const keep = rows[0].map((_, j) => !header || !['label', 'split'].includes(header[j].toLowerCase()));
   const d = keep.filter(Boolean).length;
   const n = rows.length;
   if (n === 0 || d === 0) throw new CliError(`${file}: no data rows or no feature columns`, EXIT.USAGE);
   const x = new Float64Array(n * d);
   rows.forEach((r, i) => {
-    if (r.length !== keep.length) throw new CliError(`${file}: row ${i + 1 + (header ? 1 : 0)} has ${r.length} columns, expected ${keep.length}`, EXIT.USAGE);
+    if (r.length !== keep.length) throw new CliError(`${file}: line ${lines[i]} has ${r.length} columns, expected ${keep.length}`, EXIT.USAGE);
     let c = 0;
     r.forEach((cell, j) => {
       if (!keep[j]) return;
       const v = Number(cell);
       if (cell === '' || !Number.isFinite(v)) {
-        throw new CliError(`${file}: row ${i + 1 + (header ? 1 : 0)}, column ${header ? header[j] : j + 1}: not a finite number: "${cell}"`, EXIT.USAGE);
+        throw new CliError(`${file}: line ${lines[i]}, column ${header ? header[j] : j + 1}: not a finite number: "${cell}"`, EXIT.USAGE);
       }
       x[i * d + c++] = v;
     });
   });
-  return { x, n, d };
+  return { x, n, d, lines };
 }
 
 export function registerKernel(y: Argv): Argv {
@@ -92,12 +98,26 @@ export function registerKernel(y: Argv): Argv {
       if (a.kernel === 'ntk' && !activation.has_ntk) {
         throw new CliError(`--kernel ntk: activation ${activation.name} has no NTK (its derivative is a Dirac delta); use --kernel nngp or rho`, EXIT.USAGE);
       }
-      const { x, n, d } = readPointsCsv(a.data);
+      const { x, n, d, lines } = readPointsCsv(a.data);
+      if (a['sigma-b'] === 0) {
+        const zero = Array.from({ length: n }, (_, i) => i).find((i) => x.subarray(i * d, (i + 1) * d).every((v) => v === 0));
+        if (zero !== undefined) {
+          throw new CliError(`${a.data}, line ${lines[zero]}: the point is all zeros; with σ_b = 0 its kernel is 0 and its angle to any point undefined (remove it, or give --sigma-b > 0)`, EXIT.USAGE);
+        }
+      }
       let gram: Float64Array | null = null;
       kernelFold(x, n, d, { sigma_w: a['sigma-w'], sigma_b: a['sigma-b'], activation, depths: [a.depth], ntk: a.kernel === 'ntk' }, (_L, state) => {
         gram = kernelMatrix(state, a.kernel, a.normalized ? 'normalized' : 'absolute');
       });
       const g = gram as unknown as Float64Array;
+      if (!a.normalized) {
+        const zeros = Array.from({ length: n }, (_, i) => g[i * n + i]).filter((v) => v === 0 || !Number.isFinite(v)).length;
+        if (zeros > 0) {
+          process.stderr.write(
+            `warning: ${zeros} of ${n} diagonal entries are ${g.some((v) => !Number.isFinite(v)) ? 'out of float64 range' : '0'}: the absolute kernel underflows or overflows at depth ${a.depth}; --normalized gives the unit-diagonal form, which never does\n`,
+          );
+        }
+      }
       const rows: number[][] = [];
       for (let i = 0; i < n; i++) rows.push(Array.from(g.subarray(i * n, (i + 1) * n)));
       if (a.format === 'json') {

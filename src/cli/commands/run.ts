@@ -5,13 +5,14 @@ import { makeProgress, nullProgress, type ProgressSink } from '../../engine/prog
 import { DEFAULT_DB, openStore } from '../../store/open.js';
 import { EXIT, EXIT_HELP } from '../exit.js';
 import { noticeTo, ordersPerBatch, poolOptions, resolvePoolOptions, type PoolArgs } from '../pool-options.js';
-import { prepareSpec, registerSpec } from '../submit-spec.js';
+import { MAX_POINTS_OPTION, prepareSpec, registerSpec } from '../submit-spec.js';
 
 interface RunArgs extends PoolArgs {
   spec: string;
   db: string;
   json: boolean;
   drain: boolean;
+  'max-points': number;
 }
 
 export function registerRun(y: Argv): Argv {
@@ -23,6 +24,7 @@ export function registerRun(y: Argv): Argv {
         .positional('spec', { type: 'string', demandOption: true, describe: 'Sweep spec, e.g. sweeps/quickstart.yaml' })
         .option('json', { type: 'boolean', default: false, describe: 'Print the summary as JSON on stdout (total, already_done, executed, failed, ...)' })
         .option('drain', { type: 'boolean', default: false, describe: 'On Ctrl-C/SIGTERM let running grid points finish instead of aborting them' })
+        .option('max-points', MAX_POINTS_OPTION)
         .example('$0 run sweeps/quickstart.yaml', 'run the quickstart sweep on all cores')
         .example('$0 run sweeps/quickstart.yaml --threads 1 --json', 'one thread, machine-readable summary')
         .epilog(
@@ -66,12 +68,12 @@ async function run(a: RunArgs): Promise<number> {
   process.on('SIGTERM', hTerm);
   try {
     const pool = resolvePoolOptions(a);
-    const prepared = prepareSpec(a.spec);
-    const { spec, tasks } = prepared;
+    const prepared = await prepareSpec(a.spec, a['max-points']);
+    const { spec } = prepared;
     const store = await openStore(a.db);
     try {
-      const reg = await registerSpec(store, prepared, a.json);
-      const units = new Set(tasks.map((t) => `${t.batchKey}|${t.batchOrder}`)).size;
+      const reg = await registerSpec(store, prepared, a.quiet || a.json);
+      const units = prepared.scan.units;
       progress = a.quiet ? nullProgress : makeProgress();
       coord = new Coordinator(store, {
         ...pool,
@@ -79,6 +81,7 @@ async function run(a: RunArgs): Promise<number> {
         maxOrdersPerBatch: ordersPerBatch(units, a.threads),
         notice: noticeTo(a.quiet),
         progress,
+        relocate: prepared.relocate,
       });
       let summary: RunSummary;
       try {

@@ -2,25 +2,26 @@
 import type { Argv } from 'yargs';
 import { openStore, redactUrl } from '../../store/open.js';
 import { EXIT_HELP } from '../exit.js';
-import { prepareSpec, registerSpec } from '../submit-spec.js';
+import { MAX_POINTS_OPTION, prepareSpec, registerSpec } from '../submit-spec.js';
 
 export function registerSubmit(y: Argv): Argv {
-  return y.command<{ spec: string; db: string; json: boolean }>(
+  return y.command<{ spec: string; db: string; json: boolean; 'max-points': number }>(
     'submit <spec>',
     'Validate and register a sweep without running it; `ntk-sweep worker` processes (on any machine sharing --db) run it',
     (c) =>
       c
         .positional('spec', { type: 'string', demandOption: true, describe: 'Sweep spec, e.g. sweeps/quickstart.yaml' })
         .option('json', { type: 'boolean', default: false, describe: 'Print what was registered as JSON' })
+        .option('max-points', MAX_POINTS_OPTION)
         .example('$0 submit sweeps/quickstart.yaml --db postgres://ntk@dbhost/ntk', 'register on a shared PostgreSQL database')
         .epilog('Submitting the same spec again adds nothing; a changed spec adds its new grid points and keeps the old results. ' + EXIT_HELP),
     async (a) => {
-      const prepared = prepareSpec(a.spec);
+      const prepared = await prepareSpec(a.spec, a['max-points']);
       const store = await openStore(a.db);
       try {
         const reg = await registerSpec(store, prepared, a.json);
         const counts = await store.counts(prepared.spec.name);
-        const out = { sweep: prepared.spec.name, kind: prepared.spec.kind, grid_points: prepared.tasks.length, new_grid_points: reg.inserted, attached: reg.attached, ...counts };
+        const out = { sweep: prepared.spec.name, kind: prepared.spec.kind, grid_points: prepared.scan.count, new_grid_points: reg.inserted, attached: reg.attached, ...counts };
         if (a.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
         else {
           process.stdout.write(
