@@ -7,7 +7,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli, tempDir, writeSpec } from './helpers/cli.js';
-import { debugYaml, sql } from './helpers/fault.js';
+import { debugYaml, scalar, sql } from './helpers/fault.js';
 
 test('a spec that reuses a sweep name with another kind is refused (exit 2), naming both kinds; nothing is written', async () => {
   const dir = tempDir();
@@ -51,4 +51,28 @@ test('kernel without --normalized warns when the absolute kernel underflows to 0
   assert.match(deep.stderr, /warning: 2 of 2 diagonal entries are 0: the absolute kernel underflows or overflows at depth 10000; --normalized/);
   const shallow = await runCli(['kernel', '--data', join(dir, 'p.csv'), '--depth', '3']);
   assert.equal(shallow.stderr, '');
+});
+
+test('query refuses several statements, VACUUM INTO, PRAGMA and writes (exit 2, database unchanged); csv prints the header with zero rows', async () => {
+  const dir = tempDir();
+  const db = join(dir, 'db.sqlite');
+  assert.equal((await runCli(['run', writeSpec(dir, 'q', debugYaml('q', [1, 2])), '--db', db, '--json'])).code, 0);
+  const cases: [string, RegExp][] = [
+    ['SELECT 1; DELETE FROM tasks', /2 statements given; query runs exactly one/],
+    [`VACUUM INTO '${join(dir, 'copy.sqlite')}'`, /VACUUM is refused/],
+    ['PRAGMA writable_schema=ON', /PRAGMA is refused/],
+    ['WITH x AS (SELECT 1) DELETE FROM tasks', /DELETE is refused/],
+  ];
+  for (const [q, want] of cases) {
+    const r = await runCli(['query', q, '--db', db]);
+    assert.equal(r.code, 2, `${q}: ${r.stderr}`);
+    assert.match(r.stderr, want);
+  }
+  assert.equal(existsSync(join(dir, 'copy.sqlite')), false);
+  assert.equal(await scalar(db, 'SELECT COUNT(*) FROM tasks'), 2);
+  const quoted = await runCli(['query', "SELECT 'a; DELETE' AS s", '--db', db, '--format', 'csv']);
+  assert.equal(quoted.stdout, 's\na; DELETE\n');
+  const empty = await runCli(['query', "SELECT task_id, status FROM results WHERE sweep = 'none'", '--db', db, '--format', 'csv']);
+  assert.equal(empty.code, 0, empty.stderr);
+  assert.equal(empty.stdout, 'task_id,status\n');
 });

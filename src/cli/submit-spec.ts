@@ -62,10 +62,11 @@ export async function prepareSpec(path: string, maxPoints = DEFAULT_MAX_POINTS):
 
 /**
  * Register a prepared spec. A sweep name cannot change kind (exit 2); csv points of databases
- * written before content identity are re-identified first; a changed spec of an existing sweep
- * is described on stderr unless `quiet`.
+ * written before content identity are re-identified first (said on stderr unless `quiet`); a
+ * changed spec of an existing sweep is described on stderr unless `json`.
  */
-export async function registerSpec(store: Store, p: PreparedSpec, quiet: boolean): Promise<RegisterResult> {
+export async function registerSpec(store: Store, p: PreparedSpec, out: { quiet: boolean; json: boolean }): Promise<RegisterResult> {
+  const quiet = out.quiet;
   const { spec } = p;
   const existing = (await store.sweeps()).find((w) => w.name === spec.name);
   if (existing && existing.kind !== spec.kind) {
@@ -79,8 +80,8 @@ export async function registerSpec(store: Store, p: PreparedSpec, quiet: boolean
     if (moved > 0 && !quiet) process.stderr.write(`note: ${moved} csv grid point${moved === 1 ? '' : 's'} of this database re-identified by the data's content instead of its path\n`);
   }
   const specJson = encodeParams(spec as unknown as Record<string, unknown>);
-  const reg = await store.registerSweep({ name: spec.name, kind: spec.kind, specJson, specHash: specHash(spec) }, registrationChunks(spec, p.specDir, p.total, quiet));
-  if (reg.previousSpecJson && !quiet) process.stderr.write(describeSpecChange(spec.name, reg.previousSpecJson, specJson, reg.attached) + '\n');
+  const reg = await store.registerSweep({ name: spec.name, kind: spec.kind, specJson, specHash: specHash(spec) }, registrationChunks(spec, p.specDir, p.total, quiet || out.json));
+  if (reg.previousSpecJson && !out.json) process.stderr.write(describeSpecChange(spec.name, reg.previousSpecJson, specJson, reg.attached) + '\n');
   return reg;
 }
 

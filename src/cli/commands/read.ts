@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 import { isDeadHere } from '../../engine/lease.js';
 import { DEFAULT_DB, openStore, redactUrl } from '../../store/open.js';
 import type { Store, WorkerInfo } from '../../store/store.js';
+import { checkReadOnlySql, columnsProbeSql } from '../read-only-sql.js';
 import { CliError, EXIT } from '../exit.js';
 import { renderRows, type Format } from '../format.js';
 
@@ -101,9 +102,18 @@ export function registerQuery(y: Argv): Argv {
         .epilog('The database is opened read-only. `t = inf` is stored as REAL infinity: select it with `t > 1e308`.'),
     async (a) => {
       await withStore(a.db, async (store) => {
+        checkReadOnlySql(a.sql);
         let rows: Record<string, unknown>[];
         try {
           rows = await store.query(a.sql);
+          if (rows.length === 0 && a.format === 'csv' && !/^\s*EXPLAIN\b/i.test(a.sql)) {
+            // no row to take the column names from: one all-NULL row gives them, for the header
+            const probe = await store.query(columnsProbeSql(a.sql)).catch(() => []);
+            if (probe.length) {
+              process.stdout.write(renderRows([probe[0]], 'csv').split('\n')[0] + '\n');
+              return;
+            }
+          }
         } catch (e) {
           const msg = (e as Error).message;
           if (/SQLITE_READONLY|readonly|read-only/i.test(msg)) {

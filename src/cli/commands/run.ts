@@ -72,7 +72,7 @@ async function run(a: RunArgs): Promise<number> {
     const { spec } = prepared;
     const store = await openStore(a.db);
     try {
-      const reg = await registerSpec(store, prepared, a.quiet || a.json);
+      const reg = await registerSpec(store, prepared, { quiet: a.quiet, json: a.json });
       const units = prepared.scan.units;
       progress = a.quiet ? nullProgress : makeProgress();
       coord = new Coordinator(store, {

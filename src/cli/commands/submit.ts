@@ -19,7 +19,7 @@ export function registerSubmit(y: Argv): Argv {
       const prepared = await prepareSpec(a.spec, a['max-points']);
       const store = await openStore(a.db);
       try {
-        const reg = await registerSpec(store, prepared, a.json);
+        const reg = await registerSpec(store, prepared, { quiet: false, json: a.json });
         const counts = await store.counts(prepared.spec.name);
         const out = { sweep: prepared.spec.name, kind: prepared.spec.kind, grid_points: prepared.scan.count, new_grid_points: reg.inserted, attached: reg.attached, ...counts };
         if (a.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
