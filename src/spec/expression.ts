@@ -61,7 +61,7 @@ export function checkExpression(expr: string, known: ReadonlySet<string>): { sym
     } else if (node.type === 'OperatorNode') {
       if (!OPERATORS.has(String(node.fn))) problems.push(`uses the operator ${node.op}, which is not allowed (arithmetic and comparisons only)`);
     } else if (node.type === 'ConstantNode') {
-      if (typeof node.value !== 'number') problems.push(`contains the constant ${JSON.stringify(node.value)}; only numbers are allowed`);
+      if (typeof node.value !== 'number' && typeof node.value !== 'string') problems.push(`contains the constant ${JSON.stringify(node.value)}; only numbers and strings are allowed`);
     } else if (!['ParenthesisNode', 'ConditionalNode'].includes(node.type)) {
       problems.push(`contains a ${node.type.replace(/Node$/, '').toLowerCase()} expression, which is not allowed (arithmetic over params only)`);
     }
