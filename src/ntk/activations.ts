@@ -6,6 +6,9 @@
  */
 import { DK, OMK, OPK, type Activation, type Homogeneous } from './activation.js';
 import { arccos2Remainder, sinMinusThetaCos } from './trig.js';
+import { looksLikeExpression, parseActivationExpression } from './activation-expression.js';
+import { quadratureActivation } from './activation-quadrature.js';
+import { isNumericalActivationName, numericalActivation, NUMERICAL_ACTIVATION_NAMES } from './activations-numerical.js';
 
 const PI = Math.PI;
 const INV_PI = 1 / Math.PI;
@@ -365,10 +368,29 @@ export const NNGP_ONLY: readonly string[] = ['step'];
 /** Which activation param each activation needs. */
 export const ACTIVATION_PARAMS: Readonly<Record<string, readonly string[]>> = { leaky_relu: ['activation_alpha'] };
 
+/** Every named activation: closed forms, then those by quadrature (`activations-numerical.ts`). */
+export const ALL_ACTIVATION_NAMES: readonly string[] = [...ACTIVATION_NAMES, ...NUMERICAL_ACTIVATION_NAMES];
+
+/**
+ * The activation of an expression in `x` (`activation-expression.ts`), duals by quadrature.
+ * @throws RangeError listing the expression's problems.
+ */
+export function expressionActivation(text: string): Activation {
+  const parsed = parseActivationExpression(text);
+  if ('problems' in parsed) throw new RangeError(`activation expression '${text}' ${parsed.problems.join('; ')}`);
+  return quadratureActivation({
+    name: parsed.canonical,
+    source: `expression ${parsed.canonical}, φ' = ${parsed.derivative} (mathjs derivative); duals by 2-D quadrature`,
+    phi: parsed.phi,
+    dphi: parsed.dphi,
+  });
+}
+
 /**
  * The activation named `name` with its parameters (`activation_alpha`: slope of `leaky_relu` for
- * `x < 0`, finite).
- * @throws RangeError for an unknown name or a missing / invalid parameter.
+ * `x < 0`, finite): a closed form, a named numerical activation (`tanh`, `softplus`, `swish`,
+ * `mish`, `elu`, `selu`), or an expression in `x` (its `name` is then the canonical text).
+ * @throws RangeError for an unknown name, an invalid expression or a missing / invalid parameter.
  */
 export function activationOf(name: string, params: Readonly<Record<string, unknown>> = {}): Activation {
   switch (name) {
@@ -399,6 +421,8 @@ export function activationOf(name: string, params: Readonly<Record<string, unkno
     case 'identity':
       return IDENTITY;
     default:
-      throw new RangeError(`unknown activation '${name}'; expected one of ${ACTIVATION_NAMES.join(', ')}`);
+      if (isNumericalActivationName(name)) return numericalActivation(name);
+      if (looksLikeExpression(name)) return expressionActivation(name);
+      throw new RangeError(`unknown activation '${name}'; expected one of ${ALL_ACTIVATION_NAMES.join(', ')}, or an expression in x such as "x * tanh(log(1 + exp(x)))"`);
   }
 }

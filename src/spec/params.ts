@@ -4,7 +4,8 @@
  * Names follow docs/conventions.md §2.
  */
 import { z } from 'zod';
-import { ACTIVATION_NAMES, ACTIVATION_PARAMS, NNGP_ONLY } from '../ntk/activations.js';
+import { ACTIVATION_PARAMS, ALL_ACTIVATION_NAMES, NNGP_ONLY } from '../ntk/activations.js';
+import { looksLikeExpression, parseActivationExpression } from '../ntk/activation-expression.js';
 
 /** Task kinds. `debug` runs engine self-tests (fault injection, overhead benchmarks), no science. */
 export type Kind = 'kernel' | 'train' | 'debug';
@@ -26,6 +27,8 @@ export interface ParamDef {
    * and leaving its default out keeps those ids, and the results stored under them, valid.
    */
   id_omits_default?: boolean;
+  /** Canonical form of a valid value, stored in the task's params (and so its id) instead of the value as written. */
+  canonical?: (value: unknown) => unknown;
 }
 
 const posInt = z.number().int().positive();
@@ -71,12 +74,13 @@ export const PARAMS: Record<string, ParamDef> = {
   sigma_w: { doc: 'weight scale σ_w', kinds: both, schema: posNum, expected: 'a positive number', default: 1 },
   sigma_b: { doc: 'bias scale σ_b (0 = no bias)', kinds: both, schema: nonNegNum, expected: 'a non-negative number', default: 0 },
   activation: {
-    doc: `activation φ of the hidden layers: ${ACTIVATION_NAMES.join(' | ')} (closed-form dual maps)`,
+    doc: `activation φ of the hidden layers: ${ALL_ACTIVATION_NAMES.join(' | ')} (the last six and expressions by quadrature), or an expression in x, e.g. "x * tanh(log(1 + exp(x)))"`,
     kinds: both,
-    schema: z.enum(ACTIVATION_NAMES),
-    expected: `one of ${ACTIVATION_NAMES.join(', ')}`,
+    schema: z.string().min(1),
+    expected: `one of ${ALL_ACTIVATION_NAMES.join(', ')}, or an expression in x`,
     default: 'relu',
     id_omits_default: true,
+    canonical: canonicalActivation,
   },
   activation_alpha: { doc: 'leaky_relu: slope of φ for x < 0 (required with leaky_relu, refused otherwise)', kinds: both, schema: z.number().finite(), expected: 'a finite number' },
   kernel: { doc: 'kernel used for statistics and predictions: ntk | nngp | rho', kinds: ['kernel'], schema: z.enum(['ntk', 'nngp', 'rho']), expected: 'one of ntk, nngp, rho', default: 'ntk' },
@@ -128,6 +132,26 @@ export const REQUIRED: Record<Kind, string[]> = {
 };
 
 /**
+ * Problems of one `activation` value: an unknown name, or an expression in `x` that is refused
+ * (see `src/ntk/activation-expression.ts`: allow-list, symbolic derivative, finiteness of φ and φ').
+ */
+export function activationValueProblems(value: string): string[] {
+  if (ALL_ACTIVATION_NAMES.includes(value)) return [];
+  if (!looksLikeExpression(value)) {
+    return [`activation: unknown activation '${value}'; expected one of ${ALL_ACTIVATION_NAMES.join(', ')}, or an expression in x such as "x * tanh(log(1 + exp(x)))"`];
+  }
+  const parsed = parseActivationExpression(value);
+  return 'problems' in parsed ? parsed.problems.map((p) => `activation: the expression '${value}' ${p}`) : [];
+}
+
+/** The canonical text of an activation expression (mathjs formatting); names and invalid values unchanged. */
+function canonicalActivation(value: unknown): unknown {
+  if (typeof value !== 'string' || ALL_ACTIVATION_NAMES.includes(value) || !looksLikeExpression(value)) return value;
+  const parsed = parseActivationExpression(value);
+  return 'problems' in parsed ? value : parsed.canonical;
+}
+
+/**
  * Problems of the activation params of a spec: `activation_*` params set for no activation that
  * takes them, or missing for one that needs them; the NTK of an activation without one (the step,
  * whose derivative is a Dirac delta) in kernel sweeps, and any such activation in train sweeps
@@ -137,6 +161,7 @@ export const REQUIRED: Record<Kind, string[]> = {
 export function activationProblems(kind: Kind, values: (key: string) => unknown[]): string[] {
   const problems: string[] = [];
   const acts = values('activation').map(String);
+  for (const a of new Set(acts)) problems.push(...activationValueProblems(a));
   const kernels = values('kernel').map(String);
   for (const a of acts) {
     if (!NNGP_ONLY.includes(a)) continue;

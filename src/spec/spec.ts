@@ -71,8 +71,11 @@ function checkParam(kind: Kind, key: string, value: unknown, where: string, prob
     problems.push(`${where}: expected ${def.expected}, got ${show(value)}`);
     return v;
   }
-  if (!(v === Infinity || def.schema.safeParse(v).success)) problems.push(`${where}: expected ${def.expected}, got ${show(value)}`);
-  return v;
+  if (!(v === Infinity || def.schema.safeParse(v).success)) {
+    problems.push(`${where}: expected ${def.expected}, got ${show(value)}`);
+    return v;
+  }
+  return def.canonical ? def.canonical(v) : v;
 }
 
 function closest(word: string, options: string[]): string | undefined {

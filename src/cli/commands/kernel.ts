@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Argv } from 'yargs';
-import { ACTIVATION_NAMES, activationOf, kernelMatrix, kernelFold, type Activation, type KernelName } from '../../ntk/index.js';
+import { ALL_ACTIVATION_NAMES, activationOf, kernelMatrix, kernelFold, type Activation, type KernelName } from '../../ntk/index.js';
 import { badOption, CliError, EXIT } from '../exit.js';
 
 interface KernelArgs {
@@ -75,13 +75,13 @@ export function registerKernel(y: Argv): Argv {
         .option('normalized', { type: 'boolean', default: false, describe: 'Unit-diagonal form K(x,x\')/sqrt(K(x,x)K(x\',x\')) (never underflows)' })
         .option('sigma-w', { type: 'number', default: 1, describe: 'σ_w' })
         .option('sigma-b', { type: 'number', default: 0, describe: 'σ_b' })
-        .option('activation', { choices: [...ACTIVATION_NAMES], default: 'relu', describe: 'activation φ of the hidden layers (closed-form dual maps)' })
+        .option('activation', { type: 'string', default: 'relu', describe: `activation φ of the hidden layers: ${ALL_ACTIVATION_NAMES.join(', ')}, or an expression in x (quoted), e.g. "x * tanh(log(1 + exp(x)))" (duals by quadrature)` })
         .option('activation-alpha', { type: 'number', describe: 'leaky_relu: slope for x < 0 (required with leaky_relu)' })
         .option('format', { choices: ['json', 'csv'] as const, default: 'csv' as 'json' | 'csv' })
         .example('$0 kernel --data points.csv --depth 10 --normalized', 'normalized NTK at depth 10')
         .epilog(
           'Formulas (Σ¹ = σ_w² x·x\'/d + σ_b², Σ^{l+1} = σ_w² E[φ(u)φ(v)] + σ_b², Θ^{l+1} = Θ^l Σ̇^{l+1} + Σ^{l+1}; ' +
-            'closed-form dual maps of --activation, see the README section "Activations and depth"). ' +
+            'dual maps of --activation (closed forms, or quadrature for the others), see the README section "Activations and depth"). ' +
             'Absolute values underflow for deep nets (Θ^L(x,x) = L/(d 2^{L-1}) for unit ReLU x): use --normalized there. ' +
             'Numbers are printed with full float64 precision.',
         ),
