@@ -237,3 +237,16 @@ test('linear axes are labelled at both ends; grid values are labelled where they
 test('value labels', () => {
   assert.deepEqual([1, 1600, 0.1, 0.1 * 3, 1 / 3, 0.10001, Infinity, -Infinity, 'relu'].map(valueLabel), ['1', '1600', '0.1', '0.3', '0.333333333333', '0.10001', '∞', '-∞', 'relu']);
 });
+
+test('an activations sweep gets one panel per activation by default (σ_w as the color); an explicit --color or --facet places it elsewhere', () => {
+  const axes = { activation: ['relu', 'erf', 'tanh'], sigma_w: [0.8, 1.5], depth: [1, 10, 100], tau: [1] };
+  const rows = grid(axes, (p) => ({ dist_to_limit: (p.depth as number) * (p.sigma_w as number) + String(p.activation).length }));
+  const c = planReport(rows, { kind: 'kernel', gridAxes: Object.keys(axes) }).charts[0];
+  assert.equal(c.x, 'depth');
+  assert.equal(c.color, 'sigma_w');
+  assert.deepEqual(c.facet, ['activation']);
+  assert.deepEqual(c.panelOrder, ['activation=erf', 'activation=relu', 'activation=tanh']);
+  const byColor = planReport(rows, { kind: 'kernel', gridAxes: Object.keys(axes), color: 'activation' }).charts[0];
+  assert.equal(byColor.color, 'activation');
+  assert.deepEqual(byColor.facet, ['sigma_w']);
+});

@@ -198,7 +198,8 @@ function determinedBy(rows: PointRow[], keys: string[], axis: string): boolean {
  *
  * Defaults: x = the kind's preferred axis among the varying grid axes (kernel: depth, t, n_train;
  * train: width, depth, …), else the one with the most values; color = the remaining axis with
- * the most values (at most 12; ties: t, tau for kernel sweeps, depth for train sweeps); panels =
+ * the most values (at most 12; ties: t, tau for kernel sweeps, depth for train sweeps), but never
+ * `activation`, which gets one panel per value unless `color` or `facet` is given; panels =
  * every other varying grid axis. A varying grid axis is never averaged silently: one that is not
  * on x, color or `facet` and not fixed by them (as `tau` is by `t` and `depth` when
  * `t = tau·depth`) is added to the panels ({@link ReportPlan.autoFacet}). Only replicate axes are
@@ -232,6 +233,9 @@ interface Layout {
   panelOrder: string[];
 }
 
+/** Grid axes drawn as panels by default (not as colors), when no `facet` is given. */
+const PANEL_AXES = ['activation'];
+
 function chooseLayout(rows: PointRow[], opts: PlanOptions): Layout {
   const replicates = opts.replicates ?? DEFAULT_REPLICATES;
   if (opts.x) requireParam(rows, opts.x, '--x');
@@ -258,15 +262,18 @@ function chooseLayout(rows: PointRow[], opts: PlanOptions): Layout {
     const inf = xValues.length > finiteX.length ? ' (∞ cannot be placed on an axis)' : '';
     throw new ReportError(`--x: "${x}" takes ${finiteX.length ? `a single finite value (${valueLabel(finiteX[0])})` : 'no finite value'} among the selected grid points${inf}; nothing to draw a line along`);
   }
+  // an activation axis gets one panel per activation unless placed explicitly: its curves differ in
+  // kind (another kernel), not in degree, and nine of them in one chart do not read
+  const panelsFirst = opts.facet ? [] : PANEL_AXES.filter((a) => axes.includes(a) && a !== x && a !== opts.color);
   const color =
     opts.color ??
     axes
-      .filter((a) => a !== x && !(opts.facet ?? []).includes(a) && count(a) <= 12)
+      .filter((a) => a !== x && !(opts.facet ?? []).includes(a) && !panelsFirst.includes(a) && count(a) <= 12)
       .sort((a, b) => count(b) - count(a) || colorRank(opts.kind, a) - colorRank(opts.kind, b))[0] ??
     null;
   if (color === x) throw new ReportError(`--color: "${color}" is already on the x axis`);
   if (color && count(color) < 2) throw new ReportError(`--color: "${color}" takes a single value (${valueLabel(distinct(rows, color)[0])}) among the selected grid points`);
-  const facet = [...(opts.facet ?? [])];
+  const facet = [...(opts.facet ?? panelsFirst)];
   for (const [i, f] of facet.entries()) {
     if (f === x || f === color || facet.indexOf(f) !== i) throw new ReportError(`--facet: "${f}" is already ${f === x ? 'on the x axis' : f === color ? 'the color axis' : 'listed'}`);
   }
