@@ -346,3 +346,40 @@ contract('a heartbeat lists its owner with the points it holds; an expired lease
     await store.close();
   }
 });
+
+contract('the results view has an activation column: the param where set, relu for kernel and train tasks without it, NULL for debug tasks', async () => {
+  const store = await openStore(await newUrl());
+  try {
+    const task = (id: string, kind: string, params: Record<string, unknown>): NewTask => ({ id, kind, params, batchKey: '', cost: 1, batchOrder: 0 });
+    await store.registerSweep({ name: 'k', kind: 'kernel', specJson: '{}', specHash: 'h' }, [
+      task('k0', 'kernel', { depth: 2 }),
+      task('k1', 'kernel', { depth: 2, activation: 'x * tanh(x)' }),
+    ]);
+    await store.registerSweep({ name: 'd', kind: 'debug', specJson: '{}', specHash: 'h' }, [task('d0', 'debug', { x: 1 })]);
+    const rows = await store.query('SELECT task_id, activation FROM results ORDER BY task_id');
+    assert.deepEqual(rows, [
+      { task_id: 'd0', activation: null },
+      { task_id: 'k0', activation: 'relu' },
+      { task_id: 'k1', activation: 'x * tanh(x)' },
+    ]);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a version-4 SQLite database gets the activation column of results when opened (migration 4 → 5)', async () => {
+  const path = join(tempDir(), 'db.sqlite');
+  const store = await openStore(path);
+  await store.registerSweep({ name: 'k', kind: 'kernel', specJson: '{}', specHash: 'h' }, [{ id: 'k0', kind: 'kernel', params: { depth: 2, activation: 'tanh' }, batchKey: '', cost: 1, batchOrder: 0 }]);
+  await store.close();
+  const raw = await SqliteDb.open(path);
+  await raw.exec(`UPDATE meta SET value = '4' WHERE key = 'schema_version'; DROP VIEW results; CREATE VIEW results AS SELECT s.sweep AS sweep, t.id AS task_id FROM sweep_tasks s JOIN tasks t ON t.id = s.task_id;`);
+  await raw.close();
+  const again = await openStore(path);
+  try {
+    assert.deepEqual(await again.query('SELECT task_id, activation FROM results'), [{ task_id: 'k0', activation: 'tanh' }]);
+    assert.deepEqual(await again.query("SELECT value FROM meta WHERE key = 'schema_version'"), [{ value: String(SCHEMA_VERSION) }]);
+  } finally {
+    await again.close();
+  }
+});

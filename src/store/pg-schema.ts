@@ -1,12 +1,12 @@
 /**
  * The PostgreSQL schema of an ntk-sweep database: the same tables, columns and meanings as the
- * SQLite schema (`schema.ts`, version 4), with PostgreSQL types: timestamps `BIGINT` (ms since
+ * SQLite schema (`schema.ts`, version 5), with PostgreSQL types: timestamps `BIGINT` (ms since
  * the epoch, server clock), metrics and costs `DOUBLE PRECISION`, params and run facts `JSONB`,
  * checkpoints `BYTEA`. PostgreSQL has its own migration list, numbered from 1.
  */
-import { resultsViewSql } from './schema.js';
+import { pgActivationAxis, resultsViewSql } from './schema.js';
 
-export const PG_SCHEMA_VERSION = 1;
+export const PG_SCHEMA_VERSION = 2;
 
 /** Migration i brings the schema from version i to i + 1. Append only; never edit. */
 export const PG_MIGRATIONS: string[] = [
@@ -97,10 +97,15 @@ export const PG_MIGRATIONS: string[] = [
     info JSONB
   );
   `,
+  // 1 -> 2: the results view gains an `activation` column (relu where a kernel or train task has
+  // no activation param); dropping the view lets the open recreate it with the current columns.
+  `
+  DROP VIEW IF EXISTS results;
+  `,
 ];
 
 /** Axes that hold text; every other axis is a number (`t = "inf"` becomes `'Infinity'`). */
-const TEXT_AXES = new Set(['dataset', 'kernel', 'activation']);
+const TEXT_AXES = new Set(['dataset', 'kernel']);
 
 /** A JSON param as DOUBLE PRECISION: numbers, and the strings "inf"/"-inf" as ±Infinity; else NULL. */
 export function pgNumber(col: string, key: string): string {
@@ -111,5 +116,5 @@ export function pgNumber(col: string, key: string): string {
 
 /** The `results` view on PostgreSQL: the same columns as on SQLite. */
 export function pgResultsViewSql(metricNames: string[]): string {
-  return resultsViewSql(metricNames, (a) => (TEXT_AXES.has(a) ? `(t.params->>'${a}')` : pgNumber('t.params', a)));
+  return resultsViewSql(metricNames, (a) => (a === 'activation' ? pgActivationAxis() : TEXT_AXES.has(a) ? `(t.params->>'${a}')` : pgNumber('t.params', a)));
 }

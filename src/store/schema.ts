@@ -14,7 +14,7 @@
  */
 
 export const APP_ID = 'ntk-sweep';
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Migration i brings the schema from version i to i + 1. Append only; never edit. */
 export const MIGRATIONS: string[] = [
@@ -121,6 +121,11 @@ export const MIGRATIONS: string[] = [
     info TEXT
   );
   `,
+  // 4 -> 5: the results view gains an `activation` column (relu where a kernel or train task has
+  // no activation param); dropping the view lets the open recreate it with the current columns.
+  `
+  DROP VIEW IF EXISTS results;
+  `,
 ];
 
 /** Standard axes exposed as columns of `results` (docs/conventions.md §2 names), NULL where absent. */
@@ -139,7 +144,11 @@ export const AXES = [
   'sigma_b',
   'diag_reg',
   'data_seed',
+  'activation',
 ] as const;
+
+/** Kinds whose tasks have an activation (`relu` when the param is absent: it predates the param). */
+const ACTIVATION_KINDS = "('kernel', 'train')";
 
 function quoteIdent(name: string): string {
   return '"' + name.replace(/"/g, '""') + '"';
@@ -179,7 +188,13 @@ function sqliteAxis(a: string): string {
   if (a === 't') {
     return `CASE WHEN json_type(t.params, '$.t') = 'text' THEN (CASE json_extract(t.params, '$.t') WHEN 'inf' THEN 9e999 WHEN '-inf' THEN -9e999 END) ELSE json_extract(t.params, '$.t') END`;
   }
+  if (a === 'activation') return `CASE WHEN t.kind IN ${ACTIVATION_KINDS} THEN COALESCE(json_extract(t.params, '$.activation'), 'relu') END`;
   return `json_extract(t.params, '$.${a}')`;
+}
+
+/** The `activation` column on PostgreSQL (same values as {@link sqliteAxis}). */
+export function pgActivationAxis(): string {
+  return `(CASE WHEN t.kind IN ${ACTIVATION_KINDS} THEN COALESCE(t.params->>'activation', 'relu') END)`;
 }
 
 /**
