@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeRng } from '../src/data/rng.js';
+import { makeRng } from '../src/util/rng.js';
 import { permutation, splitPool, selectPrefix } from '../src/data/select.js';
 import { encodeTargets, outputCount } from '../src/data/labels.js';
 import { preprocess, accurateNorm, featureMean } from '../src/data/preprocess.js';

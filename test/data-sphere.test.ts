@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadDataset, checkDataParams, DataError, type DataParams } from '../src/data/index.js';
 import { sphereTarget, spherePoints } from '../src/data/sphere.js';
-import { makeRng } from '../src/data/rng.js';
+import { makeRng } from '../src/util/rng.js';
 
 const base: DataParams = { dataset: 'sphere', d: 10, target: 'linear', n_train: 2000, n_test: 300, data_seed: 3, center: false, unit_norm: false };
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeRng } from '../src/data/rng.js';
+import { makeRng } from '../src/util/rng.js';
 import { setLinalg } from '../src/linalg/index.js';
 import { jsBackend } from '../src/linalg/js.js';
 import { empiricalNtk, outputMeanBlock } from '../src/nn/empirical-ntk.js';

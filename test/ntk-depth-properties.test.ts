@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import { makeRng } from '../src/data/rng.js';
+import { makeRng } from '../src/util/rng.js';
 import { linalg } from '../src/linalg/index.js';
 import { empiricalNtk, initMlp, outputMeanBlock, analyticNtk, type MlpSpec } from '../src/nn/index.js';
 import { activationOf, depthProperties, kernelFold, kernelMatrix, kernelStats, type Activation } from '../src/ntk/index.js';

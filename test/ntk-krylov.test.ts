@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadDataset } from '../src/data/index.js';
-import { makeRng } from '../src/data/rng.js';
+import { makeRng } from '../src/util/rng.js';
 import { linalg } from '../src/linalg/index.js';
 import { kernelMatrix, splitTrainTest } from '../src/ntk/kernel-matrix.js';
 import { gradientFlowPredict } from '../src/ntk/predict.js';
 import { kernelFold } from '../src/ntk/fold.js';
-import { BlockKrylovBasis, choleskyInverseOp, denseSymOp, krylovGradientFlow, lanczosExtremes } from '../src/ntk/krylov.js';
+import { BlockKrylovBasis, choleskyInverseOp, denseSymOp, lanczosExtremes } from '../src/linalg/krylov.js';
+import { krylovGradientFlow } from '../src/ntk/krylov-flow.js';
 
 /** Normalized NTK blocks of centered unit-norm MNIST points (train first), at `depth`. */
 function mnistNtk(nTrain: number, nTest: number, depth: number) {

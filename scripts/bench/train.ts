@@ -29,7 +29,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadDataset } from '../../src/data/index.js';
-import { makeRng } from '../../src/data/rng.js';
+import { makeRng } from '../../src/util/rng.js';
 import { linalg, setLinalg } from '../../src/linalg/index.js';
 import type { LinalgBackend } from '../../src/linalg/index.js';
 import { jsBackend } from '../../src/linalg/js.js';

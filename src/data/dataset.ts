@@ -17,7 +17,7 @@
  * selected points depends only on the set of classes, not on their order.
  */
 import type { DataParams, Dataset } from './types.js';
-import { makeRng } from './rng.js';
+import { makeRng } from '../util/rng.js';
 import { resolveDataParams, type ResolvedDataParams } from './check.js';
 import { splitPool, selectPrefix } from './select.js';
 import { MNIST_CLASS_COUNTS, MNIST_DIM, mnistClass } from './mnist.js';

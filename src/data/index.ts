@@ -7,4 +7,4 @@ export { DATA_PARAM_KEYS } from './types.js';
 export { DataError } from './errors.js';
 export { loadDataset } from './dataset.js';
 export { checkDataParams, formatClasses, DATASETS } from './check.js';
-export { makeRng, type Rng } from './rng.js';
+export { makeRng, type Rng } from '../util/rng.js';

@@ -15,7 +15,7 @@
  * Separate pools (csv train / test parts): each part gets its own seeded permutation and the
  * selection is its prefix ({@link selectPrefix}), with the same nesting property.
  */
-import type { Rng } from './rng.js';
+import type { Rng } from '../util/rng.js';
 import { DataError } from './errors.js';
 
 /** The seeded permutation of `0..n-1` (Int32Array [n]). */

@@ -14,7 +14,7 @@
  *   part matters). Since `E[xᵀGx] = tr(G)/d` for `x` uniform on the sphere, `f` has mean 0.
  * Labels are computed on the raw sphere points, before any `center` / `unit_norm` preprocessing.
  */
-import { makeRng, type Rng } from './rng.js';
+import { makeRng, type Rng } from '../util/rng.js';
 import { accurateNorm } from './preprocess.js';
 
 /** Largest `d` allowed with the quadratic target (its d×d matrix is d²·8 bytes: 128 MiB here). */

@@ -21,7 +21,7 @@
  * (`W[l−1][i * n_{l−1} + j]`), `b^l` is `[n_l]`. A batch of `N` inputs is `[N, d]`, activations
  * `[N, n_l]`, outputs `[N, k]`. All dense products go through `linalg().gemm`.
  */
-import { makeRng } from '../data/rng.js';
+import { makeRng } from '../util/rng.js';
 import { linalg } from '../linalg/index.js';
 import type { Activation } from '../ntk/activation.js';
 import { activationOf } from '../ntk/activations.js';
