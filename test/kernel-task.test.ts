@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { loadDataset } from '../src/data/index.js';
 import { linalg } from '../src/linalg/index.js';
 import { gradientFlowPredict, kernelMatrix, kernelStats, predictionMetrics, kernelFold, splitTrainTest } from '../src/ntk/index.js';
-import { chooseKernelSolver, dataParamsOf, krylovThreshold, runKernelBatch, type KernelBatchOptions } from '../src/tasks/kernel.js';
+import { dataParams } from '../src/spec/params.js';
+import { chooseKernelSolver, krylovThreshold, runKernelBatch, type KernelBatchOptions } from '../src/tasks/kernel.js';
 import type { MetricRow, Params, TaskInput, TaskReporter } from '../src/tasks/types.js';
 
 /** Run a kernel batch and collect every task's metrics by name. */
@@ -40,7 +41,7 @@ test('eigh solver reproduces kernelMatrix + splitTrainTest + eigh + gradientFlow
     const ts = [10, Infinity];
     const got = await run(base, [depth], ts, { solver: 'eigh' });
     // the same computation written out with the public building blocks
-    const data = loadDataset(dataParamsOf(base));
+    const data = loadDataset(dataParams(base));
     const N = data.nTrain;
     const m = data.nTest;
     const x = new Float64Array((N + m) * data.d);

@@ -6,15 +6,13 @@
  *
  * Accepts untyped input (params may come straight from YAML): every field is type-checked.
  */
-import type { DataParams } from './types.js';
+import { show } from '../util/show.js';
+import { DATASETS, type DataParams } from './types.js';
 import { DataError } from './errors.js';
 import { MNIST_CLASS_COUNTS } from './mnist.js';
 import { FASHION_MNIST_CLASS_COUNT } from './fashion-mnist.js';
 import { SPHERE_QUADRATIC_MAX_D } from './sphere.js';
 import { readCsvData, type CsvData } from './csv.js';
-
-/** The known datasets. */
-export const DATASETS = ['mnist', 'fashion-mnist', 'sphere', 'csv'] as const;
 
 /** Validated, defaulted params. `classes` is the label order; `classesSorted` the same set ascending. */
 export interface ResolvedDataParams {
@@ -70,8 +68,6 @@ export function formatClasses(classes: readonly number[]): string {
   }
   return out.join(', ');
 }
-
-const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v));
 
 function resolve(p: DataParams): { messages: string[]; resolved?: ResolvedDataParams } {
   const msgs: string[] = [];

@@ -4,13 +4,16 @@
  * task computes on.
  */
 
+/** The known datasets. */
+export const DATASETS = ['mnist', 'fashion-mnist', 'sphere', 'csv'] as const;
+
 /**
  * Everything that determines a dataset, bit for bit. Fields that do not apply to the chosen
  * `dataset` (e.g. `d` for mnist, `classes` for sphere) are ignored by the loader.
  */
 export interface DataParams {
   /** Which data source. */
-  dataset: 'mnist' | 'fashion-mnist' | 'sphere' | 'csv';
+  dataset: (typeof DATASETS)[number];
   /** Number of training points, integer >= 1. */
   n_train: number;
   /** Number of test points, integer >= 0. */
@@ -55,12 +58,6 @@ export interface DataParams {
   /** csv: SHA-256 of the file(s) (filled in by the spec expansion); a file with other content is an error. */
   data_sha256?: string;
 }
-
-/** Every field of {@link DataParams}: the keys a task passes from its params to `loadDataset`. */
-export const DATA_PARAM_KEYS = [
-  'dataset', 'n_train', 'n_test', 'data_seed', 'classes', 'center', 'unit_norm', 'd', 'target',
-  'path', 'train_path', 'test_path', 'label_column', 'task', 'data_sha256',
-] as const;
 
 /** A loaded, selected and preprocessed dataset. All matrices are row-major. */
 export interface Dataset {

@@ -44,7 +44,7 @@
  * 13.2 GiB (3.7 GiB at 10,000; `scripts/bench/peak-rss.js`). That is per job: two such jobs on
  * two pool threads need twice as much.
  */
-import { DATA_PARAM_KEYS, loadDataset, type DataParams } from '../data/index.js';
+import { loadDataset } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
 import {
   flowScale,
@@ -56,14 +56,10 @@ import {
   kernelView,
   stateDistToLimit,
 } from '../ntk/index.js';
-import type { DepthProperties, DiagRegMode, FlowScale, KernelName, KernelStats, TimeScale } from '../ntk/index.js';
+import type { DepthProperties, FlowScale, KernelStats } from '../ntk/index.js';
+import { parseParams, type KernelTaskParams } from '../spec/params.js';
 import { chooseKernelSolver, DEPTH_SOLVERS, type DepthSolverInput, type KernelSolver } from '../ntk/solvers/index.js';
-import type { MetricRow, Params, TaskContext, TaskInput } from './types.js';
-
-/** Data params of a task's params (the `dataset` block fields). */
-export function dataParamsOf(p: Params): DataParams {
-  return Object.fromEntries(DATA_PARAM_KEYS.filter((k) => p[k] !== undefined).map((k) => [k, p[k]])) as unknown as DataParams;
-}
+import type { MetricRow, TaskContext, TaskInput } from './types.js';
 
 export { chooseKernelSolver, krylovThreshold, type KernelSolver } from '../ntk/solvers/index.js';
 
@@ -85,10 +81,9 @@ export interface KernelBatchOptions {
  */
 export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, options: KernelBatchOptions = {}): Promise<void> {
   if (tasks.length === 0) return;
-  const p = tasks[0].params;
-  const kernel = String(p.kernel ?? 'ntk') as KernelName;
-  const timeScale = String(p.time_scale ?? 'normalized') as TimeScale;
-  const data = loadDataset(dataParamsOf(p));
+  const p = parseParams('kernel', tasks[0].params);
+  const { kernel, time_scale: timeScale, sigma_w, sigma_b } = p;
+  const data = loadDataset(p.data);
   const { nTrain, nTest, d } = data;
   const n = nTrain + nTest;
   const x = new Float64Array(n * d);
@@ -97,15 +92,16 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
   const solver = chooseKernelSolver(nTrain, linalg().name, options.solver);
 
   const byDepth = new Map<number, TaskInput[]>();
-  for (const t of tasks) byDepth.set(Number(t.params.depth), [...(byDepth.get(Number(t.params.depth)) ?? []), t]);
+  for (const t of tasks) {
+    const depth = parseParams('kernel', t.params).depth;
+    byDepth.set(depth, [...(byDepth.get(depth) ?? []), t]);
+  }
   const lead = tasks[0].id;
   // the two blocks, reused at every depth
   const kbarTrain = new Float64Array(nTrain * nTrain);
   const kbarCross = new Float64Array(nTest * nTrain);
 
-  const sigma_w = Number(p.sigma_w ?? 1);
-  const sigma_b = Number(p.sigma_b ?? 0);
-  const activation = activationOfParams(p);
+  const activation = activationOfParams(tasks[0].params);
   const props = depthProperties(activation, sigma_w, sigma_b, meanLogInputVariance(data.xTrain, nTrain, d, sigma_w, sigma_b));
   const limit = kernel === 'ntk' ? props.limit_ntk : props.limit_nngp;
   // dist_to_limit also at ⌊L/2⌋ gives the measured convergence rate at each depth L
@@ -133,7 +129,7 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
       if (here === undefined) return;
       normalizedBlocks(state, kernel, nTrain, kbarTrain, kbarCross);
       const scale = flowScale(kernelView(state, kernel), timeScale, nTrain);
-      const solution = DEPTH_SOLVERS[solver](solverInput(here, { kbarTrain, kbarCross, scale, limit }, data, options, ctx.signal));
+      const solution = DEPTH_SOLVERS[solver](solverInput(here, p, { kbarTrain, kbarCross, scale, limit }, data, options, ctx.signal));
       const rows = here.map((task, i) => taskRows(task, solution.stats, data, solution.predictions[i], solution.extra[i]));
       const depthRows = depthMetrics(props, depth, halves.get(Math.floor(depth / 2)), stateDistToLimit(state, kernel, nTrain, limit));
       for (const row of rows) row.rows.push(...depthRows);
@@ -177,9 +173,10 @@ function depthMetrics(props: DepthProperties, depth: number, distHalf: number | 
   return Object.entries(values).map(([name, value]) => ({ step: 0, name, value }));
 }
 
-/** The solver input of the tasks of one depth (their `t`, `diag_reg` and `diag_reg_mode`). */
+/** The solver input of the tasks of one depth (their `t`; `diag_reg` and its mode are shared by the batch, `p`). */
 function solverInput(
   tasks: TaskInput[],
+  p: KernelTaskParams,
   blocks: { kbarTrain: Float64Array; kbarCross: Float64Array; scale: FlowScale; limit: number },
   data: ReturnType<typeof loadDataset>,
   options: KernelBatchOptions,
@@ -191,9 +188,9 @@ function solverInput(
     n_test: data.nTest,
     n_out: data.k,
     y_train: data.yTrain,
-    t: tasks.map((task) => Number(task.params.t ?? Infinity)),
-    diag_reg: Number(tasks[0].params.diag_reg ?? 0),
-    diag_reg_mode: (tasks[0].params.diag_reg_mode ?? 'relative') as DiagRegMode,
+    t: tasks.map((task) => parseParams('kernel', task.params).t),
+    diag_reg: p.diag_reg,
+    diag_reg_mode: p.diag_reg_mode,
     krylov: { tol: options.krylov_tol, max_dim: options.krylov_max_dim },
     signal,
   };

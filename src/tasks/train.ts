@@ -53,52 +53,27 @@
  * data problems throw `DataError` (from `src/data`). An aborted `ctx.signal` makes the task throw
  * an `Error` named `'AbortError'` at the next step boundary.
  */
-import { DATA_PARAM_KEYS, loadDataset } from '../data/index.js';
+import { loadDataset } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
 import { activationOfParams, type Activation } from '../ntk/index.js';
-import type { DataParams, Dataset } from '../data/index.js';
+import type { Dataset } from '../data/index.js';
 import { divergenceReason } from '../nn/divergence.js';
 import { advanceInPlace, initialState, makeGdWorkspace } from '../nn/gd.js';
 import type { GdProblem, TrainState } from '../nn/gd.js';
 import { accuracy, deviationMetrics, ntkInitRelError, takeInitSnapshot } from '../nn/metrics.js';
 import { forward, initMlp, mseLoss } from '../nn/mlp.js';
-import type { MlpSpec, Parameterization } from '../nn/mlp.js';
+import type { MlpSpec } from '../nn/mlp.js';
 import { decodeTrainState, encodeTrainState } from '../nn/checkpoint.js';
 import { linearSchedule, logSchedule } from '../nn/schedule.js';
 import { makeNtkReference, rmsDifference } from '../nn/kernel-gap.js';
 import type { NtkReference } from '../nn/kernel-gap.js';
+import { DEFAULT_LOG_POINTS, parseParams, type TrainTaskParams } from '../spec/params.js';
 import type { MetricRow, Params, TaskContext, TaskInput } from './types.js';
 
-/** Validated params of a train task. */
-export interface TrainParams {
-  width: number;
-  depth: number;
-  lr: number;
-  steps: number;
-  seed: number;
-  sigma_w: number;
-  sigma_b: number;
+/** Parsed params of a train task: the typed params of `spec/params.ts`, with the activation object. */
+export interface TrainParams extends Omit<TrainTaskParams, 'activation'> {
   /** φ of the hidden layers (`activation`, default relu, with its `activation_*` params). */
   activation: Activation;
-  parameterization: Parameterization;
-  /** Exactly one of `log_every` / `log_points` is set after parsing. */
-  log_every?: number;
-  log_points?: number;
-  probe: number;
-  /** Checkpoint period in steps; 0 = never. */
-  checkpoint_every: number;
-  data: DataParams;
-}
-
-
-function num(params: Params, key: string, opts: { int?: boolean; min?: number; gt?: number; def?: number }): number {
-  const v = params[key] ?? opts.def;
-  const what = `train task: param ${key}`;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`${what} must be a finite number, got ${JSON.stringify(v)}`);
-  if (opts.int && !Number.isSafeInteger(v)) throw new RangeError(`${what} must be an integer, got ${v}`);
-  if (opts.min !== undefined && v < opts.min) throw new RangeError(`${what} must be >= ${opts.min}, got ${v}`);
-  if (opts.gt !== undefined && !(v > opts.gt)) throw new RangeError(`${what} must be > ${opts.gt}, got ${v}`);
-  return v;
 }
 
 function trainActivation(params: Params): Activation {
@@ -108,46 +83,17 @@ function trainActivation(params: Params): Activation {
 }
 
 /**
- * Validate and default the params of a train task (see the module comment for the list).
+ * Validate and default the params of a train task (see the module comment for the list): the
+ * typed params of `parseParams('train', …)` plus the activation object.
  * @throws RangeError naming the offending param and what is expected.
  */
 export function parseTrainParams(params: Params): TrainParams {
-  const parameterization = params.parameterization ?? 'ntk';
-  if (parameterization !== 'ntk' && parameterization !== 'standard') {
-    throw new RangeError(`train task: param parameterization must be 'ntk' or 'standard', got ${JSON.stringify(parameterization)}`);
-  }
-  if (params.log_every !== undefined && params.log_points !== undefined) {
-    throw new RangeError('train task: set either log_every or log_points, not both');
-  }
-  const out: TrainParams = {
-    width: num(params, 'width', { int: true, min: 1 }),
-    depth: num(params, 'depth', { int: true, min: 1 }),
-    lr: num(params, 'lr', { gt: 0 }),
-    steps: num(params, 'steps', { int: true, min: 0 }),
-    seed: num(params, 'seed', { int: true, min: 0, def: 0 }),
-    sigma_w: num(params, 'sigma_w', { gt: 0, def: 1 }),
-    sigma_b: num(params, 'sigma_b', { min: 0, def: 0 }),
-    activation: trainActivation(params),
-    parameterization,
-    probe: num(params, 'probe', { int: true, min: 1, def: 32 }),
-    checkpoint_every: num(params, 'checkpoint_every', { int: true, min: 0, def: 0 }),
-    data: {} as DataParams,
-  };
-  if (params.log_every !== undefined) out.log_every = num(params, 'log_every', { int: true, min: 1 });
-  else out.log_points = num(params, 'log_points', { int: true, min: 2, def: 20 });
-  const data: Record<string, unknown> = {};
-  for (const key of DATA_PARAM_KEYS) if (params[key] !== undefined) data[key] = params[key];
-  if (data.n_test === undefined) data.n_test = 500;
-  if (data.data_seed === undefined) data.data_seed = 0;
-  if (data.center === undefined) data.center = false;
-  if (data.unit_norm === undefined) data.unit_norm = true;
-  out.data = data as unknown as DataParams;
-  return out;
+  return { ...parseParams('train', params), activation: trainActivation(params) };
 }
 
 /** The logging schedule of parsed params: strictly increasing steps from 0 to `steps`. */
 export function trainSchedule(p: TrainParams): number[] {
-  return p.log_every !== undefined ? linearSchedule(p.steps, p.log_every) : logSchedule(p.steps, p.log_points ?? 20);
+  return p.log_every !== undefined ? linearSchedule(p.steps, p.log_every) : logSchedule(p.steps, p.log_points ?? DEFAULT_LOG_POINTS);
 }
 
 /** `Error` with `name === 'AbortError'`, thrown when the task's signal is aborted. */
