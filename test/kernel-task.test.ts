@@ -42,11 +42,11 @@ test('eigh solver reproduces kernelMatrix + splitTrainTest + eigh + gradientFlow
     const got = await run(base, [depth], ts, { solver: 'eigh' });
     // the same computation written out with the public building blocks
     const data = loadDataset(dataParams(base));
-    const N = data.nTrain;
-    const m = data.nTest;
+    const N = data.n_train;
+    const m = data.n_test;
     const x = new Float64Array((N + m) * data.d);
-    x.set(data.xTrain);
-    x.set(data.xTest, N * data.d);
+    x.set(data.x_train);
+    x.set(data.x_test, N * data.d);
     const kernel = base.kernel as 'ntk' | 'nngp';
     const nTrain = Number(base.n_train);
     kernelFold(x, N + m, data.d, { sigma_w: 1, sigma_b: 0, depths: [depth], ntk: kernel === 'ntk' }, (_L, state) => {
@@ -66,7 +66,7 @@ test('eigh solver reproduces kernelMatrix + splitTrainTest + eigh + gradientFlow
         n_out: data.k,
         k_train: full.k_train,
         k_cross: full.k_cross,
-        y_train: data.yTrain,
+        y_train: data.y_train,
         t: ts,
         diag_reg: Number(base.diag_reg ?? 0),
         eig: constant ? (c === 1 ? eigBar : { values: eigBar.values.map((v) => v * c), vectors: eigBar.vectors }) : undefined,
@@ -77,7 +77,7 @@ test('eigh solver reproduces kernelMatrix + splitTrainTest + eigh + gradientFlow
         assert.equal(row.logdet, stats.logdet, `${JSON.stringify(base)}: logdet`);
         assert.equal(row.lambda_min, stats.lambda_min);
         assert.equal(row.offdiag_mean, stats.offdiag_mean);
-        const pm = predictionMetrics(flow.predictions[i].test, data.yTest, m, data.k);
+        const pm = predictionMetrics(flow.predictions[i].test, data.y_test, m, data.k);
         if (base.time_scale === 'absolute') {
           // the task keeps the absolute scale in the stopping time (log space), not in K: same
           // numbers up to rounding

@@ -84,11 +84,11 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
   const p = parseParams('kernel', tasks[0].params);
   const { kernel, time_scale: timeScale, sigma_w, sigma_b } = p;
   const data = loadDataset(p.data);
-  const { nTrain, nTest, d } = data;
+  const { n_train: nTrain, n_test: nTest, d } = data;
   const n = nTrain + nTest;
   const x = new Float64Array(n * d);
-  x.set(data.xTrain, 0);
-  x.set(data.xTest, nTrain * d);
+  x.set(data.x_train, 0);
+  x.set(data.x_test, nTrain * d);
   const solver = chooseKernelSolver(nTrain, linalg().name, options.solver);
 
   const byDepth = new Map<number, TaskInput[]>();
@@ -102,7 +102,7 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
   const kbarCross = new Float64Array(nTest * nTrain);
 
   const activation = activationOfParams(tasks[0].params);
-  const props = depthProperties(activation, sigma_w, sigma_b, meanLogInputVariance(data.xTrain, nTrain, d, sigma_w, sigma_b));
+  const props = depthProperties(activation, sigma_w, sigma_b, meanLogInputVariance(data.x_train, nTrain, d, sigma_w, sigma_b));
   const limit = kernel === 'ntk' ? props.limit_ntk : props.limit_nngp;
   // dist_to_limit also at ⌊L/2⌋ gives the measured convergence rate at each depth L
   const halves = new Map<number, number>();
@@ -184,10 +184,10 @@ function solverInput(
 ): DepthSolverInput {
   return {
     ...blocks,
-    n_train: data.nTrain,
-    n_test: data.nTest,
+    n_train: data.n_train,
+    n_test: data.n_test,
     n_out: data.k,
-    y_train: data.yTrain,
+    y_train: data.y_train,
     t: tasks.map((task) => parseParams('kernel', task.params).t),
     diag_reg: p.diag_reg,
     diag_reg_mode: p.diag_reg_mode,
@@ -203,7 +203,7 @@ function taskRows(
   pred: { train: Float64Array; test: Float64Array },
   extra: Record<string, number>,
 ): { id: string; rows: MetricRow[] } {
-  const { nTrain, nTest, k } = data;
+  const { n_train: nTrain, n_test: nTest, k } = data;
   // a NaN prediction would be stored as NULL metrics next to a finite, wrong test_acc
   if (!pred.train.every(Number.isFinite) || !pred.test.every(Number.isFinite)) {
     throw new RangeError(
@@ -211,8 +211,8 @@ function taskRows(
         `(kernel_scale_log10 = ${extra.kernel_scale_log10}; the flow kernel or the stopping time is out of float64 range)`,
     );
   }
-  const train = predictionMetrics(pred.train, data.yTrain, nTrain, k);
-  const test = predictionMetrics(pred.test, data.yTest, nTest, k);
+  const train = predictionMetrics(pred.train, data.y_train, nTrain, k);
+  const test = predictionMetrics(pred.test, data.y_test, nTest, k);
   const values: Record<string, number> = {
     ...stats,
     train_mse: train.mse,

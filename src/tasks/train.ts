@@ -62,7 +62,7 @@ import { advanceInPlace, initialState, makeGdWorkspace } from '../nn/gd.js';
 import type { GdProblem, TrainState } from '../nn/gd.js';
 import { accuracy, deviationMetrics, ntkInitRelError, takeInitSnapshot } from '../nn/metrics.js';
 import { forward, initMlp, mseLoss } from '../nn/mlp.js';
-import type { MlpSpec } from '../nn/mlp.js';
+import type { MlpArchitecture } from '../nn/mlp.js';
 import { decodeTrainState, encodeTrainState } from '../nn/checkpoint.js';
 import { linearSchedule, logSchedule } from '../nn/schedule.js';
 import { makeNtkReference, rmsDifference } from '../nn/kernel-gap.js';
@@ -127,7 +127,7 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
   const tp = parseTrainParams(input.params);
   if (signal?.aborted) throw abortError();
   const ds: Dataset = loadDataset(tp.data);
-  const spec: MlpSpec = {
+  const spec: MlpArchitecture = {
     d: ds.d,
     width: tp.width,
     depth: tp.depth,
@@ -137,10 +137,10 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
     activation: tp.activation,
     parameterization: tp.parameterization,
   };
-  const problem: GdProblem = { spec, x: ds.xTrain, y: ds.yTrain, n: ds.nTrain, lr: tp.lr };
+  const problem: GdProblem = { spec, x: ds.x_train, y: ds.y_train, n: ds.n_train, lr: tp.lr };
   const params0 = initMlp(spec, tp.seed);
-  const p = Math.min(tp.probe, ds.nTest);
-  const probeX = ds.xTest.subarray(0, p * ds.d);
+  const p = Math.min(tp.probe, ds.n_test);
+  const probeX = ds.x_test.subarray(0, p * ds.d);
   const snap = takeInitSnapshot(spec, params0, probeX, p);
   const schedule = trainSchedule(tp);
   const state: TrainState = initialState(params0);
@@ -152,26 +152,26 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
   reporter.progress(id, 0, `step 0/${tp.steps}`);
 
   const evaluate = (step: number): { rows: MetricRow[]; diverged: string | null } => {
-    const fTrain = forward(spec, state.params, ds.xTrain, ds.nTrain).h[spec.depth];
-    const trainLoss = mseLoss(fTrain, ds.yTrain, ds.nTrain);
+    const fTrain = forward(spec, state.params, ds.x_train, ds.n_train).h[spec.depth];
+    const trainLoss = mseLoss(fTrain, ds.y_train, ds.n_train);
     if (step === 0) initialLoss = trainLoss;
     const reason = divergenceReason(trainLoss, initialLoss);
     if (reason) return { rows: [], diverged: reason };
     const rows: MetricRow[] = [{ step, name: 'train_loss', value: trainLoss }];
-    if (ds.nTest > 0) {
-      const fTest = forward(spec, state.params, ds.xTest, ds.nTest).h[spec.depth];
-      rows.push({ step, name: 'test_loss', value: mseLoss(fTest, ds.yTest, ds.nTest) });
-      if (ds.task !== 'regression') rows.push({ step, name: 'test_acc', value: accuracy(fTest, ds.labelsTest, ds.nTest, ds.k) });
+    if (ds.n_test > 0) {
+      const fTest = forward(spec, state.params, ds.x_test, ds.n_test).h[spec.depth];
+      rows.push({ step, name: 'test_loss', value: mseLoss(fTest, ds.y_test, ds.n_test) });
+      if (ds.task !== 'regression') rows.push({ step, name: 'test_acc', value: accuracy(fTest, ds.labels_test, ds.n_test, ds.k) });
       if (step === 0 && spec.parameterization === 'ntk') {
         reference = makeNtkReference({
           spec,
-          xTrain: ds.xTrain,
-          nTrain: ds.nTrain,
-          xTest: ds.xTest,
-          nTest: ds.nTest,
-          yTrain: ds.yTrain,
-          f0Train: fTrain,
-          f0Test: fTest,
+          x_train: ds.x_train,
+          n_train: ds.n_train,
+          x_test: ds.x_test,
+          n_test: ds.n_test,
+          y_train: ds.y_train,
+          f0_train: fTrain,
+          f0_test: fTest,
         });
       }
       if (reference) {
