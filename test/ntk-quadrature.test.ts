@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Decimal } from 'decimal.js';
 import { parse } from 'yaml';
-import { makeRng } from '../src/data/rng.js';
-import { empiricalNtk, initMlp, outputMeanBlock, analyticNtk, type MlpSpec } from '../src/nn/index.js';
+import { makeRng } from '../src/util/rng.js';
+import { empiricalNtk, initMlp, outputMeanBlock, analyticNtk, type MlpArchitecture } from '../src/nn/index.js';
 import { activationOf, gaussHermite, kernelFold, kernelMatrix, trapezoidRule, OMK, DK, type Activation } from '../src/ntk/index.js';
 import { expandSpec } from '../src/spec/expand.js';
 import { SpecError } from '../src/spec/errors.js';
@@ -285,7 +285,7 @@ test('the empirical NTK at width 4096 (mean of 10 outputs) is within 5% (Frobeni
   const errors: string[] = [];
   for (const name of ['tanh', 'swish', USER]) {
     const act = activationOf(name);
-    const spec: MlpSpec = { d, width: 4096, depth: 3, k: 10, sigma_w: 1.2, sigma_b: 0.2, activation: act, parameterization: 'ntk' };
+    const spec: MlpArchitecture = { d, width: 4096, depth: 3, k: 10, sigma_w: 1.2, sigma_b: 0.2, activation: act, parameterization: 'ntk' };
     const emp = outputMeanBlock(empiricalNtk(spec, initMlp(spec, 1), x, p), p, 10);
     const theta = analyticNtk(spec, x, p);
     let diff2 = 0;
