@@ -108,11 +108,6 @@ export function csvDigest(files: string[]): string {
 const cache = new Map<string, { stamp: string; data: CsvData }>();
 const CACHE_MAX = 8;
 
-/** Drop the per-thread csv cache. */
-export function clearCsvCache(): void {
-  cache.clear();
-}
-
 /**
  * Read and validate a csv dataset (see the module comment for the layouts and rules).
  * Cached per thread; the returned object is shared and must not be modified.
