@@ -2,11 +2,12 @@
  * The PostgreSQL schema of an ntk-sweep database: the same tables, columns and meanings as the
  * SQLite schema (`schema.ts`, version 4), with PostgreSQL types: timestamps `BIGINT` (ms since
  * the epoch, server clock), metrics and costs `DOUBLE PRECISION`, params and run facts `JSONB`,
- * checkpoints `BYTEA`. PostgreSQL has its own migration list, numbered from 1.
+ * checkpoints `BYTEA`. PostgreSQL has its own migration list, numbered from 1 (version 2 is
+ * SQLite's version 5: `sweep_tasks.spec_hash` and the `current_results` view).
  */
 import { resultsViewSql } from './schema.js';
 
-export const PG_SCHEMA_VERSION = 1;
+export const PG_SCHEMA_VERSION = 2;
 
 /** Migration i brings the schema from version i to i + 1. Append only; never edit. */
 export const PG_MIGRATIONS: string[] = [
@@ -96,6 +97,12 @@ export const PG_MIGRATIONS: string[] = [
     heartbeat_at BIGINT NOT NULL,
     info JSONB
   );
+  `,
+  // 1 -> 2: which spec last generated each point of a sweep (as SQLite version 5).
+  `
+  ALTER TABLE sweep_tasks ADD COLUMN spec_hash TEXT;
+  DROP VIEW IF EXISTS current_results;
+  DROP VIEW IF EXISTS results;
   `,
 ];
 

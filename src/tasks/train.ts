@@ -48,7 +48,7 @@
  *
  * ## End
  * `{status: 'done'}`, or `{status: 'diverged', step, reason}` when the training loss at some step
- * is NaN/Inf or exceeds `1e6 ×` the initial loss (`src/nn/divergence.ts`); metrics of the
+ * is NaN/Inf or exceeds `1e6 ×` the initial loss, or the network is dead (`src/nn/divergence.ts`); metrics of the
  * diverged step itself are not sent. Divergence never throws. Bad params throw `RangeError`;
  * data problems throw `DataError` (from `src/data`). An aborted `ctx.signal` makes the task throw
  * an `Error` named `'AbortError'` at the next step boundary.
@@ -57,7 +57,7 @@ import { DATA_PARAM_KEYS, loadDataset } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
 import { activationOfParams, type Activation } from '../ntk/index.js';
 import type { DataParams, Dataset } from '../data/index.js';
-import { divergenceReason } from '../nn/divergence.js';
+import { deadNetworkReason, divergenceReason } from '../nn/divergence.js';
 import { advanceInPlace, initialState, makeGdWorkspace } from '../nn/gd.js';
 import type { GdProblem, TrainState } from '../nn/gd.js';
 import { accuracy, deviationMetrics, ntkInitRelError, takeInitSnapshot } from '../nn/metrics.js';
@@ -277,10 +277,11 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
   reporter.progress(id, 0, `step 0/${tp.steps}`);
 
   const evaluate = (step: number): { rows: MetricRow[]; diverged: string | null } => {
-    const fTrain = forward(spec, state.params, ds.xTrain, ds.nTrain).h[spec.depth];
+    const trainPass = forward(spec, state.params, ds.xTrain, ds.nTrain);
+    const fTrain = trainPass.h[spec.depth];
     const trainLoss = mseLoss(fTrain, ds.yTrain, ds.nTrain);
     if (step === 0) initialLoss = trainLoss;
-    const reason = divergenceReason(trainLoss, initialLoss);
+    const reason = divergenceReason(trainLoss, initialLoss) ?? deadNetworkReason(spec, trainPass, trainLoss);
     if (reason) return { rows: [], diverged: reason };
     const rows: MetricRow[] = [{ step, name: 'train_loss', value: trainLoss }];
     if (ds.nTest > 0) {
@@ -315,7 +316,7 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
   let divergedAt: { step: number; reason: string } | null = null;
   const observer = (step: number, loss: number): 'stop' | 'pause' | void => {
     if (signal?.aborted) throw abortError();
-    const reason = divergenceReason(loss, initialLoss);
+    const reason = divergenceReason(loss, initialLoss) ?? deadNetworkReason(spec, ws.cache!, loss);
     if (reason) {
       divergedAt = { step, reason };
       return 'stop';
