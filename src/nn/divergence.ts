@@ -4,7 +4,7 @@
  * `ℒ(θ_0)`, or when the network is dead ({@link deadNetworkReason}). A diverged task ends with
  * status `diverged` (never an exception).
  */
-import { activationOfSpec, type ForwardCache, type MlpSpec } from './mlp.js';
+import { activationOfSpec, multiplyByDerivative, type ForwardCache, type MlpSpec } from './mlp.js';
 
 /** Loss blow-up factor relative to the initial loss that counts as divergence. */
 export const DIVERGENCE_FACTOR = 1e6;
@@ -26,7 +26,8 @@ export function divergenceReason(loss: number, initialLoss: number, factor: numb
 
 /**
  * The dead-network rule. A network whose last hidden layer outputs `α^{L−1}(x_i) = 0` for every
- * train input `x_i`, with `φ'(h^{L−1}(x_i)) = 0` there as well (ReLU: every pre-activation ≤ 0),
+ * train input `x_i`, with `φ'(h^{L−1}(x_i)) = 0` there as well, as the backward pass applies it (ReLU: every
+ * pre-activation ≤ 0, relu'(0) = 0),
  * computes the constant `f(x) = σ_b·b^L`: the gradients of every weight and of every bias but the
  * output bias are exactly 0 (`∂ℒ/∂W^L ∝ α^{L−1}`, and the backpropagated signal below it is
  * multiplied by `φ'(h^{L−1})`), so no later step can revive it and its loss stays at (or, through the
@@ -46,8 +47,9 @@ export function deadNetworkReason(spec: MlpSpec, cache: ForwardCache, loss: numb
   if (L < 2) return null;
   const alpha = cache.a[L - 1];
   for (let i = 0; i < alpha.length; i++) if (alpha[i] !== 0) return null;
-  const h = cache.h[L - 1];
-  const dphi = activationOfSpec(spec).dphi;
-  for (let i = 0; i < h.length; i++) if (dphi(h[i]) !== 0) return null;
+  // φ' as the backward pass applies it (ReLU: relu'(0) = 0)
+  const slope = new Float64Array(alpha.length).fill(1);
+  multiplyByDerivative(activationOfSpec(spec), cache.h[L - 1], slope, 0, slope.length);
+  for (let i = 0; i < slope.length; i++) if (slope[i] !== 0) return null;
   return `dead network: every unit of the last hidden layer outputs 0 on every train point, so the network is a constant and no weight can move again (training loss ${loss.toPrecision(6)})`;
 }
