@@ -34,6 +34,7 @@ export function describeSpecChange(name: string, oldJson: string, newJson: strin
   }
   return (
     `sweep ${name}: the spec changed since it was last registered:\n  ${changes.join('\n  ')}\n` +
-    `  ${attached} new grid point(s) added; results of earlier grid points are kept (every grid point is identified by its full params, so meanings never mix).`
+    `  ${attached} new grid point(s) added; results of earlier grid points are kept (every grid point is identified by its full params, so meanings never mix). ` +
+    `The view current_results has this spec's points only; \`ntk-sweep prune ${name}\` shows, and with --yes detaches, the points it no longer generates.`
   );
 }
