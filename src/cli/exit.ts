@@ -77,17 +77,17 @@ export function exitCodeOf(e: unknown): number {
 let handedOver = false;
 
 /**
- * Until the command takes over the signals ({@link takeOverSignals}), a Ctrl-C or SIGTERM (while
- * modules load, or the spec is read) exits at once with 130 / 143, nothing having been written,
- * and with `--json` still prints a JSON summary on stdout that says so.
+ * For `run --json`: until the command takes over the signals ({@link takeOverSignals}), a Ctrl-C
+ * or SIGTERM (while modules load) exits at once with 130 / 143, nothing having been written,
+ * and prints a JSON summary on stdout that says so. (Other commands keep the default action,
+ * which also stops synchronous work.)
  */
-export function installEarlySignals(args: string[]): void {
-  const json = args.includes('--json');
+export function installEarlySignals(): void {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
       if (handedOver) return;
       const code = sig === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
-      if (json) process.stdout.write(JSON.stringify(earlySummary(sig), null, 2) + '\n');
+      process.stdout.write(JSON.stringify(earlySummary(sig), null, 2) + '\n');
       process.stderr.write(`\n${sig}: exiting now; nothing was written\n`);
       process.exit(code);
     });
@@ -102,4 +102,17 @@ export function earlySummary(signal: string): Record<string, unknown> {
 /** A command installs its own signal handlers from here on; the early ones stand aside. */
 export function takeOverSignals(): void {
   handedOver = true;
+}
+
+/**
+ * A yargs usage message with each unknown option named once: yargs lists both spellings of a
+ * dashed flag (`Unknown arguments: bogus-flag, bogusFlag`).
+ */
+export function usageMessage(msg: string): string {
+  const m = /^Unknown arguments?: (.*)$/s.exec(msg);
+  if (!m) return msg;
+  const names = m[1].split(', ');
+  const dashed = (s: string) => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+  const kept = names.filter((n) => n === dashed(n) || !names.includes(dashed(n)));
+  return `Unknown argument${kept.length === 1 ? '' : 's'}: ${kept.join(', ')}`;
 }

@@ -8,10 +8,8 @@
  * `--help` without a command, or an unknown command, loads them all to list them.
  */
 import { readFileSync } from 'node:fs';
-import yargs, { type Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { defaultDb } from '../store/open.js';
-import { EXIT, EXIT_HELP, exitCodeOf, installEarlySignals } from './exit.js';
+import type { Argv } from 'yargs';
+import { EXIT, EXIT_HELP, exitCodeOf, installEarlySignals, usageMessage } from './exit.js';
 
 /** Registers one command (its name, options and handler) on the parser. */
 type Register = (y: Argv) => Argv;
@@ -52,8 +50,10 @@ async function main(): Promise<void> {
       throw e;
     });
   }
-  const args = hideBin(process.argv);
-  installEarlySignals(args);
+  const args = process.argv.slice(2);
+  // before anything heavy loads: a Ctrl-C of `run --json` from now on still prints its summary
+  if (commandOf(args) === 'run' && args.includes('--json')) installEarlySignals();
+  const [{ default: yargs }, { defaultDb }] = await Promise.all([import('yargs'), import('../store/open.js')]);
   const named = commandOf(args);
   let cli: Argv = yargs(args)
     .scriptName('ntk-sweep')
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;
-      process.stderr.write(`error: ${msg}\nrun with --help for usage\n`);
+      process.stderr.write(`error: ${usageMessage(msg)}\nrun with --help for usage\n`);
       process.exit(EXIT.USAGE);
     });
   for (const name of named ? [named] : Object.keys(COMMANDS)) cli = (await COMMANDS[name]())(cli);
