@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { deadNetworkReason } from '../src/nn/divergence.js';
 import { activationOfParams } from '../src/ntk/index.js';
-import type { ForwardCache, MlpSpec } from '../src/nn/mlp.js';
+import type { ForwardCache, MlpArchitecture } from '../src/nn/mlp.js';
 import { runTrainTask } from '../src/tasks/train.js';
 import type { MetricRow, Params, TaskEnd } from '../src/tasks/types.js';
 import { runCli, tempDir, writeSpec } from './helpers/cli.js';
@@ -42,7 +42,7 @@ test('a live network, the linear model and a zero layer whose activation still h
   const n = 4;
   const zeros = (): Float64Array => new Float64Array(2 * n);
   const cache: ForwardCache = { n: 2, h: [new Float64Array(0), zeros(), zeros()], a: [zeros(), zeros()] };
-  const spec = (activation: string): MlpSpec => ({ d: n, width: n, depth: 2, k: 1, sigma_w: 1, sigma_b: 0, activation: activationOfParams({ activation }), parameterization: 'ntk' });
+  const spec = (activation: string): MlpArchitecture => ({ d: n, width: n, depth: 2, k: 1, sigma_w: 1, sigma_b: 0, activation: activationOfParams({ activation }), parameterization: 'ntk' });
   assert.match(deadNetworkReason(spec('relu'), cache, 0.5) ?? '', /^dead network/, 'relu: α = 0 and relu\'(0) = 0 — dead');
   assert.equal(deadNetworkReason(spec('sin'), cache, 0.5), null, "sin: α = 0 but sin'(0) = 1 — gradients still flow");
   assert.equal(deadNetworkReason({ ...spec('relu'), depth: 1 }, { n: 2, h: [new Float64Array(0), zeros()], a: [zeros()] }, 0.5), null, 'depth 1 has no hidden layer');

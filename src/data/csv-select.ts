@@ -4,7 +4,7 @@
  * the loader and by the checks made when the data is resolved, so both see the same points.
  */
 import type { CsvData, CsvPart } from './csv.js';
-import { makeRng } from './rng.js';
+import { makeRng } from '../util/rng.js';
 import { selectPrefix } from './select.js';
 
 /**
