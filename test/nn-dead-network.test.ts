@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { deadNetworkReason } from '../src/nn/divergence.js';
+import { deadNetworkReason, nonFiniteMetricReason } from '../src/nn/divergence.js';
 import { activationOfParams } from '../src/ntk/index.js';
 import type { ForwardCache, MlpArchitecture } from '../src/nn/mlp.js';
 import { runTrainTask } from '../src/tasks/train.js';
@@ -65,4 +65,12 @@ test('through the engine: the dead point is stored as diverged with its step and
   assert.equal(rows[1].status, 'diverged');
   assert.equal(rows[1].diverged_step, 1);
   assert.match(String(rows[1].error), /^dead network/);
+});
+
+test('a train metric that is not finite while the loss is ends the point as diverged, naming the metric and step', () => {
+  assert.equal(nonFiniteMetricReason([{ step: 3, name: 'train_loss', value: 0.2 }, { step: 3, name: 'kernel_gap', value: 1e-3 }]), null);
+  assert.equal(
+    nonFiniteMetricReason([{ step: 3, name: 'train_loss', value: 0.2 }, { step: 3, name: 'test_loss', value: Infinity }, { step: 3, name: 'kernel_gap', value: NaN }]),
+    'metric test_loss is Infinity at step 3 (the training loss is finite): a value out of float64 range',
+  );
 });

@@ -53,3 +53,15 @@ export function deadNetworkReason(spec: MlpArchitecture, cache: ForwardCache, lo
   for (let i = 0; i < slope.length; i++) if (slope[i] !== 0) return null;
   return `dead network: every unit of the last hidden layer outputs 0 on every train point, so the network is a constant and no weight can move again (training loss ${loss.toPrecision(6)})`;
 }
+
+/**
+ * A train task's metric that is not a finite number at a logged step (every train metric is
+ * defined whenever the training loss is finite: a NaN or ±∞ there means the network's outputs or
+ * the reference flow left float64 range). The point then ends `diverged` naming the metric,
+ * instead of storing NULL or ∞ next to finite values as if it were done.
+ * @returns the reason, or `null` when every value is finite.
+ */
+export function nonFiniteMetricReason(rows: readonly { name: string; value: number; step: number }[]): string | null {
+  const bad = rows.find((r) => !Number.isFinite(r.value));
+  return bad ? `metric ${bad.name} is ${bad.value} at step ${bad.step} (the training loss is finite): a value out of float64 range` : null;
+}

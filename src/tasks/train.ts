@@ -57,7 +57,7 @@ import { loadDataset } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
 import { activationOfParams, type Activation } from '../ntk/index.js';
 import type { Dataset } from '../data/index.js';
-import { deadNetworkReason, divergenceReason } from '../nn/divergence.js';
+import { deadNetworkReason, divergenceReason, nonFiniteMetricReason } from '../nn/divergence.js';
 import { advanceInPlace, initialState, makeGdWorkspace } from '../nn/gd.js';
 import type { GdProblem, TrainState } from '../nn/gd.js';
 import { accuracy, deviationMetrics, ntkInitRelError, takeInitSnapshot, type InitSnapshot } from '../nn/metrics.js';
@@ -260,7 +260,7 @@ class StepMetrics {
       const e = ntkInitRelError(snap);
       if (e !== null && Number.isFinite(e)) rows.push({ step, name: 'ntk_init_rel_err', value: e });
     }
-    return { rows, diverged: null };
+    return { rows, diverged: nonFiniteMetricReason(rows) };
   }
 }
 
