@@ -1,13 +1,14 @@
 /**
  * `ntk-sweep prune`: after a spec change, the points the current spec no longer generates are
  * shown (dry run), then detached with `--yes`; a point another sweep holds keeps its results;
- * `current_results` shows the current points without pruning. Real CLI, real database.
+ * `current_results` shows the current points without pruning; `status` after a kill -9. Real CLI,
+ * real database.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli, tempDir, writeSpec } from './helpers/cli.js';
-import { debugYaml, sql } from './helpers/fault.js';
+import { debugYaml, sql, startCli, waitForRunning } from './helpers/fault.js';
 
 test('prune shows, then detaches, the grid points a changed spec no longer generates; shared points stay with the other sweep', async () => {
   const dir = tempDir();
@@ -54,4 +55,17 @@ test('prune shows, then detaches, the grid points a changed spec no longer gener
   const other = await runCli(['prune', 's', '--spec', spec.replace('s.yaml', 'o.yaml'), '--db', db]);
   assert.equal(other.code, 2);
   assert.match(other.stderr, /is not the current spec of sweep s/);
+});
+
+test('status after a kill -9 says that the running points belong to a process that is gone, and that the next run takes them over', async () => {
+  const dir = tempDir();
+  const db = join(dir, 'db.sqlite');
+  const run = startCli(['run', writeSpec(dir, 'k', debugYaml('k', [1, 2], 'fixed: { sleep_ms: 20000 }\n')), '--db', db, '--threads', '2']);
+  await waitForRunning(db, run.pid, 2, 120_000, run.done);
+  run.child.kill('SIGKILL');
+  await run.done;
+  const s = await runCli(['status', 'k', '--db', db]);
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stdout, /2 grid point\(s\) are running under .*:\d+:.*, a process of this host that is gone: the next worker or run takes them over at once/);
+  assert.match(s.stdout, /\bdead\b/);
 });
