@@ -13,3 +13,12 @@ test('a short list change is shown in full, a long one as its ends and length', 
   assert.match(msg, /100 new grid point\(s\) added/);
   assert.ok(msg.length < 500, `the notice stays short (${msg.length} characters)`);
 });
+
+test('t = ∞ is shown as inf in the drift notice, as the spec writes it (not null)', () => {
+  const a = JSON.stringify({ name: 'd', kind: 'kernel', grid: { t: [1, 'inf'] } });
+  const b = JSON.stringify({ name: 'd', kind: 'kernel', grid: { t: [1, 10, 'inf'] }, fixed: { t_max: 'inf' } });
+  const msg = describeSpecChange('d', a, b, 1);
+  assert.match(msg, /~ grid\.t: \[1,inf\] -> \[1,10,inf\]/);
+  assert.match(msg, /\+ fixed\.t_max: inf/);
+  assert.doesNotMatch(msg, /null/);
+});

@@ -169,10 +169,11 @@ test('a database file is migrated from schema version 1 and keeps its data [sqli
   const [t] = await claim(store, 'h:1:a');
   await finish(store, t.id, 'h:1:a', rowsOf(1));
   await store.close();
-  // make it a version-1 database: undo what migrations 2, 3 and 4 did (version 1 gave every
+  // make it a version-1 database: undo what migrations 2, 3, 4 and 5 did (version 1 gave every
   // train/debug point its own batch key `t:<id>`)
   const raw = await SqliteDb.open(path);
   await raw.exec(`UPDATE meta SET value = '1' WHERE key = 'schema_version'; DROP TABLE checkpoints; DROP TABLE task_log; DROP TABLE workers;
+    DROP VIEW current_results; ALTER TABLE sweep_tasks DROP COLUMN spec_hash;
     DROP INDEX tasks_pending; DROP INDEX tasks_failed; DROP INDEX tasks_batch; CREATE INDEX tasks_status ON tasks (status, batch_key);
     UPDATE tasks SET batch_key = 't:' || id;`);
   await raw.close();
@@ -184,6 +185,9 @@ test('a database file is migrated from schema version 1 and keeps its data [sqli
     assert.equal(done[0].n, 1);
     assert.deepEqual(await again.query('SELECT COUNT(*) AS n FROM checkpoints'), [{ n: 0 }]);
     assert.deepEqual(await again.query('SELECT DISTINCT batch_key FROM tasks'), [{ batch_key: '' }], 'independent points get the empty batch key');
+    assert.deepEqual(await again.query('SELECT COUNT(*) AS n FROM current_results'), [{ n: 0 }], 'which spec generated the old points is not known yet');
+    await again.registerSweep({ name: 's', kind: 'debug', specJson: '{}', specHash: 'h' }, [0, 1, 2].map((i) => ({ id: `task${i}`, kind: 'debug', params: { x: i }, batchKey: '', cost: 3 - i, batchOrder: 0 })));
+    assert.deepEqual(await again.query('SELECT COUNT(*) AS n FROM current_results'), [{ n: 3 }], 'the next registration of the same spec marks them current');
     const both = await again.claimBatch('s', { owner: 'h:2:b', leaseMs: LEASE, maxAttempts: 3, maxOrdersPerBatch: Infinity, chunk: { maxTasks: 10, maxCost: 10 } });
     assert.equal(both.length, 2, 'the two remaining points are claimed together');
   } finally {
@@ -367,18 +371,93 @@ contract('the results view has an activation column: the param where set, relu f
   }
 });
 
+contract('prune detaches the points the current spec no longer generates: shared ones stay as tasks, running ones stay attached; a dry run writes nothing', async () => {
+  const { store } = await fresh(0);
+  try {
+    const task = (id: string): NewTask => ({ id, kind: 'debug', params: { x: id }, batchKey: '', cost: 1, batchOrder: 0 });
+    await store.registerSweep({ name: 's', kind: 'debug', specJson: '{"v":1}', specHash: 'h1' }, ['a', 'b', 'c', 'd', 'e'].map(task));
+    await store.registerSweep({ name: 'other', kind: 'debug', specJson: '{}', specHash: 'o' }, ['b'].map(task));
+    // a finished stale point (a), one shared with `other` (b), one running (c)
+    const all = await store.claimBatch('s', { owner: 'h:1:a', leaseMs: LEASE, maxAttempts: 3, maxOrdersPerBatch: Infinity, chunk: { maxTasks: 10, maxCost: 10 } });
+    assert.equal(all.length, 5);
+    for (const id of ['a', 'b']) assert.equal(await finish(store, id, 'h:1:a', rowsOf(1)), true);
+    await store.releaseTasks('h:1:a', ['d', 'e']);
+    // the spec changes: now d, e, f
+    const reg = await store.registerSweep({ name: 's', kind: 'debug', specJson: '{"v":2}', specHash: 'h2' }, ['d', 'e', 'f'].map(task));
+    assert.equal(reg.attached, 1, 'one new point (f) attached');
+    const current = async () => (await store.query("SELECT task_id FROM current_results WHERE sweep = 's' ORDER BY task_id")).map((r) => r.task_id);
+    assert.deepEqual(await current(), ['d', 'e', 'f'], 'current_results holds the points of the current spec only');
+    assert.equal((await store.query("SELECT COUNT(*) AS n FROM results WHERE sweep = 's'"))[0].n, 6, 'results keeps every point until prune');
+    const snapshot = async () => store.query('SELECT (SELECT COUNT(*) FROM tasks) AS tasks, (SELECT COUNT(*) FROM sweep_tasks) AS members, (SELECT COUNT(*) FROM metrics) AS metrics');
+    const before = await snapshot();
+    const dry = await store.pruneSweep('s', [['d', 'e'], ['f']], { apply: false });
+    assert.deepEqual(await snapshot(), before, 'a dry run writes nothing');
+    assert.equal(dry.applied, false);
+    assert.equal(dry.current, 3);
+    assert.equal(dry.stale.total, 3);
+    assert.equal(dry.stale.done, 2);
+    assert.equal(dry.stale.running, 1);
+    assert.equal(dry.detached, 2);
+    assert.equal(dry.shared, 1);
+    assert.equal(dry.deleted, 1);
+    assert.deepEqual(dry.sample.map((p) => [p.taskId, p.status, p.params.x]), [['a', 'done', 'a'], ['b', 'done', 'b'], ['c', 'running', 'c']]);
+    const done = await store.pruneSweep('s', [['d', 'e', 'f']], { apply: true });
+    assert.deepEqual({ ...done, applied: false }, dry, 'the applied prune does what the dry run said');
+    const members = (await store.query("SELECT task_id FROM sweep_tasks WHERE sweep = 's' ORDER BY task_id")).map((r) => r.task_id);
+    assert.deepEqual(members, ['c', 'd', 'e', 'f'], 'the running point stays attached until it finishes');
+    assert.deepEqual((await store.query("SELECT id FROM tasks WHERE id IN ('a', 'b') ORDER BY id")).map((r) => r.id), ['b'], 'a is deleted; b stays for the other sweep');
+    assert.deepEqual(await store.query("SELECT COUNT(*) AS n FROM metrics WHERE task_id = 'a'"), [{ n: 0 }]);
+    assert.equal((await store.query("SELECT COUNT(*) AS n FROM metrics WHERE task_id = 'b'"))[0].n, 2, "the shared point keeps its results");
+    assert.deepEqual((await store.query("SELECT task_id FROM results WHERE sweep = 'other'")).map((r) => r.task_id), ['b']);
+    assert.ok((await store.query("SELECT COUNT(*) AS n FROM task_log WHERE task_id = 'a'"))[0].n as number > 0, 'the audit trail stays');
+    const again = await store.pruneSweep('s', [['d', 'e', 'f']], { apply: true });
+    assert.equal(again.stale.total, 1, 'only the running point is left to prune');
+    await assert.rejects(store.pruneSweep('nope', [], { apply: false }), /no sweep named nope/);
+  } finally {
+    await store.close();
+  }
+});
+
 test('a version-4 SQLite database gets the activation column of results when opened (migration 4 → 5)', async () => {
   const path = join(tempDir(), 'db.sqlite');
   const store = await openStore(path);
   await store.registerSweep({ name: 'k', kind: 'kernel', specJson: '{}', specHash: 'h' }, [{ id: 'k0', kind: 'kernel', params: { depth: 2, activation: 'tanh' }, batchKey: '', cost: 1, batchOrder: 0 }]);
   await store.close();
   const raw = await SqliteDb.open(path);
-  await raw.exec(`UPDATE meta SET value = '4' WHERE key = 'schema_version'; DROP VIEW results; CREATE VIEW results AS SELECT s.sweep AS sweep, t.id AS task_id FROM sweep_tasks s JOIN tasks t ON t.id = s.task_id;`);
+  await raw.exec(`UPDATE meta SET value = '4' WHERE key = 'schema_version'; DROP VIEW current_results; DROP VIEW results; ALTER TABLE sweep_tasks DROP COLUMN spec_hash; CREATE VIEW results AS SELECT s.sweep AS sweep, t.id AS task_id FROM sweep_tasks s JOIN tasks t ON t.id = s.task_id;`);
   await raw.close();
   const again = await openStore(path);
   try {
     assert.deepEqual(await again.query('SELECT task_id, activation FROM results'), [{ task_id: 'k0', activation: 'tanh' }]);
     assert.deepEqual(await again.query("SELECT value FROM meta WHERE key = 'schema_version'"), [{ value: String(SCHEMA_VERSION) }]);
+  } finally {
+    await again.close();
+  }
+});
+
+contract('the spec_hash migration step adds the column and current_results to a database of the previous version, keeping its points', async () => {
+  const { store, path } = await fresh(2);
+  const pg = store.dialect === 'postgres';
+  await store.close();
+  // back to the previous version: what the step adds is removed
+  if (pg) {
+    const { default: pgLib } = await import('pg');
+    const c = new pgLib.Client({ connectionString: path });
+    await c.connect();
+    await c.query("DROP VIEW current_results; DROP VIEW results; ALTER TABLE sweep_tasks DROP COLUMN spec_hash; UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+    await c.end();
+  } else {
+    const raw = await SqliteDb.open(path);
+    await raw.exec("DROP VIEW current_results; DROP VIEW results; ALTER TABLE sweep_tasks DROP COLUMN spec_hash; UPDATE meta SET value = '5' WHERE key = 'schema_version'");
+    await raw.close();
+  }
+  const again = await openStore(path);
+  try {
+    assert.deepEqual(await again.query("SELECT COUNT(*) AS n FROM results WHERE sweep = 's'"), [{ n: 2 }]);
+    assert.deepEqual(await again.query('SELECT COUNT(*) AS n FROM current_results'), [{ n: 0 }]);
+    const r = await again.pruneSweep('s', [['task0', 'task1']], { apply: true });
+    assert.equal(r.stale.total, 0);
+    assert.deepEqual(await again.query('SELECT COUNT(*) AS n FROM current_results'), [{ n: 2 }], 'prune marks the current points');
   } finally {
     await again.close();
   }

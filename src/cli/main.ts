@@ -2,23 +2,33 @@
 /**
  * ntk-sweep command line (yargs). Every command takes `--db` (a file, or a postgres:// URL; default $NTK_SWEEP_DB, else db/ntk-sweep.sqlite).
  * Exit codes are in ./exit.ts.
+ *
+ * Startup: a command's module (and what it imports: the store drivers, the spec validator, the
+ * worker pool, Vega) is loaded only when that command runs, so `status` does not pay for `run`.
+ * `--help` without a command, or an unknown command, loads them all to list them.
  */
 import { readFileSync } from 'node:fs';
-import yargs, { type Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { SpecError } from '../spec/errors.js';
-import { StoreError } from '../store/errors.js';
-import { defaultDb } from '../store/open.js';
-import { registerDoctor } from './commands/doctor.js';
-import { registerKernel } from './commands/kernel.js';
-import { registerParams } from './commands/params.js';
-import { registerExport, registerQuery, registerStatus } from './commands/read.js';
-import { registerReport } from './commands/report.js';
-import { registerRun } from './commands/run.js';
-import { registerSlope } from './commands/slope.js';
-import { registerSubmit } from './commands/submit.js';
-import { registerWorker } from './commands/worker.js';
-import { CliError, EXIT, EXIT_HELP } from './exit.js';
+import type { Argv } from 'yargs';
+import { EXIT, EXIT_HELP, exitCodeOf, installEarlySignals, usageMessage } from './exit.js';
+
+/** Registers one command (its name, options and handler) on the parser. */
+type Register = (y: Argv) => Argv;
+
+/** Every command and where its module is: adding a command is one line here. */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  run: async () => (await import('./commands/run.js')).registerRun,
+  submit: async () => (await import('./commands/submit.js')).registerSubmit,
+  worker: async () => (await import('./commands/worker.js')).registerWorker,
+  status: async () => (await import('./commands/status.js')).registerStatus,
+  query: async () => (await import('./commands/read.js')).registerQuery,
+  export: async () => (await import('./commands/read.js')).registerExport,
+  report: async () => (await import('./commands/report.js')).registerReport,
+  prune: async () => (await import('./commands/prune.js')).registerPrune,
+  kernel: async () => (await import('./commands/kernel.js')).registerKernel,
+  slope: async () => (await import('./commands/slope.js')).registerSlope,
+  params: async () => (await import('./commands/params.js')).registerParams,
+  doctor: async () => (await import('./commands/doctor.js')).registerDoctor,
+};
 
 /** The version in our package.json (dist/src/cli/main.js → ../../../package.json). */
 function packageVersion(): string {
@@ -26,25 +36,10 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-function report(e: unknown): number {
-  if (e instanceof SpecError) {
-    process.stderr.write(`error: ${e.message}\n`);
-    return EXIT.USAGE;
-  }
-  if (e instanceof CliError) {
-    process.stderr.write(`error: ${e.message}\n`);
-    return e.exitCode;
-  }
-  if (e instanceof StoreError) {
-    process.stderr.write(`storage error: ${e.message}\n`);
-    return EXIT.STORAGE;
-  }
-  if (e instanceof Error && e.name === 'DataError') {
-    process.stderr.write(`data error: ${e.message}\n`);
-    return EXIT.USAGE;
-  }
-  process.stderr.write(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  return 70;
+/** The command named on the command line (its first word that is not an option), if it is one of ours. */
+function commandOf(argv: string[]): string | undefined {
+  const first = argv.find((w) => !w.startsWith('-'));
+  return first !== undefined && Object.hasOwn(COMMANDS, first) ? first : undefined;
 }
 
 async function main(): Promise<void> {
@@ -55,7 +50,12 @@ async function main(): Promise<void> {
       throw e;
     });
   }
-  let cli: Argv = yargs(hideBin(process.argv))
+  const args = process.argv.slice(2);
+  // before anything heavy loads: a Ctrl-C of `run --json` from now on still prints its summary
+  if (commandOf(args) === 'run' && args.includes('--json')) installEarlySignals();
+  const [{ default: yargs }, { defaultDb }] = await Promise.all([import('yargs'), import('../store/open.js')]);
+  const named = commandOf(args);
+  let cli: Argv = yargs(args)
     .scriptName('ntk-sweep')
     .version(packageVersion())
     .usage(
@@ -64,20 +64,20 @@ async function main(): Promise<void> {
     )
     .option('db', { type: 'string', default: defaultDb(), describe: 'SQLite database file, or a postgres:// URL (default: $NTK_SWEEP_DB, else db/ntk-sweep.sqlite)', global: true })
     .strict()
-    .demandCommand(1, 'name a command: run, submit, worker, status, query, export, report, kernel, slope, params, doctor')
+    .demandCommand(1, `name a command: ${Object.keys(COMMANDS).join(', ')}`)
     .recommendCommands()
     .epilog(EXIT_HELP + '\nDocs: README.md; spec fields: `ntk-sweep params`.')
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;
-      process.stderr.write(`error: ${msg}\nrun with --help for usage\n`);
+      process.stderr.write(`error: ${usageMessage(msg)}\nrun with --help for usage\n`);
       process.exit(EXIT.USAGE);
     });
-  for (const reg of [registerRun, registerSubmit, registerWorker, registerStatus, registerQuery, registerExport, registerReport, registerKernel, registerSlope, registerParams, registerDoctor]) cli = reg(cli);
+  for (const name of named ? [named] : Object.keys(COMMANDS)) cli = (await COMMANDS[name]())(cli);
   try {
     await cli.parseAsync();
   } catch (e) {
-    process.exitCode = report(e);
+    process.exitCode = exitCodeOf(e);
   }
 }
 

@@ -57,6 +57,9 @@ export function poolOptions<T>(c: Argv<T>): Argv<T & PoolArgs> {
 /** Checked pool options, without what depends on the sweep (attempts, batch splitting, progress). */
 export type PoolSettings = Omit<RunOptions, 'maxAttempts' | 'maxOrdersPerBatch' | 'progress' | 'notice'> & { maxAttempts?: number };
 
+/** The smallest `--memory` budget accepted, GiB. */
+export const MIN_MEMORY_GIB = 0.25;
+
 /**
  * Check the pool options and resolve the linear-algebra backend (noting a fallback on stderr
  * unless quiet).
@@ -73,6 +76,10 @@ export function resolvePoolOptions(a: PoolArgs): PoolSettings {
   const memoryGiB = a.memory === undefined ? undefined : Number(a.memory);
   if (memoryGiB !== undefined && !(memoryGiB > 0 && Number.isFinite(memoryGiB) && a.memory!.trim() !== '')) {
     throw new CliError(`--memory: expected a positive number of GiB, got ${JSON.stringify(a.memory)}`, EXIT.USAGE);
+  }
+  if (memoryGiB !== undefined && memoryGiB < MIN_MEMORY_GIB) {
+    // a worker thread with a dataset needs more than this: such a budget is a unit slip (MiB for GiB)
+    throw new CliError(`--memory: ${a.memory} GiB is below the smallest budget, ${MIN_MEMORY_GIB} GiB (one worker thread and its data); --memory is in GiB, e.g. --memory 8`, EXIT.USAGE);
   }
   const bt = a['blas-threads'];
   const blasThreads: number | 'auto' = bt === 'auto' ? 'auto' : Number(bt);

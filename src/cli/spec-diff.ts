@@ -1,24 +1,24 @@
 /** Human description of how a sweep's spec changed between two runs (spec drift). */
 import { decodeParams } from '../util/json.js';
+import { showValue, toJson } from './format.js';
 
 function flatten(o: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
   if (o && typeof o === 'object' && !Array.isArray(o)) {
     for (const [k, v] of Object.entries(o)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
   } else {
-    out[prefix] = JSON.stringify(o);
+    out[prefix] = toJson(o);
   }
   return out;
 }
 
-/** A value for the notice: long lists are summarised (`[0, 1, …, 5999] (6000 values)`). */
+/** A value for the notice, as written in a spec (`inf` for ∞); long lists are summarised (`[0, 1, 2, …, 5998, 5999] (6000 values)`). */
 function brief(json: string): string {
-  if (json.length <= 120) return json;
   const v = JSON.parse(json) as unknown;
-  if (Array.isArray(v) && v.length > 6) {
-    const show = (x: unknown): string => JSON.stringify(x);
-    return `[${v.slice(0, 3).map(show).join(', ')}, …, ${v.slice(-2).map(show).join(', ')}] (${v.length} values)`;
+  if (Array.isArray(v) && v.length > 6 && json.length > 120) {
+    return `[${v.slice(0, 3).map(showValue).join(', ')}, …, ${v.slice(-2).map(showValue).join(', ')}] (${v.length} values)`;
   }
-  return json.slice(0, 117) + '...';
+  const text = Array.isArray(v) ? `[${v.map(showValue).join(',')}]` : showValue(v);
+  return text.length <= 120 ? text : text.slice(0, 117) + '...';
 }
 
 /** e.g. `sweep q: spec changed since the last run: grid.depth [1,2] -> [1,2,3]; ...`. */
@@ -34,6 +34,7 @@ export function describeSpecChange(name: string, oldJson: string, newJson: strin
   }
   return (
     `sweep ${name}: the spec changed since it was last registered:\n  ${changes.join('\n  ')}\n` +
-    `  ${attached} new grid point(s) added; results of earlier grid points are kept (every grid point is identified by its full params, so meanings never mix).`
+    `  ${attached} new grid point(s) added; results of earlier grid points are kept (every grid point is identified by its full params, so meanings never mix). ` +
+    `The view current_results has this spec's points only; \`ntk-sweep prune ${name}\` shows, and with --yes detaches, the points it no longer generates.`
   );
 }

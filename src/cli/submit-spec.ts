@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { checkDataParams, type DataParams } from '../data/index.js';
 import { relocateCsv } from '../data/csv.js';
 import { SpecError } from '../spec/errors.js';
+import { PARAMS } from '../spec/params.js';
 import { checkGridSize, DEFAULT_MAX_POINTS, specHash } from '../spec/expand.js';
 import { migrateCsvIds } from '../spec/legacy-ids.js';
 import { loadSpecFile, type SweepSpec } from '../spec/spec.js';
@@ -17,9 +18,16 @@ import { badOption, CliError, EXIT } from './exit.js';
 import { registrationChunks, scanGrid, type GridScan } from './grid-registration.js';
 import { describeSpecChange } from './spec-diff.js';
 
-function checkData(data: Iterable<Params>): void {
+function checkData(data: Iterable<Params>, spec: SweepSpec): void {
   const problems = new Set<string>();
-  for (const dp of data) for (const p of checkDataParams(dp as unknown as DataParams)) problems.add(`dataset: ${p}`);
+  const set = (k: string) => k in spec.dataset || k in spec.fixed || k in spec.grid || k in spec.derived;
+  for (const dp of data) {
+    for (const p of checkDataParams(dp as unknown as DataParams)) {
+      // a default the user never wrote is named as one
+      const dflt = ['n_test', 'n_train'].find((k) => !set(k) && p.startsWith(`${k} = ${PARAMS[k].default} `));
+      problems.add(`dataset: ${p}${dflt ? ` (${dflt} is not set in the spec: ${PARAMS[dflt].default} is its default; set ${dflt} in fixed or grid)` : ''}`);
+    }
+  }
   if (problems.size) throw new SpecError([...problems]);
 }
 
@@ -49,7 +57,7 @@ export async function prepareSpec(path: string, maxPoints = DEFAULT_MAX_POINTS):
   try {
     total = checkGridSize(spec, maxPoints);
     scan = await scanGrid(spec, specDir);
-    checkData(scan.data.values());
+    checkData(scan.data.values(), spec);
   } catch (e) {
     if (e instanceof SpecError) throw new SpecError(e.problems, path);
     throw e;

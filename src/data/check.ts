@@ -12,7 +12,9 @@ import { DataError } from './errors.js';
 import { MNIST_CLASS_COUNTS } from './mnist.js';
 import { FASHION_MNIST_CLASS_COUNT } from './fashion-mnist.js';
 import { SPHERE_QUADRATIC_MAX_D } from './sphere.js';
-import { readCsvData, type CsvData } from './csv.js';
+import { readCsvData, type CsvData, type CsvPart } from './csv.js';
+import { csvSelectedRows } from './csv-select.js';
+import { accurateNorm, featureMean, subtractRowVector } from './preprocess.js';
 
 /** Validated, defaulted params. `classes` is the label order; `classesSorted` the same set ascending. */
 export interface ResolvedDataParams {
@@ -182,6 +184,7 @@ function resolveCsv({ q, base, classesGiven, okTrain, okTest, msgs }: Common): R
     if (okTrain && n_train > csv.train.n) msgs.push(`n_train = ${n_train} exceeds the ${csv.train.n} train rows in csv ${where}`);
     if (okTest && n_test > csv.test.n) msgs.push(`n_test = ${n_test} exceeds the ${csv.test.n} test rows in csv ${where}`);
     if (q.unit_norm === true && q.center !== true) msgs.push(...zeroRows(csv, new Set([0])));
+    if (q.unit_norm === true && q.center === true && msgs.length === 0 && n_train !== 1) msgs.push(...centeredZeroRows(csv, base, []));
     if (msgs.length > 0) return { messages: msgs };
     return { messages: [], resolved: { ...base, classes: [], classes_sorted: [], csv } };
   }
@@ -201,8 +204,10 @@ function resolveCsv({ q, base, classesGiven, okTrain, okTest, msgs }: Common): R
   if (okTrain && n_train > avTrain) msgs.push(`n_train = ${n_train} exceeds the ${avTrain} train rows${cls} in csv ${where}`);
   if (okTest && n_test > avTest) msgs.push(`n_test = ${n_test} exceeds the ${avTest} test rows${cls} in csv ${where}`);
   if (q.unit_norm === true && q.center !== true) msgs.push(...zeroRows(csv, inSet));
+  const classes_sorted = [...classes].sort((a, b) => a - b);
+  if (q.unit_norm === true && q.center === true && msgs.length === 0 && n_train !== 1) msgs.push(...centeredZeroRows(csv, base, classes_sorted));
   if (msgs.length > 0) return { messages: msgs };
-  return { messages: [], resolved: { ...base, classes: [...classes], classes_sorted: [...classes].sort((a, b) => a - b), csv } };
+  return { messages: [], resolved: { ...base, classes: [...classes], classes_sorted, csv } };
 }
 
 /** One message per csv part with all-zero rows among the classes in `inSet` (unit_norm cannot project them), naming up to 3 lines. */
@@ -220,6 +225,35 @@ function zeroRows(csv: CsvData, inSet: Set<number>): string[] {
       const shown = lines.slice(0, 3).join(', ') + (lines.length > 3 ? ` and ${lines.length - 3} more` : '');
       out.push(`unit_norm: csv ${part.file}, line${lines.length > 1 ? 's' : ''} ${shown}: the point is all zeros and cannot be projected to the unit sphere (remove it, or set unit_norm: false)`);
     }
+  }
+  return out;
+}
+
+/**
+ * One message per csv part with selected points that `center` makes 0 (a point equal to the
+ * mean of the selected train points), which `unit_norm` cannot project: the same selection and
+ * the same arithmetic as the loader, so what passes here loads, naming up to 3 lines.
+ */
+function centeredZeroRows(csv: CsvData, sel: { n_train: number; n_test: number; data_seed: number }, classesSorted: number[]): string[] {
+  const d = csv.d;
+  const gather = (part: CsvPart, name: 'train' | 'test', n: number) => {
+    const rows = csvSelectedRows(csv, part, name, n, sel.data_seed, classesSorted);
+    const x = new Float64Array(n * d);
+    rows.forEach((row, i) => x.set(part.x.subarray(row * d, (row + 1) * d), i * d));
+    return { part, rows, x, n };
+  };
+  const parts = [gather(csv.train, 'train', sel.n_train), gather(csv.test, 'test', sel.n_test)];
+  const mean = featureMean(parts[0].x, sel.n_train, d);
+  const out: string[] = [];
+  for (const p of parts) {
+    subtractRowVector(p.x, p.n, d, mean);
+    const lines = p.rows.filter((_row, i) => accurateNorm(p.x, i * d, d) === 0).map((row) => p.part.lines[row]);
+    if (lines.length === 0) continue;
+    const shown = lines.slice(0, 3).join(', ') + (lines.length > 3 ? ` and ${lines.length - 3} more` : '');
+    out.push(
+      `center + unit_norm: csv ${p.part.file}, line${lines.length > 1 ? 's' : ''} ${shown}: the point equals the mean of the ${sel.n_train} selected train points ` +
+        `(data_seed ${sel.data_seed}), so centering makes it 0 and unit_norm cannot project it to the unit sphere (remove it, choose another n_train or data_seed, or set center: false)`,
+    );
   }
   return out;
 }

@@ -24,6 +24,7 @@ import { MNIST_CLASS_COUNTS, MNIST_DIM, mnistClass } from './mnist.js';
 import { FASHION_MNIST_CLASS_COUNT, FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_DIM, fashionMnistClass } from './fashion-mnist.js';
 import { sphereData } from './sphere.js';
 import type { CsvData, CsvPart } from './csv.js';
+import { csvSelectedRows } from './csv-select.js';
 import { preprocess } from './preprocess.js';
 import { encodeTargets, outputCount } from './labels.js';
 
@@ -121,17 +122,13 @@ function loadImages(r: ResolvedDataParams) {
 function selectCsvPart(csv: CsvData, part: CsvPart, name: 'train' | 'test', r: ResolvedDataParams) {
   const n = name === 'train' ? r.n_train : r.n_test;
   const regression = csv.task === 'regression';
-  const inSet = new Set(r.classes_sorted);
-  const rows: number[] = [];
-  for (let i = 0; i < part.n; i++) if (regression || inSet.has(part.classOf[i])) rows.push(i);
-  const rng = makeRng({ purpose: 'data-split', dataset: 'csv', part: name, data_seed: r.data_seed, classes: r.classes_sorted });
-  const pick = selectPrefix(rows.length, n, rng);
+  const picked = csvSelectedRows(csv, part, name, n, r.data_seed, r.classes_sorted);
   const d = csv.d;
   const x = new Float64Array(n * d);
   const labels = new Int32Array(n);
   const y = new Float64Array(regression ? n : 0);
   for (let i = 0; i < n; i++) {
-    const row = rows[pick[i]];
+    const row = picked[i];
     x.set(part.x.subarray(row * d, (row + 1) * d), i * d);
     if (regression) y[i] = part.value![row];
     else labels[i] = r.classes.indexOf(part.classOf[row]);

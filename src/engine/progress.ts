@@ -1,5 +1,6 @@
 /**
- * Progress display for a run: a `cli-progress` bar (done/total, rate, ETA) on an interactive
+ * Progress display for a run: a `cli-progress` bar (done/total, rate, ETA from the finished
+ * points; see {@link estimateEta}) on an interactive
  * terminal, plain periodic lines otherwise (CI logs, pipes). Writes to stderr so `--json` output
  * on stdout stays machine-readable.
  */
@@ -22,6 +23,25 @@ function fmtDuration(s: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** The ETA waits for this many grid points finished by this run... */
+export const ETA_MIN_POINTS = 3;
+/** ...and this many seconds of it: before that, a rate says little (start-up, the first batch). */
+export const ETA_MIN_S = 5;
+
+/**
+ * Rate (points/s) and ETA (s) from the work finished in this run only: `done − startDone`
+ * points in `elapsedS` seconds, the rest at that pace. The fractions that running points report
+ * are left out: they move unevenly (a kernel batch reports its depths in bursts), and from them
+ * a first ETA read 50 minutes for a run of 91 s. NaN (shown as `?`) until
+ * {@link ETA_MIN_POINTS} points and {@link ETA_MIN_S} seconds.
+ */
+export function estimateEta(done: number, total: number, startDone: number, elapsedS: number): { rate: number; eta: number } {
+  const finished = done - startDone;
+  const rate = elapsedS > 0 ? finished / elapsedS : 0;
+  if (finished < ETA_MIN_POINTS || elapsedS < ETA_MIN_S || rate <= 0) return { rate, eta: done >= total ? 0 : NaN };
+  return { rate, eta: Math.max(0, total - done) / rate };
+}
+
 /** Silent sink (for `--quiet`, `--json` without a TTY, tests). */
 export const nullProgress: ProgressSink = { start() {}, update() {}, stop() {} };
 
@@ -33,12 +53,7 @@ export function makeProgress(opts: { tty?: boolean; intervalS?: number } = {}): 
   let t0 = 0;
   let last = 0;
   let lastDone = -1;
-  const rateEta = (done: number, partial = 0): { rate: number; eta: number } => {
-    const el = (Date.now() - t0) / 1000;
-    const progressed = done + partial - startDone;
-    const rate = el > 0 ? progressed / el : 0;
-    return { rate, eta: rate > 0 ? Math.max(0, total - done - partial) / rate : Infinity };
-  };
+  const rateEta = (done: number, _partial = 0): { rate: number; eta: number } => estimateEta(done, total, startDone, (Date.now() - t0) / 1000);
   if (tty) {
     let stopped = false;
     const bar = new cliProgress.SingleBar(

@@ -7,7 +7,7 @@
  * is refused rather than overwritten.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 const MANIFEST = '.ntk-sweep-report.json';
 
@@ -52,6 +52,20 @@ export function checkReportFolder(out: string, names: string[]): void {
 }
 
 /**
+ * Create folder `dir` and its missing parents one level at a time. (Node's recursive mkdir
+ * loops forever under a pseudo file system such as /proc, which answers ENOENT for every new
+ * name; created level by level, the first failing level throws its error.)
+ */
+function makeFolder(dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) mkdirSync(d);
+}
+
+/**
  * Write `files` (distinct plain names) into folder `out`, creating it.
  * @throws the file system's error (EACCES, ENOSPC, …). Until every file is written the folder
  *   is unchanged; an error between the renames (rare: they do not allocate) leaves a mix of old
@@ -59,7 +73,7 @@ export function checkReportFolder(out: string, names: string[]): void {
  */
 export function writeReportFolder(out: string, files: { name: string; content: string }[]): void {
   if (new Set(files.map((f) => f.name)).size !== files.length) throw new Error('writeReportFolder: file names must be distinct');
-  mkdirSync(out, { recursive: true });
+  makeFolder(out);
   const tmp = files.map((f) => join(out, `.${f.name}.tmp-${process.pid}`));
   try {
     files.forEach((f, i) => writeFileSync(tmp[i], f.content));

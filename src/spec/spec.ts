@@ -152,6 +152,23 @@ export function validateSpec(doc: unknown, file?: string): SweepSpec {
 }
 
 /** Problems of a document that does not have the spec's shape, each with its path (unknown fields with a suggestion). */
+/** What a top-level field holds, for "required" messages. */
+const FIELD_MEANING: Record<string, string> = {
+  name: 'the sweep name (letters, digits, "-", "_" or ".")',
+  kind: `one of ${KINDS.join(', ')}`,
+};
+
+/** A zod issue in words, e.g. `expected one of kernel, train, debug, got "kern"`. */
+function explainIssue(issue: z.core.$ZodIssue, got: unknown): string {
+  const field = issue.path.length === 1 ? String(issue.path[0]) : '';
+  if (got === undefined) return `required: ${FIELD_MEANING[field] ?? 'a value'}`;
+  if (typeof got === 'number' && Number.isNaN(got)) return 'got NaN (.nan), which is not a value; write a number, or inf for t = ∞';
+  if (issue.code === 'invalid_value') return `expected one of ${issue.values.map((v) => String(v)).join(', ')}, got ${show(got)}`;
+  if (issue.code === 'invalid_type') return `expected ${field === 'name' ? FIELD_MEANING.name : `a ${issue.expected}`}, got ${show(got)}`;
+  if (issue.code === 'invalid_union') return `expected a number, a string, true/false or a list of numbers, got ${show(got)}`;
+  return `${issue.message}, got ${show(got)}`;
+}
+
 function shapeProblems(issues: readonly z.core.$ZodIssue[], doc: unknown): string[] {
   const problems: string[] = [];
   for (const issue of issues) {
@@ -162,8 +179,7 @@ function shapeProblems(issues: readonly z.core.$ZodIssue[], doc: unknown): strin
       }
     } else {
       const got = issue.path.reduce<unknown>((o, p) => (o && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[p] : undefined), doc);
-      const msg = issue.message.startsWith('expected') ? issue.message.replace(/^expected ([^,]*).*$/, 'expected $1') : issue.message;
-      problems.push(`${fmtPath(issue.path)}: ${msg}, got ${show(got)}`);
+      problems.push(`${fmtPath(issue.path)}: ${explainIssue(issue, got)}`);
     }
   }
   return problems;
@@ -247,7 +263,12 @@ export function loadSpecFile(file: string): SweepSpec {
   try {
     doc = parseYaml(text, { prettyErrors: true });
   } catch (e) {
-    if (e instanceof YAMLParseError) throw new SpecError([`YAML syntax error: ${e.message.split('\n')[0]}`], file);
+    if (e instanceof YAMLParseError) {
+      // the message ends with the offending lines and a caret under the column: keep them
+      const [first, ...excerpt] = e.message.trimEnd().split('\n');
+      const lines = excerpt.filter((l, i) => i > 0 || l.trim() !== '');
+      throw new SpecError([`YAML syntax error: ${first.replace(/:$/, '')}${lines.length ? ':\n' + lines.map((l) => '    ' + l).join('\n') : ''}`], file);
+    }
     throw e;
   }
   return validateSpec(doc, file);

@@ -3,8 +3,6 @@
  * or `postgresql://` URL means PostgreSQL. Every command and the test tooling open stores here.
  */
 import { SqlStore } from './protocol.js';
-import { openPostgres } from './pg-dialect.js';
-import { openSqlite } from './sqlite-dialect.js';
 import type { Store } from './store.js';
 
 /** Default database location, relative to the working directory. */
@@ -29,7 +27,8 @@ export function isPostgresUrl(url: string): boolean {
  */
 export async function openStore(url: string, opts: { readonly?: boolean } = {}): Promise<Store> {
   const readonly = opts.readonly ?? false;
-  const d = isPostgresUrl(url) ? await openPostgres(url, readonly) : await openSqlite(url, readonly);
+  // each driver is loaded when its dialect is opened: a SQLite user never loads pg, and the other way round
+  const d = isPostgresUrl(url) ? await (await import('./pg-dialect.js')).openPostgres(url, readonly) : await (await import('./sqlite-dialect.js')).openSqlite(url, readonly);
   try {
     return await SqlStore.over(d);
   } catch (e) {
@@ -38,4 +37,4 @@ export async function openStore(url: string, opts: { readonly?: boolean } = {}):
   }
 }
 
-export { redactUrl } from './pg-dialect.js';
+export { redactUrl } from './url.js';

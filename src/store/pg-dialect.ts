@@ -9,6 +9,9 @@ import { APP_ID } from './schema.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION, pgNumber, pgResultsViewSql } from './pg-schema.js';
 import type { Dialect, SqlConn, SqlValue } from './sql.js';
 import { StoreError } from './errors.js';
+import { redactUrl } from './url.js';
+
+export { redactUrl };
 
 const CHANNEL = 'ntk_sweep_work';
 
@@ -270,17 +273,6 @@ class PgDialect implements Dialect {
     const version = Number(meta.get('schema_version') ?? 0);
     if (version > PG_SCHEMA_VERSION) throw new StoreError(`${this.where} has schema version ${version}, newer than this ntk-sweep (${PG_SCHEMA_VERSION}); upgrade ntk-sweep`);
     return version;
-  }
-}
-
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/:[^:@/]*@/, ':***@');
   }
 }
 

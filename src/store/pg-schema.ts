@@ -1,12 +1,14 @@
 /**
  * The PostgreSQL schema of an ntk-sweep database: the same tables, columns and meanings as the
- * SQLite schema (`schema.ts`, version 5), with PostgreSQL types: timestamps `BIGINT` (ms since
+ * SQLite schema (`schema.ts`, version 6), with PostgreSQL types: timestamps `BIGINT` (ms since
  * the epoch, server clock), metrics and costs `DOUBLE PRECISION`, params and run facts `JSONB`,
- * checkpoints `BYTEA`. PostgreSQL has its own migration list, numbered from 1.
+ * checkpoints `BYTEA`. PostgreSQL has its own migration list, numbered from 1 (version 2 is
+ * SQLite's version 5, the `activation` column of `results`; version 3 is SQLite's version 6:
+ * `sweep_tasks.spec_hash` and the `current_results` view).
  */
 import { pgActivationAxis, resultsViewSql } from './schema.js';
 
-export const PG_SCHEMA_VERSION = 2;
+export const PG_SCHEMA_VERSION = 3;
 
 /** Migration i brings the schema from version i to i + 1. Append only; never edit. */
 export const PG_MIGRATIONS: string[] = [
@@ -100,6 +102,12 @@ export const PG_MIGRATIONS: string[] = [
   // 1 -> 2: the results view gains an `activation` column (relu where a kernel or train task has
   // no activation param); dropping the view lets the open recreate it with the current columns.
   `
+  DROP VIEW IF EXISTS results;
+  `,
+  // 2 -> 3: which spec last generated each point of a sweep (as SQLite version 6).
+  `
+  ALTER TABLE sweep_tasks ADD COLUMN spec_hash TEXT;
+  DROP VIEW IF EXISTS current_results;
   DROP VIEW IF EXISTS results;
   `,
 ];

@@ -12,6 +12,7 @@ import type {
   FailureInfo,
   FinishItem,
   NewTask,
+  PruneResult,
   RegisterResult,
   Store,
   SweepCounts,
@@ -87,8 +88,9 @@ export class SqlStore implements Store {
       }
       await c.run(`INSERT INTO sweep_specs (sweep, spec_hash, spec_json, first_seen) VALUES (?, ?, ?, ${this.now_}) ON CONFLICT DO NOTHING`, [sweep.name, sweep.specHash, sweep.specJson]);
       let inserted = 0;
-      let attached = 0;
       const t = this.d.types;
+      const members = async () => Number((await c.all<{ n: number }>('SELECT COUNT(*) AS n FROM sweep_tasks WHERE sweep = ?', [sweep.name]))[0].n);
+      const before = await members();
       for await (const chunk of chunks) {
         inserted += await insertRows(
           c,
@@ -97,8 +99,15 @@ export class SqlStore implements Store {
           'ON CONFLICT DO NOTHING',
           `(?, ?, CAST(? AS ${t.json}), ?, ?, ?, ${this.now_})`,
         );
-        attached += await insertRows(c, 'INSERT INTO sweep_tasks (sweep, task_id) VALUES', chunk.map((x) => [sweep.name, x.id]), 'ON CONFLICT DO NOTHING');
+        // a point of this spec is current (the `current_results` view)
+        await insertRows(
+          c,
+          'INSERT INTO sweep_tasks (sweep, task_id, spec_hash) VALUES',
+          chunk.map((x) => [sweep.name, x.id, sweep.specHash]),
+          'ON CONFLICT (sweep, task_id) DO UPDATE SET spec_hash = excluded.spec_hash WHERE sweep_tasks.spec_hash IS DISTINCT FROM excluded.spec_hash',
+        );
       }
+      const attached = (await members()) - before;
       await this.d.notifyWork(c);
       return { inserted, attached, previousSpecJson: prev && prev.spec_hash !== sweep.specHash ? prev.spec_json : null };
     });
@@ -510,6 +519,55 @@ export class SqlStore implements Store {
       }
       return n;
     });
+  }
+
+  async pruneSweep(sweep: string, current: string[][] | AsyncIterable<string[]>, opts: { apply: boolean }): Promise<PruneResult> {
+    // the current grid is read before the transaction: expanding it may take a while
+    const keep = new Set<string>();
+    for await (const ids of current) for (const id of ids) keep.add(id);
+    const look = async (c: SqlConn): Promise<PruneResult> => {
+      const [sw] = await c.all<{ spec_hash: string }>(`SELECT spec_hash FROM sweeps WHERE name = ?${this.forUpdate}`, [sweep]);
+      if (!sw) throw new StoreError(`no sweep named ${sweep}`);
+      const members = await c.all<{ id: string }>('SELECT task_id AS id FROM sweep_tasks WHERE sweep = ? ORDER BY task_id', [sweep]);
+      const staleIds = members.map((m) => m.id).filter((id) => !keep.has(id));
+      const states = await this.states(c, staleIds);
+      const held = new Set<string>();
+      await inChunks(staleIds, async (ids) => {
+        const rows = await c.all<{ id: string }>(`SELECT DISTINCT task_id AS id FROM sweep_tasks WHERE task_id IN (${marks(ids)}) AND sweep <> ?`, [...ids, sweep]);
+        for (const r of rows) held.add(r.id);
+      });
+      const stale: SweepCounts = { total: 0, pending: 0, running: 0, done: 0, failed: 0, diverged: 0 };
+      for (const id of staleIds) {
+        stale.total++;
+        stale[states.get(id)!.status as keyof Omit<SweepCounts, 'total'>]++;
+      }
+      const detach = staleIds.filter((id) => states.get(id)!.status !== 'running');
+      const drop = detach.filter((id) => !held.has(id));
+      const shown = staleIds.slice(0, 20);
+      const sample = shown.length
+        ? (await c.all<{ id: string; params: string }>(`SELECT id, params FROM tasks WHERE id IN (${marks(shown)}) ORDER BY id`, shown)).map((r) => ({
+            taskId: r.id,
+            status: states.get(r.id)!.status,
+            params: decodeParams(r.params),
+          }))
+        : [];
+      const result: PruneResult = { applied: opts.apply, current: members.length - staleIds.length, stale, detached: detach.length, shared: detach.length - drop.length, deleted: drop.length, sample };
+      if (opts.apply) await this.detach(c, sweep, sw.spec_hash, members.map((m) => m.id).filter((id) => keep.has(id)), detach, drop);
+      return result;
+    };
+    return this.d.transaction(look);
+  }
+
+  /** Prune's writes: mark `current` memberships, detach `detach` from `sweep`, delete the tasks `drop`. */
+  private async detach(c: SqlConn, sweep: string, specHash: string, current: string[], detach: string[], drop: string[]): Promise<void> {
+    await inChunks(current, (ids) =>
+      c.run(`UPDATE sweep_tasks SET spec_hash = ? WHERE sweep = ? AND task_id IN (${marks(ids)}) AND spec_hash IS DISTINCT FROM ?`, [specHash, sweep, ...ids, specHash]),
+    );
+    await inChunks(detach, (ids) => c.run(`DELETE FROM sweep_tasks WHERE sweep = ? AND task_id IN (${marks(ids)})`, [sweep, ...ids]));
+    for (const table of ['metrics', 'final_metrics', 'checkpoints']) {
+      await inChunks(drop, (ids) => c.run(`DELETE FROM ${table} WHERE task_id IN (${marks(ids)})`, ids));
+    }
+    await inChunks(drop, (ids) => c.run(`DELETE FROM tasks WHERE id IN (${marks(ids)})`, ids));
   }
 
   async query(sql: string): Promise<Record<string, unknown>[]> {

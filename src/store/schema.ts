@@ -10,11 +10,13 @@
  * change: `claim`, `done`, `diverged`, `failed`, `released`, `reclaimed`, `ignored`). Version 3
  * indexes runnable tasks in claim order and marks independent grid points with `batch_key = ''`.
  * Version 4 adds `workers`: one row per live worker process (owner id, host, pid, last heartbeat
- * on the database clock), for `status`.
+ * on the database clock), for `status`. Version 5 gives `results` an `activation` column. Version 6 adds `sweep_tasks.spec_hash`: the hash of the
+ * sweep's spec that last generated the point (the view `current_results` keeps the points of the
+ * sweep's current spec; `prune` detaches the others).
  */
 
 export const APP_ID = 'ntk-sweep';
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** Migration i brings the schema from version i to i + 1. Append only; never edit. */
 export const MIGRATIONS: string[] = [
@@ -126,6 +128,13 @@ export const MIGRATIONS: string[] = [
   `
   DROP VIEW IF EXISTS results;
   `,
+  // 5 -> 6: which spec last generated each point of a sweep (NULL: not known yet; the next
+  // run, submit or prune of the sweep fills it in). The views are rebuilt with current_results.
+  `
+  ALTER TABLE sweep_tasks ADD COLUMN spec_hash TEXT;
+  DROP VIEW IF EXISTS current_results;
+  DROP VIEW IF EXISTS results;
+  `,
 ];
 
 /** Standard axes exposed as columns of `results` (docs/conventions.md §2 names), NULL where absent. */
@@ -201,7 +210,8 @@ export function pgActivationAxis(): string {
  * SQL that (re)creates the `results` view: one row per (sweep, task) with `sweep, task_id, kind,
  * status`, the standard axes, `attempts, error, diverged_step, duration_s, params`, and one
  * column per metric name holding its final value. `t = ∞` appears as the REAL infinity
- * (`t > 1e308` selects it).
+ * (`t > 1e308` selects it). `current_results` has the same columns and only the points that the
+ * sweep's current spec generates (those registered, or confirmed by `prune`, under its hash).
  */
 export function resultsViewSql(metricNames: string[], axisSql: (axis: (typeof AXES)[number]) => string = sqliteAxis): string {
   const axisCols = AXES.map((a) => `${axisSql(a)} AS ${a}`);
@@ -223,8 +233,12 @@ export function resultsViewSql(metricNames: string[], axisSql: (axis: (typeof AX
     't.params AS params',
     ...metricCols,
   ];
-  return `DROP VIEW IF EXISTS results;
+  return `DROP VIEW IF EXISTS current_results;
+DROP VIEW IF EXISTS results;
 CREATE VIEW results AS SELECT
   ${cols.join(',\n  ')}
-FROM sweep_tasks s JOIN tasks t ON t.id = s.task_id;`;
+FROM sweep_tasks s JOIN tasks t ON t.id = s.task_id;
+CREATE VIEW current_results AS SELECT
+  ${cols.join(',\n  ')}
+FROM sweep_tasks s JOIN tasks t ON t.id = s.task_id JOIN sweeps w ON w.name = s.sweep AND w.spec_hash = s.spec_hash;`;
 }

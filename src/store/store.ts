@@ -49,6 +49,27 @@ export interface SweepCounts {
   diverged: number;
 }
 
+/**
+ * What {@link Store.pruneSweep} found in a sweep, and did unless it was a dry run. A stale point
+ * is one attached to the sweep that its current spec no longer generates.
+ */
+export interface PruneResult {
+  /** Whether the changes were made (false: a dry run that only looked). */
+  applied: boolean;
+  /** Attached points that the current spec generates (they stay). */
+  current: number;
+  /** Stale points, by status. */
+  stale: SweepCounts;
+  /** Stale points detached from the sweep (all stale points but the running ones). */
+  detached: number;
+  /** Of the detached points, those another sweep still holds: kept as tasks, with their results. */
+  shared: number;
+  /** Detached points no other sweep holds: deleted with their metrics and checkpoints. */
+  deleted: number;
+  /** Up to 20 stale points, for the user to see what goes. */
+  sample: { taskId: string; status: string; params: Params }[];
+}
+
 export interface FailureInfo {
   taskId: string;
   attempts: number;
@@ -210,6 +231,16 @@ export interface Store {
    * Returns how many tasks changed id or were merged.
    */
   rekeyTasks(pairs: { from: string; to: string }[]): Promise<number>;
+  /**
+   * Detach from `sweep` the points its current spec no longer generates (`current`: the task ids
+   * of the current grid, whole or in chunks) in one transaction, unless `apply` is false (a dry
+   * run: nothing is written). Stale points that are running stay attached until they finish; a
+   * detached point that no other sweep holds is deleted with its metrics and checkpoint, one that
+   * another sweep holds stays as a task (its audit trail always stays). The current points are
+   * marked as such in `sweep_tasks.spec_hash`, which the `current_results` view reads.
+   * @throws StoreError when no sweep has that name.
+   */
+  pruneSweep(sweep: string, current: string[][] | AsyncIterable<string[]>, opts: { apply: boolean }): Promise<PruneResult>;
   /** Run read-only SQL (the `query` command). */
   query(sql: string): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;

@@ -48,7 +48,7 @@
  *
  * ## End
  * `{status: 'done'}`, or `{status: 'diverged', step, reason}` when the training loss at some step
- * is NaN/Inf or exceeds `1e6 ×` the initial loss (`src/nn/divergence.ts`); metrics of the
+ * is NaN/Inf or exceeds `1e6 ×` the initial loss, or the network is dead (`src/nn/divergence.ts`); metrics of the
  * diverged step itself are not sent. Divergence never throws. Bad params throw `RangeError`;
  * data problems throw `DataError` (from `src/data`). An aborted `ctx.signal` makes the task throw
  * an `Error` named `'AbortError'` at the next step boundary.
@@ -57,7 +57,7 @@ import { loadDataset } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
 import { activationOfParams, type Activation } from '../ntk/index.js';
 import type { Dataset } from '../data/index.js';
-import { divergenceReason } from '../nn/divergence.js';
+import { deadNetworkReason, divergenceReason, nonFiniteMetricReason } from '../nn/divergence.js';
 import { advanceInPlace, initialState, makeGdWorkspace } from '../nn/gd.js';
 import type { GdProblem, TrainState } from '../nn/gd.js';
 import { accuracy, deviationMetrics, ntkInitRelError, takeInitSnapshot, type InitSnapshot } from '../nn/metrics.js';
@@ -137,7 +137,7 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
   let divergedAt: { step: number; reason: string } | null = null;
   const observer = (step: number, loss: number): 'stop' | 'pause' | void => {
     if (signal?.aborted) throw abortError();
-    const reason = divergenceReason(loss, metrics.initialLoss);
+    const reason = divergenceReason(loss, metrics.initialLoss) ?? deadNetworkReason(spec, ws.cache!, loss);
     if (reason) {
       divergedAt = { step, reason };
       return 'stop';
@@ -227,10 +227,11 @@ class StepMetrics {
   /** Metric rows of the current state at `step`, or the divergence reason (then no rows). */
   evaluate(step: number): { rows: MetricRow[]; diverged: string | null } {
     const { spec, ds, state, snap, tp } = this.run;
-    const fTrain = forward(spec, state.params, ds.x_train, ds.n_train).h[spec.depth];
+    const trainPass = forward(spec, state.params, ds.x_train, ds.n_train);
+    const fTrain = trainPass.h[spec.depth];
     const trainLoss = mseLoss(fTrain, ds.y_train, ds.n_train);
     if (step === 0) this.initialLoss = trainLoss;
-    const reason = divergenceReason(trainLoss, this.initialLoss);
+    const reason = divergenceReason(trainLoss, this.initialLoss) ?? deadNetworkReason(spec, trainPass, trainLoss);
     if (reason) return { rows: [], diverged: reason };
     const rows: MetricRow[] = [{ step, name: 'train_loss', value: trainLoss }];
     if (ds.n_test > 0) {
@@ -259,7 +260,7 @@ class StepMetrics {
       const e = ntkInitRelError(snap);
       if (e !== null && Number.isFinite(e)) rows.push({ step, name: 'ntk_init_rel_err', value: e });
     }
-    return { rows, diverged: null };
+    return { rows, diverged: nonFiniteMetricReason(rows) };
   }
 }
 

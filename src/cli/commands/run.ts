@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { Coordinator, type RunSummary } from '../../engine/coordinator.js';
 import { makeProgress, nullProgress, type ProgressSink } from '../../engine/progress.js';
 import { DEFAULT_DB, openStore } from '../../store/open.js';
-import { EXIT, EXIT_HELP } from '../exit.js';
+import { earlySummary, EXIT, EXIT_HELP, takeOverSignals } from '../exit.js';
 import { noticeTo, ordersPerBatch, poolOptions, resolvePoolOptions, type PoolArgs } from '../pool-options.js';
 import { MAX_POINTS_OPTION, prepareSpec, registerSpec } from '../submit-spec.js';
 
@@ -52,6 +52,7 @@ async function run(a: RunArgs): Promise<number> {
   const onSignal = (sig: 'SIGINT' | 'SIGTERM') => () => {
     const code = sig === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
     if (!coord || signalCode !== EXIT.OK || ended) {
+      if (!coord && !ended && a.json) process.stdout.write(JSON.stringify({ ...earlySummary(sig), db: a.db }, null, 2) + '\n');
       process.stderr.write(`\n${sig}: exiting now; the database is consistent and the next run resumes\n`);
       process.exit(code);
     }
@@ -66,6 +67,7 @@ async function run(a: RunArgs): Promise<number> {
   const hTerm = onSignal('SIGTERM');
   process.on('SIGINT', hInt);
   process.on('SIGTERM', hTerm);
+  takeOverSignals();
   try {
     const pool = resolvePoolOptions(a);
     const prepared = await prepareSpec(a.spec, a['max-points']);

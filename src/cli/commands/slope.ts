@@ -117,7 +117,8 @@ export function registerSlope(y: Argv): Argv {
           }
           if (rows.length === 0) {
             throw new CliError(
-              `no finished grid points of sweep ${a.sweep} with ${metric} > 0${a.step === undefined ? '' : ` logged at step ${a.step}`}${a.where ? ` and ${a.where}` : ''}`,
+              `no finished grid points of sweep ${a.sweep} with ${metric} > 0${a.step === undefined ? '' : ` logged at step ${a.step}`}${a.where ? ` and ${a.where}` : ''}` +
+                (a.step === undefined ? '' : await loggedSteps(store, a.sweep, metric)),
               EXIT.USAGE,
             );
           }
@@ -148,4 +149,15 @@ export function registerSlope(y: Argv): Argv {
       }
     },
   );
+}
+
+/** `; the logged steps of <metric> in this sweep: 0, 1, 3, 7, 20` (or that it was never logged), for a `--step` that matches nothing. */
+async function loggedSteps(store: Store, sweep: string, metric: string): Promise<string> {
+  const rows = await store.query(
+    `SELECT DISTINCT m.step AS step FROM metrics m JOIN sweep_tasks s ON s.task_id = m.task_id WHERE s.sweep = ${quoteString(sweep)} AND m.name = ${quoteString(metric)} ORDER BY m.step`,
+  );
+  if (rows.length === 0) return `; ${metric} was never logged in this sweep`;
+  const steps = rows.map((r) => String(r.step));
+  const shown = steps.length > 40 ? [...steps.slice(0, 20), '…', ...steps.slice(-10)] : steps;
+  return `; the logged steps of ${metric} in this sweep: ${shown.join(', ')}`;
 }

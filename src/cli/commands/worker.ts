@@ -10,7 +10,7 @@ import { Coordinator } from '../../engine/coordinator.js';
 import { reclaimLeases } from '../../engine/lease.js';
 import { openStore, redactUrl } from '../../store/open.js';
 import type { Store, SweepRecord } from '../../store/store.js';
-import { badOption, CliError, EXIT, EXIT_HELP } from '../exit.js';
+import { badOption, CliError, EXIT, EXIT_HELP, takeOverSignals } from '../exit.js';
 import { noticeTo, ordersPerBatch, poolOptions, resolvePoolOptions, type PoolArgs, type PoolSettings } from '../pool-options.js';
 
 interface WorkerArgs extends PoolArgs {
@@ -84,6 +84,7 @@ async function work(a: WorkerArgs): Promise<number> {
   };
   const handlers = (['SIGTERM', 'SIGUSR1', 'SIGINT'] as const).map((s) => [s, onSignal(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
+  takeOverSignals();
   const store = await openStore(a.db);
   try {
     const names = a.sweep;
