@@ -11,11 +11,13 @@ import { StoreError } from '../store/errors.js';
 import { defaultDb } from '../store/open.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerKernel } from './commands/kernel.js';
+import { registerMerge } from './commands/merge.js';
 import { registerParams } from './commands/params.js';
 import { registerExport, registerQuery, registerStatus } from './commands/read.js';
 import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerSlope } from './commands/slope.js';
+import { registerSlurm } from './commands/slurm.js';
 import { registerSubmit } from './commands/submit.js';
 import { registerWorker } from './commands/worker.js';
 import { CliError, EXIT, EXIT_HELP } from './exit.js';
@@ -64,7 +66,7 @@ async function main(): Promise<void> {
     )
     .option('db', { type: 'string', default: defaultDb(), describe: 'SQLite database file, or a postgres:// URL (default: $NTK_SWEEP_DB, else db/ntk-sweep.sqlite)', global: true })
     .strict()
-    .demandCommand(1, 'name a command: run, submit, worker, status, query, export, report, kernel, slope, params, doctor')
+    .demandCommand(1, 'name a command: run, submit, worker, slurm, merge, status, query, export, report, kernel, slope, params, doctor')
     .recommendCommands()
     .epilog(EXIT_HELP + '\nDocs: README.md; spec fields: `ntk-sweep params`.')
     .wrap(Math.min(110, process.stdout.columns || 100))
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
       process.stderr.write(`error: ${msg}\nrun with --help for usage\n`);
       process.exit(EXIT.USAGE);
     });
-  for (const reg of [registerRun, registerSubmit, registerWorker, registerStatus, registerQuery, registerExport, registerReport, registerKernel, registerSlope, registerParams, registerDoctor]) cli = reg(cli);
+  for (const reg of [registerRun, registerSubmit, registerWorker, registerStatus, registerQuery, registerExport, registerReport, registerMerge, registerSlurm, registerKernel, registerSlope, registerParams, registerDoctor]) cli = reg(cli);
   try {
     await cli.parseAsync();
   } catch (e) {

@@ -7,10 +7,16 @@ import type { MetricRow, TaskInput } from '../tasks/types.js';
 import { decodeParams, encodeParams } from '../util/json.js';
 import { StoreError } from './errors.js';
 import { inChunks, insertRows, marks, type Dialect, type SqlConn, type SqlValue } from './sql.js';
+import { importPoints, readFinished } from './merge.js';
+import { finishedPointsSql, quoteString } from './schema.js';
 import type {
   ClaimOptions,
   FailureInfo,
+  FinishedPoint,
+  FinishedRows,
   FinishItem,
+  ImportOptions,
+  ImportOutcome,
   NewTask,
   RegisterResult,
   Store,
@@ -510,6 +516,47 @@ export class SqlStore implements Store {
       }
       return n;
     });
+  }
+
+  async finishedPoints(opts: { after?: string; limit: number }): Promise<FinishedPoint[]> {
+    return readFinished(this.d, opts.after, opts.limit);
+  }
+
+  async importFinished(points: FinishedPoint[], sweeps: SweepRecord[], opts: ImportOptions): Promise<ImportOutcome[]> {
+    if (points.length === 0) return [];
+    const hooks = { insertMetrics: (c: SqlConn, b: { taskId: string; rows: MetricRow[] }[]) => this.insertMetrics(c, b), log: (c: SqlConn, rows: LogRow[]) => this.log(c, rows) };
+    return this.withNames((c) => importPoints(this.d, c, points, sweeps, opts, hooks));
+  }
+
+  async finishedRows(sweep: string, where: string | undefined, series: boolean): Promise<FinishedRows> {
+    const scope = `SELECT task_id FROM ${finishedPointsSql(sweep, where)} AS fp`;
+    const tasks = await this.d.all<{ id: string; params: string }>(`SELECT id, params FROM tasks WHERE id IN (${scope}) ORDER BY id`);
+    const metrics = await this.d.all<{ task_id: string; step: number; name: string; value: number | null }>(
+      `SELECT task_id, ${series ? 'step' : '0 AS step'}, name, value FROM ${series ? 'metrics' : 'final_metrics'} WHERE task_id IN (${scope}) ORDER BY task_id, name, step`,
+    );
+    return {
+      params: new Map(tasks.map((t) => [t.id, decodeParams(t.params)])),
+      metrics: metrics.map((m) => ({ taskId: m.task_id, step: Number(m.step), name: m.name, value: m.value === null ? null : Number(m.value) })),
+    };
+  }
+
+  async lastActivity(sweep: string): Promise<number | null> {
+    const [r] = await this.d.all<{ at: number | null }>(
+      'SELECT MAX(COALESCE(t.finished_at, t.started_at)) AS at FROM sweep_tasks s JOIN tasks t ON t.id = s.task_id WHERE s.sweep = ?',
+      [sweep],
+    );
+    return r?.at === null || r?.at === undefined ? null : Number(r.at);
+  }
+
+  async resultRows(sweep?: string): Promise<Record<string, unknown>[]> {
+    return this.d.all(`SELECT * FROM results ${sweep === undefined ? '' : `WHERE sweep = ${quoteString(sweep)}`} ORDER BY sweep, task_id`);
+  }
+
+  async metricSeries(sweep?: string): Promise<Record<string, unknown>[]> {
+    return this.d.all(
+      `SELECT s.sweep AS sweep, m.task_id AS task_id, m.step AS step, m.name AS name, m.value AS value FROM metrics m JOIN sweep_tasks s ON s.task_id = m.task_id
+       ${sweep === undefined ? '' : `WHERE s.sweep = ${quoteString(sweep)}`} ORDER BY s.sweep, m.task_id, m.name, m.step`,
+    );
   }
 
   async query(sql: string): Promise<Record<string, unknown>[]> {
