@@ -549,7 +549,10 @@ export class SqlStore implements Store {
   }
 
   async resultRows(sweep?: string): Promise<Record<string, unknown>[]> {
-    return this.d.all(`SELECT * FROM results ${sweep === undefined ? '' : `WHERE sweep = ${quoteString(sweep)}`} ORDER BY sweep, task_id`);
+    const rows = await this.d.all(`SELECT * FROM results ${sweep === undefined ? '' : `WHERE sweep = ${quoteString(sweep)}`} ORDER BY sweep, task_id`);
+    // params in their canonical JSON on both dialects (PostgreSQL prints JSONB its own way)
+    for (const r of rows) if (typeof r.params === 'string') r.params = encodeParams(decodeParams(r.params));
+    return rows;
   }
 
   async metricSeries(sweep?: string): Promise<Record<string, unknown>[]> {
