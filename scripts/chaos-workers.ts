@@ -1,7 +1,8 @@
 /**
  * The many-machines half of the chaos run (`scripts/chaos.ts --db postgres://… --workers K`): the
  * specs are submitted to a shared database and K `ntk-sweep worker` processes run them, each as
- * if on its own machine (its own `NTK_SWEEP_HOSTNAME`, a short lease). At seeded random moments a
+ * if on its own machine (its own `NTK_SWEEP_HOSTNAME`, a short lease). At seeded random moments (mostly
+ * `[min-ms, max-ms]` after the victim's first claim, one time in five within 1.5 s of its start) a
  * random worker gets `kill -9` and its slot starts a new one, under the same machine name (so it
  * may take the dead one's points over at once by the pid check) while the other machines can
  * only wait for the lease to expire. Once the kills are spent the workers run to the end; one
@@ -50,6 +51,21 @@ function start(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProce
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Resolve once the worker with process id `pid` has claimed a grid point in `db`, or has exited. */
+async function firstClaim(db: string, pid: number, exited: Promise<unknown>): Promise<void> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  while (!gone) {
+    const s = await openStore(db, { readonly: true });
+    try {
+      if ((await s.query(`SELECT 1 AS x FROM task_log WHERE event = 'claim' AND owner LIKE '%:${pid}:%' LIMIT 1`)).length) return;
+    } finally {
+      await s.close();
+    }
+    await sleep(100);
+  }
+}
 
 /** Grid points of `names` in `db` that are pending or running. */
 async function unfinished(db: string, names: string[]): Promise<number> {
@@ -109,15 +125,22 @@ export async function workersChaos(o: WorkersChaosOptions): Promise<WorkersChaos
   for (const s of slots) void s.then(() => running--);
   while (out.kills < o.kills && running > 0) {
     // every random number of this kill is drawn now, so the schedule depends on the seed only
-    const delay = o.minMs + o.rng.uniform() * (o.maxMs - o.minMs);
+    const early = o.rng.uniform() < 0.2;
+    const delay = early ? o.rng.uniform() * 1500 : o.minMs + o.rng.uniform() * (o.maxMs - o.minMs);
     const k = Math.floor(o.rng.uniform() * o.workers);
-    await sleep(delay);
     const w = live[k];
-    if (!w || w.child.exitCode !== null) continue;
+    if (!w) {
+      await sleep(50);
+      continue;
+    }
+    // mostly at a random moment after the worker started working; sometimes during its startup
+    if (!early) await firstClaim(o.db, w.child.pid!, w.done);
+    await sleep(delay);
+    if (w.child.exitCode !== null || live[k] !== w) continue;
     killed.add(w.child);
     w.child.kill('SIGKILL');
     out.kills++;
-    o.log(`kill ${out.kills}: kill -9 of the worker on chaos-machine-${k} after ${Math.round(delay)} ms`);
+    o.log(`kill ${out.kills}: kill -9 of the worker on chaos-machine-${k} ${Math.round(delay)} ms after ${early ? 'its start' : 'its first claim'}`);
   }
   await Promise.all(slots);
   const last = await start(args).done;

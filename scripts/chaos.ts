@@ -26,7 +26,7 @@
  * - Many machines (`--workers K`, with `--db URL` of an empty PostgreSQL database, or alone on an
  *   SQLite file in `<dir>`): the specs are submitted, K `worker` processes run them as if on K
  *   machines with a `--lease`-second lease, and `--kills` seeded `kill -9`s hit random workers
- *   at random moments (`[min-ms, max-ms]` apart), each replaced by a new worker on its machine;
+ *   at random moments (timed as above, from the victim's first claim or start), each replaced by a new worker on its machine;
  *   see `scripts/chaos-workers.ts`. The comparison is the same.
  *
  * Prints the seed first and, last, one line `kills=K tasks=N lost=0 duplicated=0 mismatched=0
