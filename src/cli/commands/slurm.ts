@@ -75,7 +75,7 @@ export function slurmScript(o: SlurmScriptOptions): string {
     ...directives.map((d) => `#SBATCH ${d}`),
     'set -euo pipefail',
     `export NTK_SWEEP_DB="\${NTK_SWEEP_DB:-${o.db.replace(/["\\$`]/g, '\\$&')}}"`,
-    `worker=(${sh(o.node)} ${sh(o.cli)} worker --db "$NTK_SWEEP_DB" --sweep ${sh(o.sweep)} --threads "\${SLURM_CPUS_PER_TASK:-${o.cpusPerTask}}" --quiet)`,
+    `worker=(${sh(o.node)} ${sh(o.cli)} worker --db "$NTK_SWEEP_DB" --sweep ${sh(o.sweep)} --threads "\${SLURM_CPUS_PER_TASK:-${o.cpusPerTask}}")`,
     'echo "ntk-sweep array task ${SLURM_ARRAY_TASK_ID:-?} of job ${SLURM_ARRAY_JOB_ID:-?} on $(hostname): sweep ' + o.sweep.replace(/["\\$`]/g, '') + '" >&2',
     'if [ -n "${SLURM_JOB_ID:-}" ] && command -v srun >/dev/null 2>&1; then',
     '  exec srun --ntasks=1 --cpus-per-task="${SLURM_CPUS_PER_TASK:-' + o.cpusPerTask + '}" "${worker[@]}"',
