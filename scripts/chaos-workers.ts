@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Rng } from '../src/data/rng.js';
+import type { Rng } from '../src/util/rng.js';
 import { openStore } from '../src/store/open.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));

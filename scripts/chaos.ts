@@ -31,7 +31,7 @@
  *
  * Prints the seed first and, last, one line `kills=K tasks=N lost=0 duplicated=0 mismatched=0
  * crashes=0`; exits 1 if any of these counts is non-zero (2 on bad options). Timing randomness
- * comes from `makeRng` (src/data/rng.ts), never `Math.random`.
+ * comes from `makeRng` (src/util/rng.ts), never `Math.random`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
