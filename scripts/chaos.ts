@@ -5,6 +5,7 @@
  *   npx tsc -p . && node dist/scripts/chaos.js [--spec sweeps/chaos.yaml --spec sweeps/chaos-train.yaml]
  *       [--kills 12] [--seed 1] [--threads 2] [--parallel 1] [--sigint 0.25]
  *       [--min-ms 100] [--max-ms 2500] [--max-memory 96] [--dir /tmp/...] [--keep]
+ *       [--db postgres://… --workers K --lease 2]
  *   (or ./scripts/chaos with the same options)
  *
  * - Reference: each spec is run once, uninterrupted, into `<dir>/reference.sqlite`.
@@ -22,9 +23,15 @@
  *   bit for bit). `crashes` = runs that ended in any other way than expected (an exit code other
  *   than 0/1 after a clean run, other than 130 after SIGINT, a hang, ...).
  *
+ * - Many machines (`--workers K`, with `--db URL` of an empty PostgreSQL database, or alone on an
+ *   SQLite file in `<dir>`): the specs are submitted, K `worker` processes run them as if on K
+ *   machines with a `--lease`-second lease, and `--kills` seeded `kill -9`s hit random workers
+ *   at random moments (timed as above, from the victim's first claim or start), each replaced by a new worker on its machine;
+ *   see `scripts/chaos-workers.ts`. The comparison is the same.
+ *
  * Prints the seed first and, last, one line `kills=K tasks=N lost=0 duplicated=0 mismatched=0
  * crashes=0`; exits 1 if any of these counts is non-zero (2 on bad options). Timing randomness
- * comes from `makeRng` (src/data/rng.ts), never `Math.random`.
+ * comes from `makeRng` (src/util/rng.ts), never `Math.random`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,7 +41,8 @@ import { fileURLToPath } from 'node:url';
 import { makeRng } from '../src/util/rng.js';
 import { compareSweep } from '../test/helpers/verify.js';
 import { loadSpecFile } from '../src/spec/spec.js';
-import { openStore } from '../src/store/open.js';
+import { openStore, redactUrl } from '../src/store/open.js';
+import { workersChaos } from './chaos-workers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -51,6 +59,9 @@ interface Options {
   maxMemory: number;
   dir: string | null;
   keep: boolean;
+  db: string | null;
+  workers: number;
+  leaseS: number;
 }
 
 function usage(msg: string): never {
@@ -59,7 +70,7 @@ function usage(msg: string): never {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { specs: [], kills: 12, seed: 1, threads: 2, parallel: 1, sigint: 0.25, minMs: 100, maxMs: 2500, maxMemory: 96, dir: null, keep: false };
+  const o: Options = { specs: [], kills: 12, seed: 1, threads: 2, parallel: 1, sigint: 0.25, minMs: 100, maxMs: 2500, maxMemory: 96, dir: null, keep: false, db: null, workers: 0, leaseS: 2 };
   const num = (name: string, v: string | undefined, min: number): number => {
     const x = Number(v);
     if (v === undefined || !Number.isFinite(x) || x < min) usage(`--${name} expects a number >= ${min}, got ${v}`);
@@ -114,6 +125,19 @@ function parseArgs(argv: string[]): Options {
       case '--keep':
         o.keep = true;
         break;
+      case '--db':
+        if (!v) usage('--db expects a database (postgres:// URL or file)');
+        o.db = v;
+        i++;
+        break;
+      case '--workers':
+        o.workers = Math.floor(num('workers', v, 1));
+        i++;
+        break;
+      case '--lease':
+        o.leaseS = num('lease', v, 1);
+        i++;
+        break;
       default:
         usage(`unknown option ${a}`);
     }
@@ -121,6 +145,7 @@ function parseArgs(argv: string[]): Options {
   if (o.specs.length === 0) o.specs = [join(ROOT, 'sweeps/chaos.yaml'), join(ROOT, 'sweeps/chaos-train.yaml')];
   if (o.maxMs < o.minMs) usage('--max-ms must be >= --min-ms');
   if (o.sigint > 1) usage('--sigint is a probability in [0, 1]');
+  if (o.db && o.workers === 0) usage('--db needs --workers K (the workers that share it)');
   return o;
 }
 
@@ -191,11 +216,11 @@ async function main(): Promise<void> {
   const rng = makeRng({ purpose: 'chaos', seed: o.seed });
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'ntk-sweep-chaos-'));
   const refDb = join(dir, 'reference.sqlite');
-  const chaosDb = join(dir, 'chaos.sqlite');
+  const chaosDb = o.db ?? join(dir, 'chaos.sqlite');
   const t0 = Date.now();
   const log = (s: string): void => void process.stderr.write(`[chaos ${((Date.now() - t0) / 1000).toFixed(1)}s] ${s}\n`);
   process.stdout.write(
-    `chaos: seed=${o.seed} kills=${o.kills} threads=${o.threads} parallel=${o.parallel} sigint=${o.sigint} delay=${o.minMs}..${o.maxMs}ms dir=${dir}\n` +
+    `chaos: seed=${o.seed} kills=${o.kills} threads=${o.threads} ${o.workers ? `workers=${o.workers} lease=${o.leaseS}s db=${redactUrl(chaosDb)}` : `parallel=${o.parallel}`} sigint=${o.sigint} delay=${o.minMs}..${o.maxMs}ms dir=${dir}\n` +
       `chaos: specs ${o.specs.join(', ')}\n`,
   );
   const common = ['--threads', String(o.threads), '--max-memory', String(o.maxMemory), '--json', '--quiet'];
@@ -213,81 +238,95 @@ async function main(): Promise<void> {
     if (r.code !== 0 && r.code !== 1) crash(`reference run of ${spec}`, r);
   }
 
+  /** The single-machine chaos: `--parallel` coordinators (`run`) per spec, interrupted and restarted. */
+  const coordinatorChaos = async (): Promise<{ kills: number; sigints: number; runs: number }> => {
+    let kills = 0;
+    let sigints = 0;
+    let runs = 0;
+    for (let si = 0; si < o.specs.length; si++) {
+      const spec = o.specs[si];
+      const budget = Math.round((o.kills * (si + 1)) / o.specs.length) - Math.round((o.kills * si) / o.specs.length);
+      let spent = 0;
+      let complete = false;
+      log(`chaos on ${spec}: ${budget} kills, ${o.parallel} coordinator(s)`);
+      const slot = async (k: number): Promise<void> => {
+        while (!complete) {
+          const p = start(['run', spec, '--db', chaosDb, ...common]);
+          runs++;
+          const interrupt = spent < budget;
+          // every random number of this run is drawn now, so the schedule depends on the seed only
+          const early = rng.uniform() < 0.2;
+          const delay = early ? rng.uniform() * 1500 : o.minMs + rng.uniform() * (o.maxMs - o.minMs);
+          const bySigint = rng.uniform() < o.sigint;
+          const twice = rng.uniform() < 1 / 3;
+          const gap = 20 + rng.uniform() * 300;
+          let first: Exit | 'timeout';
+          if (!interrupt) first = await p.done;
+          else {
+            // mostly at a random moment after the coordinator started working; sometimes during its startup
+            if (!early) await firstClaim(chaosDb, p.child.pid!, p.done, 120_000);
+            first = await within(p.done, delay);
+          }
+          if (first !== 'timeout') {
+            const e = first;
+            const s = summary(e);
+            if (e.code !== 0 && e.code !== 1) crash(`run ${runs} (coordinator ${k})`, e);
+            else if (s && s.pending === 0 && s.running_elsewhere === 0) complete = true;
+            continue;
+          }
+          if (spent >= budget) {
+            // another coordinator spent the budget meanwhile: let this one finish
+            const e = await p.done;
+            if (e.code !== 0 && e.code !== 1) crash(`run ${runs} (coordinator ${k})`, e);
+            else if (summary(e)?.pending === 0 && summary(e)?.running_elsewhere === 0) complete = true;
+            continue;
+          }
+          spent++;
+          const nth = ++kills;
+          const when = `${Math.round(delay)} ms after ${early ? 'start' : 'its first claim'}`;
+          if (bySigint) {
+            sigints++;
+            p.child.kill('SIGINT');
+            if (twice) {
+              await sleep(gap);
+              p.child.kill('SIGINT');
+            }
+            const e = await within(p.done, 60_000);
+            if (e === 'timeout') {
+              p.child.kill('SIGKILL');
+              crash(`run ${runs}: no exit within 60 s of SIGINT`, await p.done);
+            } else {
+              const ok = e.code === 130 || e.code === 0 || e.code === 1 || e.signal === 'SIGINT';
+              log(`kill ${nth}: SIGINT${twice ? ' x2' : ''} ${when} -> exit ${e.code ?? e.signal}`);
+              if (!ok) crash(`run ${runs} after SIGINT`, e);
+            }
+          } else {
+            p.child.kill('SIGKILL');
+            const e = await p.done;
+            log(`kill ${nth}: kill -9 ${when} -> ${e.signal ?? 'exit ' + e.code}`);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: o.parallel }, (_, k) => slot(k)));
+      // one more run must find nothing left to execute
+      const last = await start(['run', spec, '--db', chaosDb, ...common]).done;
+      const s = summary(last);
+      if ((last.code !== 0 && last.code !== 1) || !s) crash(`final run of ${spec}`, last);
+      else if (s.executed !== 0 || s.pending !== 0) crashes.push(`final run of ${spec} still executed ${s.executed} and left ${s.pending} pending`);
+    }
+    return { kills, sigints, runs };
+  };
   let kills = 0;
   let sigints = 0;
   let runs = 0;
-  for (let si = 0; si < o.specs.length; si++) {
-    const spec = o.specs[si];
-    const budget = Math.round((o.kills * (si + 1)) / o.specs.length) - Math.round((o.kills * si) / o.specs.length);
-    let spent = 0;
-    let complete = false;
-    log(`chaos on ${spec}: ${budget} kills, ${o.parallel} coordinator(s)`);
-    const slot = async (k: number): Promise<void> => {
-      while (!complete) {
-        const p = start(['run', spec, '--db', chaosDb, ...common]);
-        runs++;
-        const interrupt = spent < budget;
-        // every random number of this run is drawn now, so the schedule depends on the seed only
-        const early = rng.uniform() < 0.2;
-        const delay = early ? rng.uniform() * 1500 : o.minMs + rng.uniform() * (o.maxMs - o.minMs);
-        const bySigint = rng.uniform() < o.sigint;
-        const twice = rng.uniform() < 1 / 3;
-        const gap = 20 + rng.uniform() * 300;
-        let first: Exit | 'timeout';
-        if (!interrupt) first = await p.done;
-        else {
-          // mostly at a random moment after the coordinator started working; sometimes during its startup
-          if (!early) await firstClaim(chaosDb, p.child.pid!, p.done, 120_000);
-          first = await within(p.done, delay);
-        }
-        if (first !== 'timeout') {
-          const e = first;
-          const s = summary(e);
-          if (e.code !== 0 && e.code !== 1) crash(`run ${runs} (coordinator ${k})`, e);
-          else if (s && s.pending === 0 && s.running_elsewhere === 0) complete = true;
-          continue;
-        }
-        if (spent >= budget) {
-          // another coordinator spent the budget meanwhile: let this one finish
-          const e = await p.done;
-          if (e.code !== 0 && e.code !== 1) crash(`run ${runs} (coordinator ${k})`, e);
-          else if (summary(e)?.pending === 0 && summary(e)?.running_elsewhere === 0) complete = true;
-          continue;
-        }
-        spent++;
-        const nth = ++kills;
-        const when = `${Math.round(delay)} ms after ${early ? 'start' : 'its first claim'}`;
-        if (bySigint) {
-          sigints++;
-          p.child.kill('SIGINT');
-          if (twice) {
-            await sleep(gap);
-            p.child.kill('SIGINT');
-          }
-          const e = await within(p.done, 60_000);
-          if (e === 'timeout') {
-            p.child.kill('SIGKILL');
-            crash(`run ${runs}: no exit within 60 s of SIGINT`, await p.done);
-          } else {
-            const ok = e.code === 130 || e.code === 0 || e.code === 1 || e.signal === 'SIGINT';
-            log(`kill ${nth}: SIGINT${twice ? ' x2' : ''} ${when} -> exit ${e.code ?? e.signal}`);
-            if (!ok) crash(`run ${runs} after SIGINT`, e);
-          }
-        } else {
-          p.child.kill('SIGKILL');
-          const e = await p.done;
-          log(`kill ${nth}: kill -9 ${when} -> ${e.signal ?? 'exit ' + e.code}`);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: o.parallel }, (_, k) => slot(k)));
-    // one more run must find nothing left to execute
-    const last = await start(['run', spec, '--db', chaosDb, ...common]).done;
-    const s = summary(last);
-    if ((last.code !== 0 && last.code !== 1) || !s) crash(`final run of ${spec}`, last);
-    else if (s.executed !== 0 || s.pending !== 0) crashes.push(`final run of ${spec} still executed ${s.executed} and left ${s.pending} pending`);
+  if (o.workers > 0) {
+    const w = await workersChaos({ db: chaosDb, specs: o.specs, names, workers: o.workers, kills: o.kills, threads: o.threads, minMs: o.minMs, maxMs: o.maxMs, maxMemory: o.maxMemory, leaseS: o.leaseS, rng, log });
+    kills = w.kills;
+    runs = w.runs;
+    crashes.push(...w.crashes);
+  } else {
+    ({ kills, sigints, runs } = await coordinatorChaos());
   }
-
   let tasks = 0;
   let lost = 0;
   let duplicated = 0;

@@ -2,7 +2,7 @@
  * Benchmark: many worker processes on one PostgreSQL server on localhost.
  *
  *   npx tsc -p . && node dist/scripts/bench/workers.js [--points 4000] [--workers 1,2,4,8]
- *       [--cpu-points 16] [--cpu-ms 1000] [--db postgres://…]
+ *       [--cpu-points 16] [--cpu-ms 1000] [--db postgres://…] [--claim statement|transaction|both]
  *
  * Without `--db` it starts its own server (initdb into a temporary directory, as in the tests).
  * 1. Trivial grid points (`kind: debug`, y = x² + 1) claimed and persisted per second by K
@@ -12,6 +12,9 @@
  *    Goal: ≥ 2,000 points/s at 8 workers.
  * 2. Claim latency: K bare claimer processes (the real Store: claim a chunk of 16, finish it,
  *    repeat), p50 and p99 of the claim transaction as each process sees it.
+ *    `--claim both` measures 1. and 2. with both PostgreSQL claim paths, side by side in one run:
+ *    `statement` (default: a chunk of independent points claimed in one statement) and
+ *    `transaction` (the general claim transaction, `NTK_SWEEP_PG_CLAIM=transaction`).
  * 3. A CPU-bound grid (`--cpu-points` points of `--cpu-ms` ms of busy work) by 1 and by 2 worker
  *    processes: the speedup. Goal: ≥ 1.8× (needs 2 idle cores).
  */
@@ -93,7 +96,7 @@ async function claimLatency(newDb: () => Promise<string>, dir: string, points: n
 }
 
 async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2), { points: '4000', workers: '1,2,4,8', 'cpu-points': '16', 'cpu-ms': '1000', db: '', child: '', id: '0' });
+  const o = parseArgs(process.argv.slice(2), { points: '4000', workers: '1,2,4,8', 'cpu-points': '16', 'cpu-ms': '1000', db: '', child: '', id: '0', claim: 'statement' });
   if (o.child) return claimer(o.child, Number(o.id));
   const { dir, cleanup } = tempDir('ntk-bench-workers-');
   const server = o.db ? null : await startPostgres();
@@ -108,18 +111,24 @@ async function main(): Promise<void> {
     const liteWall = await exec([CLI, 'run', spec(dir, 'trivial', points, 0), '--db', lite, '--threads', '1', '--quiet']);
     const liteSpan = await span(lite);
     const rows: (string | number)[][] = [];
+    const modes = o.claim === 'both' ? ['statement', 'transaction'] : [o.claim];
     for (const k of ks) {
-      const db = await newDb();
-      await exec([CLI, 'submit', spec(dir, 'trivial', points, 0), '--db', db]);
-      const t0 = performance.now();
-      await Promise.all(Array.from({ length: k }, () => exec([CLI, 'worker', '--db', db, '--threads', '1', '--quiet'])));
-      const wall = (performance.now() - t0) / 1000;
-      const s = await span(db);
-      const c = await claimLatency(newDb, dir, points, k);
-      rows.push([k, points / s, points / wall, points / liteSpan, points / s / (points / liteSpan), c.rate, c.p50, c.p99]);
+      for (const mode of modes) {
+        // children inherit it: which claim path the workers and claimers take
+        process.env.NTK_SWEEP_PG_CLAIM = mode;
+        const db = await newDb();
+        await exec([CLI, 'submit', spec(dir, 'trivial', points, 0), '--db', db]);
+        const t0 = performance.now();
+        await Promise.all(Array.from({ length: k }, () => exec([CLI, 'worker', '--db', db, '--threads', '1', '--quiet'])));
+        const wall = (performance.now() - t0) / 1000;
+        const s = await span(db);
+        const c = await claimLatency(newDb, dir, points, k);
+        rows.push([k, mode, points / s, points / wall, points / liteSpan, points / s / (points / liteSpan), c.rate, c.p50, c.p99]);
+      }
     }
+    delete process.env.NTK_SWEEP_PG_CLAIM;
     console.log(`\n${points} trivial grid points; reference: one \`run\` process on SQLite (whole command ${fmt(liteWall)} s)`);
-    console.log(table(['workers', 'points/s (first claim→last finish)', 'points/s (whole commands)', 'SQLite 1 process', 'ratio', 'bare claimers points/s', 'claim p50 ms', 'claim p99 ms'], rows));
+    console.log(table(['workers', 'claim', 'points/s (first claim→last finish)', 'points/s (whole commands)', 'SQLite 1 process', 'ratio', 'bare claimers points/s', 'claim p50 ms', 'claim p99 ms'], rows));
     const cpuPoints = Number(o['cpu-points']);
     const cpuMs = Number(o['cpu-ms']);
     const walls: number[] = [];

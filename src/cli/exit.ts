@@ -8,6 +8,8 @@ export const EXIT = {
   USAGE: 2,
   /** Storage fault: database unreadable/unwritable, disk full, not an ntk-sweep database. */
   STORAGE: 3,
+  /** `merge` found grid points finished with other values in the target (reported, not overwritten). */
+  CONFLICTS: 4,
   /** Interrupted by SIGINT (Ctrl-C); the database is consistent, re-run to resume. */
   SIGINT: 130,
   /** Interrupted by SIGTERM; the database is consistent, re-run to resume. */

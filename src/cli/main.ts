@@ -24,6 +24,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   export: async () => (await import('./commands/read.js')).registerExport,
   report: async () => (await import('./commands/report.js')).registerReport,
   prune: async () => (await import('./commands/prune.js')).registerPrune,
+  merge: async () => (await import('./commands/merge.js')).registerMerge,
+  slurm: async () => (await import('./commands/slurm.js')).registerSlurm,
   kernel: async () => (await import('./commands/kernel.js')).registerKernel,
   slope: async () => (await import('./commands/slope.js')).registerSlope,
   params: async () => (await import('./commands/params.js')).registerParams,

@@ -16,7 +16,7 @@ const RANK: Record<string, number> = { done: 0, diverged: 1, running: 2, failed:
  * @throws StoreError on a storage fault (nothing is changed then).
  */
 export async function migrateCsvIds(store: Store): Promise<number> {
-  const rows = (await store.query("SELECT id, kind, status, params FROM tasks WHERE json_extract(params, '$.dataset') = 'csv'")) as {
+  const rows = (await store.query(`SELECT id, kind, status, params FROM tasks t WHERE ${store.paramSql('t', 'dataset', 'text')} = 'csv'`)) as {
     id: string;
     kind: string;
     status: string;

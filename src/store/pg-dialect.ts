@@ -168,6 +168,11 @@ class PgDialect implements Dialect {
         throw toStoreError(e);
       }
       let broken: Error | undefined;
+      // the server may end the connection between two statements (restart, network loss): the
+      // next statement then fails and the transaction is retried; without a listener the
+      // client's 'error' event would end the process
+      const lost = (e: Error) => (broken ??= e);
+      client.on('error', lost);
       try {
         const c = connOf(client);
         await c.exec('BEGIN');
@@ -184,6 +189,7 @@ class PgDialect implements Dialect {
         if (se.transient) broken ??= se;
         throw se;
       } finally {
+        client.off('error', lost);
         client.release(broken);
       }
     });

@@ -7,10 +7,16 @@ import type { MetricRow, TaskInput } from '../tasks/types.js';
 import { decodeParams, encodeParams } from '../util/json.js';
 import { StoreError } from './errors.js';
 import { inChunks, insertRows, marks, type Dialect, type SqlConn, type SqlValue } from './sql.js';
+import { importPoints, readFinished } from './merge.js';
+import { finishedPointsSql, quoteString } from './schema.js';
 import type {
   ClaimOptions,
   FailureInfo,
+  FinishedPoint,
+  FinishedRows,
   FinishItem,
+  ImportOptions,
+  ImportOutcome,
   NewTask,
   PruneResult,
   RegisterResult,
@@ -187,7 +193,51 @@ export class SqlStore implements Store {
     return members.filter((m) => m.batch_order <= maxOrder).map((m) => m.id);
   }
 
+  /**
+   * PostgreSQL: claim a chunk of independent grid points (batch key `''`) in one statement, without
+   * a transaction around it (one round trip instead of seven): lock the runnable rows in claim order
+   * skipping those another claim holds, keep the prefix of independent points within the chunk's
+   * cost budget, mark them running (the status re-checked), log the claims and return them with
+   * their checkpoints. Empty when the next runnable point heads a shared-work batch (or none is
+   * runnable): the caller then takes the general path.
+   */
+  private async claimChunkPg(sweep: string, opts: ClaimOptions): Promise<TaskInput[]> {
+    const chunk = opts.chunk ?? { maxTasks: 1, maxCost: 0 };
+    const retry = opts.retryExhaustedBefore !== undefined;
+    const failedOk = retry ? '(t.attempts < ? OR t.started_at < ?)' : 't.attempts < ?';
+    const order = 'cost DESC, batch_key, id';
+    const rows = await this.d.all<{ id: string; params: string; attempts: number; step: number | null; data: Buffer | null }>(
+      `WITH locked AS (
+         SELECT t.id, t.batch_key, t.cost FROM tasks t
+         WHERE (t.status = 'pending' OR (t.status = 'failed' AND ${failedOk})) AND EXISTS (SELECT 1 FROM sweep_tasks s WHERE s.sweep = ? AND s.task_id = t.id)
+         ORDER BY t.${order.replace(/, /g, ', t.')} LIMIT ? FOR UPDATE OF t SKIP LOCKED),
+       ranked AS (
+         SELECT id, cost, batch_key, ROW_NUMBER() OVER w AS rn, SUM(cost) OVER w AS cum,
+                COUNT(*) FILTER (WHERE batch_key <> '') OVER w AS batches
+         FROM locked WINDOW w AS (ORDER BY ${order} ROWS UNBOUNDED PRECEDING)),
+       claimed AS (
+         UPDATE tasks SET status = 'running', lease_owner = ?, lease_expires = ${this.now_} + ?, started_at = ${this.now_}, attempts = tasks.attempts + 1
+         FROM ranked r WHERE tasks.id = r.id AND r.batches = 0 AND (r.rn = 1 OR r.cum <= ?) AND tasks.status IN ('pending', 'failed')
+         RETURNING tasks.id, tasks.params, tasks.attempts, tasks.cost, tasks.batch_key),
+       logged AS (
+         INSERT INTO task_log (task_id, at, owner, event, detail)
+         SELECT c.id, ${this.now_}, ?, 'claim', 'attempt ' || c.attempts || COALESCE(', from checkpoint at step ' || k.step, '')
+         FROM claimed c LEFT JOIN checkpoints k ON k.task_id = c.id)
+       SELECT c.id, c.params, c.attempts, k.step, k.data FROM claimed c LEFT JOIN checkpoints k ON k.task_id = c.id ORDER BY c.${order.replace(/, /g, ', c.')}`,
+      [opts.maxAttempts, ...(retry ? [opts.retryExhaustedBefore!] : []), sweep, Math.max(1, chunk.maxTasks), opts.owner, opts.leaseMs, chunk.maxCost, opts.owner],
+    );
+    return rows.map((r) => {
+      const t: TaskInput = { id: r.id, params: decodeParams(r.params), attempt: Number(r.attempts) };
+      if (r.data) t.checkpoint = { step: Number(r.step), data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength) };
+      return t;
+    });
+  }
+
   async claimBatch(sweep: string, opts: ClaimOptions): Promise<TaskInput[]> {
+    if (this.d.rowLocks && process.env.NTK_SWEEP_PG_CLAIM !== 'transaction') {
+      const got = await this.claimChunkPg(sweep, opts);
+      if (got.length > 0) return got;
+    }
     return this.d.transaction(async (c) => {
       const picked = await this.pick(c, sweep, opts);
       const byId = new Map<string, { id: string; params: string; attempts: number }>();
@@ -568,6 +618,50 @@ export class SqlStore implements Store {
       await inChunks(drop, (ids) => c.run(`DELETE FROM ${table} WHERE task_id IN (${marks(ids)})`, ids));
     }
     await inChunks(drop, (ids) => c.run(`DELETE FROM tasks WHERE id IN (${marks(ids)})`, ids));
+  }
+
+  async finishedPoints(opts: { after?: string; limit: number }): Promise<FinishedPoint[]> {
+    return readFinished(this.d, opts.after, opts.limit);
+  }
+
+  async importFinished(points: FinishedPoint[], sweeps: SweepRecord[], opts: ImportOptions): Promise<ImportOutcome[]> {
+    if (points.length === 0) return [];
+    const hooks = { insertMetrics: (c: SqlConn, b: { taskId: string; rows: MetricRow[] }[]) => this.insertMetrics(c, b), log: (c: SqlConn, rows: LogRow[]) => this.log(c, rows) };
+    return this.withNames((c) => importPoints(this.d, c, points, sweeps, opts, hooks));
+  }
+
+  async finishedRows(sweep: string, where: string | undefined, series: boolean): Promise<FinishedRows> {
+    const scope = `SELECT task_id FROM ${finishedPointsSql(sweep, where)} AS fp`;
+    const tasks = await this.d.all<{ id: string; params: string }>(`SELECT id, params FROM tasks WHERE id IN (${scope}) ORDER BY id`);
+    const metrics = await this.d.all<{ task_id: string; step: number; name: string; value: number | null }>(
+      `SELECT task_id, ${series ? 'step' : '0 AS step'}, name, value FROM ${series ? 'metrics' : 'final_metrics'} WHERE task_id IN (${scope}) ORDER BY task_id, name, step`,
+    );
+    return {
+      params: new Map(tasks.map((t) => [t.id, decodeParams(t.params)])),
+      metrics: metrics.map((m) => ({ taskId: m.task_id, step: Number(m.step), name: m.name, value: m.value === null ? null : Number(m.value) })),
+    };
+  }
+
+  async lastActivity(sweep: string): Promise<number | null> {
+    const [r] = await this.d.all<{ at: number | null }>(
+      'SELECT MAX(COALESCE(t.finished_at, t.started_at)) AS at FROM sweep_tasks s JOIN tasks t ON t.id = s.task_id WHERE s.sweep = ?',
+      [sweep],
+    );
+    return r?.at === null || r?.at === undefined ? null : Number(r.at);
+  }
+
+  async resultRows(sweep?: string): Promise<Record<string, unknown>[]> {
+    const rows = await this.d.all(`SELECT * FROM results ${sweep === undefined ? '' : `WHERE sweep = ${quoteString(sweep)}`} ORDER BY sweep, task_id`);
+    // params in their canonical JSON on both dialects (PostgreSQL prints JSONB its own way)
+    for (const r of rows) if (typeof r.params === 'string') r.params = encodeParams(decodeParams(r.params));
+    return rows;
+  }
+
+  async metricSeries(sweep?: string): Promise<Record<string, unknown>[]> {
+    return this.d.all(
+      `SELECT s.sweep AS sweep, m.task_id AS task_id, m.step AS step, m.name AS name, m.value AS value FROM metrics m JOIN sweep_tasks s ON s.task_id = m.task_id
+       ${sweep === undefined ? '' : `WHERE s.sweep = ${quoteString(sweep)}`} ORDER BY s.sweep, m.task_id, m.name, m.step`,
+    );
   }
 
   async query(sql: string): Promise<Record<string, unknown>[]> {

@@ -183,13 +183,18 @@ export function finishedPointsSql(sweep: string, where?: string): string {
 }
 
 /**
- * An SQLite error about a filter on `results`, for the user: the statement text dropped, and for
- * an unknown column the way to reach any param (`json_extract(params, '$.x')`).
+ * A database error about a filter on `results`, for the user: the statement text dropped, and for
+ * an unknown column the way to reach any param in that database's SQL: SQLite
+ * `json_extract(params, '$.x')`, PostgreSQL `params->>'x'` (text; `(params->>'x')::float8` for a
+ * number).
  */
 export function explainFilterError(e: unknown): string {
   const msg = (e instanceof Error ? e.message : String(e)).replace(/ \[in: [\s\S]*$/, '');
-  const col = /no such column: ([A-Za-z_][A-Za-z0-9_]*)/.exec(msg);
-  return col ? `${msg} (a param that is not a column of results: json_extract(params, '$.${col[1]}'))` : msg;
+  const lite = /no such column: ([A-Za-z_][A-Za-z0-9_]*)/.exec(msg);
+  if (lite) return `${msg} (a param that is not a column of results: json_extract(params, '$.${lite[1]}'))`;
+  const pg = /column "?([A-Za-z_][A-Za-z0-9_]*)"? does not exist/.exec(msg);
+  if (pg) return `${msg} (a param that is not a column of results: params->>'${pg[1]}', or (params->>'${pg[1]}')::float8 to compare it as a number)`;
+  return msg;
 }
 
 /** SQLite: an axis from the JSON params, `t = "inf"` as the REAL infinity. */

@@ -109,6 +109,63 @@ export interface FinishItem {
   info: Record<string, unknown>;
 }
 
+/** A finished grid point (done or diverged) with everything `merge` copies to another store. */
+export interface FinishedPoint {
+  id: string;
+  kind: string;
+  /** Canonical params JSON (`encodeParams`). */
+  params: string;
+  batchKey: string;
+  batchOrder: number;
+  cost: number;
+  status: 'done' | 'diverged';
+  attempts: number;
+  error: string | null;
+  divergedStep: number | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  durationS: number | null;
+  /** Run facts (`tasks.run_info`) as JSON text, or null. */
+  runInfo: string | null;
+  /** Sweeps the point belongs to. */
+  sweeps: string[];
+  /** Every logged metric row; NaN is stored (and given) as null. */
+  metrics: { step: number; name: string; value: number | null }[];
+  /** The lease owner whose end was accepted (from the audit trail), when known. */
+  owner: string | null;
+}
+
+/** What {@link Store.importFinished} did (or, in a dry run, would do) with one point. */
+export interface ImportOutcome {
+  taskId: string;
+  /**
+   * `added`: new in the target; `completed`: the target had it unfinished (pending, failed or
+   * running) and now has the merged result; `same`: already finished there with identical values;
+   * `conflict`: finished there with other values (or of another kind), left untouched.
+   */
+  result: 'added' | 'completed' | 'same' | 'conflict';
+  /** Sweep memberships newly attached. */
+  attached: number;
+  /** Why it conflicts (the first difference), for `conflict`. */
+  reason?: string;
+}
+
+/** Options of {@link Store.importFinished}. */
+export interface ImportOptions {
+  /** Where the points come from, for the audit trail (`merged from …`). */
+  source: string;
+  /** Decide and report everything, write nothing. */
+  dryRun?: boolean;
+}
+
+/** One finished grid point of a sweep, for the readers (`report`, `slope`): its params and metric rows. */
+export interface FinishedRows {
+  /** Params of each selected point, by task id (decoded: ±Infinity restored). */
+  params: Map<string, Params>;
+  /** Final metrics (`step` 0), or with `series` every logged step. NaN is null. */
+  metrics: { taskId: string; step: number; name: string; value: number | null }[];
+}
+
 /** Events of the `task_log` audit trail. */
 export type TaskEvent = 'claim' | 'done' | 'diverged' | 'failed' | 'released' | 'reclaimed' | 'ignored';
 
@@ -241,6 +298,33 @@ export interface Store {
    * @throws StoreError when no sweep has that name.
    */
   pruneSweep(sweep: string, current: string[][] | AsyncIterable<string[]>, opts: { apply: boolean }): Promise<PruneResult>;
+  /**
+   * Finished grid points (done or diverged) of every sweep, in id order: at most `limit` with
+   * an id after `after` (paging). What `merge` reads from a source store.
+   */
+  finishedPoints(opts: { after?: string; limit: number }): Promise<FinishedPoint[]>;
+  /**
+   * Copy finished grid points from another store, in one transaction: a point new here is added
+   * with its metrics, run facts and sweep memberships (sweeps missing here are created from
+   * `sweeps`); an unfinished one here takes the merged result (a running execution's later
+   * finish is then ignored); one finished here with identical status and metric values only gains
+   * missing memberships; one finished here with other values is a conflict and is never changed.
+   * Idempotent by task id. Each added or completed point gets one `done`/`diverged` audit entry.
+   */
+  importFinished(points: FinishedPoint[], sweeps: SweepRecord[], opts: ImportOptions): Promise<ImportOutcome[]>;
+  /**
+   * The finished (`done`) grid points of `sweep` matching `where` (an SQL condition on `results`
+   * columns from the command line, kept inside the sweep), with their final metrics or (`series`)
+   * every logged step.
+   * @throws StoreError for a bad filter (see `explainFilterError`); Error for `;` or a comment in it.
+   */
+  finishedRows(sweep: string, where: string | undefined, series: boolean): Promise<FinishedRows>;
+  /** The last start or finish time of a grid point of `sweep` (ms epoch, database clock), or null. */
+  lastActivity(sweep: string): Promise<number | null>;
+  /** Rows of the `results` view (one per sweep and grid point), of one sweep or all, by sweep and task id. */
+  resultRows(sweep?: string): Promise<Record<string, unknown>[]>;
+  /** Every logged metric row (`sweep, task_id, step, name, value`), of one sweep or all. */
+  metricSeries(sweep?: string): Promise<Record<string, unknown>[]>;
   /** Run read-only SQL (the `query` command). */
   query(sql: string): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;

@@ -67,7 +67,7 @@ async function readSweep(db: string, sweep: string): Promise<{
       event: string;
       detail: string | null;
     }[];
-    const dup = await s.query(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM metrics WHERE ${where} GROUP BY task_id, name, step HAVING COUNT(*) > 1)`);
+    const dup = await s.query(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM metrics WHERE ${where} GROUP BY task_id, name, step HAVING COUNT(*) > 1) AS d`);
     const stale = await s.query(
       `SELECT COUNT(*) AS n FROM checkpoints c JOIN tasks t ON t.id = c.task_id WHERE t.status IN ('done', 'diverged') AND c.${where}`,
     );

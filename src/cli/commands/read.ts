@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { DEFAULT_DB, openStore, redactUrl } from '../../store/open.js';
+import { explainFilterError } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import { checkReadOnlySql, columnsProbeSql } from '../read-only-sql.js';
 import { CliError, EXIT } from '../exit.js';
@@ -48,7 +49,7 @@ export function registerQuery(y: Argv): Argv {
             throw new CliError('query opens the database read-only: only reading statements (SELECT, WITH, EXPLAIN) are allowed', EXIT.USAGE);
           }
           if (!a.sql.trim()) throw new CliError('query: the SQL text is empty', EXIT.USAGE);
-          throw new CliError(`SQL error: ${msg.replace(/ \[in: [\s\S]*\]$/, '')}`, EXIT.USAGE);
+          throw new CliError(`SQL error: ${explainFilterError(e)}`, EXIT.USAGE);
         }
         process.stdout.write(renderRows(rows, a.format));
       });
@@ -72,11 +73,7 @@ export function registerExport(y: Argv): Argv {
           const names = (await store.sweeps()).map((s) => s.name);
           throw new CliError(`no sweep named "${a.sweep}" in ${a.db}; sweeps: ${names.join(', ') || '(none)'}`, EXIT.USAGE);
         }
-        const where = a.sweep ? `WHERE sweep = '${a.sweep.replace(/'/g, "''")}'` : '';
-        const sql = a.series
-          ? `SELECT s.sweep, m.task_id, m.step, m.name, m.value FROM metrics m JOIN sweep_tasks s ON s.task_id = m.task_id ${where.replace('sweep', 's.sweep')} ORDER BY s.sweep, m.task_id, m.name, m.step`
-          : `SELECT * FROM results ${where} ORDER BY sweep, task_id`;
-        const text = renderRows(await store.query(sql), a.format);
+        const text = renderRows(a.series ? await store.metricSeries(a.sweep) : await store.resultRows(a.sweep), a.format);
         if (!a.out) {
           process.stdout.write(text);
           return;

@@ -15,7 +15,7 @@ import { checkReportFolder, ReportFolderError, writeReportFolder } from '../../r
 import { DEFAULT_METRICS, planReport, ReportError, valueLabel, type PointRow, type ReportPlan, type ScaleChoice } from '../../report/plan.js';
 import { loadRows } from '../../report/rows.js';
 import { overviewPage, sweepFolder, type OverviewEntry } from '../../report/overview.js';
-import { explainFilterError, quoteString } from '../../store/schema.js';
+import { explainFilterError } from '../../store/schema.js';
 import type { SweepCounts, SweepRecord } from '../../store/store.js';
 import { openStore } from '../../store/open.js';
 import { decodeParams } from '../../util/json.js';
@@ -176,11 +176,7 @@ async function reportOverview(a: ReportArgs): Promise<void> {
   try {
     entries = [];
     for (const sweep of await store.sweeps()) {
-      const last = await store.query(
-        `SELECT MAX(COALESCE(t.finished_at, t.started_at)) AS at FROM sweep_tasks st JOIN tasks t ON t.id = st.task_id WHERE st.sweep = ${quoteString(sweep.name)}`,
-      );
-      const at = last[0]?.at;
-      entries.push({ sweep, counts: await store.counts(sweep.name), lastRun: at === null || at === undefined ? null : Number(at) });
+      entries.push({ sweep, counts: await store.counts(sweep.name), lastRun: await store.lastActivity(sweep.name) });
     }
   } finally {
     await store.close();

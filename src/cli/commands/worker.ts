@@ -10,12 +10,15 @@ import { Coordinator } from '../../engine/coordinator.js';
 import { reclaimLeases } from '../../engine/lease.js';
 import { openStore, redactUrl } from '../../store/open.js';
 import type { Store, SweepRecord } from '../../store/store.js';
+import type { Params } from '../../tasks/types.js';
 import { badOption, CliError, EXIT, EXIT_HELP, takeOverSignals } from '../exit.js';
 import { noticeTo, ordersPerBatch, poolOptions, resolvePoolOptions, type PoolArgs, type PoolSettings } from '../pool-options.js';
+import { prepareSpec } from '../submit-spec.js';
 
 interface WorkerArgs extends PoolArgs {
   db: string;
   sweep?: string[];
+  spec?: string[];
   'idle-exit': number;
 }
 
@@ -28,6 +31,13 @@ export function registerWorker(y: Argv): Argv {
     (c) =>
       poolOptions(c)
         .option('sweep', { type: 'string', array: true, describe: 'Only these sweeps (default: every sweep with runnable points)' })
+        .option('spec', {
+          type: 'string',
+          array: true,
+          describe:
+            "This machine's copy of a sweep's spec (csv data): grid points whose csv file has the same content (SHA-256) read this machine's copy, " +
+            'wherever the sweep was submitted from',
+        })
         .option('idle-exit', {
           type: 'number',
           default: 0,
@@ -37,6 +47,7 @@ export function registerWorker(y: Argv): Argv {
         })
         .example('$0 worker --db postgres://ntk@dbhost/ntk', 'work on every sweep of a shared database')
         .example('$0 worker --db postgres://ntk@dbhost/ntk --sweep quickstart --threads 8 --idle-exit 600', 'one sweep; wait up to 10 min for more')
+        .example('$0 worker --db postgres://ntk@dbhost/ntk --spec ~/proj/sweeps/my-csv.yaml', "csv data: use this machine's copy of the files")
         .epilog(
           'SIGTERM or SIGUSR1 (Slurm: sbatch --signal=USR1@120) drain the worker: it stops claiming, lets running grid points finish, ' +
             'and exits (143 after SIGTERM, 0 after SIGUSR1); a second signal returns running points to pending at once, a third exits at once. ' +
@@ -57,6 +68,28 @@ async function runnable(store: Store, s: SweepRecord, maxAttempts: number, retry
   return { yes: retry, running: c.running };
 }
 
+/**
+ * Where this machine keeps the csv data of grid points: one relocation per local spec copy
+ * (`--spec`), the first that recognizes a point's data by its content wins.
+ * @throws SpecError or DataError for a bad spec or unreadable data (exit 2).
+ */
+async function localData(specs: string[] | undefined): Promise<((p: Params) => Params) | undefined> {
+  const moves: ((p: Params) => Params)[] = [];
+  for (const path of specs ?? []) {
+    const prepared = await prepareSpec(path);
+    if (!prepared.relocate) throw new CliError(`--spec ${path}: sweep ${prepared.spec.name} has no csv data; --spec tells a worker where its csv files are`, EXIT.USAGE);
+    moves.push(prepared.relocate);
+  }
+  if (moves.length === 0) return undefined;
+  return (p) => {
+    for (const m of moves) {
+      const q = m(p);
+      if (q !== p) return q;
+    }
+    return p;
+  };
+}
+
 /** The spec's max_attempts of a registered sweep (3 when absent). */
 function specAttempts(s: SweepRecord): number {
   const m = (JSON.parse(s.specJson) as { max_attempts?: unknown }).max_attempts;
@@ -67,6 +100,7 @@ async function work(a: WorkerArgs): Promise<number> {
   if (!(Number.isFinite(a['idle-exit']) && (a['idle-exit'] >= 0 || a['idle-exit'] === -1))) throw badOption('--idle-exit', 'a number of seconds ≥ 0, or -1', a['idle-exit']);
   const pool: PoolSettings = resolvePoolOptions(a);
   const idleMs = a['idle-exit'] === -1 ? Infinity : a['idle-exit'] * 1000;
+  const relocate = await localData(a.spec);
   const say = (m: string) => {
     if (!a.quiet) process.stderr.write(`worker ${process.pid}: ${m}\n`);
   };
@@ -108,7 +142,7 @@ async function work(a: WorkerArgs): Promise<number> {
         elsewhere += r.running;
         if (!r.yes) continue;
         const units = await store.workUnits(s.name);
-        coord = new Coordinator(store, { ...pool, retryFailed, maxAttempts, maxOrdersPerBatch: ordersPerBatch(units, pool.threads), exitWhenIdle: true, notice: noticeTo(a.quiet) });
+        coord = new Coordinator(store, { ...pool, retryFailed, maxAttempts, maxOrdersPerBatch: ordersPerBatch(units, pool.threads), exitWhenIdle: true, notice: noticeTo(a.quiet), relocate });
         const sum = await coord.run(s.name, s.kind as JobKind);
         coord = null;
         executed += sum.executed;
