@@ -9,6 +9,7 @@ import { PARAMS } from '../spec/params.js';
 import { expandTasks, taskChunks } from '../spec/expand.js';
 import type { SweepSpec } from '../spec/spec.js';
 import type { NewTask } from '../store/store.js';
+import { kindOf } from '../tasks/registry.js';
 import type { Params } from '../tasks/types.js';
 import { encodeParams } from '../util/json.js';
 
@@ -31,12 +32,13 @@ export interface GridScan {
 export async function scanGrid(spec: SweepSpec, specDir: string): Promise<GridScan> {
   const scan: GridScan = { count: 0, first: undefined, data: new Map(), units: 0 };
   const units = new Set<string>();
+  const needsData = kindOf(spec.kind).needsData;
   for await (const chunk of taskChunks(expandTasks(spec, specDir))) {
     for (const t of chunk) {
       scan.first ??= t.params;
       scan.count++;
       units.add(`${t.batchKey}|${t.batchOrder}`);
-      if (spec.kind === 'debug') continue;
+      if (!needsData) continue;
       const dp = Object.fromEntries(Object.entries(t.params).filter(([k]) => PARAMS[k]?.data));
       const key = encodeParams(dp);
       if (!scan.data.has(key)) scan.data.set(key, dp);

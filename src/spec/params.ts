@@ -5,10 +5,11 @@
  */
 import { z } from 'zod';
 import { ACTIVATION_NAMES, ACTIVATION_PARAMS, NNGP_ONLY } from '../ntk/activations.js';
+import { KIND_NAMES, kindOf, type KindName } from '../tasks/registry.js';
 
-/** Task kinds. `debug` runs engine self-tests (fault injection, overhead benchmarks), no science. */
-export type Kind = 'kernel' | 'train' | 'debug';
-export const KINDS: Kind[] = ['kernel', 'train', 'debug'];
+/** Task kinds: the registered ones (`tasks/registry.ts`, one descriptor file per kind in `tasks/kinds/`). */
+export type Kind = KindName;
+export const KINDS: Kind[] = KIND_NAMES;
 
 export interface ParamDef {
   /** One-line meaning, shown by `ntk-sweep params`. */
@@ -120,12 +121,8 @@ export const PARAMS: Record<string, ParamDef> = {
   checkpoint_every: { doc: 'save a checkpoint every this many steps (0 = never)', kinds: ['train'], schema: nonNegInt, expected: 'a non-negative integer', default: 0 },
 };
 
-/** Params that must be set (by the dataset block, fixed, grid or derived) for each kind. */
-export const REQUIRED: Record<Kind, string[]> = {
-  kernel: ['dataset', 'n_train', 'depth'],
-  train: ['dataset', 'n_train', 'width', 'depth', 'lr', 'steps'],
-  debug: [],
-};
+/** Params that must be set (by the dataset block, fixed, grid or derived) for each kind (its descriptor's `required`). */
+export const REQUIRED = Object.fromEntries(KINDS.map((k) => [k, [...kindOf(k).required]])) as Record<Kind, string[]>;
 
 /**
  * Problems of the activation params of a spec: `activation_*` params set for no activation that
