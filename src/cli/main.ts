@@ -9,16 +9,34 @@ import { hideBin } from 'yargs/helpers';
 import { SpecError } from '../spec/errors.js';
 import { StoreError } from '../store/errors.js';
 import { defaultDb } from '../store/open.js';
-import { registerDoctor } from './commands/doctor.js';
-import { registerKernel } from './commands/kernel.js';
-import { registerParams } from './commands/params.js';
-import { registerExport, registerQuery, registerStatus } from './commands/read.js';
-import { registerReport } from './commands/report.js';
-import { registerRun } from './commands/run.js';
-import { registerSlope } from './commands/slope.js';
-import { registerSubmit } from './commands/submit.js';
-import { registerWorker } from './commands/worker.js';
 import { CliError, EXIT, EXIT_HELP } from './exit.js';
+
+type Register = (y: Argv) => Argv;
+
+/**
+ * The commands, each loaded on demand: a command's module (and what it imports: the store, the
+ * pool, Vega, …) is loaded only when that command runs, or for the overall help.
+ */
+const COMMANDS: Record<string, () => Promise<Register[]>> = {
+  run: async () => [(await import('./commands/run.js')).registerRun],
+  submit: async () => [(await import('./commands/submit.js')).registerSubmit],
+  worker: async () => [(await import('./commands/worker.js')).registerWorker],
+  status: async () => [(await import('./commands/read.js')).registerStatus],
+  query: async () => [(await import('./commands/read.js')).registerQuery],
+  export: async () => [(await import('./commands/read.js')).registerExport],
+  report: async () => [(await import('./commands/report.js')).registerReport],
+  kernel: async () => [(await import('./commands/kernel.js')).registerKernel],
+  slope: async () => [(await import('./commands/slope.js')).registerSlope],
+  params: async () => [(await import('./commands/params.js')).registerParams],
+  doctor: async () => [(await import('./commands/doctor.js')).registerDoctor],
+};
+
+/** The commands to register: the one named first on the command line, else all (help, typos). */
+async function commandsFor(argv: string[]): Promise<Register[]> {
+  const first = argv[0];
+  if (first !== undefined && Object.hasOwn(COMMANDS, first)) return COMMANDS[first]();
+  return (await Promise.all(Object.values(COMMANDS).map((load) => load()))).flat();
+}
 
 /** The version in our package.json (dist/src/cli/main.js → ../../../package.json). */
 function packageVersion(): string {
@@ -73,7 +91,7 @@ async function main(): Promise<void> {
       process.stderr.write(`error: ${msg}\nrun with --help for usage\n`);
       process.exit(EXIT.USAGE);
     });
-  for (const reg of [registerRun, registerSubmit, registerWorker, registerStatus, registerQuery, registerExport, registerReport, registerKernel, registerSlope, registerParams, registerDoctor]) cli = reg(cli);
+  for (const reg of await commandsFor(hideBin(process.argv))) cli = reg(cli);
   try {
     await cli.parseAsync();
   } catch (e) {

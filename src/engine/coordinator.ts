@@ -101,6 +101,12 @@ export interface RunSummary {
 }
 
 /**
+ * Jobs of independent points whose estimated cost (s) stays within this are claimed one ahead
+ * (`DispatchDeps.lookahead`): the thread then starts the next job as soon as it ends one.
+ */
+const LOOKAHEAD_MAX_COST = 0.05;
+
+/**
  * Runs sweeps against one {@link Store}. Create one per `run` invocation.
  *
  * Lease protocol: every claimed grid point is `running` under this coordinator's owner id
@@ -171,6 +177,7 @@ export class Coordinator {
       await dispatch({
         ...{ threads: this.opts.threads, claimer, budget, waker: this.waker, jobLabel: `a ${kind.name} job` },
         estimate: (tasks) => this.estimate(kind, tasks, jobs.backend),
+        lookahead: (tasks) => !kind.sharedWork && tasks.reduce((sum, t) => sum + kind.cost(t.params), 0) <= LOOKAHEAD_MAX_COST,
         blasThreads: () => this.blasBudget(sweep, budget.running),
         start: (tasks, blasThreads) => jobs.run(tasks, blasThreads),
         stopped: () => this.stopping !== 'no' || !!this.fatal,

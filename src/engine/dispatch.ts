@@ -39,6 +39,12 @@ export interface DispatchDeps {
   waker: Waker;
   /** `a <kind> job`, for the over-budget notice. */
   jobLabel: string;
+  /**
+   * Whether to claim the next job before a thread is free, after claiming `tasks`: for jobs so
+   * short that the claim, the pool's hand-over and the last commit of a job would otherwise
+   * leave the thread idle between jobs. The job waits in the pool's queue.
+   */
+  lookahead(tasks: TaskInput[]): boolean;
   /** Estimated peak bytes of a job of these points. */
   estimate(tasks: TaskInput[]): number;
   /** BLAS threads for the next job (thread budget). */
@@ -59,9 +65,11 @@ export interface DispatchDeps {
 
 /** Run the loop until nothing is left to claim and nothing of ours runs, or the run stops. */
 export async function dispatch(d: DispatchDeps): Promise<void> {
+  let ahead = 0;
   while (!d.stopped()) {
-    const claimed = d.budget.running < d.threads ? await d.claimer.next() : [];
+    const claimed = d.budget.running < d.threads + ahead ? await d.claimer.next() : [];
     if (claimed.length > 0) {
+      ahead = d.lookahead(claimed) ? 1 : 0;
       const bytes = await admit(d, claimed);
       if (bytes === null) {
         await d.release(claimed);

@@ -3,13 +3,14 @@
  * in, derived params evaluated and checked, and a content-hash id
  * `sha256(kind, canonical params, code version)` (first 16 hex digits).
  */
+import { createHash } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { csvDigest } from '../data/csv.js';
 import type { NewTask } from '../store/store.js';
 import { kindOf, type TaskKind } from '../tasks/registry.js';
 import type { Params } from '../tasks/types.js';
 import { TASK_VERSIONS } from '../tasks/versions.js';
-import { contentHash } from '../util/hash.js';
+import { canonicalJson, contentHash } from '../util/hash.js';
 import { encodeParams, jsonParams } from '../util/json.js';
 import { SpecError, show } from './errors.js';
 import { PARAMS } from './params.js';
@@ -38,7 +39,29 @@ function identityParams(params: Params): Params {
  */
 export function taskId(kind: string, params: Params): string {
   const version = TASK_VERSIONS[kind as keyof typeof TASK_VERSIONS];
-  return contentHash({ kind, version, params: jsonParams(identityParams(params)) }).slice(0, 16);
+  // the canonical JSON of { kind, params, version } (what `contentHash` would hash), written
+  // directly: ids are computed for every grid point, twice per registration
+  const text = `{"kind":${JSON.stringify(kind)},"params":${canonicalFlat(identityParams(params))}${version === undefined ? '' : `,"version":${JSON.stringify(version)}`}}`;
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/**
+ * `canonicalJson(jsonParams(params))` for params whose values are mostly scalars: sorted keys,
+ * scalars as JSON (±Infinity as "inf"/"-inf"), other values through the general encoder.
+ * @throws Error on NaN (as `jsonParams`).
+ */
+function canonicalFlat(params: Params): string {
+  const parts: string[] = [];
+  for (const k of Object.keys(params).sort()) {
+    const v = params[k];
+    if (v === undefined) continue;
+    let enc: string;
+    if (typeof v === 'number' && Number.isFinite(v)) enc = String(v);
+    else if (typeof v === 'string' || typeof v === 'boolean') enc = JSON.stringify(v);
+    else enc = canonicalJson(jsonParams({ v }).v);
+    parts.push(`${JSON.stringify(k)}:${enc}`);
+  }
+  return `{${parts.join(',')}}`;
 }
 
 /**
