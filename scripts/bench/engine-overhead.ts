@@ -17,8 +17,9 @@
  * runner with the same durable steps per task (register all pending in one transaction; per
  * task: mark running in one transaction, write its 2 metric rows and mark it done in another),
  * in one process and thread. It bounds what per-task transactions cost on this disk. For scale,
- * the issue quotes Optuna 3.1's GridSampler with SQLite at ~5 trials/s on a 1,000-point grid.
- * Goal: ≥ 2,000 tasks/s.
+ * Optuna 3.1's GridSampler with SQLite manages about 5 trials/s on a 1,000-point grid.
+ * Goal: ≥ 10,000 tasks/s for the whole command. The machine's load is printed with the figures:
+ * on a shared machine they are upper bounds of the time.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -107,13 +108,15 @@ function main(): void {
       if (!best || res.wall < best.wall) best = res;
     }
     const py = runPython<{ wall: number; done: number; sqlite: string }>(o.python, PY, { tasks: n, dir }, 1);
+    const pyRate = py.done / py.wall;
     const rows: (string | number)[][] = [
-      ['ntk-sweep run (whole command)', best!.wall, n / best!.wall, ''],
-      ['ntk-sweep run (elapsed_s it reports)', best!.elapsed, n / best!.elapsed, 'from after expansion to the end of the run'],
-      [`python sqlite3 ${py.sqlite} per-task transactions`, py.wall, py.done / py.wall, '2 transactions per task, no pool, no scheduling'],
+      ['ntk-sweep run (whole command)', best!.wall, n / best!.wall, n / best!.wall / pyRate, ''],
+      ['ntk-sweep run (elapsed_s it reports)', best!.elapsed, n / best!.elapsed, n / best!.elapsed / pyRate, 'from after registration to the end of the run'],
+      [`python sqlite3 ${py.sqlite} per-task transactions`, py.wall, pyRate, 1, '2 transactions per task, no pool, no scheduling'],
     ];
-    console.log(table(['implementation', 'wall s', 'tasks/s', 'notes'], rows));
-    console.log(`goal ≥ 2000 tasks/s: ${n / best!.wall >= 2000 ? 'met' : 'MISSED'} (whole command ${fmt(n / best!.wall)} tasks/s). Optuna 3.1 GridSampler + SQLite: ~5 trials/s (a reference figure, not measured by this script).`);
+    console.log(table(['implementation', 'wall s', 'tasks/s', 'rate / python', 'notes'], rows));
+    console.log(`goal ≥ 10000 tasks/s: ${n / best!.wall >= 10_000 ? 'met' : 'MISSED'} (whole command ${fmt(n / best!.wall)} tasks/s). Optuna 3.1 GridSampler + SQLite: ~5 trials/s (a reference figure, not measured by this script).`);
+    console.log(machineLine());
     if (o.profile === 'true') {
       const profDir = path.join(dir, 'prof');
       runCli(spec, path.join(dir, 'prof.sqlite'), threads, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);

@@ -7,6 +7,7 @@
  * (and those of dead coordinators on this host), retries failed points up to `maxAttempts`.
  */
 import { availableParallelism } from 'node:os';
+import type { Piscina } from 'piscina';
 import type { Store, SweepCounts } from '../store/store.js';
 import { kindOf, type TaskKind } from '../tasks/registry.js';
 import type { TaskInput } from '../tasks/types.js';
@@ -67,6 +68,11 @@ export interface RunOptions {
    * `run` waits instead, to take those points over should their owner die).
    */
   exitWhenIdle?: boolean;
+  /**
+   * A pool started beforehand with `createPool(threads, maxOldGenerationSizeMb)` (`engine/pool.ts`),
+   * so that its threads start while the spec is read and registered; `run` uses it and destroys it.
+   */
+  pool?: Piscina;
   /** One-line notices for the user (a job that exceeds the memory budget). */
   notice?: (message: string) => void;
   progress?: ProgressSink;
@@ -155,7 +161,7 @@ export class Coordinator {
     const { claimer, before, finished } = await this.begin(sweep, leaseMs);
     const tally: Tally = { finished, executed: 0, failedAttempts: 0 };
     progress.start(before.total, tally.finished);
-    const pool = createPool(this.opts.threads, this.opts.maxOldGenerationSizeMb);
+    const pool = this.opts.pool ?? createPool(this.opts.threads, this.opts.maxOldGenerationSizeMb);
     const stopHeartbeat = startHeartbeat(this.store, this.owner, leaseMs, () => this.live.ids(), (e) => this.onFatal(e));
     const budget = new MemoryBudget(this.opts.memoryBudgetBytes ?? defaultMemoryBudget(), this.opts.notice);
     let waitingForMemory = '';

@@ -35,9 +35,12 @@ export class LivePoints {
     return !!this.points.get(id)?.ended;
   }
 
-  /** Stop holding `tasks` (written back or released). */
+  /**
+   * Stop holding `tasks` (written back or released). Only these very claims: a point released by
+   * one job may already be held again by a later claim, which stays.
+   */
   remove(tasks: TaskInput[]): void {
-    for (const t of tasks) this.points.delete(t.id);
+    for (const t of tasks) if (this.points.get(t.id)?.task === t) this.points.delete(t.id);
   }
 
   /** Ids of every held point (for lease renewal). */
