@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { makeRng } from '../src/data/rng.js';
+import { makeRng } from '../src/util/rng.js';
 import type { LinalgBackend, SymmetricEigen } from '../src/linalg/backend.js';
 import { mlMatrixBackend } from '../src/linalg/mlmatrix.js';
 import { loadNativeBackend, selectBackendFromEnv, type NativeBackend } from '../src/linalg/native.js';

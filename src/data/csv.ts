@@ -19,7 +19,7 @@
  *   unique label strings (JavaScript default sort, i.e. UTF-16 code-unit order): labels
  *   `cat, dog, ant` are classes `ant = 0, cat = 1, dog = 2`.
  * `DataParams.classes` and `Dataset.classes` refer to these class numbers; the original strings
- * are in `classNames`.
+ * are in `class_names`.
  *
  * Parsed files are cached per thread, keyed by absolute path, `label_column`, and each file's
  * size and modification time. Relative paths are resolved against `process.cwd()`.
@@ -70,7 +70,7 @@ export interface CsvData {
   /** All class numbers present in train ∪ test, ascending. */
   classes: number[];
   /** Names parallel to `classes` (the original label text). */
-  classNames: string[];
+  class_names: string[];
   train: CsvPart;
   test: CsvPart;
   /** Absolute paths of the files read. */
@@ -107,11 +107,6 @@ export function csvDigest(files: string[]): string {
 
 const cache = new Map<string, { stamp: string; data: CsvData }>();
 const CACHE_MAX = 8;
-
-/** Drop the per-thread csv cache. */
-export function clearCsvCache(): void {
-  cache.clear();
-}
 
 /**
  * Read and validate a csv dataset (see the module comment for the layouts and rules).
@@ -169,7 +164,7 @@ export function readCsvData(src: CsvSource): CsvData {
  * an error naming the first line of the rarer kind; real-valued labels without `task` are an
  * error asking to choose regression or classification.
  */
-function labelKinds(train: RawPart, test: RawPart, labelColumn: string, task: CsvSource['task']): Pick<CsvData, 'task' | 'classes' | 'classNames' | 'train' | 'test'> {
+function labelKinds(train: RawPart, test: RawPart, labelColumn: string, task: CsvSource['task']): Pick<CsvData, 'task' | 'classes' | 'class_names' | 'train' | 'test'> {
   const parts = [train, test];
   const isNum = parts.map((r) => r.labels.map((s) => NUMBER_RE.test(s)));
   const nNum = isNum.flat().filter(Boolean).length;
@@ -184,7 +179,7 @@ function labelKinds(train: RawPart, test: RawPart, labelColumn: string, task: Cs
   if (task === 'regression') {
     if (nNum < total) throw new DataError(`csv: ${firstLine(false)}: with task: regression every value of column "${labelColumn}" must be a number`);
     const part = (r: RawPart): CsvPart => ({ n: r.n, x: r.x, classOf: new Int32Array(r.n), value: Float64Array.from(r.labels, Number), file: r.file, lines: r.lines });
-    return { task: 'regression', classes: [], classNames: [], train: part(train), test: part(test) };
+    return { task: 'regression', classes: [], class_names: [], train: part(train), test: part(test) };
   }
   if (nNum > 0 && nNum < total) {
     const rare = nNum * 2 < total;
@@ -202,25 +197,25 @@ function labelKinds(train: RawPart, test: RawPart, labelColumn: string, task: Cs
     );
   }
   let classes: number[];
-  let classNames: string[];
+  let class_names: string[];
   let classOfLabel: (s: string) => number;
   if (numeric) {
     classes = [...new Set(all.map(Number))].sort((p, q) => p - q);
-    classNames = classes.map(String);
+    class_names = classes.map(String);
     classOfLabel = Number;
   } else {
-    classNames = [...new Set(all)].sort();
-    classes = classNames.map((_, i) => i);
-    const index = new Map(classNames.map((s, i) => [s, i]));
+    class_names = [...new Set(all)].sort();
+    classes = class_names.map((_, i) => i);
+    const index = new Map(class_names.map((s, i) => [s, i]));
     classOfLabel = (s) => index.get(s)!;
   }
   if (classes.length < 2) {
     throw new DataError(
-      `csv: ${[...new Set([train.file, test.file])].join(' and ')}: column "${labelColumn}" has ${classes.length} distinct label(s) (${classNames.join(', ')}); need at least 2 classes (or task: regression)`,
+      `csv: ${[...new Set([train.file, test.file])].join(' and ')}: column "${labelColumn}" has ${classes.length} distinct label(s) (${class_names.join(', ')}); need at least 2 classes (or task: regression)`,
     );
   }
   const part = (r: RawPart): CsvPart => ({ n: r.n, x: r.x, classOf: Int32Array.from(r.labels, classOfLabel), file: r.file, lines: r.lines });
-  return { task: 'classification', classes, classNames, train: part(train), test: part(test) };
+  return { task: 'classification', classes, class_names, train: part(train), test: part(test) };
 }
 
 function checkDigest(data: CsvData, expected: string | undefined): CsvData {
@@ -259,48 +254,8 @@ function csvFiles(src: CsvSource): string[] {
 function readTable(
   file: string, labelColumn: string, role: 'train' | 'test' | null, expectFeatures?: string[],
 ): { featureNames: string[]; train: RawPart; test: RawPart } {
-  let text: Buffer;
-  try {
-    text = readFileSync(file);
-  } catch (e) {
-    throw new DataError(`csv: cannot read file ${file}: ${(e as Error).message}`);
-  }
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, { info: true, skip_empty_lines: true, trim: true, bom: true }) as unknown as typeof records;
-  } catch (e) {
-    throw new DataError(`csv: ${file}: ${(e as Error).message}`);
-  }
-  if (records.length === 0) throw new DataError(`csv: ${file} is empty; expected a header line and data rows`);
-  const header = records[0].record;
-  const seen = new Set<string>();
-  header.forEach((name, i) => {
-    if (name === '') throw new DataError(`csv: ${file}, line ${records[0].info.lines}: column ${i + 1} has an empty name`);
-    if (seen.has(name)) throw new DataError(`csv: ${file}, line ${records[0].info.lines}: duplicate column name "${name}"`);
-    seen.add(name);
-  });
-  const labelIdx = header.indexOf(labelColumn);
-  if (labelIdx < 0) {
-    throw new DataError(`csv: ${file} has no label column "${labelColumn}" (columns: ${header.join(', ')}); set label_column`);
-  }
-  const splitIdx = header.indexOf(SPLIT_COLUMN);
-  if (role === null && splitIdx < 0) {
-    throw new DataError(`csv: ${file} has no "${SPLIT_COLUMN}" column; a single csv file (path) needs one with values train/test, or use train_path + test_path`);
-  }
-  let featureNames = header.filter((_, i) => i !== labelIdx && i !== splitIdx);
-  if (featureNames.length === 0) throw new DataError(`csv: ${file} has no feature columns (only "${labelColumn}"${splitIdx >= 0 ? ` and "${SPLIT_COLUMN}"` : ''})`);
-  if (expectFeatures) {
-    const missing = expectFeatures.filter((f) => !featureNames.includes(f));
-    const extra = featureNames.filter((f) => !expectFeatures.includes(f));
-    if (missing.length > 0 || extra.length > 0) {
-      throw new DataError(
-        `csv: ${file} feature columns differ from the train file's:` +
-          (missing.length ? ` missing ${missing.map((s) => `"${s}"`).join(', ')}` : '') +
-          (extra.length ? `${missing.length ? ';' : ''} extra ${extra.map((s) => `"${s}"`).join(', ')}` : ''),
-      );
-    }
-    featureNames = expectFeatures;
-  }
+  const records = parseRecords(file);
+  const { header, labelIdx, splitIdx, featureNames } = tableColumns(file, records[0], labelColumn, role, expectFeatures);
   const d = featureNames.length;
   const featIdx = featureNames.map((f) => header.indexOf(f));
   const rows = records.length - 1;
@@ -342,6 +297,65 @@ function readTable(
     return { n: idx.length, x: px, labels: idx.map((r) => labels[r]), file, lines: Int32Array.from(idx, (r) => records[r + 1].info.lines) };
   };
   return { featureNames, train: pick(0), test: pick(1) };
+}
+
+/** The csv records of `file` (header first), each with its line number. @throws DataError if unreadable, malformed or empty. */
+function parseRecords(file: string): CsvRecord[] {
+  let text: Buffer;
+  try {
+    text = readFileSync(file);
+  } catch (e) {
+    throw new DataError(`csv: cannot read file ${file}: ${(e as Error).message}`);
+  }
+  let records: CsvRecord[];
+  try {
+    records = parse(text, { info: true, skip_empty_lines: true, trim: true, bom: true }) as unknown as CsvRecord[];
+  } catch (e) {
+    throw new DataError(`csv: ${file}: ${(e as Error).message}`);
+  }
+  if (records.length === 0) throw new DataError(`csv: ${file} is empty; expected a header line and data rows`);
+  return records;
+}
+
+type CsvRecord = { record: string[]; info: { lines: number } };
+
+/**
+ * The columns of a header: label and split positions (split -1 when absent) and the feature
+ * names (`expectFeatures`, in that order, when given and matched).
+ * @throws DataError for empty or duplicate names, a missing label or split column, no feature
+ *   column, or features that differ from `expectFeatures`.
+ */
+function tableColumns(
+  file: string, first: CsvRecord, labelColumn: string, role: 'train' | 'test' | null, expectFeatures?: string[],
+): { header: string[]; labelIdx: number; splitIdx: number; featureNames: string[] } {
+  const header = first.record;
+  const seen = new Set<string>();
+  header.forEach((name, i) => {
+    if (name === '') throw new DataError(`csv: ${file}, line ${first.info.lines}: column ${i + 1} has an empty name`);
+    if (seen.has(name)) throw new DataError(`csv: ${file}, line ${first.info.lines}: duplicate column name "${name}"`);
+    seen.add(name);
+  });
+  const labelIdx = header.indexOf(labelColumn);
+  if (labelIdx < 0) {
+    throw new DataError(`csv: ${file} has no label column "${labelColumn}" (columns: ${header.join(', ')}); set label_column`);
+  }
+  const splitIdx = header.indexOf(SPLIT_COLUMN);
+  if (role === null && splitIdx < 0) {
+    throw new DataError(`csv: ${file} has no "${SPLIT_COLUMN}" column; a single csv file (path) needs one with values train/test, or use train_path + test_path`);
+  }
+  const featureNames = header.filter((_, i) => i !== labelIdx && i !== splitIdx);
+  if (featureNames.length === 0) throw new DataError(`csv: ${file} has no feature columns (only "${labelColumn}"${splitIdx >= 0 ? ` and "${SPLIT_COLUMN}"` : ''})`);
+  if (!expectFeatures) return { header, labelIdx, splitIdx, featureNames };
+  const missing = expectFeatures.filter((f) => !featureNames.includes(f));
+  const extra = featureNames.filter((f) => !expectFeatures.includes(f));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new DataError(
+      `csv: ${file} feature columns differ from the train file's:` +
+        (missing.length ? ` missing ${missing.map((s) => `"${s}"`).join(', ')}` : '') +
+        (extra.length ? `${missing.length ? ';' : ''} extra ${extra.map((s) => `"${s}"`).join(', ')}` : ''),
+    );
+  }
+  return { header, labelIdx, splitIdx, featureNames: expectFeatures };
 }
 
 /** The csv location fields of params: where the files are, not what they hold. */
