@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadDataset, checkDataParams, DataError, type DataParams, type Dataset } from '../src/data/index.js';
-import { mnistClass, MNIST_CLASS_COUNTS } from '../src/data/mnist.js';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { mnistClass, MNIST_CLASS_COUNTS, scanPixelList } from '../src/data/mnist.js';
 import { fashionMnistClass, FASHION_MNIST_CLASS_COUNT } from '../src/data/fashion-mnist.js';
 
 const base: DataParams = { dataset: 'mnist', n_train: 100, n_test: 50, data_seed: 0, center: false, unit_norm: false };
@@ -17,6 +19,23 @@ test('the mnist package holds 10,000 digits with per-class counts 1001, 1127, 99
   }
   assert.equal(total, 10000);
   assert.deepEqual([...MNIST_CLASS_COUNTS], [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]);
+});
+
+test('the fast mnist scanner gives the same bits as JSON.parse for every class file, and declines other forms', () => {
+  const require = createRequire(import.meta.url);
+  for (let c = 0; c < 10; c++) {
+    const buf = readFileSync(require.resolve(`mnist/src/digits/${c}.json`));
+    const ref = Float64Array.from((JSON.parse(buf.toString('utf8')) as { data: number[] }).data);
+    const got = scanPixelList(buf, MNIST_CLASS_COUNTS[c] * 784);
+    assert.ok(got, `class ${c}: scanned`);
+    assert.ok(Buffer.from(got.buffer).equals(Buffer.from(ref.buffer)), `class ${c}: bit-identical to JSON.parse`);
+    assert.equal(mnistClass(c).length, ref.length);
+  }
+  const enc = (s: string) => Buffer.from(s);
+  assert.deepEqual([...scanPixelList(enc('{ "data": [0, 1, 0.5, 0.001,\n 0.99999] }'), 5)!], [0, 1, 0.5, 0.001, 0.99999]);
+  for (const bad of ['{"data":[1e-3, 0]}', '{"data":[-0.5, 0]}', '{"data":[1.5, 0]}', '{"data":[0.1234567, 0]}', '{"data":[0, 0, 0]}', '{"other":[0, 0]}']) {
+    assert.equal(scanPixelList(enc(bad), 2), null, bad);
+  }
 });
 
 test('mnist pixels lie in [0, 1] and reach both 0 and 1', () => {

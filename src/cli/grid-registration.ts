@@ -9,6 +9,7 @@ import { PARAMS } from '../spec/params.js';
 import { expandTasks, taskChunks } from '../spec/expand.js';
 import type { SweepSpec } from '../spec/spec.js';
 import type { NewTask } from '../store/store.js';
+import { kindOf } from '../tasks/registry.js';
 import type { Params } from '../tasks/types.js';
 import { encodeParams } from '../util/json.js';
 
@@ -22,7 +23,12 @@ export interface GridScan {
   data: Map<string, Params>;
   /** Distinct (batch key, batch order) units: how finely the work can be split. */
   units: number;
+  /** The expanded tasks, kept for registration when the grid is small enough ({@link KEEP_TASKS}). */
+  tasks?: NewTask[];
 }
+
+/** Grids up to this many points keep their expanded tasks from the scan, so registration does not expand them again. */
+const KEEP_TASKS = 50_000;
 
 /**
  * Expand the grid as a stream and collect {@link GridScan}.
@@ -30,19 +36,23 @@ export interface GridScan {
  */
 export async function scanGrid(spec: SweepSpec, specDir: string): Promise<GridScan> {
   const scan: GridScan = { count: 0, first: undefined, data: new Map(), units: 0 };
+  let kept: NewTask[] | undefined = [];
   const units = new Set<string>();
+  const needsData = kindOf(spec.kind).needsData;
   for await (const chunk of taskChunks(expandTasks(spec, specDir))) {
     for (const t of chunk) {
       scan.first ??= t.params;
       scan.count++;
+      if (kept && kept.push(t) > KEEP_TASKS) kept = undefined;
       units.add(`${t.batchKey}|${t.batchOrder}`);
-      if (spec.kind === 'debug') continue;
+      if (!needsData) continue;
       const dp = Object.fromEntries(Object.entries(t.params).filter(([k]) => PARAMS[k]?.data));
       const key = encodeParams(dp);
       if (!scan.data.has(key)) scan.data.set(key, dp);
     }
   }
   scan.units = units.size;
+  scan.tasks = kept;
   return scan;
 }
 
@@ -52,15 +62,16 @@ const PROGRESS_FROM = 20_000;
 /**
  * The grid's tasks as chunks for `Store.registerSweep`, with a progress line on stderr
  * (`registering grid points: 120,000 / 1,000,000`) for grids of {@link PROGRESS_FROM} points or more.
+ * `expanded`: the tasks of the scan ({@link GridScan.tasks}), if it kept them.
  */
-export async function* registrationChunks(spec: SweepSpec, specDir: string, total: number, quiet: boolean): AsyncGenerator<NewTask[]> {
+export async function* registrationChunks(spec: SweepSpec, specDir: string, total: number, quiet: boolean, expanded?: NewTask[]): AsyncGenerator<NewTask[]> {
   const show = !quiet && total >= PROGRESS_FROM;
   const tty = process.stderr.isTTY;
   const fmt = (n: number) => n.toLocaleString('en-US');
   let done = 0;
   let last = 0;
   if (show) process.stderr.write(`registering grid points: 0 / ${fmt(total)}${tty ? '' : '\n'}`);
-  for await (const chunk of taskChunks(expandTasks(spec, specDir))) {
+  for await (const chunk of taskChunks(expanded ?? expandTasks(spec, specDir))) {
     yield chunk;
     done += chunk.length;
     if (show && tty && Date.now() - last > 200) {

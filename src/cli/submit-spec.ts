@@ -88,7 +88,7 @@ export async function registerSpec(store: Store, p: PreparedSpec, out: { quiet: 
     if (moved > 0 && !quiet) process.stderr.write(`note: ${moved} csv grid point${moved === 1 ? '' : 's'} of this database re-identified by the data's content instead of its path\n`);
   }
   const specJson = encodeParams(spec as unknown as Record<string, unknown>);
-  const reg = await store.registerSweep({ name: spec.name, kind: spec.kind, specJson, specHash: specHash(spec) }, registrationChunks(spec, p.specDir, p.total, quiet || out.json));
+  const reg = await store.registerSweep({ name: spec.name, kind: spec.kind, specJson, specHash: specHash(spec) }, registrationChunks(spec, p.specDir, p.total, quiet || out.json, p.scan.tasks));
   if (reg.previousSpecJson && !out.json) process.stderr.write(describeSpecChange(spec.name, reg.previousSpecJson, specJson, reg.attached) + '\n');
   return reg;
 }

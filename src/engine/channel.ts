@@ -4,6 +4,7 @@
  * `Comlink.wrap`s the other end, which it receives inside its {@link WorkerJob}.
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { KindName } from '../tasks/registry.js';
 import type { MetricRow, TaskEnd, TaskInput } from '../tasks/types.js';
 
 /** Something a running task reported, in the order it happened. */
@@ -23,10 +24,10 @@ export interface CoordinatorChannel {
   checkpoint(taskId: string, step: number, data: Uint8Array): Promise<void>;
 }
 
-/** Task kinds a worker can execute. `debug` exists for engine tests and benchmarks. */
-export type JobKind = 'kernel' | 'train' | 'debug';
+/** Task kinds a worker can execute: the registered ones (`tasks/registry.ts`). */
+export type JobKind = KindName;
 
-/** One piscina task: a batch of grid points of one kind, run together (kernel) or in order. */
+/** One piscina task: grid points of one kind, run together (a batch kind) or in order. */
 export interface WorkerJob {
   kind: JobKind;
   tasks: TaskInput[];
@@ -34,7 +35,7 @@ export interface WorkerJob {
   port: MessagePort;
   /**
    * `Int32Array` of length 1 over a `SharedArrayBuffer`: how many of `tasks` (in order) the
-   * worker has started, written before each starts (kernel jobs start all at once). Read by the
+   * worker has started, written before each starts (a batch kind starts all at once). Read by the
    * coordinator when the worker thread dies, to blame the task that was running; shared memory,
    * because a message could be lost with the thread.
    */

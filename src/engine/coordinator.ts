@@ -6,20 +6,26 @@
  * Resume is the normal path: `run` on a sweep skips done grid points, reclaims expired leases
  * (and those of dead coordinators on this host), retries failed points up to `maxAttempts`.
  */
-import { randomUUID } from 'node:crypto';
-import { availableParallelism, totalmem } from 'node:os';
-import { MessageChannel } from 'node:worker_threads';
-import * as Comlink from 'comlink';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { Piscina } from 'piscina';
-import type { FinishItem, Store } from '../store/store.js';
-import type { MetricRow, TaskEnd, TaskInput } from '../tasks/types.js';
-import type { CoordinatorChannel, JobKind, JobResult, WorkerJob } from './channel.js';
+import { availableParallelism } from 'node:os';
+import type { Piscina } from 'piscina';
+import type { Store, SweepCounts } from '../store/store.js';
+import { kindOf, type TaskKind } from '../tasks/registry.js';
+import type { TaskInput } from '../tasks/types.js';
 import { estimateJobBytes } from '../tasks/memory.js';
+import type { JobKind } from './channel.js';
+import { chunkLimits, Claimer } from './claim.js';
+import { dispatch, Waker } from './dispatch.js';
 import { GroupCommit } from './group-commit.js';
 import { startHeartbeat } from './heartbeat.js';
-import { hostName, reclaimLeases } from './lease.js';
+import { JobRunner, type Tally } from './job.js';
+import { LivePoints } from './live.js';
+import { defaultMemoryBudget, MemoryBudget } from './memory-budget.js';
+import { newOwnerId } from './owner.js';
+import { createPool } from './pool.js';
 import { nullProgress, type ProgressSink } from './progress.js';
+
+export { defaultMemoryBudget } from './memory-budget.js';
+export { defaultWorkerMemoryMb } from './pool.js';
 
 export interface RunOptions {
   /** Pool threads (default: all cores). */
@@ -62,6 +68,11 @@ export interface RunOptions {
    * `run` waits instead, to take those points over should their owner die).
    */
   exitWhenIdle?: boolean;
+  /**
+   * A pool started beforehand with `createPool(threads, maxOldGenerationSizeMb)` (`engine/pool.ts`),
+   * so that its threads start while the spec is read and registered; `run` uses it and destroys it.
+   */
+  pool?: Piscina;
   /** One-line notices for the user (a job that exceeds the memory budget). */
   notice?: (message: string) => void;
   progress?: ProgressSink;
@@ -95,31 +106,11 @@ export interface RunSummary {
   backend: string | null;
 }
 
-interface Live {
-  task: TaskInput;
-  rows: MetricRow[];
-  ended: TaskEnd | null;
-  fraction: number;
-}
-
 /**
- * Default per-worker heap limit in MiB: half the machine's memory shared by the pool threads,
- * between 256 MiB and 2 GiB, so a runaway task fails alone (and soon) instead of exhausting the
- * machine. Numeric buffers (typed arrays) live outside this heap and are not limited by it.
+ * Jobs of independent points whose estimated cost (s) stays within this are claimed one ahead
+ * (`DispatchDeps.lookahead`): the thread then starts the next job as soon as it ends one.
  */
-export function defaultWorkerMemoryMb(threads: number): number {
-  const share = totalmem() / 2 ** 20 / 2 / Math.max(1, threads);
-  return Math.max(256, Math.min(2048, Math.floor(share)));
-}
-
-/** Default memory budget: 85 % of this machine's RAM. */
-export function defaultMemoryBudget(): number {
-  return 0.85 * totalmem();
-}
-
-function gib(bytes: number): string {
-  return (bytes / 2 ** 30).toFixed(1);
-}
+const LOOKAHEAD_MAX_COST = 0.05;
 
 /**
  * Runs sweeps against one {@link Store}. Create one per `run` invocation.
@@ -132,14 +123,13 @@ function gib(bytes: number): string {
  * recorded and the second is discarded (results are deterministic, so nothing changes).
  */
 export class Coordinator {
-  readonly owner = `${hostName()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly owner = newOwnerId();
   private stopping: 'no' | 'drain' | 'abort' = 'no';
   private readonly abort = new AbortController();
   private fatal: Error | null = null;
-  private live = new Map<string, Live>();
+  private readonly live = new LivePoints();
+  private readonly waker = new Waker();
   private backend: string | null = null;
-  private wake: (() => void) | null = null;
-  private lastReclaim = 0;
 
   constructor(
     private readonly store: Store,
@@ -155,7 +145,7 @@ export class Coordinator {
     if (this.stopping === 'abort') return;
     this.stopping = mode;
     if (mode === 'abort') this.abort.abort(new Error('interrupted'));
-    this.wake?.();
+    this.waker.wake();
   }
 
   /**
@@ -163,222 +153,48 @@ export class Coordinator {
    * @throws StoreError on storage faults (disk full, read-only database); the database stays
    *   consistent because every write is one transaction.
    */
-  async run(sweep: string, kind: JobKind): Promise<RunSummary> {
+  async run(sweep: string, kindName: JobKind): Promise<RunSummary> {
     const t0 = Date.now();
+    const kind = kindOf(kindName);
     const progress = this.opts.progress ?? nullProgress;
     const leaseMs = this.opts.leaseMs ?? 30_000;
-    await this.reclaim(true);
-    // failed points started before now (database clock) get one more attempt with retryFailed
-    const dbT0 = this.opts.retryFailed ? await this.store.now() : 0;
-    const before = await this.store.counts(sweep);
-    const alreadyDone = before.done + before.diverged;
-    const exhausted = this.opts.retryFailed ? 0 : (await this.store.failures(sweep)).filter((f) => f.attempts >= this.opts.maxAttempts).length;
-    let finished = alreadyDone + exhausted;
-    let executed = 0;
-    let failedAttempts = 0;
-    progress.start(before.total, finished);
-
-    const memMb = this.opts.maxOldGenerationSizeMb ?? defaultWorkerMemoryMb(this.opts.threads);
-    const pool = new Piscina({
-      filename: new URL('./worker.js', import.meta.url).href,
-      minThreads: this.opts.threads,
-      maxThreads: this.opts.threads,
-      idleTimeout: 30_000,
-      resourceLimits: memMb > 0 ? { maxOldGenerationSizeMb: memMb } : undefined,
-    });
-    const stopHeartbeat = startHeartbeat(this.store, this.owner, leaseMs, () => [...this.live.keys()], (e) => this.onFatal(e));
-    // running jobs, each with its estimated peak bytes (memory budget)
-    const active = new Map<Promise<void>, number>();
-    const budget = this.opts.memoryBudgetBytes ?? defaultMemoryBudget();
-    const reserved = (): number => [...active.values()].reduce((a, b) => a + b, 0);
+    const { claimer, before, finished } = await this.begin(sweep, leaseMs);
+    const tally: Tally = { finished, executed: 0, failedAttempts: 0 };
+    progress.start(before.total, tally.finished);
+    const pool = this.opts.pool ?? createPool(this.opts.threads, this.opts.maxOldGenerationSizeMb);
+    const stopHeartbeat = startHeartbeat(this.store, this.owner, leaseMs, () => this.live.ids(), (e) => this.onFatal(e));
+    const budget = new MemoryBudget(this.opts.memoryBudgetBytes ?? defaultMemoryBudget(), this.opts.notice);
     let waitingForMemory = '';
-    let overBudgetNoted = false;
-
-    // fraction of the running grid points already done: makes rate and ETA smooth on long points
-    const partial = (): number => [...this.live.values()].reduce((acc, l) => acc + (l.ended ? 0 : Math.min(1, Math.max(0, l.fraction))), 0);
-    const note = (): string => {
-      const parts = [...this.live.values()].filter((l) => !l.ended && l.fraction > 0).map((l) => `${Math.round(100 * l.fraction)}%`);
-      const running = parts.length ? `| running points at ${parts.slice(0, 4).join(' ')}` : '';
-      return waitingForMemory ? `${running} | ${waitingForMemory}` : running;
-    };
-
+    const showProgress = (): void => progress.update(tally.finished, [this.live.note(), waitingForMemory].filter(Boolean).join(' | '), this.live.partial());
     // finished grid points of every job are persisted together (one transaction per commit)
-    const finisher = new GroupCommit<FinishItem, boolean>((items) => this.store.finishTasks(items));
-    const finish = async (l: Live, end: TaskEnd, durationS: number, blasThreads: number): Promise<void> => {
-      l.ended = end;
-      const info: Record<string, unknown> = {
-        owner: this.owner,
-        threads: this.opts.threads,
-        blas_threads: blasThreads,
-        backend: this.backend ?? this.opts.backendName ?? null,
-      };
-      if (l.task.checkpoint) info.resumed_from_step = l.task.checkpoint.step;
-      const item = { taskId: l.task.id, owner: this.owner, end, rows: l.rows.splice(0), durationS, info };
-      let accepted: boolean;
-      try {
-        accepted = await finisher.submit(item);
-      } catch (e) {
-        this.onFatal(e);
-        throw e;
-      }
-      if (accepted) executed++;
-      finished++;
-    };
-
-    const runJob = async (tasks: TaskInput[], blasThreads: number): Promise<void> => {
-      const { port1, port2 } = new MessageChannel();
-      const started = new Int32Array(new SharedArrayBuffer(4));
-      const t0Job = Date.now();
-      for (const t of tasks) this.live.set(t.id, { task: t, rows: [], ended: null, fraction: 0 });
-      // metric rows received for this job's unfinished tasks, handed over to be written
-      const unwritten = (): { taskId: string; rows: MetricRow[] }[] =>
-        tasks
-          .map((t) => this.live.get(t.id))
-          .filter((l): l is Live => !!l && !l.ended && l.rows.length > 0)
-          .map((l) => ({ taskId: l.task.id, rows: l.rows.splice(0) }));
-      let flushTimer: NodeJS.Timeout | null = null;
-      const flush = async (): Promise<void> => {
-        flushTimer = null;
-        await this.store.writeMetrics(unwritten());
-      };
-      const channel: CoordinatorChannel = {
-        events: async (events) => {
-          const ends: Promise<void>[] = [];
-          for (const e of events) {
-            const l = this.live.get(e.taskId);
-            if (!l || l.ended) continue;
-            if (e.type === 'progress') {
-              l.fraction = e.fraction;
-            } else if (e.type === 'metrics') {
-              l.rows.push(...e.rows);
-              if (kind === 'train' && !flushTimer) flushTimer = setTimeout(() => void flush().catch((err) => this.onFatal(err)), 1000);
-            } else {
-              ends.push(finish(l, e.end, e.durationS, blasThreads));
-            }
-          }
-          await Promise.all(ends);
-          progress.update(finished, note(), partial());
-        },
-        checkpoint: async (id, step, data) => {
-          const l = this.live.get(id);
-          if (!l || l.ended) return;
-          // the rows received before the checkpoint are written with it, in one transaction
-          const rows = l.rows.splice(0);
-          try {
-            await this.store.saveCheckpoint(id, this.owner, step, data, rows);
-          } catch (e) {
-            this.onFatal(e);
-            throw e;
-          }
-        },
-      };
-      Comlink.expose(channel, nodeEndpoint(port1 as unknown as Parameters<typeof nodeEndpoint>[0]));
-      const job: WorkerJob = { kind, tasks, port: port2, started, linalg: this.opts.linalg ?? 'auto', blasThreads };
-      let result: JobResult | null = null;
-      let jobError: unknown = null;
-      try {
-        result = (await pool.run(job, { transferList: [port2] as never, signal: this.abort.signal })) as JobResult;
-        if (result.backend) this.backend = result.backend;
-      } catch (e) {
-        jobError = e;
-      } finally {
-        if (flushTimer) clearTimeout(flushTimer);
-        port1.close();
-      }
-      const open = tasks.filter((t) => !this.live.get(t.id)?.ended);
-      try {
-        // keep everything received (rows of steps before a crash are valid: results are deterministic)
-        await this.store.writeMetrics(unwritten());
-        if (open.length && jobError && this.stopping === 'abort') {
-          // interrupted (Ctrl-C, SIGTERM, or a fatal storage error): not an attempt
-          await this.store.releaseTasks(this.owner, open.map((t) => t.id), this.fatal ? 'storage error' : 'interrupted');
-        } else if (open.length) {
-          let blamed = open;
-          const n = Atomics.load(started, 0);
-          if (jobError && !result && n > 0) {
-            // the worker died (exit, out of memory): blame the task(s) it was running; the others
-            // of the job never ran (or ran but their end was lost with the thread) and go back to
-            // pending without using an attempt
-            const running = kind === 'kernel' ? tasks.slice(0, n) : [tasks[n - 1]];
-            blamed = open.filter((t) => running.includes(t));
-          }
-          const innocent = open.filter((t) => !blamed.includes(t));
-          if (innocent.length) await this.store.releaseTasks(this.owner, innocent.map((t) => t.id), 'the worker died running another task of its job');
-          for (const t of blamed) {
-            const msg = result?.errors[t.id] ?? (jobError ? describe(jobError) : 'the task finished without reporting a result');
-            if (await this.store.failTask(t.id, this.owner, msg, (Date.now() - t0Job) / 1000)) failedAttempts++;
-            if ((t.attempt ?? 1) >= this.opts.maxAttempts || this.opts.retryFailed) finished++;
-          }
-        }
-      } catch (e) {
-        this.onFatal(e);
-      }
-      for (const t of tasks) this.live.delete(t.id);
-      progress.update(finished, note(), partial());
-    };
-
-    // independent grid points go to workers in chunks: ≤ 256 points and ≤ 0.2 cost units (≈ s)
-    // each, and small enough that every thread gets about four chunks
-    const runnableAtStart = before.pending + before.failed;
-    const chunk = { maxTasks: Math.max(1, Math.min(256, Math.ceil(runnableAtStart / (4 * this.opts.threads)))), maxCost: 0.2 };
-    const relocate = this.opts.relocate;
-    const claim = async (): Promise<TaskInput[]> => {
-      const got = await this.store.claimBatch(sweep, {
-        owner: this.owner,
-        leaseMs,
-        maxAttempts: this.opts.maxAttempts,
-        maxOrdersPerBatch: this.opts.maxOrdersPerBatch ?? Infinity,
-        chunk,
-        retryExhaustedBefore: this.opts.retryFailed ? dbT0 : undefined,
-      });
-      return relocate ? got.map((t) => ({ ...t, params: relocate(t.params) })) : got;
-    };
-
+    const finisher = new GroupCommit((items: Parameters<Store['finishTasks']>[0]) => this.store.finishTasks(items));
+    const jobs = new JobRunner(
+      {
+        ...{ kind, owner: this.owner, store: this.store, pool, live: this.live, finisher, tally, threads: this.opts.threads },
+        ...{ linalg: this.opts.linalg ?? 'auto', maxAttempts: this.opts.maxAttempts, retryFailed: !!this.opts.retryFailed, signal: this.abort.signal },
+        aborting: () => this.stopping === 'abort',
+        fatal: () => !!this.fatal,
+        onFatal: (e) => this.onFatal(e),
+        onProgress: showProgress,
+      },
+      this.opts.backendName ?? null,
+    );
     try {
-      for (;;) {
-        if (this.stopping !== 'no' || this.fatal) break;
-        let claimed: TaskInput[] = [];
-        if (active.size < this.opts.threads) {
-          claimed = await claim();
-          // nothing runnable: points of a crashed or stalled coordinator may be reclaimable
-          if (claimed.length === 0 && (await this.reclaim(false)) > 0) claimed = await claim();
-        }
-        if (claimed.length > 0) {
-          if (this.stopping !== 'no' || this.fatal) {
-            await this.store.releaseTasks(this.owner, claimed.map((t) => t.id), 'interrupted');
-            break;
-          }
-          const bytes = estimateJobBytes(kind, claimed.map((t) => t.params), this.backend ?? this.opts.backendName ?? 'js');
-          if (bytes > budget && !overBudgetNoted) {
-            overBudgetNoted = true;
-            this.opts.notice?.(`a ${kind} job needs about ${gib(bytes)} GiB, more than the memory budget of ${gib(budget)} GiB: such jobs run alone (see --memory)`);
-          }
-          while (active.size > 0 && reserved() + bytes > budget && this.stopping === 'no' && !this.fatal) {
-            waitingForMemory = `next job (${gib(bytes)} GiB) waits for memory: running jobs hold ${gib(reserved())} GiB, budget ${gib(budget)} GiB`;
-            progress.update(finished, note(), partial());
-            await Promise.race([...active.keys(), new Promise<void>((r) => (this.wake = r))]);
-            this.wake = null;
-          }
-          waitingForMemory = '';
-          if (this.stopping !== 'no' || this.fatal) {
-            await this.store.releaseTasks(this.owner, claimed.map((t) => t.id), 'interrupted');
-            break;
-          }
-          const p: Promise<void> = runJob(claimed, await this.blasBudget(sweep, active.size)).finally(() => active.delete(p));
-          active.set(p, bytes);
-          continue;
-        }
-        if (active.size === 0) {
-          // nothing to claim and nothing of ours running: done, unless another coordinator holds points
-          const c = await this.store.counts(sweep);
-          if (c.running === 0 || this.opts.exitWhenIdle) break;
-          await this.sleep(Math.min(1000, Math.max(100, leaseMs / 4)));
-          continue;
-        }
-        await Promise.race([...active.keys(), new Promise<void>((r) => (this.wake = r))]);
-        this.wake = null;
-      }
-      await Promise.allSettled([...active.keys()]);
+      await dispatch({
+        ...{ threads: this.opts.threads, claimer, budget, waker: this.waker, jobLabel: `a ${kind.name} job` },
+        estimate: (tasks) => this.estimate(kind, tasks, jobs.backend),
+        lookahead: (tasks) => !kind.sharedWork && tasks.reduce((sum, t) => sum + kind.cost(t.params), 0) <= LOOKAHEAD_MAX_COST,
+        blasThreads: () => this.blasBudget(sweep, budget.running),
+        start: (tasks, blasThreads) => jobs.run(tasks, blasThreads),
+        stopped: () => this.stopping !== 'no' || !!this.fatal,
+        release: async (tasks) => void (await this.store.releaseTasks(this.owner, tasks.map((t) => t.id), 'interrupted')),
+        othersHold: async () => (await this.store.counts(sweep)).running > 0 && !this.opts.exitWhenIdle,
+        pollMs: Math.min(1000, Math.max(100, leaseMs / 4)),
+        waiting: (note) => {
+          waitingForMemory = note;
+          if (note) showProgress();
+        },
+      });
     } finally {
       // finishes of jobs that were aborted while their results were being committed
       await finisher.idle();
@@ -389,16 +205,45 @@ export class Coordinator {
       }
       progress.stop();
       await pool.destroy().catch(() => undefined);
+      this.backend = jobs.backend;
     }
     if (this.fatal) throw this.fatal;
-    const after = await this.store.counts(sweep);
-    return {
+    return this.summary(sweep, t0, before.done + before.diverged, tally);
+  }
+
+  /**
+   * Start a run: take over what gone coordinators left (expired or dead leases), count the
+   * sweep, and size the claims. Returns the claimer and the counts before the run.
+   */
+  private async begin(sweep: string, leaseMs: number): Promise<{ claimer: Claimer; before: SweepCounts; finished: number }> {
+    const claimer = new Claimer(this.store, sweep, this.owner, {
+      leaseMs,
+      maxAttempts: this.opts.maxAttempts,
+      maxOrdersPerBatch: this.opts.maxOrdersPerBatch ?? Infinity,
+      relocate: this.opts.relocate,
+    });
+    await claimer.reclaim(true);
+    // failed points started before now (database clock) get one more attempt with retryFailed
+    const retryExhaustedBefore = this.opts.retryFailed ? await this.store.now() : undefined;
+    const before = await this.store.counts(sweep);
+    const exhausted = this.opts.retryFailed ? 0 : (await this.store.failures(sweep)).filter((f) => f.attempts >= this.opts.maxAttempts).length;
+    claimer.configure({ chunk: chunkLimits(before.pending + before.failed, this.opts.threads), retryExhaustedBefore });
+    return { claimer, before, finished: before.done + before.diverged + exhausted };
+  }
+
+  /** Estimated peak bytes of a job of `tasks` (memory budget). */
+  private estimate(kind: TaskKind, tasks: TaskInput[], backend: string | null): number {
+    return estimateJobBytes(kind, tasks.map((t) => t.params), backend ?? this.opts.backendName ?? 'js');
+  }
+
+  private summary(sweep: string, t0: number, alreadyDone: number, tally: Tally): Promise<RunSummary> {
+    return this.store.counts(sweep).then((after) => ({
       sweep,
       total: after.total,
       already_done: alreadyDone,
-      executed,
+      executed: tally.executed,
       failed: after.failed,
-      failed_attempts_this_run: failedAttempts,
+      failed_attempts_this_run: tally.failedAttempts,
       diverged: after.diverged,
       done: after.done,
       pending: after.pending,
@@ -407,17 +252,7 @@ export class Coordinator {
       elapsed_s: (Date.now() - t0) / 1000,
       threads: this.opts.threads,
       backend: this.backend,
-    };
-  }
-
-  /**
-   * Return expired leases, and leases of coordinators on this host that are no longer alive.
-   * Rate-limited to once per 500 ms unless `force`. Returns how many points were returned.
-   */
-  private async reclaim(force: boolean): Promise<number> {
-    if (!force && Date.now() - this.lastReclaim < 500) return 0;
-    this.lastReclaim = Date.now();
-    return reclaimLeases(this.store, this.owner);
+    }));
   }
 
   /**
@@ -438,26 +273,4 @@ export class Coordinator {
     if (!this.fatal) this.fatal = e instanceof Error ? e : new Error(String(e));
     this.stop('abort');
   }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((r) => {
-      const t = setTimeout(r, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        r();
-      };
-    });
-  }
-}
-
-function describe(e: unknown): string {
-  if (e instanceof Error) {
-    const msg = e.message || e.name;
-    if (/ERR_WORKER_OUT_OF_MEMORY|out of memory/i.test(msg + ((e as { code?: string }).code ?? ''))) {
-      return `worker ran out of memory (${msg}); raise --max-memory or reduce the problem size`;
-    }
-    if (/exited|terminated/i.test(msg)) return `worker thread died: ${msg}`;
-    return e.stack ?? msg;
-  }
-  return String(e);
 }

@@ -1,15 +1,14 @@
 /**
  * Piscina worker entry: runs one {@link WorkerJob} and streams everything back over the comlink
  * channel. Workers never touch the database (docs/architecture.md §2): progress, metric rows and checkpoint
- * bytes all go to the coordinator, which writes them.
+ * bytes all go to the coordinator, which writes them. The task code of a kind is loaded on the
+ * first job of that kind (`TaskKind.load`).
  */
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { linalg } from '../linalg/index.js';
 import { useLinalg } from '../linalg/select.js';
-import { runDebugTask } from '../tasks/debug.js';
-import { runKernelBatch } from '../tasks/kernel.js';
-import { runTrainTask } from '../tasks/train.js';
+import { kindOf } from '../tasks/registry.js';
 import type { TaskReporter } from '../tasks/types.js';
 import type { ChannelEvent, CoordinatorChannel, JobResult, WorkerJob } from './channel.js';
 
@@ -19,13 +18,8 @@ import type { ChannelEvent, CoordinatorChannel, JobResult, WorkerJob } from './c
  */
 const FLUSH_MS = 20;
 
-/**
- * Run one job (a batch of grid points of one kind) and report per-task errors in the result.
- * Every message sent is awaited before returning, so the coordinator has received (and, for
- * `end` and `checkpoint`, persisted) everything when the piscina task resolves.
- */
-export default async function runJob(job: WorkerJob): Promise<JobResult> {
-  const remote = Comlink.wrap<CoordinatorChannel>(nodeEndpoint(job.port as unknown as Parameters<typeof nodeEndpoint>[0]));
+/** The reporter of a job: batches events into messages; `settled()` awaits every message sent. */
+function jobReporter(remote: Comlink.Remote<CoordinatorChannel>): { reporter: TaskReporter; taskStarts(): void; settled(): Promise<void> } {
   const inflight: Promise<unknown>[] = [];
   const outbox: ChannelEvent[] = [];
   let lastFlush = performance.now();
@@ -53,27 +47,46 @@ export default async function runJob(job: WorkerJob): Promise<JobResult> {
       return p;
     },
   };
+  return {
+    reporter,
+    taskStarts: () => (taskStart = performance.now()),
+    settled: async () => {
+      flush();
+      await Promise.all(inflight);
+    },
+  };
+}
+
+/**
+ * Run one job (grid points of one kind) and report per-task errors in the result.
+ * Every message sent is awaited before returning, so the coordinator has received (and, for
+ * `end` and `checkpoint`, persisted) everything when the piscina task resolves.
+ */
+export default async function runJob(job: WorkerJob): Promise<JobResult> {
+  const remote = Comlink.wrap<CoordinatorChannel>(nodeEndpoint(job.port as unknown as Parameters<typeof nodeEndpoint>[0]));
+  const { reporter, taskStarts, settled } = jobReporter(remote);
   const errors: Record<string, string> = {};
   try {
     useLinalg(job.linalg, job.blasThreads);
-    if (job.kind === 'kernel') {
+    const kind = kindOf(job.kind);
+    if (kind.execution === 'batch') {
+      const run = await kind.load();
       Atomics.store(job.started, 0, job.tasks.length);
-      await runKernelBatch(job.tasks, { reporter });
+      await run(job.tasks, { reporter });
     } else {
+      const run = await kind.load();
       for (const [i, task] of job.tasks.entries()) {
         Atomics.store(job.started, 0, i + 1);
-        taskStart = performance.now();
+        taskStarts();
         try {
-          if (job.kind === 'train') await runTrainTask(task, { reporter });
-          else await runDebugTask(task, { reporter });
+          await run(task, { reporter });
         } catch (e) {
           errors[task.id] = e instanceof Error ? (e.stack ?? e.message) : String(e);
         }
       }
     }
   } finally {
-    flush();
-    await Promise.all(inflight);
+    await settled();
     remote[Comlink.releaseProxy]();
     job.port.close();
   }

@@ -8,6 +8,7 @@
  * drawn only when asked for with `x`, `color` or `facet`.
  */
 
+import { isKind, KIND_NAMES, kindOf, type ReportDefaults } from '../tasks/registry.js';
 import { fitSlopeOverSeeds, type SlopeOverSeeds, type SlopePoint } from '../util/loglog.js';
 
 /** A finished grid point: its params (flat scalars, `t = ∞` as `Infinity`) and final metrics. */
@@ -100,26 +101,18 @@ export class ReportError extends Error {
   }
 }
 
-/** Headline metrics per task kind, in display order (docs/conventions.md §1 claims 1–3). */
-export const DEFAULT_METRICS: Record<string, string[]> = {
-  kernel: ['test_acc', 'test_mse', 'pred_spread', 'dist_to_limit', 'offdiag_mean', 'lambda_min'],
-  train: ['act_dev_max', 'act_dev_norm', 'weight_rel_change', 'ntk_rel_change', 'kernel_gap', 'train_loss', 'test_acc'],
-};
+/** The default layout of kind `kind` (its descriptor's `report`), or none for an unknown kind. */
+function defaultsOf(kind: string): ReportDefaults {
+  return isKind(kind) ? kindOf(kind).report : { metrics: [], x: [], color: [] };
+}
 
-/** Preferred x axis per task kind; otherwise the axis with the most values. */
-const X_PREFERENCE: Record<string, string[]> = {
-  kernel: ['depth', 't', 'n_train'],
-  train: ['width', 'depth', 'n_train', 't', 'steps', 'lr'],
-};
-
-/** Tie-break for the color axis between axes with as many values: these first. */
-const COLOR_PREFERENCE: Record<string, string[]> = {
-  kernel: ['t', 'tau', 'depth'],
-  train: ['depth', 'lr'],
-};
+/** Headline metrics per task kind with any, in display order (docs/conventions.md §1 claims 1–3). */
+export const DEFAULT_METRICS: Record<string, string[]> = Object.fromEntries(
+  KIND_NAMES.map((k) => [k, kindOf(k).report.metrics]).filter(([, ms]) => ms.length > 0),
+);
 
 function colorRank(kind: string, axis: string): number {
-  const i = (COLOR_PREFERENCE[kind] ?? []).indexOf(axis);
+  const i = defaultsOf(kind).color.indexOf(axis);
   return i < 0 ? Number.MAX_SAFE_INTEGER : i;
 }
 
@@ -249,7 +242,7 @@ function chooseLayout(rows: PointRow[], opts: PlanOptions): Layout {
     return counts.get(a)!;
   };
   const axes = opts.gridAxes.filter((a) => !replicates.includes(a) && count(a) > 1);
-  const x = opts.x ?? (X_PREFERENCE[opts.kind] ?? []).find((a) => axes.includes(a)) ?? [...axes].sort((a, b) => count(b) - count(a))[0];
+  const x = opts.x ?? defaultsOf(opts.kind).x.find((a) => axes.includes(a)) ?? [...axes].sort((a, b) => count(b) - count(a))[0];
   if (!x) {
     throw new ReportError(`no grid axis takes more than one value among the ${rows.length} selected grid point(s): nothing to draw a line along (use \`query\` for the values)`);
   }
@@ -405,7 +398,7 @@ function chooseMetrics(rows: PointRow[], opts: PlanOptions): string[] {
     }
     return [...new Set(opts.metrics)];
   }
-  const defaults = (DEFAULT_METRICS[opts.kind] ?? []).filter((m) => present.has(m));
+  const defaults = defaultsOf(opts.kind).metrics.filter((m) => present.has(m));
   const metrics = defaults.length ? defaults : [...present].sort().slice(0, 8);
   if (metrics.length === 0) throw new ReportError('no metric has a finite value among the selected grid points');
   return metrics;

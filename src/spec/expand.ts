@@ -3,21 +3,20 @@
  * in, derived params evaluated and checked, and a content-hash id
  * `sha256(kind, canonical params, code version)` (first 16 hex digits).
  */
+import { createHash } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { csvDigest } from '../data/csv.js';
 import type { NewTask } from '../store/store.js';
+import { kindOf, type TaskKind } from '../tasks/registry.js';
 import type { Params } from '../tasks/types.js';
 import { TASK_VERSIONS } from '../tasks/versions.js';
-import { contentHash } from '../util/hash.js';
+import { canonicalJson, contentHash } from '../util/hash.js';
 import { encodeParams, jsonParams } from '../util/json.js';
 import { show } from '../util/show.js';
 import { SpecError } from './errors.js';
 import { PARAMS } from './params.js';
 import { evaluateExpression, expressionSymbols } from './expression.js';
 import type { SweepSpec } from './spec.js';
-
-/** Params that do not change a kernel batch's shared work: depth and stopping time. */
-const KERNEL_PER_POINT = new Set(['depth', 't']);
 
 /**
  * Params that change where or how a grid point is executed but not its numbers: not part of its
@@ -41,7 +40,29 @@ function identityParams(params: Params): Params {
  */
 export function taskId(kind: string, params: Params): string {
   const version = TASK_VERSIONS[kind as keyof typeof TASK_VERSIONS];
-  return contentHash({ kind, version, params: jsonParams(identityParams(params)) }).slice(0, 16);
+  // the canonical JSON of { kind, params, version } (what `contentHash` would hash), written
+  // directly: ids are computed for every grid point, twice per registration
+  const text = `{"kind":${JSON.stringify(kind)},"params":${canonicalFlat(identityParams(params))}${version === undefined ? '' : `,"version":${JSON.stringify(version)}`}}`;
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/**
+ * `canonicalJson(jsonParams(params))` for params whose values are mostly scalars: sorted keys,
+ * scalars as JSON (±Infinity as "inf"/"-inf"), other values through the general encoder.
+ * @throws Error on NaN (as `jsonParams`).
+ */
+function canonicalFlat(params: Params): string {
+  const parts: string[] = [];
+  for (const k of Object.keys(params).sort()) {
+    const v = params[k];
+    if (v === undefined) continue;
+    let enc: string;
+    if (typeof v === 'number' && Number.isFinite(v)) enc = String(v);
+    else if (typeof v === 'string' || typeof v === 'boolean') enc = JSON.stringify(v);
+    else enc = canonicalJson(jsonParams({ v }).v);
+    parts.push(`${JSON.stringify(k)}:${enc}`);
+  }
+  return `{${parts.join(',')}}`;
 }
 
 /**
@@ -139,6 +160,7 @@ export function expandSpec(spec: SweepSpec, specDir = '.'): NewTask[] {
 export function* expandTasks(spec: SweepSpec, specDir = '.'): Generator<NewTask> {
   const problems: string[] = [];
   const order = derivedOrder(spec.derived);
+  const kind = kindOf(spec.kind);
   const base: Params = {};
   for (const [k, def] of Object.entries(PARAMS)) if (def.default !== undefined && def.kinds.includes(spec.kind)) base[k] = def.default;
   Object.assign(base, spec.dataset, spec.fixed);
@@ -178,28 +200,26 @@ export function* expandTasks(spec: SweepSpec, specDir = '.'): Generator<NewTask>
       }
       params[k] = v;
     }
-    if (spec.kind === 'train' && typeof params.lr === 'number' && typeof params.steps === 'number') {
-      const t = params.lr * params.steps;
-      if (params.t === undefined) params.t = t;
-      else if (typeof params.t === 'number' && Math.abs(params.t - t) > 1e-9 * Math.max(1, t)) {
-        problems.push(`t: for train tasks t = lr·steps, but t = ${params.t} while lr·steps = ${t} (derive steps from t, e.g. steps: "round(t / lr)")`);
-      }
-    }
+    if (kind.complete) problems.push(...kind.complete(params));
     if (problems.length > 20) break;
     if (problems.length > 0) continue;
-    const id = taskId(spec.kind, params);
-    if (spec.kind === 'kernel') {
-      // auxiliary params (e.g. tau in t = tau·depth) do not change the shared kernel recursion
-      const shared = Object.fromEntries(Object.entries(params).filter(([k]) => !KERNEL_PER_POINT.has(k) && k in PARAMS));
-      const n = Number(params.n_train) + Number(params.n_test);
-      yield { id, kind: spec.kind, params, batchKey: 'k:' + contentHash(jsonParams(shared)).slice(0, 16), batchOrder: Number(params.depth), cost: n ** 3 / 1e9 };
-    } else {
-      const w = Number(params.width);
-      const cost = spec.kind === 'train' ? (w * w * Number(params.depth) * Number(params.steps) * Number(params.n_train)) / 1e9 : Number(params.sleep_ms ?? 0) / 1e3;
-      yield { id, kind: spec.kind, params, batchKey: '', batchOrder: 0, cost: Number.isFinite(cost) ? cost : 0 };
-    }
+    yield { id: taskId(spec.kind, params), kind: spec.kind, params, ...batchOf(kind, params) };
   }
   if (problems.length) throw new SpecError(problems);
+}
+
+/**
+ * Where a grid point goes in the claim order (docs/architecture.md §4): points of a kind with
+ * shared work get a batch key, the hash of their params other than the kind's per-point ones
+ * (auxiliary params such as `tau` in `t = tau·depth` do not change the shared work), and the
+ * order param as batch order; independent points have the empty key. The cost is the kind's.
+ */
+function batchOf(kind: TaskKind, params: Params): Pick<NewTask, 'batchKey' | 'batchOrder' | 'cost'> {
+  const cost = kind.cost(params);
+  const sw = kind.sharedWork;
+  if (!sw) return { batchKey: '', batchOrder: 0, cost: Number.isFinite(cost) ? cost : 0 };
+  const shared = Object.fromEntries(Object.entries(params).filter(([k]) => !sw.perPoint.includes(k) && k in PARAMS));
+  return { batchKey: 'k:' + contentHash(jsonParams(shared)).slice(0, 16), batchOrder: Number(params[sw.order]), cost };
 }
 
 /**

@@ -9,13 +9,16 @@
  */
 import { z } from 'zod';
 import { DATASETS, type DataParams } from '../data/types.js';
-import { ACTIVATION_PARAMS, ALL_ACTIVATION_NAMES, NNGP_ONLY } from '../ntk/activations.js';
+import { ACTIVATION_NAMES, ACTIVATION_PARAMS, ALL_ACTIVATION_NAMES, NNGP_ONLY, type ActivationName } from '../ntk/activations.js';
 import { looksLikeExpression, parseActivationExpression } from '../ntk/activation-expression.js';
+import type { KindName } from '../tasks/registry.js';
 import { show } from '../util/show.js';
 
-/** Task kinds. `debug` runs engine self-tests (fault injection, overhead benchmarks), no science. */
-export type Kind = 'kernel' | 'train' | 'debug';
-export const KINDS: Kind[] = ['kernel', 'train', 'debug'];
+/**
+ * Task kinds: the registered ones (`tasks/registry.ts`, one descriptor file per kind in
+ * `tasks/kinds/`, which also lists the params each kind requires).
+ */
+export type Kind = KindName;
 
 export interface ParamDef {
   /** One-line meaning, shown by `ntk-sweep params`. */
@@ -131,13 +134,6 @@ export const PARAMS: Record<string, ParamDef> = {
   mem_mb: { doc: 'debug: memory the grid point declares it needs (MiB), for tests of the memory budget; nothing is allocated', kinds: ['debug'], schema: nonNegNum, expected: 'a non-negative number' },
   fail_attempts: { doc: 'debug: fail only on the first this many attempts, then succeed (unset: every attempt)', kinds: ['debug'], schema: posInt, expected: 'a positive integer' },
   checkpoint_every: { doc: 'save a checkpoint every this many steps (0 = never)', kinds: ['train'], schema: nonNegInt, expected: 'a non-negative integer', default: 0 },
-};
-
-/** Params that must be set (by the dataset block, fixed, grid or derived) for each kind. */
-export const REQUIRED: Record<Kind, string[]> = {
-  kernel: ['dataset', 'n_train', 'depth'],
-  train: ['dataset', 'n_train', 'width', 'depth', 'lr', 'steps'],
-  debug: [],
 };
 
 /**

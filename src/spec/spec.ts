@@ -20,7 +20,8 @@ import { z } from 'zod';
 import { show } from '../util/show.js';
 import { SpecError } from './errors.js';
 import { checkExpression } from './expression.js';
-import { activationProblems, KINDS, PARAMS, REQUIRED, type Kind } from './params.js';
+import { KIND_NAMES, kindOf } from '../tasks/registry.js';
+import { activationProblems, PARAMS, type Kind } from './params.js';
 
 export interface SweepSpec {
   name: string;
@@ -38,7 +39,7 @@ const scalar = z.union([z.number(), z.string(), z.boolean(), z.array(z.number())
 const specShape = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a name of letters, digits, "-", "_" or "."'),
-    kind: z.enum(KINDS as [Kind, ...Kind[]]),
+    kind: z.enum(KIND_NAMES as [Kind, ...Kind[]]),
     description: z.string().optional(),
     max_attempts: z.number().int().positive().optional(),
     dataset: z.union([z.string(), z.record(z.string(), scalar)]).optional(),
@@ -144,18 +145,17 @@ export function validateSpec(doc: unknown, file?: string): SweepSpec {
     return def !== undefined && PARAMS[key].kinds.includes(kind) && !(key in derived) ? [def] : [];
   };
   problems.push(...activationProblems(kind, valuesOf));
-  for (const req of REQUIRED[kind]) {
+  for (const req of kindOf(kind).required) {
     if (!owners.has(req) && PARAMS[req].default === undefined) problems.push(`${req}: required for kind ${kind}; set it in dataset, fixed, grid or derived`);
   }
   if (problems.length) throw new SpecError(problems, file);
   return { name: raw.name, kind, description: raw.description, max_attempts: raw.max_attempts ?? 3, dataset, fixed, grid, derived };
 }
 
-/** Problems of a document that does not have the spec's shape, each with its path (unknown fields with a suggestion). */
 /** What a top-level field holds, for "required" messages. */
 const FIELD_MEANING: Record<string, string> = {
   name: 'the sweep name (letters, digits, "-", "_" or ".")',
-  kind: `one of ${KINDS.join(', ')}`,
+  kind: `one of ${KIND_NAMES.join(', ')}`,
 };
 
 /** A zod issue in words, e.g. `expected one of kernel, train, debug, got "kern"`. */
@@ -169,6 +169,7 @@ function explainIssue(issue: z.core.$ZodIssue, got: unknown): string {
   return `${issue.message}, got ${show(got)}`;
 }
 
+/** Problems of a document that does not have the spec's shape, each with its path (unknown fields with a suggestion). */
 function shapeProblems(issues: readonly z.core.$ZodIssue[], doc: unknown): string[] {
   const problems: string[] = [];
   for (const issue of issues) {

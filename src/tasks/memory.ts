@@ -47,19 +47,14 @@ export function trainTaskBytes(p: Params): number {
 }
 
 /**
- * Estimated peak bytes of a job of `kind` running `tasks` on backend `backendName` (a kernel
- * batch shares one recursion; train and debug tasks of a chunk run one after the other, so the
- * largest counts). Debug tasks declare theirs with `mem_mb` (for tests of the budget).
+ * Estimated peak bytes of a job of `kind` running `tasks` on backend `backendName`: the largest
+ * of its points' estimates (`TaskKind.memoryBytes`; a kernel batch shares one recursion, and the
+ * points of a chunk run one after the other). Debug tasks declare theirs with `mem_mb` (for
+ * tests of the budget).
  * @throws RangeError for an unknown `NTK_SWEEP_KERNEL_SOLVER` (as the kernel task would).
  */
-export function estimateJobBytes(kind: string, tasks: Params[], backendName: string): number {
+export function estimateJobBytes(kind: { memoryBytes(p: Params, backendName: string): number }, tasks: Params[], backendName: string): number {
   let peak = 0;
-  for (const p of tasks) {
-    let b = 0;
-    if (kind === 'kernel') b = kernelJobBytes(num(p.n_train), num(p.n_test), backendName);
-    else if (kind === 'train') b = trainTaskBytes(p);
-    else b = num(p.mem_mb) * 2 ** 20;
-    peak = Math.max(peak, b);
-  }
+  for (const p of tasks) peak = Math.max(peak, kind.memoryBytes(p, backendName));
   return peak;
 }

@@ -1,8 +1,8 @@
 /**
- * Code-affecting versions, part of every task id (docs/conventions.md §12): bump a kind's number when a
- * change alters the numbers its tasks produce, so old results are not mixed with new ones.
- *
- * History: kernel 2 — above `krylovThreshold` the predictions and statistics come from the
- * Krylov/Cholesky path (≤ 1e-6 relative to the eigendecomposition, measured 5e-8), not eigh.
+ * Code-affecting versions, part of every task id (docs/conventions.md §12): each kind's
+ * `version` in its descriptor (`tasks/kinds/`); bump it when a change alters the numbers the
+ * kind's tasks produce, so old results are not mixed with new ones.
  */
-export const TASK_VERSIONS = { kernel: 2, train: 1, debug: 1 } as const;
+import { KIND_NAMES, kindOf, type KindName } from './registry.js';
+
+export const TASK_VERSIONS = Object.fromEntries(KIND_NAMES.map((k) => [k, kindOf(k).version])) as Record<KindName, number>;

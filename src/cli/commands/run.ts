@@ -1,7 +1,9 @@
 /** `ntk-sweep run <spec>`: validate, expand, register and execute a sweep (resuming it if it exists): `submit` + `worker` on this machine for one sweep. */
 import type { Argv } from 'yargs';
 import { Coordinator, type RunSummary } from '../../engine/coordinator.js';
+import { createPool } from '../../engine/pool.js';
 import { makeProgress, nullProgress, type ProgressSink } from '../../engine/progress.js';
+import type { Piscina } from 'piscina';
 import { DEFAULT_DB, openStore } from '../../store/open.js';
 import { earlySummary, EXIT, EXIT_HELP, takeOverSignals } from '../exit.js';
 import { noticeTo, ordersPerBatch, poolOptions, resolvePoolOptions, type PoolArgs } from '../pool-options.js';
@@ -68,8 +70,11 @@ async function run(a: RunArgs): Promise<number> {
   process.on('SIGINT', hInt);
   process.on('SIGTERM', hTerm);
   takeOverSignals();
+  let workers: Piscina | null = null;
   try {
     const pool = resolvePoolOptions(a);
+    // the pool threads start (load their modules) while the spec is read and registered
+    workers = createPool(pool.threads, pool.maxOldGenerationSizeMb);
     const prepared = await prepareSpec(a.spec, a['max-points']);
     const { spec } = prepared;
     const store = await openStore(a.db);
@@ -84,6 +89,7 @@ async function run(a: RunArgs): Promise<number> {
         notice: noticeTo(a.quiet),
         progress,
         relocate: prepared.relocate,
+        pool: workers,
       });
       let summary: RunSummary;
       try {
@@ -100,6 +106,7 @@ async function run(a: RunArgs): Promise<number> {
     }
   } finally {
     ended = true;
+    await workers?.destroy().catch(() => undefined);
   }
 }
 

@@ -1,0 +1,78 @@
+/**
+ * What a task kind is (docs/architecture.md §8): everything the spec checker, the grid expansion,
+ * the coordinator, the worker threads and `report` need to know about one kind, in one
+ * descriptor. Each kind is one file in this folder that exports a {@link TaskKind}; the registry
+ * (`tasks/registry.ts`) lists them. The task code itself is loaded lazily (`load`), so the main
+ * thread, which only plans and persists, never imports the numerical code.
+ */
+import type { Params, TaskContext, TaskInput } from '../types.js';
+
+/** Runs every grid point of a job at once, sharing work between them (a kernel batch). */
+export type BatchRunner = (tasks: TaskInput[], ctx: TaskContext) => Promise<void>;
+/** Runs one grid point; a job of such points runs them one after the other. */
+export type PointRunner = (task: TaskInput, ctx: TaskContext) => Promise<void>;
+
+/** Default chart layout of `report` for a kind (docs/conventions.md §1 for the headline metrics). */
+export interface ReportDefaults {
+  /** Headline metrics in display order; `report` draws those present. */
+  metrics: string[];
+  /** Preferred x axes, best first; otherwise the grid axis with the most values. */
+  x: string[];
+  /** Tie-break for the color (line) axis between axes with as many values: these first. */
+  color: string[];
+}
+
+interface KindBase {
+  /** The `kind:` of a sweep spec. */
+  readonly name: string;
+  /** One line for `ntk-sweep params` and the docs. */
+  readonly doc: string;
+  /**
+   * Code version, part of every task id of the kind (docs/conventions.md §12): bump it when a
+   * change alters the numbers the kind produces, so old results are not mixed with new ones.
+   */
+  readonly version: number;
+  /** Params that must be set (dataset block, fixed, grid or derived) unless they have a default. */
+  readonly required: readonly string[];
+  /** Whether its grid points read a dataset (checked before registering a sweep). */
+  readonly needsData: boolean;
+  /**
+   * Shared work (docs/architecture.md §4): grid points that differ only in `perPoint` params
+   * form one batch (their batch key hashes the other params), split by the numeric param
+   * `order` when a batch is divided between threads. Absent: independent points.
+   */
+  readonly sharedWork?: { readonly perPoint: readonly string[]; readonly order: string };
+  /**
+   * Intermediate metric rows (training curves) are written this often, in ms, while a point
+   * runs; absent: a point's rows are written with its end.
+   */
+  readonly metricsFlushMs?: number;
+  readonly report: ReportDefaults;
+  /** Estimated run time of one grid point in seconds (claim order, chunk sizes); 0 if unknown. */
+  cost(params: Params): number;
+  /**
+   * Estimated peak bytes of a job running this point on backend `backendName` (memory budget,
+   * `tasks/memory.ts`); a job holds the largest of its points.
+   */
+  memoryBytes(params: Params, backendName: string): number;
+  /**
+   * Kind rules applied to each expanded grid point (may fill in params, e.g. `t = lr·steps`);
+   * returns the problems found, each naming the param.
+   */
+  complete?(params: Params): string[];
+}
+
+/** A kind whose job runs all its points in one call (they all start together). */
+export interface BatchKind extends KindBase {
+  readonly execution: 'batch';
+  load(): Promise<BatchRunner>;
+}
+
+/** A kind whose job runs its points one after the other. */
+export interface PointKind extends KindBase {
+  readonly execution: 'each';
+  load(): Promise<PointRunner>;
+}
+
+/** A task kind: one file of `tasks/kinds/`, listed in `tasks/registry.ts`. */
+export type TaskKind = BatchKind | PointKind;
