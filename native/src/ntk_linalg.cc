@@ -20,6 +20,8 @@
 
 #include <napi.h>
 
+#include "recursion.h"
+
 #include <cblas.h>
 #include <lapacke.h>
 
@@ -50,7 +52,7 @@ int openblas_get_parallel(void);
 
 namespace {
 
-constexpr int kApiVersion = 1;
+constexpr int kApiVersion = 2;
 
 struct F64 {
   double* data;
@@ -407,6 +409,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("getInfo", Napi::Function::New(env, GetInfo, "getInfo"));
+  ntk::InitRecursion(env, exports);
   return exports;
 }
 

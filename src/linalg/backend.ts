@@ -68,4 +68,21 @@ export interface LinalgBackend {
    * row-major and is overwritten with X. Returns `b`.
    */
   choleskySolve(n: number, l: Float64Array, nrhs: number, b: Float64Array): Float64Array;
+
+  /**
+   * Optional native pair loop of the ReLU kernel recursion (`ntk/relu.ts`): for every pair
+   * `j < i` of the row-major `[n, n]` arrays `theta` (angles θ) and `ntkBar` (`Θ̄`; null to
+   * skip), one `Dense ∘ ReLU` layer in place with the per-point coefficients `w, c, p, q`
+   * (length n). Bit-identical to the JS loop of `relu.ts`, whatever the thread count. Absent on
+   * the JS backends.
+   */
+  reluPairs?(
+    n: number,
+    theta: Float64Array,
+    ntkBar: Float64Array | null,
+    w: Float64Array,
+    c: Float64Array,
+    p: Float64Array,
+    q: Float64Array,
+  ): void;
 }
