@@ -166,11 +166,6 @@ constexpr double G7 = 1.0 / 93405312000;
 constexpr double G8 = -1.0 / 22230464256000;
 constexpr double SERIES_THETA = 0.5;
 
-inline double SinMinusThetaCos(double th, double sinT, double cosT) {
-  const double t2 = th * th;
-  const double series = t2 * th * (G1 + t2 * (G2 + t2 * (G3 + t2 * (G4 + t2 * (G5 + t2 * (G6 + t2 * (G7 + t2 * G8)))))));
-  return th < SERIES_THETA ? series : sinT - th * cosT;
-}
 
 struct ReluCoef {
   const double* w;
@@ -179,64 +174,94 @@ struct ReluCoef {
   const double* q;
 };
 
-// One pair of relu.ts's loop from (h, k) = (sin θ/2, cos θ/2); writes θ and Θ̄ (if B).
-inline void ReluPair(double th, double h, double k, double wi, double ci, double pi, double qi, double wj, double cj,
-                     double pj, double qj, double* T, double* B) {
-  const double u = 2 * h * h;
-  const double sinT = 2 * h * k;
-  const double cosT = 1 - u;
-  const double g = SinMinusThetaCos(th, sinT, cosT);
-  const double oneMinusJ = u - g * INV_PI;
-  const double ww = wi * wj;
-  const double dw = wi - wj;
-  const double dc = ci - cj;
-  const double oneMinusRho = ww * oneMinusJ + 0.5 * (dw * dw + dc * dc);
-  if (B != nullptr) {
-    const double rho = 1 - oneMinusRho;
-    *B = pi * pj * *B * (1 - th * INV_PI) + qi * qj * rho;
-  }
-  const double hn = std::sqrt(0.5 * oneMinusRho);
-  *T = 2 * Asin01(hn < 1 ? hn : 1);
+// How a chunk's angles sit against SERIES_THETA: all below, all at or above, or both.
+enum GForm { kSeries, kDirect, kMixed };
+
+inline double GOf(GForm form, double th, double sinT, double cosT) {
+  if (form == kDirect) return sinT - th * cosT;
+  const double t2 = th * th;
+  const double series = t2 * th * (G1 + t2 * (G2 + t2 * (G3 + t2 * (G4 + t2 * (G5 + t2 * (G6 + t2 * (G7 + t2 * G8)))))));
+  if (form == kSeries) return series;
+  return th < SERIES_THETA ? series : sinT - th * cosT;
 }
 
-// Row i, all angles ≤ π/2 (every ReLU layer after the first): k = sqrt(1 − h²).
-template <bool kNtk>
-NTK_TARGET_CLONES void ReluRowAcute(int i, double* __restrict T, double* __restrict B, ReluCoef co) {
-  const double wi = co.w[i], ci = co.c[i], pi = co.p[i], qi = co.q[i];
-  for (int j = 0; j < i; j++) {
-    const double th = T[j];
-    const double h = KSin0(0.5 * th);
-    const double k = std::sqrt(1 - h * h);
-    ReluPair(th, h, k, wi, ci, pi, qi, co.w[j], co.c[j], co.p[j], co.q[j], T + j, kNtk ? B + j : nullptr);
-  }
-}
-
-// Row i, any angle in [0, π].
-template <bool kNtk>
-NTK_TARGET_CLONES void ReluRowAny(int i, double* __restrict T, double* __restrict B, ReluCoef co) {
-  const double wi = co.w[i], ci = co.c[i], pi = co.p[i], qi = co.q[i];
-  for (int j = 0; j < i; j++) {
+// First half of relu.ts's pair loop over one chunk of row i: 1 − ρ^{l+1} into omr[], Θ̄ in place.
+// kAcute: every angle of the chunk ≤ π/2, so cos(θ/2) = sqrt(1 − sin²(θ/2)) as in relu.ts.
+template <bool kNtk, bool kAcute, GForm kG>
+NTK_TARGET_CLONES void ChunkOmr(int len, const double* __restrict T, double* __restrict B, const double* __restrict w,
+                                const double* __restrict c, const double* __restrict p, const double* __restrict q,
+                                double wi, double ci, double pi, double qi, double* __restrict omr) {
+  for (int j = 0; j < len; j++) {
     const double th = T[j];
     const double x = 0.5 * th;
-    const double h = SinHalfRange(x);
-    const double k = th <= HALF_PI ? std::sqrt(1 - h * h) : CosHalfRange(x);
-    ReluPair(th, h, k, wi, ci, pi, qi, co.w[j], co.c[j], co.p[j], co.q[j], T + j, kNtk ? B + j : nullptr);
+    double h, k;
+    if (kAcute) {
+      h = KSin0(x);
+      k = std::sqrt(1 - h * h);
+    } else {
+      h = SinHalfRange(x);
+      k = th <= HALF_PI ? std::sqrt(1 - h * h) : CosHalfRange(x);
+    }
+    const double u = 2 * h * h;
+    const double sinT = 2 * h * k;
+    const double cosT = 1 - u;
+    const double g = GOf(kG, th, sinT, cosT);
+    const double oneMinusJ = u - g * INV_PI;
+    const double wj = w[j];
+    const double cj = c[j];
+    const double ww = wi * wj;
+    const double dw = wi - wj;
+    const double dc = ci - cj;
+    const double oneMinusRho = ww * oneMinusJ + 0.5 * (dw * dw + dc * dc);
+    if (kNtk) {
+      const double rho = 1 - oneMinusRho;
+      B[j] = pi * p[j] * B[j] * (1 - th * INV_PI) + qi * q[j] * rho;
+    }
+    omr[j] = std::sqrt(0.5 * oneMinusRho);  // sin(θ^{l+1}/2)
   }
 }
 
+// Second half: θ^{l+1} = 2 asin(min(hn, 1)); kSmall when every hn of the chunk is < 0.5.
+template <bool kSmall>
+NTK_TARGET_CLONES void ChunkAsin(int len, const double* __restrict hn, double* __restrict T) {
+  for (int j = 0; j < len; j++) {
+    const double x = hn[j] < 1 ? hn[j] : 1;
+    T[j] = 2 * (kSmall ? x + x * AsinR(x * x) : Asin01(x));
+  }
+}
+
+template <bool kNtk>
+void ReluChunk(int len, double* T, double* B, const double* w, const double* c, const double* p, const double* q,
+               double wi, double ci, double pi, double qi, double* tmp) {
+  double mx = 0;
+  double mn = HALF_PI;
+  for (int j = 0; j < len; j++) {
+    mx = T[j] > mx ? T[j] : mx;
+    mn = T[j] < mn ? T[j] : mn;
+  }
+  const GForm g = mx < SERIES_THETA ? kSeries : mn >= SERIES_THETA ? kDirect : kMixed;
+  if (!(mx <= HALF_PI)) ChunkOmr<kNtk, false, kMixed>(len, T, B, w, c, p, q, wi, ci, pi, qi, tmp);
+  else if (g == kSeries) ChunkOmr<kNtk, true, kSeries>(len, T, B, w, c, p, q, wi, ci, pi, qi, tmp);
+  else if (g == kDirect) ChunkOmr<kNtk, true, kDirect>(len, T, B, w, c, p, q, wi, ci, pi, qi, tmp);
+  else ChunkOmr<kNtk, true, kMixed>(len, T, B, w, c, p, q, wi, ci, pi, qi, tmp);
+  double hmax = 0;
+  for (int j = 0; j < len; j++) hmax = tmp[j] > hmax ? tmp[j] : hmax;
+  if (hmax < 0.5) ChunkAsin<true>(len, tmp, T);
+  else ChunkAsin<false>(len, tmp, T);
+}
+
+// Rows [i0, i1) of the lower triangle, in chunks of kChunk pairs (branch choices per chunk).
+constexpr int kChunk = 256;
 void ReluRows(int n, int i0, int i1, double* theta, double* ntkBar, ReluCoef co) {
   const size_t N = static_cast<size_t>(n);
+  double tmp[kChunk];
   for (int i = std::max(i0, 1); i < i1; i++) {
     double* T = theta + i * N;
     double* B = ntkBar == nullptr ? nullptr : ntkBar + i * N;
-    double mx = 0;
-    for (int j = 0; j < i; j++) mx = T[j] > mx ? T[j] : mx;
-    if (mx <= HALF_PI) {
-      if (B) ReluRowAcute<true>(i, T, B, co);
-      else ReluRowAcute<false>(i, T, B, co);
-    } else {
-      if (B) ReluRowAny<true>(i, T, B, co);
-      else ReluRowAny<false>(i, T, B, co);
+    for (int j0 = 0; j0 < i; j0 += kChunk) {
+      const int len = std::min(kChunk, i - j0);
+      if (B) ReluChunk<true>(len, T + j0, B + j0, co.w + j0, co.c + j0, co.p + j0, co.q + j0, co.w[i], co.c[i], co.p[i], co.q[i], tmp);
+      else ReluChunk<false>(len, T + j0, nullptr, co.w + j0, co.c + j0, co.p + j0, co.q + j0, co.w[i], co.c[i], co.p[i], co.q[i], tmp);
     }
   }
 }

@@ -70,6 +70,12 @@ export interface LinalgBackend {
   choleskySolve(n: number, l: Float64Array, nrhs: number, b: Float64Array): Float64Array;
 
   /**
+   * Optional: copy the strictly lower triangle of the row-major `[n, n]` matrix `a` onto its upper
+   * triangle, in place (exact copies; the JS fallback is `ntk/state.ts` `mirrorLower`). Returns `a`.
+   */
+  mirrorLower?(n: number, a: Float64Array): Float64Array;
+
+  /**
    * Optional native pair loop of the ReLU kernel recursion (`ntk/relu.ts`): for every pair
    * `j < i` of the row-major `[n, n]` arrays `theta` (angles θ) and `ntkBar` (`Θ̄`; null to
    * skip), one `Dense ∘ ReLU` layer in place with the per-point coefficients `w, c, p, q`

@@ -11,6 +11,7 @@
  * - `cholesky`: LAPACK `dpotrf` into a new `[n, n]` buffer (upper triangle zeroed); `null` when
  *   `dpotrf` reports a non-positive pivot.
  * - `choleskySolve`: the two triangular solves of LAPACK `dpotrs` (`cblas_dtrsm`), in place in `b`.
+ * - `mirrorLower`: the lower triangle copied onto the upper one, in place (cache-blocked).
  * - `reluPairs`: the pair loop of the ReLU kernel recursion (`ntk/relu.ts`) in C++
  *   (native/src/recursion.cc): vectorized, its rows split over the OpenBLAS thread count, and
  *   bit-identical to the JS loop (same fdlibm `sin`/`asin` algorithms as V8, no FMA contraction).
@@ -78,6 +79,7 @@ interface NativeAddon {
     threads: number,
   ): void;
   fdlibmProbe(fn: 'sin' | 'cos' | 'asin', x: Float64Array): Float64Array;
+  mirrorLower(n: number, a: Float64Array): Float64Array;
   getNumThreads(): number;
   setNumThreads(threads: number): number;
   getInfo(): NativeBlasInfo;
@@ -170,6 +172,7 @@ function loadUncached(): NativeBackend | { error: string } {
     cholesky: addon.cholesky,
     choleskySolve: addon.choleskySolve,
     // the pair loop splits its rows over the BLAS thread budget (same bits for any count)
+    mirrorLower: addon.mirrorLower,
     reluPairs: (n, theta, ntkBar, w, c, p, q) => addon.reluPairs(n, theta, ntkBar, w, c, p, q, addon.getNumThreads()),
   };
   return {

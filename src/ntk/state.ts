@@ -3,6 +3,8 @@
  * `θ`, normalized NTK `Θ̄`, per-point log scales), and the helpers that keep it: double-double
  * log accumulation and mirroring of the lower triangle. Formulas: `relu.ts`, `layer.ts`.
  */
+import { linalg } from '../linalg/index.js';
+
 /**
  * The kernels of a depth-`depth` network over `n` points, in normalized form.
  *
@@ -92,8 +94,9 @@ export function mirrorLower(n: number, a: Float64Array): Float64Array {
 
 /** Mirror `theta` and `ntk_bar` of `state` so both triangles are current. Returns `state`. */
 export function symmetrizeLower(state: KernelState): KernelState {
-  mirrorLower(state.n, state.theta);
-  if (state.ntk_bar !== null) mirrorLower(state.n, state.ntk_bar);
+  const mirror = linalg().mirrorLower ?? mirrorLower;
+  mirror(state.n, state.theta);
+  if (state.ntk_bar !== null) mirror(state.n, state.ntk_bar);
   return state;
 }
 
