@@ -14,6 +14,7 @@ export { symmetrizeLower, mirrorLower, type KernelState, type InputOptions } fro
 export {
   kernelMatrix,
   kernelView,
+  takeNormalizedBlocks,
   type KernelView,
   splitTrainTest,
   logMeanExp,

@@ -57,6 +57,7 @@ import {
   kernelFold,
   kernelView,
   stateDistToLimit,
+  takeNormalizedBlocks,
 } from '../ntk/index.js';
 import type { DepthProperties, KernelName, KernelStats, KernelState, SymOp, TimeScale } from '../ntk/index.js';
 import { chooseKernelSolver, type KernelSolver } from './kernel-solver.js';
@@ -106,9 +107,11 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
   const byDepth = new Map<number, TaskInput[]>();
   for (const t of tasks) byDepth.set(Number(t.params.depth), [...(byDepth.get(Number(t.params.depth)) ?? []), t]);
   const lead = tasks[0].id;
-  // the two blocks, reused at every depth
-  const kbarTrain = new Float64Array(nTrain * nTrain);
+  // The cross block is reused at every depth; the train block too below the largest depth, while at
+  // the largest depth it is the recursion's own buffer (takeNormalizedBlocks: no [N, N] copy).
+  let kbarTrainBuf: Float64Array | null = null;
   const kbarCross = new Float64Array(nTest * nTrain);
+  const maxDepth = Math.max(...byDepth.keys());
 
   const sigma_w = Number(p.sigma_w ?? 1);
   const sigma_b = Number(p.sigma_b ?? 0);
@@ -138,11 +141,18 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
       if (halfDepths.includes(depth)) halves.set(depth, stateDistToLimit(state, kernel, nTrain, limit));
       const here = byDepth.get(depth);
       if (here === undefined) return;
-      normalizedBlocks(state, kernel, nTrain, kbarTrain, kbarCross);
+      const depthRows = depthMetrics(props, depth, halves.get(Math.floor(depth / 2)), stateDistToLimit(state, kernel, nTrain, limit));
       const scale = flowScale(state, kernel, timeScale, nTrain);
+      let kbarTrain: Float64Array;
+      if (depth === maxDepth) {
+        kbarTrainBuf = null;
+        kbarTrain = takeNormalizedBlocks(state as KernelState, kernel, nTrain, kbarCross);
+      } else {
+        kbarTrain = kbarTrainBuf ??= new Float64Array(nTrain * nTrain);
+        normalizedBlocks(state, kernel, nTrain, kbarTrain, kbarCross);
+      }
       const args = { kbarTrain, kbarCross, scale, data, tasks: here, limit };
       const rows = solver === 'eigh' ? eighDepthMetrics(args) : krylovDepthMetrics(args, options, ctx.signal);
-      const depthRows = depthMetrics(props, depth, halves.get(Math.floor(depth / 2)), stateDistToLimit(state, kernel, nTrain, limit));
       for (const row of rows) row.rows.push(...depthRows);
       for (const row of rows) {
         ctx.reporter.metrics(row.id, row.rows);
