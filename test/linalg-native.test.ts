@@ -531,6 +531,42 @@ describe('native ReLU recursion step', { skip }, () => {
     }
   });
 
+  test('activationPairs agrees with the JS advancePairs to rounding for every closed-form activation (40 layers, antipodal and duplicate points)', async () => {
+    const { activationOf, inputKernel, activationKernelStep, ACTIVATION_NAMES } = await import('../src/ntk/index.js');
+    const { jsBackend } = await import('../src/linalg/js.js');
+    const { linalg, setLinalg } = await import('../src/linalg/index.js');
+    const before = linalg();
+    const n = 120;
+    const d = 8;
+    const x = recursionPoints(n, d, 'activation-step');
+    try {
+      for (const name of ACTIVATION_NAMES) {
+        const act = activationOf(name, { activation_alpha: 0.2 });
+        const params = { sigma_w: 1.3, sigma_b: 0.25 };
+        const run = (backend: LinalgBackend) => {
+          setLinalg(jsBackend);
+          const st = inputKernel(x, n, d, params, { ntk: act.has_ntk });
+          setLinalg(backend);
+          for (let l = 1; l < 40; l++) activationKernelStep(st, act, params);
+          return st;
+        };
+        const js = run(jsBackend);
+        const nat = run(nb());
+        let worst = 0;
+        for (let i = 1; i < n; i++) {
+          for (let j = 0; j < i; j++) {
+            const k = i * n + j;
+            worst = Math.max(worst, Math.abs(Math.cos(nat.theta[k]) - Math.cos(js.theta[k])));
+            if (act.has_ntk) worst = Math.max(worst, Math.abs(nat.ntk_bar![k] - js.ntk_bar![k]));
+          }
+        }
+        assert.ok(worst <= 1e-13, `${name}: largest difference of ρ or Θ̄ ${worst}`);
+      }
+    } finally {
+      setLinalg(before);
+    }
+  });
+
   test('mirrorLower copies the lower triangle onto the upper one exactly (n not a multiple of the block)', async () => {
     const { mirrorLower } = await import('../src/ntk/state.js');
     const n = 77;

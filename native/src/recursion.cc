@@ -296,11 +296,11 @@ void ParallelRows(int n, int threads, F body) {
 Napi::Float64Array F64Arg(const Napi::CallbackInfo& info, size_t i, const char* name, size_t need) {
   if (i >= info.Length() || !info[i].IsTypedArray() ||
       info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    throw Napi::TypeError::New(info.Env(), std::string("reluPairs: ") + name + " must be a Float64Array");
+    throw Napi::TypeError::New(info.Env(), std::string("native recursion: ") + name + " must be a Float64Array");
   }
   Napi::Float64Array a = info[i].As<Napi::Float64Array>();
   if (a.ElementLength() < need) {
-    throw Napi::RangeError::New(info.Env(), std::string("reluPairs: ") + name + " has length " +
+    throw Napi::RangeError::New(info.Env(), std::string("native recursion: ") + name + " has length " +
                                                 std::to_string(a.ElementLength()) + ", needs " + std::to_string(need));
   }
   return a;
@@ -326,6 +326,234 @@ Napi::Value ReluPairs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---------------------------------------------------------------------------------------------
+// The general layer map of src/ntk/layer.ts (`advancePairs`) for the closed-form activations of
+// src/ntk/activations.ts, with the C library's math functions (glibc: sin, atan2, asin, exp, ...).
+// Same formulas and order of operations as the JS, but glibc and V8 round some functions
+// differently in the last bit, so this path is NOT bit-identical to the JS one (the accuracy is
+// the same: test/ntk-activations.test.ts runs against decimal.js on both backends). Scalar loop;
+// rows split over the threads as for ReLU.
+
+enum ActKind { kAB, kIdentity, kRelu2, kStep, kErf, kSin, kCos, kGaussian, kGelu };
+
+struct ActSpec {
+  ActKind kind;
+  double alpha2, beta2, s, slopeD;  // the a·x / b·x family (leaky_relu, abs)
+};
+
+inline double Smtc(double th, double sinT, double cosT) {  // sin θ − θ cos θ (trig.ts)
+  if (th < SERIES_THETA) {
+    const double t2 = th * th;
+    return t2 * th * (G1 + t2 * (G2 + t2 * (G3 + t2 * (G4 + t2 * (G5 + t2 * (G6 + t2 * (G7 + t2 * G8)))))));
+  }
+  return sinT - th * cosT;
+}
+
+inline double Arccos2Remainder(double th, double sinT, double cosT) {  // trig.ts
+  if (th < SERIES_THETA) {
+    const double f = 2 * th;
+    const double f2 = f * f;
+    double term = (f2 * f2 * f) / 120;
+    double sum = term;
+    for (int k = 3; k <= 13; k++) {
+      term *= -f2 / ((2 * k) * (2 * k + 1));
+      sum += (k - 1) * term;
+    }
+    return sum;
+  }
+  return 3 * (th - sinT * cosT) - 2 * th * sinT * sinT;
+}
+
+inline double LogSinh(double y) { return y < 20 ? std::log(std::sinh(y)) : y - M_LN2 + std::log1p(-std::exp(-2 * y)); }
+inline double LogCosh(double y) {
+  const double a = std::fabs(y);
+  return a - M_LN2 + std::log1p(std::exp(-2 * a));
+}
+
+struct GeluD {
+  double k, d;
+};
+inline GeluD GeluDual(double a, double b, double c) {
+  const double delta = (1 + a) * (1 + b) - c * c;
+  const double P = 2 / PI / std::sqrt(delta);
+  const double A = (2 / PI) * std::asin(std::max(-1.0, std::min(1.0, c / std::sqrt((1 + a) * (1 + b)))));
+  const double psi = P * (a * b - (a * c * c) / (1 + a) + (c * c) / (1 + b)) + c * A;
+  const double chi = A + c * P * (1 / (1 + a) + 1 / (1 + b)) + ((2 / PI) * c) / (delta * std::sqrt(delta));
+  return {c / 4 + psi / 4, 0.25 + chi / 4};
+}
+
+// out = {1 − k̄, 1 + k̄, ḋ} of activations.ts's `pair`.
+inline void ActPair(const ActSpec& a, double qi, double qj, double th, double h, double k, double* out) {
+  switch (a.kind) {
+    case kAB: {
+      const double sinT = 2 * h * k;
+      const double cosT = (k - h) * (k + h);
+      const double g = Smtc(th, sinT, cosT);
+      const double absOm = th <= PI / 2 ? 2 * h * h - 2 * INV_PI * Smtc(th, sinT, cosT)
+                                        : 2 * k * k - 2 * INV_PI * Smtc(PI - th, sinT, -cosT);
+      out[0] = (a.alpha2 * 2 * h * h + a.beta2 * absOm) / a.s;
+      out[1] = (a.alpha2 * 2 * k * k + a.beta2 * (2 * k * k + 2 * INV_PI * g)) / a.s;
+      out[2] = 1 - a.slopeD * th;
+      return;
+    }
+    case kIdentity:
+      out[0] = 2 * h * h;
+      out[1] = 2 * k * k;
+      out[2] = 1;
+      return;
+    case kRelu2: {
+      const double sinT = 2 * h * k;
+      const double cosT = (k - h) * (k + h);
+      const double j2 = 3 * sinT * cosT + (PI - th) * (1 + 2 * cosT * cosT);
+      out[0] = (2 * PI * sinT * sinT + Arccos2Remainder(th, sinT, cosT)) / (3 * PI);
+      out[1] = 1 + j2 / (3 * PI);
+      out[2] = 1 - (2 * h * h - INV_PI * Smtc(th, sinT, cosT));
+      return;
+    }
+    case kStep:
+      out[0] = th * INV_PI;
+      out[1] = 2 - th * INV_PI;
+      out[2] = NAN;
+      return;
+    case kErf: {
+      const double ti = (2 * qi) / (1 + 2 * qi);
+      const double tj = (2 * qj) / (1 + 2 * qj);
+      const double T = std::sqrt(ti * tj);
+      const double g = std::sqrt(std::asin(ti) * std::asin(tj));
+      const double am = std::asin(T);
+      const double cosT = (k - h) * (k + h);
+      const double sin2 = 4 * h * h * k * k;
+      const double ac = std::fabs(cosT);
+      const double diff = std::asin((T * sin2) / (std::sqrt(1 - T * T * ac * ac) + ac * std::sqrt(1 - T * T)));
+      const double sum = am + std::asin(ac * T);
+      const double points = g - am;
+      out[0] = std::max(0.0, (points + (cosT >= 0 ? diff : sum)) / g);
+      out[1] = std::max(0.0, (points + (cosT >= 0 ? sum : diff)) / g);
+      out[2] = std::sqrt(std::sqrt((1 + 4 * qi) * (1 + 4 * qj)) / (1 + 2 * qi + 2 * qj + 4 * qi * qj * sin2));
+      return;
+    }
+    case kSin:
+    case kCos: {
+      const bool isSin = a.kind == kSin;
+      const double m = std::sqrt(qi * qj);
+      const double cosT = (k - h) * (k + h);
+      const double logG = isSin ? 0.5 * (LogSinh(qi) + LogSinh(qj)) : 0.5 * (LogCosh(qi) + LogCosh(qj));
+      const double points = -std::expm1((isSin ? LogSinh(m) : LogCosh(m)) - logG);
+      const double av = m * k * k;
+      const double bv = m * h * h;
+      const double minus = bv > 0 ? std::exp(M_LN2 + (isSin ? LogCosh(av) : LogSinh(av)) + LogSinh(bv) - logG) : 0;
+      const double plus = av > 0 ? std::exp(M_LN2 + (isSin ? LogSinh(av) : LogCosh(av)) + LogCosh(bv) - logG) : 0;
+      out[0] = std::max(0.0, points + minus);
+      out[1] = std::max(0.0, points + plus);
+      const double mc = m * cosT;
+      const double mag = mc == 0 && !isSin ? 0
+                         : std::exp((isSin ? LogCosh(std::fabs(mc)) : LogSinh(std::fabs(mc))) -
+                                    0.5 * (isSin ? LogCosh(qi) + LogCosh(qj) : LogSinh(qi) + LogSinh(qj)));
+      out[2] = isSin || mc >= 0 ? mag : -mag;
+      return;
+    }
+    case kGaussian: {
+      const double sin2 = 4 * h * h * k * k;
+      const double d0 = std::sqrt((1 + 2 * qi) * (1 + 2 * qj));
+      const double dmd0 = ((qi - qj) * (qi - qj)) / (1 + qi + qj + d0) + qi * qj * sin2;
+      const double dd = d0 + dmd0;
+      const double r = std::sqrt(d0 / dd);
+      out[0] = dmd0 / (std::sqrt(dd) * (std::sqrt(dd) + std::sqrt(d0)));
+      out[1] = 1 + r;
+      out[2] = (k - h) * (k + h) * r * r * r;
+      return;
+    }
+    case kGelu: {
+      if (th == 0 && qi == qj) {
+        out[0] = 0;
+        out[1] = 2;
+        out[2] = 1;
+        return;
+      }
+      const double cosT = (k - h) * (k + h);
+      const GeluD ii = GeluDual(qi, qi, qi);
+      const GeluD jj = GeluDual(qj, qj, qj);
+      const GeluD ij = GeluDual(qi, qj, cosT * std::sqrt(qi * qj));
+      const double g = std::sqrt(ii.k * jj.k);
+      out[0] = std::max(0.0, (g - ij.k) / g);
+      out[1] = std::max(0.0, (g + ij.k) / g);
+      out[2] = ij.d / std::sqrt(ii.d * jj.d);
+      return;
+    }
+  }
+}
+
+struct LayerCoef {
+  const double* w;
+  const double* c;
+  const double* p;
+  const double* q;
+  const double* qv;
+};
+
+void ActRows(const ActSpec& a, int n, int i0, int i1, double* theta, double* ntkBar, LayerCoef co) {
+  const size_t N = static_cast<size_t>(n);
+  double out[3] = {0, 0, 0};
+  for (int i = std::max(i0, 1); i < i1; i++) {
+    for (int j = 0; j < i; j++) {
+      const size_t idx = i * N + j;
+      const double th = theta[idx];
+      const double hh = std::sin(0.5 * th);
+      const double kk = th <= HALF_PI ? std::sqrt(1 - hh * hh) : std::cos(0.5 * th);
+      ActPair(a, co.qv[i], co.qv[j], th, hh, kk, out);
+      const double ww = co.w[i] * co.w[j];
+      const double dw = co.w[i] - co.w[j];
+      const double dc = co.c[i] - co.c[j];
+      const double sc = co.c[i] + co.c[j];
+      const double omr = ww * out[0] + 0.5 * (dw * dw + dc * dc);
+      const double opr = ww * out[1] + 0.5 * (dw * dw + sc * sc);
+      if (ntkBar != nullptr) {
+        const double rho = omr <= opr ? 1 - omr : opr - 1;
+        ntkBar[idx] = co.p[i] * co.p[j] * ntkBar[idx] * out[2] + co.q[i] * co.q[j] * rho;
+      }
+      theta[idx] = 2 * std::atan2(std::sqrt(omr), std::sqrt(opr));
+    }
+  }
+}
+
+// activationPairs(name, a, b, n, theta, ntkBar | null, w, c, p, q, qv, threads): advancePairs.
+Napi::Value ActivationPairs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 12 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsNumber() ||
+      !info[11].IsNumber()) {
+    throw Napi::TypeError::New(env, "activationPairs(name, a, b, n, theta, ntkBar, w, c, p, q, qv, threads)");
+  }
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  const double a = info[1].As<Napi::Number>().DoubleValue();
+  const double b = info[2].As<Napi::Number>().DoubleValue();
+  ActSpec spec{kAB, 0, 0, 0, 0};
+  if (name == "leaky_relu" || name == "abs" || name == "relu") {
+    spec.alpha2 = ((a + b) / 2) * ((a + b) / 2);
+    spec.beta2 = ((b - a) / 2) * ((b - a) / 2);
+    spec.s = spec.alpha2 + spec.beta2;
+    spec.slopeD = ((a - b) * (a - b)) / ((a * a + b * b) * PI);
+  } else if (name == "identity") spec.kind = kIdentity;
+  else if (name == "relu2") spec.kind = kRelu2;
+  else if (name == "step") spec.kind = kStep;
+  else if (name == "erf") spec.kind = kErf;
+  else if (name == "sin") spec.kind = kSin;
+  else if (name == "cos") spec.kind = kCos;
+  else if (name == "gaussian") spec.kind = kGaussian;
+  else if (name == "gelu") spec.kind = kGelu;
+  else throw Napi::Error::New(env, "activationPairs: no native dual maps for activation '" + name + "'");
+  const double nd = info[3].As<Napi::Number>().DoubleValue();
+  if (!(nd >= 0 && nd <= 3e6 && std::floor(nd) == nd)) throw Napi::RangeError::New(env, "activationPairs: n must be an integer in [0, 3e6]");
+  const int n = static_cast<int>(nd);
+  const size_t nn = static_cast<size_t>(n) * n;
+  double* theta = F64Arg(info, 4, "theta", nn).Data();
+  double* ntkBar = info[5].IsNull() ? nullptr : F64Arg(info, 5, "ntkBar", nn).Data();
+  LayerCoef co{F64Arg(info, 6, "w", n).Data(), F64Arg(info, 7, "c", n).Data(), F64Arg(info, 8, "p", n).Data(),
+               F64Arg(info, 9, "q", n).Data(), F64Arg(info, 10, "qv", n).Data()};
+  const int threads = std::max(1, std::min(64, info[11].As<Napi::Number>().Int32Value()));
+  ParallelRows(n, threads, [=](int i0, int i1) { ActRows(spec, n, i0, i1, theta, ntkBar, co); });
+  return env.Undefined();
+}
+
 // Elementwise fdlibm sin (x ∈ [0, π/2]) and asin (x ∈ [0, 1]) of this file, for the bit test.
 Napi::Value FdlibmProbe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -343,6 +571,7 @@ Napi::Value FdlibmProbe(const Napi::CallbackInfo& info) {
 
 void InitRecursion(Napi::Env env, Napi::Object exports) {
   exports.Set("reluPairs", Napi::Function::New(env, ReluPairs, "reluPairs"));
+  exports.Set("activationPairs", Napi::Function::New(env, ActivationPairs, "activationPairs"));
   exports.Set("fdlibmProbe", Napi::Function::New(env, FdlibmProbe, "fdlibmProbe"));
 }
 

@@ -8,6 +8,8 @@
  *
  * (a′) of the README, the depth-limit case: `--n 2000 --depth 10000 --every false --recompute 0`
  * (only the last depth handed out; numpy keeps its matrices current at every layer anyway).
+ * `--numpy-depth D` runs numpy only to depth D and scales its layer time to `--depth` (a layer
+ * costs the same at every depth: fixed-size elementwise passes); the table says so.
  *
  * `--linalg` picks the backend as `run` does (`auto`: the native step when the addon is built;
  * `js`: the portable step); `--blas-threads` is the thread budget the native step splits its
@@ -84,8 +86,9 @@ def fold(depth_max):
         layer(S, T, buf, th)
     return t_in, now() - t0, S, T
 
+c0 = time.process_time()
 t_in, total, S, T = fold(L)
-out = {"numpy": np.__version__, "t_input": t_in, "t_fold": total, "t_layer": (total - t_in) / max(1, L - 1),
+out = {"numpy": np.__version__, "t_input": t_in, "t_fold": total, "cpu_fold": time.process_time() - c0, "t_layer": (total - t_in) / max(1, L - 1),
        "theta_01": float(T[0, 1]), "theta_00": float(T[0, 0]), "maxrss_mib": maxrss_mib()}
 # one pass of arccos and of sqrt alone over the n² elements (in place, preallocated)
 np.clip(S / S.max(), -1.0, 1.0, out=S)
@@ -107,6 +110,7 @@ interface PyOut {
   numpy: string;
   t_input: number;
   t_fold: number;
+  cpu_fold: number;
   t_layer: number;
   t_arccos: number;
   t_sqrt: number;
@@ -127,6 +131,7 @@ function main(): void {
     'blas-threads': '1',
     every: 'true',
     repeat: '1',
+    'numpy-depth': '0',
   });
   const n = Number(o.n);
   const L = Number(o.depth);
@@ -152,9 +157,18 @@ function main(): void {
     const pairs: { ours: ReturnType<typeof ourRun>; py: PyOut }[] = [];
     for (let r = 0; r < Number(o.repeat); r++) {
       const ours = ourRun(x, n, d, L, every);
-      const py = runPython<PyOut>(o.python, PY, { n, d, depth: L, dir, recompute: r === 0 ? R : 0 }, 1);
+      const pyDepth = Number(o['numpy-depth']) || L;
+      const py = runPython<PyOut>(o.python, PY, { n, d, depth: pyDepth, dir, recompute: r === 0 ? R : 0 }, 1);
+      if (pyDepth !== L) {
+        py.t_fold = py.t_input + (py.t_fold - py.t_input) * ((L - 1) / (pyDepth - 1));
+        py.cpu_fold *= (L - 1) / (pyDepth - 1);
+        py.numpy += ` (measured to depth ${pyDepth}, layer time scaled to ${L})`;
+      }
       pairs.push({ ours, py });
-      console.log(`  run ${r + 1}: ntk-sweep ${fmt(ours.wall)} s, numpy ${fmt(py.t_fold)} s, ratio ${fmt(ours.wall / py.t_fold)}`);
+      console.log(
+        `  run ${r + 1}: wall ntk-sweep ${fmt(ours.wall)} s, numpy ${fmt(py.t_fold)} s, ratio ${fmt(ours.wall / py.t_fold)}; ` +
+          `CPU time ntk-sweep ${fmt(ours.cpu)} s (all threads), numpy ${fmt(py.cpu_fold)} s, ratio ${fmt(ours.cpu / py.cpu_fold)}`,
+      );
     }
     report(pairs, n, L);
   } finally {
@@ -191,7 +205,7 @@ function report(pairs: { ours: ReturnType<typeof ourRun>; py: PyOut }[], n: numb
   const recomputeAll = L * py.t_input + ((L * (L - 1)) / 2) * py.t_layer;
   const rows: (string | number)[][] = [
     [`ntk-sweep kernelFold (${linalg().name})`, ours.wall, ours.cpu, '', `${ours.handed} depths handed out; ${fmt(perPair)} ns per pair per layer (wall); peak RSS ${fmt(ours.rss)} MiB`],
-    [`numpy ${py.numpy} fold`, bestPy, '', ours.wall / bestPy, `T_input ${fmt(py.t_input)} s, ${fmt(perElemPy)} ns per element per layer; peak RSS ${fmt(py.maxrss_mib)} MiB`],
+    [`numpy ${py.numpy} fold`, bestPy, py.cpu_fold, ours.wall / bestPy, `T_input ${fmt(py.t_input)} s, ${fmt(perElemPy)} ns per element per layer; peak RSS ${fmt(py.maxrss_mib)} MiB`],
     [`numpy recompute every depth (extrapolated)`, recomputeAll, '', ours.wall / recomputeAll, `${L}·T_input + ${(L * (L - 1)) / 2}·T_layer`],
     [`numpy arccos alone, one pass over n²`, py.t_arccos, '', '', `${fmt((py.t_arccos * 1e9) / (n * n))} ns per element`],
     [`numpy sqrt alone, one pass over n²`, py.t_sqrt, '', '', `${fmt((py.t_sqrt * 1e9) / (n * n))} ns per element`],

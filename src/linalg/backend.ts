@@ -91,4 +91,29 @@ export interface LinalgBackend {
     p: Float64Array,
     q: Float64Array,
   ): void;
+
+  /**
+   * Optional native pair loop of the general layer map (`ntk/layer.ts` `advancePairs`) for the
+   * closed-form activation `name` (`leaky_relu`/`abs` with slopes `a` for x < 0 and `b` for
+   * x ≥ 0; `a`, `b` unused otherwise): `theta`, `ntkBar` `[n, n]` in place over `j < i`, with
+   * the per-point coefficients `w, c, p, q, qv` (length n). Same formulas with the C library's
+   * math functions: equal to the JS loop to rounding, not bit for bit. Throws for an activation
+   * it does not know (callers check {@link NATIVE_ACTIVATIONS} first).
+   */
+  activationPairs?(
+    name: string,
+    a: number,
+    b: number,
+    n: number,
+    theta: Float64Array,
+    ntkBar: Float64Array | null,
+    w: Float64Array,
+    c: Float64Array,
+    p: Float64Array,
+    q: Float64Array,
+    qv: Float64Array,
+  ): void;
 }
+
+/** Activations whose pair loop the native backend's `activationPairs` implements. */
+export const NATIVE_ACTIVATIONS: ReadonlySet<string> = new Set(['relu', 'leaky_relu', 'abs', 'erf', 'gelu', 'relu2', 'step', 'sin', 'cos', 'gaussian', 'identity']);

@@ -12,6 +12,9 @@
  *   `dpotrf` reports a non-positive pivot.
  * - `choleskySolve`: the two triangular solves of LAPACK `dpotrs` (`cblas_dtrsm`), in place in `b`.
  * - `mirrorLower`: the lower triangle copied onto the upper one, in place (cache-blocked).
+ * - `activationPairs`: the pair loop of the general layer map (`ntk/layer.ts`) for the closed-form
+ *   activations, in C++ with the C library's math functions (equal to rounding, not bit for bit:
+ *   glibc and V8 round some functions differently), rows split over the OpenBLAS thread count.
  * - `reluPairs`: the pair loop of the ReLU kernel recursion (`ntk/relu.ts`) in C++
  *   (native/src/recursion.cc): vectorized, its rows split over the OpenBLAS thread count, and
  *   bit-identical to the JS loop (same fdlibm `sin`/`asin` algorithms as V8, no FMA contraction).
@@ -79,6 +82,7 @@ interface NativeAddon {
     threads: number,
   ): void;
   fdlibmProbe(fn: 'sin' | 'cos' | 'asin', x: Float64Array): Float64Array;
+  activationPairs(...args: [...Parameters<NonNullable<LinalgBackend['activationPairs']>>, threads: number]): void;
   mirrorLower(n: number, a: Float64Array): Float64Array;
   getNumThreads(): number;
   setNumThreads(threads: number): number;
@@ -173,6 +177,8 @@ function loadUncached(): NativeBackend | { error: string } {
     choleskySolve: addon.choleskySolve,
     // the pair loop splits its rows over the BLAS thread budget (same bits for any count)
     mirrorLower: addon.mirrorLower,
+    activationPairs: (name, a, b, n, theta, ntkBar, w, c, p, q, qv) =>
+      addon.activationPairs(name, a, b, n, theta, ntkBar, w, c, p, q, qv, addon.getNumThreads()),
     reluPairs: (n, theta, ntkBar, w, c, p, q) => addon.reluPairs(n, theta, ntkBar, w, c, p, q, addon.getNumThreads()),
   };
   return {

@@ -34,12 +34,13 @@
  * its train diagonal, so `t` is in units where the diagonal is 1 and depths are comparable.
  *
  * Memory (8-byte floats, `n = N + m`): the recursion state, two `[n, n]` buffers (one for
- * `kernel: nngp | rho`); the blocks `[N, N] + [m, N]`; eigh: the eigenvectors `[N, N]` plus LAPACK
- * workspace (~`2N²`), ×2 for a non-constant diagonal; krylov: the Cholesky factor `[N, N]` plus
- * two Lanczos bases `[≤ 1510, N]`. Fashion-MNIST `n_train = 20,000`, `n_test = 1,000`, NTK:
- * 2 × 3.5 GB + 3.2 GB + 3.2 GB ≈ 13.5 GB plus bases; measured peak RSS of the whole CLI run
- * 13.2 GiB (3.7 GiB at 10,000; `scripts/bench/peak-rss.js`). That is per job: two such jobs on
- * two pool threads need twice as much.
+ * `kernel: nngp | rho`), and the cross block `[m, N]`. Below the largest depth the train block is
+ * a separate `[N, N]` buffer; at the largest depth it is compacted into the state's own buffer
+ * and the other one is dropped (`takeNormalizedBlocks`), so a one-depth batch never holds a
+ * separate copy. The solver adds eigh: eigenvectors `[N, N]` plus LAPACK workspace (~`2N²`), ×2
+ * for a non-constant diagonal; krylov: the Cholesky factor `[N, N]` plus two Lanczos bases
+ * `[≤ 1510, N]`. `tasks/memory.ts` estimates the peak from these buffers; the README's
+ * performance section gives measured peaks.
  */
 import { DATA_PARAM_KEYS, loadDataset, type DataParams } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
