@@ -16,7 +16,7 @@
  *   stopped with probability `--sigint` by SIGINT (a third of those followed by a second SIGINT,
  *   which exits at once), otherwise by `kill -9`, and restarted. Once a spec's kills are
  *   spent its coordinators run to the end; then one more run must find nothing left to execute.
- * - Compare (`src/engine/verify.ts`): `lost` = grid points missing or unfinished; `duplicated` =
+ * - Compare (`test/helpers/verify.ts`): `lost` = grid points missing or unfinished; `duplicated` =
  *   recorded twice or held under two live leases at once (from the `task_log` audit trail);
  *   `mismatched` = different status, attempt count, error text, or any metric value (whole series,
  *   bit for bit). `crashes` = runs that ended in any other way than expected (an exit code other
@@ -31,8 +31,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeRng } from '../src/data/rng.js';
-import { compareSweep } from '../src/engine/verify.js';
+import { makeRng } from '../src/util/rng.js';
+import { compareSweep } from '../test/helpers/verify.js';
 import { loadSpecFile } from '../src/spec/spec.js';
 import { openStore } from '../src/store/open.js';
 

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { makeRng } from '../src/data/rng.js';
+import { makeRng } from '../src/util/rng.js';
 import { linalg } from '../src/linalg/index.js';
 import { kernelMatrix, kernelFold, type KernelName, type KernelScale } from '../src/ntk/index.js';
 import { expandSpec } from '../src/spec/expand.js';

@@ -27,11 +27,11 @@ test('csv single file with a split column round-trips every row, features in hea
   assert.equal(ds.k, 3);
   assert.deepEqual(ds.classes, [5, 7, 9]);
   const want = (part: string) => rows.filter((r) => r.split === part).map((r) => `${r.a} ${r.b} ${r.label}`).sort();
-  assert.deepEqual(rowsOf(ds.xTrain, ds.labelsTrain, ds.classes, 8, 2), want('train'));
-  assert.deepEqual(rowsOf(ds.xTest, ds.labelsTest, ds.classes, 4, 2), want('test'));
+  assert.deepEqual(rowsOf(ds.x_train, ds.labels_train, ds.classes, 8, 2), want('train'));
+  assert.deepEqual(rowsOf(ds.x_test, ds.labels_test, ds.classes, 4, 2), want('test'));
   for (let i = 0; i < 8; i++) {
-    const y = [...ds.yTrain.subarray(3 * i, 3 * i + 3)];
-    assert.deepEqual(y, [0, 1, 2].map((j) => (j === ds.labelsTrain[i] ? 1 - 1 / 3 : -1 / 3)));
+    const y = [...ds.y_train.subarray(3 * i, 3 * i + 3)];
+    assert.deepEqual(y, [0, 1, 2].map((j) => (j === ds.labels_train[i] ? 1 - 1 / 3 : -1 / 3)));
   }
 });
 
@@ -39,17 +39,17 @@ test('csv selection is seeded, nested within each part, and the class subset [9,
   const a = loadDataset({ ...p1, n_train: 5, n_test: 2 });
   assert.deepEqual(loadDataset({ ...p1, n_train: 5, n_test: 2 }), a);
   const big = loadDataset(p1);
-  assert.deepEqual(big.xTrain.subarray(0, 10), a.xTrain);
-  assert.deepEqual(big.xTest.subarray(0, 4), a.xTest);
-  const seeds = new Set([0, 1, 2, 3, 4].map((s) => loadDataset({ ...p1, data_seed: s }).xTrain.join(',')));
+  assert.deepEqual(big.x_train.subarray(0, 10), a.x_train);
+  assert.deepEqual(big.x_test.subarray(0, 4), a.x_test);
+  const seeds = new Set([0, 1, 2, 3, 4].map((s) => loadDataset({ ...p1, data_seed: s }).x_train.join(',')));
   assert.ok(seeds.size > 1, 'different data seeds give different orders');
   const sub = loadDataset({ ...p1, classes: [9, 5], n_train: 5, n_test: 2 });
   assert.equal(sub.k, 1);
   assert.deepEqual(sub.classes, [9, 5]);
   for (let i = 0; i < 5; i++) {
-    const a0 = sub.xTrain[2 * i];
+    const a0 = sub.x_train[2 * i];
     const label = [5, 7, 9][a0 % 3];
-    assert.equal(sub.yTrain[i], label === 9 ? -1 : 1);
+    assert.equal(sub.y_train[i], label === 9 ? -1 : 1);
   }
   assert.deepEqual(checkDataParams({ ...p1, classes: [9, 5], n_train: 6, n_test: 2 }), [`n_train = 6 exceeds the 5 train rows of classes 5, 9 in csv ${single}`]);
 });
@@ -60,24 +60,24 @@ test('csv two files: test columns matched by name, string labels sorted (ant=0, 
   const p: DataParams = { dataset: 'csv', train_path: train, test_path: testF, label_column: 'species', n_train: 4, n_test: 2, data_seed: 1, center: false, unit_norm: false };
   const ds: Dataset = loadDataset(p);
   assert.deepEqual(ds.classes, [0, 1, 2]);
-  assert.deepEqual(ds.classNames, ['ant', 'cat', 'dog']);
-  const name = (labels: Int32Array, i: number) => ds.classNames![labels[i]];
-  const trainRows = Array.from({ length: 4 }, (_, i) => `${ds.xTrain[2 * i]},${ds.xTrain[2 * i + 1]},${name(ds.labelsTrain, i)}`).sort();
+  assert.deepEqual(ds.class_names, ['ant', 'cat', 'dog']);
+  const name = (labels: Int32Array, i: number) => ds.class_names![labels[i]];
+  const trainRows = Array.from({ length: 4 }, (_, i) => `${ds.x_train[2 * i]},${ds.x_train[2 * i + 1]},${name(ds.labels_train, i)}`).sort();
   assert.deepEqual(trainRows, ['-3,-4,cat', '0,4,dog', '3,0,cat', '6,8,ant']);
-  const testRows = Array.from({ length: 2 }, (_, i) => `${ds.xTest[2 * i]},${ds.xTest[2 * i + 1]},${name(ds.labelsTest, i)}`).sort();
+  const testRows = Array.from({ length: 2 }, (_, i) => `${ds.x_test[2 * i]},${ds.x_test[2 * i + 1]},${name(ds.labels_test, i)}`).sort();
   assert.deepEqual(testRows, ['1,1,dog', '2,0,ant']);
   // train mean (1.5, 2): centered train [1.5,-2],[-1.5,2],[4.5,6],[-4.5,-6]; unit norm: [0.6,-0.8] etc.
   const c = loadDataset({ ...p, center: true, unit_norm: true });
-  const got = Array.from({ length: 4 }, (_, i) => [c.xTrain[2 * i], c.xTrain[2 * i + 1]].map((v) => v.toFixed(12)).join(',')).sort();
+  const got = Array.from({ length: 4 }, (_, i) => [c.x_train[2 * i], c.x_train[2 * i + 1]].map((v) => v.toFixed(12)).join(',')).sort();
   assert.deepEqual(got, ['-0.600000000000,0.800000000000', '-0.600000000000,-0.800000000000', '0.600000000000,-0.800000000000', '0.600000000000,0.800000000000'].sort());
   // test (1,1) - (1.5,2) = (-0.5,-1) → /√1.25
-  const i = c.labelsTest[0] === 2 ? 0 : 1;
-  assert.ok(Math.abs(c.xTest[2 * i] + 0.5 / Math.sqrt(1.25)) < 1e-15);
-  assert.ok(Math.abs(c.xTest[2 * i + 1] + 1 / Math.sqrt(1.25)) < 1e-15);
+  const i = c.labels_test[0] === 2 ? 0 : 1;
+  assert.ok(Math.abs(c.x_test[2 * i] + 0.5 / Math.sqrt(1.25)) < 1e-15);
+  assert.ok(Math.abs(c.x_test[2 * i + 1] + 1 / Math.sqrt(1.25)) < 1e-15);
   // classes [2, 0]: dog → -1, ant → +1; cat rows excluded
   const sub = loadDataset({ ...p, classes: [2, 0], n_train: 2, n_test: 2 });
-  assert.deepEqual(sub.classNames, ['dog', 'ant']);
-  for (let j = 0; j < 2; j++) assert.equal(sub.yTrain[j], sub.xTrain[2 * j] === 0 ? -1 : 1);
+  assert.deepEqual(sub.class_names, ['dog', 'ant']);
+  for (let j = 0; j < 2; j++) assert.equal(sub.y_train[j], sub.x_train[2 * j] === 0 ? -1 : 1);
 });
 
 test('csv errors name the file, line and column', () => {
@@ -113,9 +113,9 @@ test('csv errors name the file, line and column', () => {
 test('csv cache notices a rewritten file', () => {
   const p = file('change.csv', 'a,label,split\n1,0,train\n2,1,train\n');
   const q: DataParams = { ...p1, path: p, n_train: 2, n_test: 0 };
-  assert.deepEqual([...loadDataset(q).xTrain].sort(), [1, 2]);
+  assert.deepEqual([...loadDataset(q).x_train].sort(), [1, 2]);
   writeFileSync(p, 'a,label,split\n10,0,train\n20,1,train\n');
-  assert.deepEqual([...loadDataset(q).xTrain].sort((s, t) => s - t), [10, 20]);
+  assert.deepEqual([...loadDataset(q).x_train].sort((s, t) => s - t), [10, 20]);
 });
 
 test('csv regression: labels are the targets (k = 1, no classes); real-valued labels without task are an error asking to choose', () => {
@@ -127,8 +127,8 @@ test('csv regression: labels are the targets (k = 1, no classes); real-valued la
   assert.equal(ds.k, 1);
   assert.deepEqual(ds.classes, []);
   // each selected row keeps its own target: feature a = i + 1 belongs to vals[i]
-  for (let i = 0; i < 6; i++) assert.equal(ds.yTrain[i], vals[ds.xTrain[i] - 1]);
-  for (let i = 0; i < 2; i++) assert.equal(ds.yTest[i], vals[ds.xTest[i] - 1]);
+  for (let i = 0; i < 6; i++) assert.equal(ds.y_train[i], vals[ds.x_train[i] - 1]);
+  for (let i = 0; i < 2; i++) assert.equal(ds.y_test[i], vals[ds.x_test[i] - 1]);
   assert.match(checkDataParams({ ...p, task: undefined })[0], /column "y" holds non-integer numbers \(.*reg\.csv, line 2: 0\.25\): set dataset\.task: regression/);
   assert.equal(loadDataset({ ...p, task: 'classification' }).classes.length, 8, 'explicit classification: each distinct value a class');
 });

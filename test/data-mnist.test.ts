@@ -31,28 +31,28 @@ test('mnist: same params give identical arrays; a different data_seed selects di
   const b = loadDataset({ ...base });
   assert.deepEqual(a, b);
   const c = loadDataset({ ...base, data_seed: 1 });
-  assert.notDeepEqual(c.xTrain, a.xTrain);
-  assert.notDeepEqual(c.xTest, a.xTest);
+  assert.notDeepEqual(c.x_train, a.x_train);
+  assert.notDeepEqual(c.x_test, a.x_test);
   assert.equal(a.d, 784);
   assert.equal(a.k, 10);
-  assert.equal(a.xTrain.length, 100 * 784);
-  assert.equal(a.yTrain.length, 100 * 10);
-  assert.equal(a.xTest.length, 50 * 784);
+  assert.equal(a.x_train.length, 100 * 784);
+  assert.equal(a.y_train.length, 100 * 10);
+  assert.equal(a.x_test.length, 50 * 784);
 });
 
 test('mnist: train for n_train = 100 is the first 100 rows of n_train = 400; test does not depend on n_train; train ∩ test = ∅', () => {
   const s = loadDataset({ ...base, n_train: 100, n_test: 300 });
   const l = loadDataset({ ...base, n_train: 400, n_test: 300 });
-  assert.deepEqual(l.xTrain.subarray(0, 100 * 784), s.xTrain);
-  assert.deepEqual(l.labelsTrain.subarray(0, 100), s.labelsTrain);
-  assert.deepEqual(l.xTest, s.xTest);
-  assert.deepEqual(l.yTest, s.yTest);
+  assert.deepEqual(l.x_train.subarray(0, 100 * 784), s.x_train);
+  assert.deepEqual(l.labels_train.subarray(0, 100), s.labels_train);
+  assert.deepEqual(l.x_test, s.x_test);
+  assert.deepEqual(l.y_test, s.y_test);
   const moreTest = loadDataset({ ...base, n_train: 100, n_test: 600 });
-  assert.deepEqual(moreTest.xTrain, s.xTrain, 'train does not depend on n_test');
-  assert.deepEqual(moreTest.xTest.subarray(0, 300 * 784), s.xTest, 'test nested in n_test');
+  assert.deepEqual(moreTest.x_train, s.x_train, 'train does not depend on n_test');
+  assert.deepEqual(moreTest.x_test.subarray(0, 300 * 784), s.x_test, 'test nested in n_test');
   // the mnist package has no duplicate images, so distinct keys mean distinct points
-  const tr = new Set(keys(l.xTrain, 400, 784));
-  const te = keys(moreTest.xTest, 600, 784);
+  const tr = new Set(keys(l.x_train, 400, 784));
+  const te = keys(moreTest.x_test, 600, 784);
   assert.equal(tr.size, 400);
   assert.equal(new Set(te).size, 600);
   assert.equal(te.filter((k) => tr.has(k)).length, 0);
@@ -73,8 +73,8 @@ test('mnist: every selected row is an image of the class its label names, and ta
       assert.ok(Math.abs(sum) < 1e-15);
     }
   };
-  check(ds.xTrain, ds.yTrain, ds.labelsTrain, 300);
-  check(ds.xTest, ds.yTest, ds.labelsTest, 100);
+  check(ds.x_train, ds.y_train, ds.labels_train, 300);
+  check(ds.x_test, ds.y_test, ds.labels_test, 100);
   assert.deepEqual(ds.classes, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });
 
@@ -83,28 +83,28 @@ test('mnist classes [7, 1]: 7 → -1 and 1 → +1 (given order), same points as 
   const b = loadDataset({ ...base, classes: [1, 7] });
   assert.equal(a.k, 1);
   assert.deepEqual(a.classes, [7, 1]);
-  assert.deepEqual(a.classNames, ['7', '1']);
-  assert.deepEqual(a.xTrain, b.xTrain);
-  assert.deepEqual(a.xTest, b.xTest);
-  for (let i = 0; i < a.nTrain; i++) {
-    assert.equal(a.yTrain[i], -b.yTrain[i]);
-    assert.equal(Math.abs(a.yTrain[i]), 1);
-    assert.equal(a.yTrain[i], a.labelsTrain[i] === 1 ? 1 : -1);
+  assert.deepEqual(a.class_names, ['7', '1']);
+  assert.deepEqual(a.x_train, b.x_train);
+  assert.deepEqual(a.x_test, b.x_test);
+  for (let i = 0; i < a.n_train; i++) {
+    assert.equal(a.y_train[i], -b.y_train[i]);
+    assert.equal(Math.abs(a.y_train[i]), 1);
+    assert.equal(a.y_train[i], a.labels_train[i] === 1 ? 1 : -1);
   }
   const sevens = new Set(keys(mnistClass(7), MNIST_CLASS_COUNTS[7], 784));
-  for (let i = 0; i < a.nTrain; i++) assert.equal(sevens.has(rowKey(a.xTrain, i, 784)), a.yTrain[i] === -1);
+  for (let i = 0; i < a.n_train; i++) assert.equal(sevens.has(rowKey(a.x_train, i, 784)), a.y_train[i] === -1);
 });
 
 test('mnist center gives a zero train mean (|mean| < 1e-15) and shifts test by the same vector', () => {
   const raw = loadDataset({ ...base, n_train: 500 });
   const cen = loadDataset({ ...base, n_train: 500, center: true });
   const mean = new Float64Array(784);
-  for (let i = 0; i < 500; i++) for (let j = 0; j < 784; j++) mean[j] += raw.xTrain[i * 784 + j] / 500;
+  for (let i = 0; i < 500; i++) for (let j = 0; j < 784; j++) mean[j] += raw.x_train[i * 784 + j] / 500;
   for (let j = 0; j < 784; j++) {
     let s = 0;
-    for (let i = 0; i < 500; i++) s += cen.xTrain[i * 784 + j];
+    for (let i = 0; i < 500; i++) s += cen.x_train[i * 784 + j];
     assert.ok(Math.abs(s / 500) < 1e-15, `feature ${j} mean ${s / 500}`);
-    const shift = raw.xTest[j] - cen.xTest[j];
+    const shift = raw.x_test[j] - cen.x_test[j];
     assert.ok(Math.abs(shift - mean[j]) < 1e-12);
   }
 });
@@ -116,8 +116,8 @@ test('mnist unit_norm (after center) gives every train and test point norm 1 wit
     for (let i = 0; i < n; i++) w = Math.max(w, Math.abs(Math.hypot(...x.subarray(i * 784, (i + 1) * 784)) - 1));
     return w;
   };
-  assert.ok(worst(ds.xTrain, 1000) <= 1e-15);
-  assert.ok(worst(ds.xTest, 500) <= 1e-15);
+  assert.ok(worst(ds.x_train, 1000) <= 1e-15);
+  assert.ok(worst(ds.x_test, 500) <= 1e-15);
 });
 
 test('checkDataParams reports too many points, unknown classes and datasets, bad counts; loadDataset throws the same as DataError', () => {
@@ -145,16 +145,16 @@ test('fashion-mnist class 0 has 7000 images after dropping its 2 empty entries; 
 test('fashion-mnist on classes [0, 1]: pixels scaled to k/255, ±1 labels named T-shirt/top / Trouser, deterministic and nested', () => {
   const p: DataParams = { dataset: 'fashion-mnist', classes: [0, 1], n_train: 200, n_test: 100, data_seed: 5, center: false, unit_norm: false };
   const ds: Dataset = loadDataset(p);
-  assert.deepEqual(ds.classNames, ['T-shirt/top', 'Trouser']);
+  assert.deepEqual(ds.class_names, ['T-shirt/top', 'Trouser']);
   assert.equal(ds.k, 1);
-  for (const v of ds.xTrain) {
+  for (const v of ds.x_train) {
     assert.ok(v >= 0 && v <= 1);
     assert.equal(v, Math.round(v * 255) / 255);
   }
   const trousers = new Set(keys(Float64Array.from(fashionMnistClass(1), (v) => v / 255), 7000, 784));
-  for (let i = 0; i < 200; i++) assert.equal(trousers.has(rowKey(ds.xTrain, i, 784)), ds.yTrain[i] === 1);
+  for (let i = 0; i < 200; i++) assert.equal(trousers.has(rowKey(ds.x_train, i, 784)), ds.y_train[i] === 1);
   assert.deepEqual(loadDataset(p), ds);
   const small = loadDataset({ ...p, n_train: 50 });
-  assert.deepEqual(small.xTrain, ds.xTrain.subarray(0, 50 * 784));
-  assert.deepEqual(small.xTest, ds.xTest);
+  assert.deepEqual(small.x_train, ds.x_train.subarray(0, 50 * 784));
+  assert.deepEqual(small.x_test, ds.x_test);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeRng } from '../src/data/rng.js';
+import { makeRng } from '../src/util/rng.js';
 import { permutation, splitPool, selectPrefix } from '../src/data/select.js';
 import { encodeTargets, outputCount } from '../src/data/labels.js';
 import { preprocess, accurateNorm, featureMean } from '../src/data/preprocess.js';
@@ -62,7 +62,7 @@ test('three classes encode as one-hot minus 1/3: label 1 → [-1/3, 2/3, -1/3], 
 test('center subtracts the train mean from train and test: train [[1,2],[3,6]] → [[-1,-2],[1,2]], test [2,4] → [0,0]', () => {
   const xTrain = Float64Array.from([1, 2, 3, 6]);
   const xTest = Float64Array.from([2, 4]);
-  const mean = preprocess(xTrain, 2, xTest, 1, 2, { center: true, unitNorm: false });
+  const mean = preprocess(xTrain, 2, xTest, 1, 2, { center: true, unit_norm: false });
   assert.deepEqual([...mean!], [2, 4]);
   assert.deepEqual([...xTrain], [-1, -2, 1, 2]);
   assert.deepEqual([...xTest], [0, 0]);
@@ -74,16 +74,16 @@ test('compensated train mean is exact where naive summation is not: mean of [1e1
 
 test('unit_norm maps [3,4] to [0.6,0.8] after centering and rejects a zero-norm point by row', () => {
   const xTrain = Float64Array.from([3, 4, 0, 0]);
-  preprocess(xTrain, 2, new Float64Array(0), 0, 2, { center: false, unitNorm: false });
+  preprocess(xTrain, 2, new Float64Array(0), 0, 2, { center: false, unit_norm: false });
   assert.throws(
-    () => preprocess(xTrain, 2, new Float64Array(0), 0, 2, { center: false, unitNorm: true }),
+    () => preprocess(xTrain, 2, new Float64Array(0), 0, 2, { center: false, unit_norm: true }),
     (e: unknown) => e instanceof DataError && /unit_norm: train point 1 has norm 0/.test(e.message),
   );
   const ok = Float64Array.from([3, 4]);
-  preprocess(ok, 1, Float64Array.from([0, -2]), 1, 2, { center: false, unitNorm: true });
+  preprocess(ok, 1, Float64Array.from([0, -2]), 1, 2, { center: false, unit_norm: true });
   assert.deepEqual([...ok], [0.6, 0.8]);
   // n_train = 1 with center makes the only train point 0
-  assert.throws(() => preprocess(Float64Array.from([3, 4]), 1, new Float64Array(0), 0, 2, { center: true, unitNorm: true }), DataError);
+  assert.throws(() => preprocess(Float64Array.from([3, 4]), 1, new Float64Array(0), 0, 2, { center: true, unit_norm: true }), DataError);
 });
 
 test('accurateNorm neither overflows nor underflows: |(3, 4)·2^±600| = 5·2^±600 exactly', () => {

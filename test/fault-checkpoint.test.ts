@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { compareSweep } from '../src/engine/verify.js';
+import { compareSweep } from './helpers/verify.js';
 import { useLinalg } from '../src/linalg/select.js';
-import { encodeTrainState, runTrainTask } from '../src/tasks/train.js';
+import { encodeTrainState } from '../src/nn/checkpoint.js';
+import { runTrainTask } from '../src/tasks/train.js';
 import type { MetricRow, TaskCheckpoint, TaskReporter } from '../src/tasks/types.js';
 import { runCli, tempDir, writeSpec } from './helpers/cli.js';
 import { scalar, sql, startCli, waitFor } from './helpers/fault.js';

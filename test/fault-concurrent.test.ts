@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { auditTrail, compareSweep } from '../src/engine/verify.js';
+import { auditTrail, compareSweep } from './helpers/verify.js';
 import { runCli, tempDir, writeSpec } from './helpers/cli.js';
 import { debugYaml, endsPerTask, sql, startCli, waitFor, waitForRunning } from './helpers/fault.js';
 

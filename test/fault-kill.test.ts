@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { makeRng } from '../src/data/rng.js';
-import { compareSweep } from '../src/engine/verify.js';
+import { makeRng } from '../src/util/rng.js';
+import { compareSweep } from './helpers/verify.js';
 import { runCli, tempDir, writeSpec } from './helpers/cli.js';
 import { debugYaml, endsPerTask, sql, startCli, waitFor, waitForRunning } from './helpers/fault.js';
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { loadDataset } from '../src/data/index.js';
 import { linalg } from '../src/linalg/index.js';
 import { gradientFlowPredict, kernelMatrix, kernelStats, predictionMetrics, kernelFold, splitTrainTest } from '../src/ntk/index.js';
-import { chooseKernelSolver, dataParamsOf, krylovThreshold, runKernelBatch, type KernelBatchOptions } from '../src/tasks/kernel.js';
+import { dataParams } from '../src/spec/params.js';
+import { chooseKernelSolver, krylovThreshold, runKernelBatch, type KernelBatchOptions } from '../src/tasks/kernel.js';
 import type { MetricRow, Params, TaskInput, TaskReporter } from '../src/tasks/types.js';
 
 /** Run a kernel batch and collect every task's metrics by name. */
@@ -40,12 +41,12 @@ test('eigh solver reproduces kernelMatrix + splitTrainTest + eigh + gradientFlow
     const ts = [10, Infinity];
     const got = await run(base, [depth], ts, { solver: 'eigh' });
     // the same computation written out with the public building blocks
-    const data = loadDataset(dataParamsOf(base));
-    const N = data.nTrain;
-    const m = data.nTest;
+    const data = loadDataset(dataParams(base));
+    const N = data.n_train;
+    const m = data.n_test;
     const x = new Float64Array((N + m) * data.d);
-    x.set(data.xTrain);
-    x.set(data.xTest, N * data.d);
+    x.set(data.x_train);
+    x.set(data.x_test, N * data.d);
     const kernel = base.kernel as 'ntk' | 'nngp';
     const nTrain = Number(base.n_train);
     kernelFold(x, N + m, data.d, { sigma_w: 1, sigma_b: 0, depths: [depth], ntk: kernel === 'ntk' }, (_L, state) => {
@@ -65,7 +66,7 @@ test('eigh solver reproduces kernelMatrix + splitTrainTest + eigh + gradientFlow
         n_out: data.k,
         k_train: full.k_train,
         k_cross: full.k_cross,
-        y_train: data.yTrain,
+        y_train: data.y_train,
         t: ts,
         diag_reg: Number(base.diag_reg ?? 0),
         eig: constant ? (c === 1 ? eigBar : { values: eigBar.values.map((v) => v * c), vectors: eigBar.vectors }) : undefined,
@@ -76,7 +77,7 @@ test('eigh solver reproduces kernelMatrix + splitTrainTest + eigh + gradientFlow
         assert.equal(row.logdet, stats.logdet, `${JSON.stringify(base)}: logdet`);
         assert.equal(row.lambda_min, stats.lambda_min);
         assert.equal(row.offdiag_mean, stats.offdiag_mean);
-        const pm = predictionMetrics(flow.predictions[i].test, data.yTest, m, data.k);
+        const pm = predictionMetrics(flow.predictions[i].test, data.y_test, m, data.k);
         if (base.time_scale === 'absolute') {
           // the task keeps the absolute scale in the stopping time (log space), not in K: same
           // numbers up to rounding

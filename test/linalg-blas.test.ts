@@ -10,7 +10,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeRng, type Rng } from '../src/data/rng.js';
+import { makeRng, type Rng } from '../src/util/rng.js';
 import type { LinalgBackend } from '../src/linalg/backend.js';
 import { jsBackend } from '../src/linalg/js.js';
 import { mlMatrixBackend } from '../src/linalg/mlmatrix.js';

@@ -9,7 +9,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeRng, type Rng } from '../src/data/rng.js';
+import { makeRng, type Rng } from '../src/util/rng.js';
 import type { LinalgBackend, SymmetricEigen } from '../src/linalg/backend.js';
 import { linalg, setLinalg } from '../src/linalg/index.js';
 import { jsBackend } from '../src/linalg/js.js';

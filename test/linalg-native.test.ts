@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { makeRng } from '../src/data/rng.js';
+import { makeRng } from '../src/util/rng.js';
 import type { LinalgBackend, SymmetricEigen } from '../src/linalg/backend.js';
 import { mlMatrixBackend } from '../src/linalg/mlmatrix.js';
 import { loadNativeBackend, selectBackendFromEnv, type NativeBackend } from '../src/linalg/native.js';
@@ -568,7 +568,7 @@ describe('native ReLU recursion step', { skip }, () => {
   });
 
   test('mirrorLower copies the lower triangle onto the upper one exactly (n not a multiple of the block)', async () => {
-    const { mirrorLower } = await import('../src/ntk/state.js');
+    const { mirrorLower } = await import('../src/linalg/mirror.js');
     const n = 77;
     const a = randomMatrix(n, n, 'mirror');
     const b = Float64Array.from(a);

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeRng } from '../src/data/rng.js';
+import { makeRng } from '../src/util/rng.js';
 import { setLinalg } from '../src/linalg/index.js';
 import { jsBackend } from '../src/linalg/js.js';
 import { empiricalNtk, outputMeanBlock } from '../src/nn/empirical-ntk.js';
 import { kernelMatrix, kernelFold } from '../src/ntk/index.js';
 import { initMlp, predict } from '../src/nn/mlp.js';
-import type { MlpParams, MlpSpec } from '../src/nn/mlp.js';
+import type { MlpParams, MlpArchitecture } from '../src/nn/mlp.js';
 
 /** Explicit Jacobian J [(p·k), #params] of the outputs by central finite differences. */
 // the pure-TypeScript backend: deterministic everywhere and much faster than ml-matrix at width 4096
@@ -21,7 +21,7 @@ function moduleNtk(x: Float64Array, p: number, d: number, depth: number, sigma_w
   return out;
 }
 
-function fdJacobian(spec: MlpSpec, params: MlpParams, x: Float64Array, p: number): number[][] {
+function fdJacobian(spec: MlpArchitecture, params: MlpParams, x: Float64Array, p: number): number[][] {
   const rows: number[][] = Array.from({ length: p * spec.k }, () => []);
   const eps = 1e-6;
   for (const group of [params.W, params.b]) {
@@ -42,7 +42,7 @@ function fdJacobian(spec: MlpSpec, params: MlpParams, x: Float64Array, p: number
 
 for (const parameterization of ['ntk', 'standard'] as const) {
   test(`layer-wise empirical NTK equals J·Jᵀ from an explicit finite-difference Jacobian (${parameterization})`, () => {
-    const spec: MlpSpec = { d: 3, width: 6, depth: 3, k: 2, sigma_w: 1.2, sigma_b: 0.5, parameterization };
+    const spec: MlpArchitecture = { d: 3, width: 6, depth: 3, k: 2, sigma_w: 1.2, sigma_b: 0.5, parameterization };
     const params = initMlp(spec, 7);
     const p = 4;
     const x = makeRng({ purpose: 'test', p }).fillNormal(new Float64Array(p * spec.d));
@@ -122,7 +122,7 @@ for (const [depth, sigmaB, k] of [
   test(`empirical NTK at init, width 4096, depth ${depth}, σ_b = ${sigmaB}, k = ${k}, is within 5% of the analytic Θ of src/ntk`, () => {
     const d = 8;
     const p = 4;
-    const spec: MlpSpec = { d, width: 4096, depth, k, sigma_w: 1, sigma_b: sigmaB, parameterization: 'ntk' };
+    const spec: MlpArchitecture = { d, width: 4096, depth, k, sigma_w: 1, sigma_b: sigmaB, parameterization: 'ntk' };
     const rng = makeRng({ purpose: 'test-probe', d, p });
     const xs: number[][] = [];
     for (let i = 0; i < p; i++) {

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeRng } from '../src/data/rng.js';
+import { makeRng } from '../src/util/rng.js';
 import { advanceInPlace, continueFrom, gdStepInPlace, initialState, trainLoss } from '../src/nn/gd.js';
 import type { GdProblem } from '../src/nn/gd.js';
 import { backward, cloneParams, forward, initMlp } from '../src/nn/mlp.js';
-import type { MlpSpec } from '../src/nn/mlp.js';
+import type { MlpArchitecture } from '../src/nn/mlp.js';
 
 /** n unit-norm inputs in R^d with targets y = sign(w·x) (a learnable linear rule). */
-function linearProblem(n: number, d: number, lr: number, spec: Partial<MlpSpec> = {}): GdProblem {
+function linearProblem(n: number, d: number, lr: number, spec: Partial<MlpArchitecture> = {}): GdProblem {
   const rng = makeRng({ purpose: 'test-gd', n, d });
   const w = rng.fillNormal(new Float64Array(d));
   const x = new Float64Array(n * d);
@@ -25,7 +25,7 @@ function linearProblem(n: number, d: number, lr: number, spec: Partial<MlpSpec> 
     }
     y[i] = dot > 0 ? 1 : -1;
   }
-  const full: MlpSpec = { d, width: 64, depth: 2, k: 1, sigma_w: 1, sigma_b: 0, parameterization: 'ntk', ...spec };
+  const full: MlpArchitecture = { d, width: 64, depth: 2, k: 1, sigma_w: 1, sigma_b: 0, parameterization: 'ntk', ...spec };
   return { spec: full, x, y, n, lr };
 }
 

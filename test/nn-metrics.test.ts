@@ -4,7 +4,7 @@ import { activationDeviation, relativeFrobeniusChange } from '../src/nn/deviatio
 import { DIVERGENCE_FACTOR, divergenceReason } from '../src/nn/divergence.js';
 import { accuracy, deviationMetrics, layerMetricName, takeInitSnapshot } from '../src/nn/metrics.js';
 import { cloneParams, initMlp } from '../src/nn/mlp.js';
-import type { MlpSpec } from '../src/nn/mlp.js';
+import type { MlpArchitecture } from '../src/nn/mlp.js';
 import { linearSchedule, logSchedule } from '../src/nn/schedule.js';
 
 test('activation deviation: max |Δα|, mean ‖Δα‖₂ and mean ‖α(0)‖₂ on a hand example', () => {
@@ -58,7 +58,7 @@ test('accuracy uses argmax for k > 1 and the sign for k = 1', () => {
 });
 
 test('per-layer metrics follow <base>_l<l>, with bare aliases equal to the last hidden layer', () => {
-  const spec: MlpSpec = { d: 3, width: 8, depth: 4, k: 2, sigma_w: 1, sigma_b: 0, parameterization: 'ntk' };
+  const spec: MlpArchitecture = { d: 3, width: 8, depth: 4, k: 2, sigma_w: 1, sigma_b: 0, parameterization: 'ntk' };
   const p0 = initMlp(spec, 0);
   const probe = Float64Array.from([1, 0, 0, 0, 0.6, 0.8]);
   const snap = takeInitSnapshot(spec, p0, probe, 2);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeRng } from '../src/data/rng.js';
+import { makeRng } from '../src/util/rng.js';
 import {
   backward,
   forward,
@@ -10,21 +10,21 @@ import {
   mseLoss,
   parameterCount,
   predict,
-  validateMlpSpec,
+  validateMlpArchitecture,
 } from '../src/nn/mlp.js';
-import type { MlpParams, MlpSpec } from '../src/nn/mlp.js';
+import type { MlpParams, MlpArchitecture } from '../src/nn/mlp.js';
 
 function randomBatch(seed: number, n: number, d: number): Float64Array {
   return makeRng({ purpose: 'test-batch', seed, n, d }).fillNormal(new Float64Array(n * d));
 }
 
-function lossAt(spec: MlpSpec, params: MlpParams, x: Float64Array, y: Float64Array, n: number): number {
+function lossAt(spec: MlpArchitecture, params: MlpParams, x: Float64Array, y: Float64Array, n: number): number {
   return mseLoss(predict(spec, params, x, n), y, n);
 }
 
 for (const parameterization of ['ntk', 'standard'] as const) {
   test(`backward matches central finite differences to ~1e-6 relative error (${parameterization}, with bias)`, () => {
-    const spec: MlpSpec = { d: 4, width: 7, depth: 3, k: 2, sigma_w: 1.3, sigma_b: 0.6, parameterization };
+    const spec: MlpArchitecture = { d: 4, width: 7, depth: 3, k: 2, sigma_w: 1.3, sigma_b: 0.6, parameterization };
     const params = initMlp(spec, 11);
     const n = 5;
     const x = randomBatch(1, n, spec.d);
@@ -66,7 +66,7 @@ for (const parameterization of ['ntk', 'standard'] as const) {
 }
 
 test('layer sizes are [d, width × (depth−1), k] and the parameter count is Σ n_l (n_{l−1}+1)', () => {
-  const spec: MlpSpec = { d: 3, width: 5, depth: 3, k: 2, sigma_w: 1, sigma_b: 0, parameterization: 'ntk' };
+  const spec: MlpArchitecture = { d: 3, width: 5, depth: 3, k: 2, sigma_w: 1, sigma_b: 0, parameterization: 'ntk' };
   assert.deepEqual(layerSizes(spec), [3, 5, 5, 2]);
   assert.equal(parameterCount(spec), 5 * 4 + 5 * 6 + 2 * 6);
   assert.deepEqual(layerSizes({ ...spec, depth: 1 }), [3, 2]);
@@ -75,7 +75,7 @@ test('layer sizes are [d, width × (depth−1), k] and the parameter count is Σ
 });
 
 test('initialization is bit-identical for the same seed and differs for another seed', () => {
-  const spec: MlpSpec = { d: 3, width: 4, depth: 2, k: 1, sigma_w: 1, sigma_b: 0.1, parameterization: 'ntk' };
+  const spec: MlpArchitecture = { d: 3, width: 4, depth: 2, k: 1, sigma_w: 1, sigma_b: 0.1, parameterization: 'ntk' };
   const a = initMlp(spec, 5);
   const b = initMlp(spec, 5);
   const c = initMlp(spec, 6);
@@ -85,8 +85,8 @@ test('initialization is bit-identical for the same seed and differs for another 
 
 test('ntk and standard parameterizations compute the same function from matching weights', () => {
   // standard W = σ_w/sqrt(n_{l−1}) · W_ntk and b = σ_b · b_ntk gives identical outputs
-  const ntk: MlpSpec = { d: 3, width: 6, depth: 3, k: 2, sigma_w: 1.7, sigma_b: 0.4, parameterization: 'ntk' };
-  const std: MlpSpec = { ...ntk, parameterization: 'standard' };
+  const ntk: MlpArchitecture = { d: 3, width: 6, depth: 3, k: 2, sigma_w: 1.7, sigma_b: 0.4, parameterization: 'ntk' };
+  const std: MlpArchitecture = { ...ntk, parameterization: 'standard' };
   const p = initMlp(ntk, 3);
   const sizes = layerSizes(ntk);
   const q: MlpParams = {
@@ -100,7 +100,7 @@ test('ntk and standard parameterizations compute the same function from matching
 });
 
 test('standard initialization has weight variance σ_w²/n_{l−1}', () => {
-  const spec: MlpSpec = { d: 50, width: 400, depth: 2, k: 1, sigma_w: 2, sigma_b: 0, parameterization: 'standard' };
+  const spec: MlpArchitecture = { d: 50, width: 400, depth: 2, k: 1, sigma_w: 2, sigma_b: 0, parameterization: 'standard' };
   const p = initMlp(spec, 1);
   const w = p.W[0];
   let s2 = 0;
@@ -111,7 +111,7 @@ test('standard initialization has weight variance σ_w²/n_{l−1}', () => {
 });
 
 test('forward on the NTK parameterization matches a hand-computed one-hidden-layer net', () => {
-  const spec: MlpSpec = { d: 2, width: 2, depth: 2, k: 1, sigma_w: 1, sigma_b: 1, parameterization: 'ntk' };
+  const spec: MlpArchitecture = { d: 2, width: 2, depth: 2, k: 1, sigma_w: 1, sigma_b: 1, parameterization: 'ntk' };
   const params: MlpParams = {
     W: [Float64Array.from([1, -1, 2, 0.5]), Float64Array.from([3, -2])],
     b: [Float64Array.from([0.1, -5]), Float64Array.from([0.25])],
@@ -127,8 +127,8 @@ test('forward on the NTK parameterization matches a hand-computed one-hidden-lay
 });
 
 test('invalid specs and mismatched batches throw RangeError', () => {
-  const spec: MlpSpec = { d: 2, width: 2, depth: 2, k: 1, sigma_w: 1, sigma_b: 0, parameterization: 'ntk' };
-  assert.throws(() => validateMlpSpec({ ...spec, width: 0 }), RangeError);
-  assert.throws(() => validateMlpSpec({ ...spec, sigma_w: -1 }), RangeError);
+  const spec: MlpArchitecture = { d: 2, width: 2, depth: 2, k: 1, sigma_w: 1, sigma_b: 0, parameterization: 'ntk' };
+  assert.throws(() => validateMlpArchitecture({ ...spec, width: 0 }), RangeError);
+  assert.throws(() => validateMlpArchitecture({ ...spec, sigma_w: -1 }), RangeError);
   assert.throws(() => forward(spec, initMlp(spec, 0), new Float64Array(3), 2), RangeError);
 });

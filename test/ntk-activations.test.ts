@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Decimal } from 'decimal.js';
-import { makeRng } from '../src/data/rng.js';
+import { makeRng } from '../src/util/rng.js';
 import { activationOf, kernelFold, kernelMatrix, DK, OMK, OPK, type Activation } from '../src/ntk/index.js';
 
 // Each activation with its parameters; relu has its own tests (ntk-relu.test.ts).

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import { makeRng } from '../src/data/rng.js';
+import { makeRng } from '../src/util/rng.js';
 import { linalg } from '../src/linalg/index.js';
-import { empiricalNtk, initMlp, outputMeanBlock, analyticNtk, type MlpSpec } from '../src/nn/index.js';
+import { empiricalNtk, initMlp, outputMeanBlock, analyticNtk, type MlpArchitecture } from '../src/nn/index.js';
 import { activationOf, depthProperties, kernelFold, kernelMatrix, kernelStats, type Activation } from '../src/ntk/index.js';
 import { SpecError } from '../src/spec/errors.js';
 import { validateSpec } from '../src/spec/spec.js';
@@ -112,7 +112,7 @@ test('the empirical NTK at width 4096 (mean of 10 outputs) is within 5% (Frobeni
   const x = sphere(p, d, 3);
   const errors: string[] = [];
   for (const act of CLOSED.filter((a) => a.has_ntk)) {
-    const spec: MlpSpec = { d, width: 4096, depth: act.name === 'relu2' ? 2 : 3, k: 10, sigma_w: 1.2, sigma_b: 0.2, activation: act, parameterization: 'ntk' };
+    const spec: MlpArchitecture = { d, width: 4096, depth: act.name === 'relu2' ? 2 : 3, k: 10, sigma_w: 1.2, sigma_b: 0.2, activation: act, parameterization: 'ntk' };
     const seeds = act.name === 'relu2' ? [1, 2, 3, 4] : [1];
     const emp = new Float64Array(p * p);
     for (const seed of seeds) {

@@ -1,20 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadDataset } from '../src/data/index.js';
-import { makeRng } from '../src/data/rng.js';
+import { makeRng } from '../src/util/rng.js';
 import { linalg } from '../src/linalg/index.js';
 import { kernelMatrix, splitTrainTest } from '../src/ntk/kernel-matrix.js';
 import { gradientFlowPredict } from '../src/ntk/predict.js';
 import { kernelFold } from '../src/ntk/fold.js';
-import { BlockKrylovBasis, choleskyInverseOp, denseSymOp, krylovGradientFlow, lanczosExtremes } from '../src/ntk/krylov.js';
+import { BlockKrylovBasis, choleskyInverseOp, denseSymOp, lanczosExtremes } from '../src/linalg/krylov.js';
+import { krylovGradientFlow } from '../src/ntk/krylov-flow.js';
 
 /** Normalized NTK blocks of centered unit-norm MNIST points (train first), at `depth`. */
 function mnistNtk(nTrain: number, nTest: number, depth: number) {
   const data = loadDataset({ dataset: 'mnist', n_train: nTrain, n_test: nTest, center: true, unit_norm: true, data_seed: 0 });
   const n = nTrain + nTest;
   const x = new Float64Array(n * data.d);
-  x.set(data.xTrain);
-  x.set(data.xTest, nTrain * data.d);
+  x.set(data.x_train);
+  x.set(data.x_test, nTrain * data.d);
   let blocks: { k_train: Float64Array; k_cross: Float64Array } = { k_train: new Float64Array(0), k_cross: new Float64Array(0) };
   kernelFold(x, n, data.d, { sigma_w: 1, sigma_b: 0, depths: [depth] }, (_L, state) => {
     blocks = splitTrainTest(kernelMatrix(state, 'ntk', 'normalized'), nTrain, nTest);
@@ -45,7 +46,7 @@ test('block Lanczos flow predictions match the eigendecomposition path within 1e
   const m = 150;
   const { k_train: K, k_cross: Kc, data } = mnistNtk(N, m, 3);
   const k = data.k;
-  const ref = gradientFlowPredict({ n_train: N, n_test: m, n_out: k, k_train: K, k_cross: Kc, y_train: data.yTrain, t: TS });
+  const ref = gradientFlowPredict({ n_train: N, n_test: m, n_out: k, k_train: K, k_cross: Kc, y_train: data.y_train, t: TS });
   const L = linalg().cholesky(N, K);
   assert.ok(L, 'the depth-3 NTK of 400 MNIST points is positive definite');
   for (const inverse of [choleskyInverseOp(N, L), null]) {
@@ -57,7 +58,7 @@ test('block Lanczos flow predictions match the eigendecomposition path within 1e
       inverse,
       diag_reg_abs: 0,
       cross: crossOf(Kc, N, m, k),
-      y_train: data.yTrain,
+      y_train: data.y_train,
       t: TS,
     });
     TS.forEach((t, i) => {
@@ -142,7 +143,7 @@ test('ridge and per-point scaling: Lanczos on D K̄ D + δI matches eigh of the 
   const Kc = new Float64Array(m * N);
   for (let i = 0; i < m; i++) for (let j = 0; j < N; j++) Kc[i * N + j] = KbarC[i * N + j] * s[N + i] * s[j];
   const ts = [3, 300, 3e4, Infinity];
-  const ref = gradientFlowPredict({ n_train: N, n_test: m, n_out: k, k_train: K, k_cross: Kc, y_train: data.yTrain, t: ts, diag_reg: delta, diag_reg_mode: 'absolute' });
+  const ref = gradientFlowPredict({ n_train: N, n_test: m, n_out: k, k_train: K, k_cross: Kc, y_train: data.y_train, t: ts, diag_reg: delta, diag_reg_mode: 'absolute' });
   const op = denseSymOp(N, Kbar, { scale: s.subarray(0, N), shift: delta });
   const A = Float64Array.from(K);
   for (let i = 0; i < N; i++) A[i * N + i] += delta;
@@ -156,7 +157,7 @@ test('ridge and per-point scaling: Lanczos on D K̄ D + δI matches eigh of the 
     inverse: choleskyInverseOp(N, lA),
     diag_reg_abs: delta,
     cross: crossOf(Kc, N, m, k),
-    y_train: data.yTrain,
+    y_train: data.y_train,
     t: ts,
   });
   ts.forEach((t, i) => {
@@ -214,7 +215,7 @@ test('block basis deflates dependent start vectors: one-hot minus 1/k labels (co
   const N = 200;
   const k = data.k;
   const rows = new Float64Array(k * N);
-  for (let i = 0; i < N; i++) for (let c = 0; c < k; c++) rows[c * N + i] = data.yTrain[i * k + c];
+  for (let i = 0; i < N; i++) for (let c = 0; c < k; c++) rows[c * N + i] = data.y_train[i * k + c];
   const id = { n: N, apply: (v: Float64Array, r: number, out: Float64Array) => out.set(v.subarray(0, r * N)) };
   const basis = new BlockKrylovBasis(id, rows, k, 50);
   assert.equal(basis.p0, k - 1);

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeRng } from '../src/data/rng.js';
+import { makeRng } from '../src/util/rng.js';
 import { linalg } from '../src/linalg/index.js';
 import { kernelFold } from '../src/ntk/fold.js';
-import { kernelMatrix, splitTrainTest } from '../src/ntk/kernel-matrix.js';
-import { applyTimeScale, flowWeight, gradientFlowPredict } from '../src/ntk/predict.js';
+import { kernelMatrix, kernelView, normalizedBlocks, splitTrainTest } from '../src/ntk/kernel-matrix.js';
+import { flowWeight, gradientFlowPredict } from '../src/ntk/predict.js';
+import { flowScale, flowTimes, scaledBlocks } from '../src/ntk/scale.js';
 
 /** Normalized-time NTK blocks of `nTrain + nTest` random unit points (depth 3, σ_w = 1, σ_b = 0). */
 function ntkBlocks(nTrain: number, nTest: number, d: number, seed: number, duplicate = false) {
@@ -191,24 +192,38 @@ test('relative diag_reg adds diag_reg·mean(diag K); absolute adds diag_reg (t =
 });
 
 test('normalized time scale: predictions with K/mean(diag K) at time t equal predictions with K at time t/mean(diag K)', () => {
-  const { k_train, k_cross } = ntkBlocks(N, M, 5, 7);
-  const scale = 3.7e-3;
-  const rawTrain = k_train.map((v) => v * scale);
-  const rawCross = k_cross.map((v) => v * scale);
+  // the kernel task's path: normalized blocks, per-point scale and time factor in log space
+  const n = N + M;
+  const d = 5;
+  const x = makeRng({ purpose: 'test-ntk-predict', seed: 7 }).fillNormal(new Float64Array(n * d), 0.1);
   const y = randomMatrix(N, K_OUT, 'y7');
-  const raw = gradientFlowPredict({ n_train: N, n_test: M, n_out: K_OUT, k_train: rawTrain, k_cross: rawCross, y_train: y, t: [5 / scale, Infinity] });
-  const nt = Float64Array.from(rawTrain);
-  const nc = Float64Array.from(rawCross);
-  const s = applyTimeScale(nt, nc, N, M, 'normalized');
-  let meanDiag = 0;
-  for (let i = 0; i < N; i++) meanDiag += nt[i * N + i] / N;
-  assert.ok(Math.abs(meanDiag - 1) <= 1e-15);
-  assert.ok(Math.abs(s - scale) <= 1e-15); // the blocks were built with mean diagonal 1
-  assert.equal(applyTimeScale(Float64Array.from(rawTrain), Float64Array.from(rawCross), N, M, 'absolute'), 1);
-  const norm = gradientFlowPredict({ n_train: N, n_test: M, n_out: K_OUT, k_train: nt, k_cross: nc, y_train: y, t: [5, Infinity] });
-  for (let i = 0; i < 2; i++) {
-    assert.ok(maxAbsDiff(norm.predictions[i].test, raw.predictions[i].test) <= 1e-10);
-    assert.ok(maxAbsDiff(norm.predictions[i].train, raw.predictions[i].train) <= 1e-10);
+  for (const timeScale of ['normalized', 'absolute'] as const) {
+    kernelFold(x, n, d, { sigma_w: 1, sigma_b: 0, depths: [3] }, (_L, state) => {
+      const raw = splitTrainTest(kernelMatrix(state, 'ntk', 'absolute'), N, M);
+      const kbarTrain = new Float64Array(N * N);
+      const kbarCross = new Float64Array(M * N);
+      normalizedBlocks(state, 'ntk', N, kbarTrain, kbarCross);
+      const scale = flowScale(kernelView(state, 'ntk'), timeScale, N);
+      assert.ok(scale.scale !== undefined, 'inputs of different norms give a per-point scale');
+      const { kTrain, kCross } = scaledBlocks(kbarTrain, kbarCross, scale.scale, N);
+      const expected = splitTrainTest(kernelMatrix(state, 'ntk', 'train_diag_mean', { n_train: N }), N, M);
+      assert.deepEqual(kTrain, expected.k_train);
+      assert.deepEqual(kCross, expected.k_cross);
+      let meanRaw = 0;
+      for (let i = 0; i < N; i++) meanRaw += raw.k_train[i * N + i] / N;
+      assert.ok(Math.abs(10 ** scale.scaleLog10 / meanRaw - 1) <= 1e-13);
+      if (timeScale === 'absolute') assert.ok(Math.abs(scale.logTime - Math.log(meanRaw)) <= 1e-13 * Math.abs(Math.log(meanRaw)));
+      else assert.equal(scale.logTime, 0);
+      const times = flowTimes([5, Infinity], 0, 'relative', scale);
+      // normalized: t is in units of the mean diagonal, so the raw kernel runs for t/mean(diag K)
+      const rawT = timeScale === 'absolute' ? [5, Infinity] : [5 / meanRaw, Infinity];
+      const ref = gradientFlowPredict({ n_train: N, n_test: M, n_out: K_OUT, k_train: raw.k_train, k_cross: raw.k_cross, y_train: y, t: rawT });
+      const got = gradientFlowPredict({ n_train: N, n_test: M, n_out: K_OUT, k_train: kTrain, k_cross: kCross, y_train: y, t: times.t });
+      for (let i = 0; i < 2; i++) {
+        assert.ok(maxAbsDiff(got.predictions[i].test, ref.predictions[i].test) <= 1e-10, `${timeScale} ${i}`);
+        assert.ok(maxAbsDiff(got.predictions[i].train, ref.predictions[i].train) <= 1e-10, `${timeScale} ${i}`);
+      }
+    });
   }
 });
 

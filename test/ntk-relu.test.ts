@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Decimal } from 'decimal.js';
-import { makeRng } from '../src/data/rng.js';
+import { makeRng } from '../src/util/rng.js';
 import { kernelFold, inputKernel, reluKernelStep, type KernelState } from '../src/ntk/index.js';
 import { kernelMatrix } from '../src/ntk/kernel-matrix.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeRng } from '../src/data/rng.js';
+import { makeRng } from '../src/util/rng.js';
 import { linalg } from '../src/linalg/index.js';
 import { kernelFold } from '../src/ntk/fold.js';
 import { kernelMatrix } from '../src/ntk/kernel-matrix.js';

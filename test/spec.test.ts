@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import { SpecError } from '../src/spec/errors.js';
 import { expandSpec, taskId } from '../src/spec/expand.js';
+import { dataParams, parseParams } from '../src/spec/params.js';
 import { validateSpec } from '../src/spec/spec.js';
 
 function problems(yaml: string): string[] {
@@ -171,4 +172,32 @@ test('derived expressions call only allowed functions, and assignments, property
   }
   const ok = validateSpec(parse(base + 'grid: { n_train: [10], depth: [4, 9] }\nderived: { t: "max(1, sqrt(depth)) * log10(100) + abs(-1)" }'));
   assert.deepEqual(expandSpec(ok).map((t) => t.params.t).sort(), [5, 7]);
+});
+
+test('log_points below 2 is refused: a log schedule needs the first and the last step', () => {
+  const train = `
+name: s
+kind: train
+dataset: { name: mnist }
+fixed: { n_test: 50, n_train: 10, width: 8, depth: 2, lr: 1, steps: 10 }
+`;
+  assert.deepEqual(problems(train + 'grid: { log_points: [1, 2] }'), ['grid.log_points[0]: expected an integer >= 2 (the first and the last step), got 1']);
+  assert.deepEqual(problems(train + 'grid: { log_points: [2, 5] }'), []);
+});
+
+test('typed task params come from the one definition: defaults filled, values checked, data params collected', () => {
+  const k = parseParams('kernel', { dataset: 'mnist', n_train: 10, depth: 3, tau: 2 });
+  assert.deepEqual(
+    { ...k, data: undefined },
+    { depth: 3, sigma_w: 1, sigma_b: 0, activation: 'relu', kernel: 'ntk', t: Infinity, time_scale: 'normalized', diag_reg: 0, diag_reg_mode: 'relative', data: undefined },
+  );
+  assert.deepEqual(k.data, { dataset: 'mnist', n_train: 10, n_test: 500, data_seed: 0, center: false, unit_norm: true });
+  assert.deepEqual(dataParams({ dataset: 'sphere', d: 4, n_train: 5, n_test: 3, width: 8 }), { dataset: 'sphere', n_train: 5, n_test: 3, data_seed: 0, center: false, unit_norm: true, d: 4 });
+  assert.throws(() => parseParams('kernel', { dataset: 'mnist', n_train: 10, depth: 0 }), /kernel task: param depth: expected a positive integer/);
+  assert.throws(() => parseParams('kernel', { dataset: 'mnist', n_train: 10 }), /kernel task: param depth: required/);
+  assert.throws(() => parseParams('train', { dataset: 'mnist', n_train: 10, width: 8, depth: 2, lr: 1, steps: 5, log_points: 1 }), /log_points: expected an integer >= 2/);
+  const t = parseParams('train', { dataset: 'mnist', n_train: 10, width: 8, depth: 2, lr: 1, steps: 5, t: 5 });
+  assert.equal(t.log_points, 20);
+  assert.equal(t.log_every, undefined);
+  assert.equal(t.seed, 0);
 });

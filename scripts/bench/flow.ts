@@ -24,8 +24,9 @@ import { loadDataset } from '../../src/data/index.js';
 import { linalg, setLinalg } from '../../src/linalg/index.js';
 import { jsBackend } from '../../src/linalg/js.js';
 import { loadNativeBackend } from '../../src/linalg/native.js';
-import { choleskyInverseOp, denseSymOp, gradientFlowPredict, krylovGradientFlow, lanczosExtremes, kernelFold } from '../../src/ntk/index.js';
-import { normalizedBlocks } from '../../src/tasks/kernel.js';
+import { choleskyInverseOp, denseSymOp, lanczosExtremes } from '../../src/linalg/krylov.js';
+import { gradientFlowPredict, krylovGradientFlow, kernelFold } from '../../src/ntk/index.js';
+import { normalizedBlocks } from '../../src/ntk/kernel-matrix.js';
 import { PY_PRELUDE, fmt, machineLine, parseArgs, runPython, table, tempDir, timed, writeF64 } from './common.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -89,8 +90,8 @@ function main(): void {
   const k = data.k;
   const n = N + m;
   const x = new Float64Array(n * data.d);
-  x.set(data.xTrain);
-  x.set(data.xTest, N * data.d);
+  x.set(data.x_train);
+  x.set(data.x_test, N * data.d);
   const K = new Float64Array(N * N);
   const Kc = new Float64Array(m * N);
   const tk = timed(() => kernelFold(x, n, data.d, { sigma_w: 1, sigma_b: 0, depths: [depth] }, (_L, s) => normalizedBlocks(s, 'ntk', N, K, Kc)));
@@ -100,7 +101,7 @@ function main(): void {
   try {
     writeF64(path.join(dir, 'K.bin'), K);
     writeF64(path.join(dir, 'Kc.bin'), Kc);
-    writeF64(path.join(dir, 'y.bin'), data.yTrain);
+    writeF64(path.join(dir, 'y.bin'), data.y_train);
     const py = runPython<{ wall: number; numpy: string }>(o.python, PY, { N, m, k, dir, reps, ts: ts.map((t) => (t === Infinity ? 'inf' : t)) }, blas);
     const npTest = new Float64Array(readFileSync(path.join(dir, 'np_test.bin')).buffer.slice(0));
     const refTest = (i: number) => npTest.subarray(i * m * k, (i + 1) * m * k);
@@ -124,7 +125,7 @@ function main(): void {
         let best = { wall: Infinity, cpu: Infinity };
         let preds: ReturnType<typeof gradientFlowPredict> | undefined;
         for (let r = 0; r < reps; r++) {
-          const t = timed(() => gradientFlowPredict({ n_train: N, n_test: m, n_out: k, k_train: K, k_cross: Kc, y_train: data.yTrain, t: ts }));
+          const t = timed(() => gradientFlowPredict({ n_train: N, n_test: m, n_out: k, k_train: K, k_cross: Kc, y_train: data.y_train, t: ts }));
           if (t.wall < best.wall) best = t;
           preds = t.value;
         }
@@ -147,7 +148,7 @@ function main(): void {
             inverse: L ? choleskyInverseOp(N, L) : null,
             diag_reg_abs: 0,
             cross: (xr, out) => linalg().gemm(false, true, k, m, N, 1, xr, Kc, 0, out),
-            y_train: data.yTrain,
+            y_train: data.y_train,
             t: ts,
           });
         });

@@ -149,8 +149,8 @@ function main(): void {
   const data = loadDataset({ dataset: 'mnist', n_train: n - nTest, n_test: nTest, center: true, unit_norm: true, data_seed: 0 });
   const d = data.d;
   const x = new Float64Array(n * d);
-  x.set(data.xTrain);
-  x.set(data.xTest, (n - nTest) * d);
+  x.set(data.x_train);
+  x.set(data.x_test, (n - nTest) * d);
   const { dir, cleanup } = tempDir('ntk-bench-recursion-');
   try {
     writeF64(path.join(dir, 'x.bin'), x);

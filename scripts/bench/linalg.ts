@@ -20,7 +20,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import { makeRng } from '../../src/data/rng.js';
+import { makeRng } from '../../src/util/rng.js';
 import type { LinalgBackend } from '../../src/linalg/backend.js';
 import { jsBackend } from '../../src/linalg/js.js';
 import { mlMatrixBackend } from '../../src/linalg/mlmatrix.js';

@@ -19,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { makeRng } from '../../src/data/rng.js';
+import { makeRng } from '../../src/util/rng.js';
 import { loadNativeBackend } from '../../src/linalg/native.js';
 import { median } from './common.js';
 

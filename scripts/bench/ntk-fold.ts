@@ -4,7 +4,7 @@
  *
  *   npx tsc -p . && node dist/scripts/bench/ntk-fold.js [n=1600] [d=784] [depth=100] [ntk=1]
  */
-import { makeRng } from '../../src/data/rng.js';
+import { makeRng } from '../../src/util/rng.js';
 import { linalg } from '../../src/linalg/index.js';
 import { inputKernel, reluKernelStep, symmetrizeLower } from '../../src/ntk/index.js';
 

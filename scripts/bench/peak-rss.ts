@@ -111,10 +111,10 @@ function main(): void {
     if (nNumpy > 0) {
       const data = loadDataset({ dataset: o.dataset as 'fashion-mnist', n_train: nNumpy, n_test: m, center: true, unit_norm: true, data_seed: 0 });
       const x = new Float64Array((nNumpy + m) * data.d);
-      x.set(data.xTrain);
-      x.set(data.xTest, nNumpy * data.d);
+      x.set(data.x_train);
+      x.set(data.x_test, nNumpy * data.d);
       writeF64(path.join(dir, 'x.bin'), x);
-      writeF64(path.join(dir, 'y.bin'), data.yTrain);
+      writeF64(path.join(dir, 'y.bin'), data.y_train);
       const depthMax = Math.max(...o.depths.split(',').map(Number));
       const py = runPython<{ wall: number; maxrss_mib: number }>(o.python, PY, { N: nNumpy, m, d: data.d, depth: depthMax, ts: o.ts.split(','), dir }, 1);
       rows.push([`numpy fold + eigh, n_train ${nNumpy} (depth ${depthMax} only)`, py.maxrss_mib / 1024, `${fmt(py.wall)} s`, 'one depth, BLAS threads 1']);

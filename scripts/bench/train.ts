@@ -29,7 +29,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadDataset } from '../../src/data/index.js';
-import { makeRng } from '../../src/data/rng.js';
+import { makeRng } from '../../src/util/rng.js';
 import { linalg, setLinalg } from '../../src/linalg/index.js';
 import type { LinalgBackend } from '../../src/linalg/index.js';
 import { jsBackend } from '../../src/linalg/js.js';
@@ -38,7 +38,7 @@ import { loadNativeBackend } from '../../src/linalg/native.js';
 import { gdStepInPlace, makeGdWorkspace, trainLoss } from '../../src/nn/gd.js';
 import type { GdProblem } from '../../src/nn/gd.js';
 import { cloneParams, gdStepFlops, initMlp, layerSizes } from '../../src/nn/mlp.js';
-import type { MlpParams, MlpSpec } from '../../src/nn/mlp.js';
+import type { MlpParams, MlpArchitecture } from '../../src/nn/mlp.js';
 import { median } from './common.js';
 
 interface Options {
@@ -78,7 +78,7 @@ function parseArgs(argv: string[]): Options {
 function data(o: Options): { x: Float64Array; y: Float64Array; d: number; k: number; source: string } {
   try {
     const ds = loadDataset({ dataset: 'mnist', n_train: o.n, n_test: 0, data_seed: 0, center: false, unit_norm: true });
-    return { x: ds.xTrain, y: ds.yTrain, d: ds.d, k: ds.k, source: `mnist (${o.n} points, d = ${ds.d}, k = ${ds.k})` };
+    return { x: ds.x_train, y: ds.y_train, d: ds.d, k: ds.k, source: `mnist (${o.n} points, d = ${ds.d}, k = ${ds.k})` };
   } catch (e) {
     const d = 784;
     const k = 10;
@@ -214,7 +214,7 @@ function pad(s: string, n: number, right = false): string {
 function main(): void {
   const o = parseArgs(process.argv.slice(2));
   const { x, y, d, k, source } = data(o);
-  const spec: MlpSpec = { d, width: o.width, depth: o.depth, k, sigma_w: 1, sigma_b: 0, parameterization: 'ntk' };
+  const spec: MlpArchitecture = { d, width: o.width, depth: o.depth, k, sigma_w: 1, sigma_b: 0, parameterization: 'ntk' };
   const problem: GdProblem = { spec, x, y, n: o.n, lr: o.lr };
   const params0 = initMlp(spec, 0);
   const flops = gdStepFlops(spec, o.n);

@@ -6,27 +6,25 @@
  *
  * Accepts untyped input (params may come straight from YAML): every field is type-checked.
  */
-import type { DataParams } from './types.js';
+import { show } from '../util/show.js';
+import { DATASETS, type DataParams } from './types.js';
 import { DataError } from './errors.js';
 import { MNIST_CLASS_COUNTS } from './mnist.js';
 import { FASHION_MNIST_CLASS_COUNT } from './fashion-mnist.js';
 import { SPHERE_QUADRATIC_MAX_D } from './sphere.js';
 import { readCsvData, type CsvData } from './csv.js';
 
-/** The known datasets. */
-export const DATASETS = ['mnist', 'fashion-mnist', 'sphere', 'csv'] as const;
-
 /** Validated, defaulted params. `classes` is the label order; `classesSorted` the same set ascending. */
 export interface ResolvedDataParams {
   dataset: DataParams['dataset'];
-  nTrain: number;
-  nTest: number;
-  dataSeed: number;
+  n_train: number;
+  n_test: number;
+  data_seed: number;
   center: boolean;
-  unitNorm: boolean;
+  unit_norm: boolean;
   /** Label order (mnist / fashion-mnist / csv; sphere: `[-1, 1]`). */
   classes: number[];
-  classesSorted: number[];
+  classes_sorted: number[];
   /** sphere only. */
   d?: number;
   target?: 'linear' | 'quadratic';
@@ -71,8 +69,6 @@ export function formatClasses(classes: readonly number[]): string {
   return out.join(', ');
 }
 
-const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v));
-
 function resolve(p: DataParams): { messages: string[]; resolved?: ResolvedDataParams } {
   const msgs: string[] = [];
   if (typeof p !== 'object' || p === null || Array.isArray(p)) return { messages: [`data params must be an object, got ${show(p)}`] };
@@ -81,12 +77,12 @@ function resolve(p: DataParams): { messages: string[]; resolved?: ResolvedDataPa
   if (!(DATASETS as readonly unknown[]).includes(dataset)) {
     msgs.push(`unknown dataset ${show(dataset)}; expected one of ${DATASETS.join(', ')}`);
   }
-  const nTrain = q.n_train;
-  const nTest = q.n_test;
-  const okTrain = Number.isSafeInteger(nTrain) && (nTrain as number) >= 1;
-  const okTest = Number.isSafeInteger(nTest) && (nTest as number) >= 0;
-  if (!okTrain) msgs.push(`n_train must be an integer >= 1, got ${show(nTrain)}`);
-  if (!okTest) msgs.push(`n_test must be an integer >= 0, got ${show(nTest)}`);
+  const n_train = q.n_train;
+  const n_test = q.n_test;
+  const okTrain = Number.isSafeInteger(n_train) && (n_train as number) >= 1;
+  const okTest = Number.isSafeInteger(n_test) && (n_test as number) >= 0;
+  if (!okTrain) msgs.push(`n_train must be an integer >= 1, got ${show(n_train)}`);
+  if (!okTest) msgs.push(`n_test must be an integer >= 0, got ${show(n_test)}`);
   if (!Number.isSafeInteger(q.data_seed)) msgs.push(`data_seed must be an integer, got ${show(q.data_seed)}`);
   for (const k of ['center', 'unit_norm'] as const) {
     if (typeof q[k] !== 'boolean') msgs.push(`${k} must be true or false, got ${show(q[k])}`);
@@ -105,17 +101,17 @@ function resolve(p: DataParams): { messages: string[]; resolved?: ResolvedDataPa
   }
   const base = {
     dataset: dataset as DataParams['dataset'],
-    nTrain: nTrain as number,
-    nTest: nTest as number,
-    dataSeed: q.data_seed as number,
+    n_train: n_train as number,
+    n_test: n_test as number,
+    data_seed: q.data_seed as number,
     center: q.center as boolean,
-    unitNorm: q.unit_norm as boolean,
+    unit_norm: q.unit_norm as boolean,
   };
   const counts = okTrain && okTest;
-  if (q.center === true && q.unit_norm === true && nTrain === 1) {
+  if (q.center === true && q.unit_norm === true && n_train === 1) {
     msgs.push('n_train = 1 with center: the one train point minus the train mean is 0, which unit_norm cannot project to the unit sphere; use n_train >= 2 or center: false');
   }
-  const total = (nTrain as number) + (nTest as number);
+  const total = (n_train as number) + (n_test as number);
 
   if (dataset === 'mnist' || dataset === 'fashion-mnist') {
     const all = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -128,7 +124,7 @@ function resolve(p: DataParams): { messages: string[]; resolved?: ResolvedDataPa
       msgs.push(`n_train + n_test = ${total} exceeds the ${pool} points of ${dataset} (classes ${formatClasses(classes)})`);
     }
     if (msgs.length > 0) return { messages: msgs };
-    return { messages: [], resolved: { ...base, classes: [...classes], classesSorted: [...classes].sort((a, b) => a - b) } };
+    return { messages: [], resolved: { ...base, classes: [...classes], classes_sorted: [...classes].sort((a, b) => a - b) } };
   }
 
   if (dataset === 'sphere') {
@@ -140,7 +136,7 @@ function resolve(p: DataParams): { messages: string[]; resolved?: ResolvedDataPa
       msgs.push(`sphere: the quadratic target supports d <= ${SPHERE_QUADRATIC_MAX_D} (it stores a d×d matrix), got d = ${d}`);
     }
     if (msgs.length > 0) return { messages: msgs };
-    return { messages: [], resolved: { ...base, classes: [-1, 1], classesSorted: [-1, 1], d: d as number, target: target as 'linear' | 'quadratic' } };
+    return { messages: [], resolved: { ...base, classes: [-1, 1], classes_sorted: [-1, 1], d: d as number, target: target as 'linear' | 'quadratic' } };
   }
 
   if (dataset === 'csv') {
@@ -155,15 +151,15 @@ function resolve(p: DataParams): { messages: string[]; resolved?: ResolvedDataPa
     const where = csv.files.join(' and ');
     if (csv.task === 'regression') {
       if (q.classes !== undefined) msgs.push('classes: a regression dataset (task: regression) has no classes');
-      if (okTrain && (nTrain as number) > csv.train.n) msgs.push(`n_train = ${nTrain} exceeds the ${csv.train.n} train rows in csv ${where}`);
-      if (okTest && (nTest as number) > csv.test.n) msgs.push(`n_test = ${nTest} exceeds the ${csv.test.n} test rows in csv ${where}`);
+      if (okTrain && (n_train as number) > csv.train.n) msgs.push(`n_train = ${n_train} exceeds the ${csv.train.n} train rows in csv ${where}`);
+      if (okTest && (n_test as number) > csv.test.n) msgs.push(`n_test = ${n_test} exceeds the ${csv.test.n} test rows in csv ${where}`);
       if (q.unit_norm === true && q.center !== true) msgs.push(...zeroRows(csv, new Set([0])));
       if (msgs.length > 0) return { messages: msgs };
-      return { messages: [], resolved: { ...base, classes: [], classesSorted: [], csv } };
+      return { messages: [], resolved: { ...base, classes: [], classes_sorted: [], csv } };
     }
     const unknown = classesGiven?.filter((c) => !csv.classes.includes(c)) ?? [];
     if (unknown.length > 0) {
-      const known = csv.classes.map((c, i) => (csv.classNames[i] === String(c) ? String(c) : `${c} = "${csv.classNames[i]}"`)).join(', ');
+      const known = csv.classes.map((c, i) => (csv.class_names[i] === String(c) ? String(c) : `${c} = "${csv.class_names[i]}"`)).join(', ');
       msgs.push(`unknown class ${unknown.join(', ')} for csv ${where}; classes present: ${known}`);
       return { messages: msgs };
     }
@@ -174,11 +170,11 @@ function resolve(p: DataParams): { messages: string[]; resolved?: ResolvedDataPa
     const avTrain = countOf(csv.train);
     const avTest = countOf(csv.test);
     const cls = classesGiven ? ` of classes ${formatClasses(classes)}` : '';
-    if (okTrain && (nTrain as number) > avTrain) msgs.push(`n_train = ${nTrain} exceeds the ${avTrain} train rows${cls} in csv ${where}`);
-    if (okTest && (nTest as number) > avTest) msgs.push(`n_test = ${nTest} exceeds the ${avTest} test rows${cls} in csv ${where}`);
+    if (okTrain && (n_train as number) > avTrain) msgs.push(`n_train = ${n_train} exceeds the ${avTrain} train rows${cls} in csv ${where}`);
+    if (okTest && (n_test as number) > avTest) msgs.push(`n_test = ${n_test} exceeds the ${avTest} test rows${cls} in csv ${where}`);
     if (q.unit_norm === true && q.center !== true) msgs.push(...zeroRows(csv, inSet));
     if (msgs.length > 0) return { messages: msgs };
-    return { messages: [], resolved: { ...base, classes: [...classes], classesSorted: [...classes].sort((a, b) => a - b), csv } };
+    return { messages: [], resolved: { ...base, classes: [...classes], classes_sorted: [...classes].sort((a, b) => a - b), csv } };
   }
   return { messages: msgs };
 }

@@ -19,7 +19,7 @@
  *   unique label strings (JavaScript default sort, i.e. UTF-16 code-unit order): labels
  *   `cat, dog, ant` are classes `ant = 0, cat = 1, dog = 2`.
  * `DataParams.classes` and `Dataset.classes` refer to these class numbers; the original strings
- * are in `classNames`.
+ * are in `class_names`.
  *
  * Parsed files are cached per thread, keyed by absolute path, `label_column`, and each file's
  * size and modification time. Relative paths are resolved against `process.cwd()`.
@@ -70,7 +70,7 @@ export interface CsvData {
   /** All class numbers present in train ∪ test, ascending. */
   classes: number[];
   /** Names parallel to `classes` (the original label text). */
-  classNames: string[];
+  class_names: string[];
   train: CsvPart;
   test: CsvPart;
   /** Absolute paths of the files read. */
@@ -169,7 +169,7 @@ export function readCsvData(src: CsvSource): CsvData {
  * an error naming the first line of the rarer kind; real-valued labels without `task` are an
  * error asking to choose regression or classification.
  */
-function labelKinds(train: RawPart, test: RawPart, labelColumn: string, task: CsvSource['task']): Pick<CsvData, 'task' | 'classes' | 'classNames' | 'train' | 'test'> {
+function labelKinds(train: RawPart, test: RawPart, labelColumn: string, task: CsvSource['task']): Pick<CsvData, 'task' | 'classes' | 'class_names' | 'train' | 'test'> {
   const parts = [train, test];
   const isNum = parts.map((r) => r.labels.map((s) => NUMBER_RE.test(s)));
   const nNum = isNum.flat().filter(Boolean).length;
@@ -184,7 +184,7 @@ function labelKinds(train: RawPart, test: RawPart, labelColumn: string, task: Cs
   if (task === 'regression') {
     if (nNum < total) throw new DataError(`csv: ${firstLine(false)}: with task: regression every value of column "${labelColumn}" must be a number`);
     const part = (r: RawPart): CsvPart => ({ n: r.n, x: r.x, classOf: new Int32Array(r.n), value: Float64Array.from(r.labels, Number), file: r.file, lines: r.lines });
-    return { task: 'regression', classes: [], classNames: [], train: part(train), test: part(test) };
+    return { task: 'regression', classes: [], class_names: [], train: part(train), test: part(test) };
   }
   if (nNum > 0 && nNum < total) {
     const rare = nNum * 2 < total;
@@ -202,25 +202,25 @@ function labelKinds(train: RawPart, test: RawPart, labelColumn: string, task: Cs
     );
   }
   let classes: number[];
-  let classNames: string[];
+  let class_names: string[];
   let classOfLabel: (s: string) => number;
   if (numeric) {
     classes = [...new Set(all.map(Number))].sort((p, q) => p - q);
-    classNames = classes.map(String);
+    class_names = classes.map(String);
     classOfLabel = Number;
   } else {
-    classNames = [...new Set(all)].sort();
-    classes = classNames.map((_, i) => i);
-    const index = new Map(classNames.map((s, i) => [s, i]));
+    class_names = [...new Set(all)].sort();
+    classes = class_names.map((_, i) => i);
+    const index = new Map(class_names.map((s, i) => [s, i]));
     classOfLabel = (s) => index.get(s)!;
   }
   if (classes.length < 2) {
     throw new DataError(
-      `csv: ${[...new Set([train.file, test.file])].join(' and ')}: column "${labelColumn}" has ${classes.length} distinct label(s) (${classNames.join(', ')}); need at least 2 classes (or task: regression)`,
+      `csv: ${[...new Set([train.file, test.file])].join(' and ')}: column "${labelColumn}" has ${classes.length} distinct label(s) (${class_names.join(', ')}); need at least 2 classes (or task: regression)`,
     );
   }
   const part = (r: RawPart): CsvPart => ({ n: r.n, x: r.x, classOf: Int32Array.from(r.labels, classOfLabel), file: r.file, lines: r.lines });
-  return { task: 'classification', classes, classNames, train: part(train), test: part(test) };
+  return { task: 'classification', classes, class_names, train: part(train), test: part(test) };
 }
 
 function checkDigest(data: CsvData, expected: string | undefined): CsvData {

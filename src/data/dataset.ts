@@ -17,7 +17,7 @@
  * selected points depends only on the set of classes, not on their order.
  */
 import type { DataParams, Dataset } from './types.js';
-import { makeRng } from './rng.js';
+import { makeRng } from '../util/rng.js';
 import { resolveDataParams, type ResolvedDataParams } from './check.js';
 import { splitPool, selectPrefix } from './select.js';
 import { MNIST_CLASS_COUNTS, MNIST_DIM, mnistClass } from './mnist.js';
@@ -29,8 +29,8 @@ import { encodeTargets, outputCount } from './labels.js';
 
 /**
  * Load, select, preprocess and encode a dataset (see the module comment).
- * @returns a {@link Dataset}: xTrain [n_train, d], yTrain [n_train, k], xTest [n_test, d],
- *   yTest [n_test, k] (Float64Array, row-major), labels as Int32Array indices into `classes`.
+ * @returns a {@link Dataset}: x_train [n_train, d], y_train [n_train, k], x_test [n_test, d],
+ *   y_test [n_test, k] (Float64Array, row-major), labels as Int32Array indices into `classes`.
  *   Arrays are freshly allocated; callers may modify them.
  * @throws DataError for invalid params (unknown dataset or class, n_train < 1, too many points,
  *   ...), unreadable or malformed files, and zero-norm points under `unit_norm`.
@@ -38,52 +38,52 @@ import { encodeTargets, outputCount } from './labels.js';
 export function loadDataset(p: DataParams): Dataset {
   const r = resolveDataParams(p);
   let d: number;
-  let xTrain: Float64Array, xTest: Float64Array;
-  let labelsTrain: Int32Array, labelsTest: Int32Array;
-  let classNames: string[];
+  let x_train: Float64Array, x_test: Float64Array;
+  let labels_train: Int32Array, labels_test: Int32Array;
+  let class_names: string[];
   let values: { train: Float64Array; test: Float64Array } | undefined;
   if (r.dataset === 'mnist' || r.dataset === 'fashion-mnist') {
-    ({ d, xTrain, xTest, labelsTrain, labelsTest } = loadImages(r));
-    classNames = r.classes.map((c) => (r.dataset === 'mnist' ? String(c) : FASHION_MNIST_CLASS_NAMES[c]));
+    ({ d, x_train, x_test, labels_train, labels_test } = loadImages(r));
+    class_names = r.classes.map((c) => (r.dataset === 'mnist' ? String(c) : FASHION_MNIST_CLASS_NAMES[c]));
   } else if (r.dataset === 'sphere') {
     d = r.d!;
-    ({ xTrain, xTest, labelsTrain, labelsTest } = sphereData(d, r.nTrain, r.nTest, r.dataSeed, r.target!));
-    classNames = ['-1', '+1'];
+    ({ x_train, x_test, labels_train, labels_test } = sphereData(d, r.n_train, r.n_test, r.data_seed, r.target!));
+    class_names = ['-1', '+1'];
   } else {
     const csv = r.csv!;
     d = csv.d;
     let yTr: Float64Array, yTe: Float64Array;
-    ({ x: xTrain, labels: labelsTrain, y: yTr } = selectCsvPart(csv, csv.train, 'train', r));
-    ({ x: xTest, labels: labelsTest, y: yTe } = selectCsvPart(csv, csv.test, 'test', r));
+    ({ x: x_train, labels: labels_train, y: yTr } = selectCsvPart(csv, csv.train, 'train', r));
+    ({ x: x_test, labels: labels_test, y: yTe } = selectCsvPart(csv, csv.test, 'test', r));
     values = { train: yTr, test: yTe };
-    classNames = r.classes.map((c) => csv.classNames[csv.classes.indexOf(c)]);
+    class_names = r.classes.map((c) => csv.class_names[csv.classes.indexOf(c)]);
   }
-  preprocess(xTrain, r.nTrain, xTest, r.nTest, d, { center: r.center, unitNorm: r.unitNorm });
+  preprocess(x_train, r.n_train, x_test, r.n_test, d, { center: r.center, unit_norm: r.unit_norm });
   if (r.csv?.task === 'regression') {
-    return { task: 'regression', d, k: 1, nTrain: r.nTrain, nTest: r.nTest, xTrain, yTrain: values!.train, xTest, yTest: values!.test, labelsTrain, labelsTest, classes: [], classNames: [] };
+    return { task: 'regression', d, k: 1, n_train: r.n_train, n_test: r.n_test, x_train, y_train: values!.train, x_test, y_test: values!.test, labels_train, labels_test, classes: [], class_names: [] };
   }
   const K = r.classes.length;
   return {
     task: 'classification',
     d,
     k: outputCount(K),
-    nTrain: r.nTrain,
-    nTest: r.nTest,
-    xTrain,
-    yTrain: encodeTargets(labelsTrain, K),
-    xTest,
-    yTest: encodeTargets(labelsTest, K),
-    labelsTrain,
-    labelsTest,
+    n_train: r.n_train,
+    n_test: r.n_test,
+    x_train,
+    y_train: encodeTargets(labels_train, K),
+    x_test,
+    y_test: encodeTargets(labels_test, K),
+    labels_train,
+    labels_test,
     classes: [...r.classes],
-    classNames,
+    class_names,
   };
 }
 
 function loadImages(r: ResolvedDataParams) {
   const mnist = r.dataset === 'mnist';
   const d = mnist ? MNIST_DIM : FASHION_MNIST_DIM;
-  const sorted = r.classesSorted;
+  const sorted = r.classes_sorted;
   const sizes = sorted.map((c) => (mnist ? MNIST_CLASS_COUNTS[c] : FASHION_MNIST_CLASS_COUNT));
   const starts: number[] = [];
   let pool = 0;
@@ -91,8 +91,8 @@ function loadImages(r: ResolvedDataParams) {
     starts.push(pool);
     pool += s;
   }
-  const rng = makeRng({ purpose: 'data-split', dataset: r.dataset, data_seed: r.dataSeed, classes: sorted });
-  const { train, test } = splitPool(pool, r.nTrain, r.nTest, rng);
+  const rng = makeRng({ purpose: 'data-split', dataset: r.dataset, data_seed: r.data_seed, classes: sorted });
+  const { train, test } = splitPool(pool, r.n_train, r.n_test, rng);
   const labelIndex = sorted.map((c) => r.classes.indexOf(c));
   const gather = (idx: Int32Array) => {
     const n = idx.length;
@@ -115,16 +115,16 @@ function loadImages(r: ResolvedDataParams) {
   };
   const tr = gather(train);
   const te = gather(test);
-  return { d, xTrain: tr.x, xTest: te.x, labelsTrain: tr.labels, labelsTest: te.labels };
+  return { d, x_train: tr.x, x_test: te.x, labels_train: tr.labels, labels_test: te.labels };
 }
 
 function selectCsvPart(csv: CsvData, part: CsvPart, name: 'train' | 'test', r: ResolvedDataParams) {
-  const n = name === 'train' ? r.nTrain : r.nTest;
+  const n = name === 'train' ? r.n_train : r.n_test;
   const regression = csv.task === 'regression';
-  const inSet = new Set(r.classesSorted);
+  const inSet = new Set(r.classes_sorted);
   const rows: number[] = [];
   for (let i = 0; i < part.n; i++) if (regression || inSet.has(part.classOf[i])) rows.push(i);
-  const rng = makeRng({ purpose: 'data-split', dataset: 'csv', part: name, data_seed: r.dataSeed, classes: r.classesSorted });
+  const rng = makeRng({ purpose: 'data-split', dataset: 'csv', part: name, data_seed: r.data_seed, classes: r.classes_sorted });
   const pick = selectPrefix(rows.length, n, rng);
   const d = csv.d;
   const x = new Float64Array(n * d);

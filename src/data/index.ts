@@ -3,8 +3,8 @@
  * target encoding. See `dataset.ts` for the pipeline and the selection rule.
  */
 export type { DataParams, Dataset } from './types.js';
-export { DATA_PARAM_KEYS } from './types.js';
+export { DATASETS } from './types.js';
 export { DataError } from './errors.js';
 export { loadDataset } from './dataset.js';
-export { checkDataParams, formatClasses, DATASETS } from './check.js';
-export { makeRng, type Rng } from './rng.js';
+export { checkDataParams, formatClasses } from './check.js';
+export { makeRng, type Rng } from '../util/rng.js';

@@ -86,24 +86,24 @@ export function normalizeRows(x: Float64Array, n: number, d: number, what: strin
 }
 
 /**
- * Apply `center` then `unit_norm` (see the module comment) to train [nTrain, d] and test
- * [nTest, d], in place.
+ * Apply `center` then `unit_norm` (see the module comment) to train [n_train, d] and test
+ * [n_test, d], in place.
  * @returns the train mean that was subtracted (Float64Array [d]), or `null` when `center` is off.
- * @throws DataError on zero-norm points when `unitNorm` is on.
+ * @throws DataError on zero-norm points when `unit_norm` is on.
  */
 export function preprocess(
-  xTrain: Float64Array, nTrain: number, xTest: Float64Array, nTest: number, d: number,
-  opts: { center: boolean; unitNorm: boolean },
+  x_train: Float64Array, n_train: number, x_test: Float64Array, n_test: number, d: number,
+  opts: { center: boolean; unit_norm: boolean },
 ): Float64Array | null {
   let mean: Float64Array | null = null;
   if (opts.center) {
-    mean = featureMean(xTrain, nTrain, d);
-    subtractRowVector(xTrain, nTrain, d, mean);
-    subtractRowVector(xTest, nTest, d, mean);
+    mean = featureMean(x_train, n_train, d);
+    subtractRowVector(x_train, n_train, d, mean);
+    subtractRowVector(x_test, n_test, d, mean);
   }
-  if (opts.unitNorm) {
-    normalizeRows(xTrain, nTrain, d, 'train');
-    normalizeRows(xTest, nTest, d, 'test');
+  if (opts.unit_norm) {
+    normalizeRows(x_train, n_train, d, 'train');
+    normalizeRows(x_test, n_test, d, 'test');
   }
   return mean;
 }

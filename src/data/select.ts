@@ -15,7 +15,7 @@
  * Separate pools (csv train / test parts): each part gets its own seeded permutation and the
  * selection is its prefix ({@link selectPrefix}), with the same nesting property.
  */
-import type { Rng } from './rng.js';
+import type { Rng } from '../util/rng.js';
 import { DataError } from './errors.js';
 
 /** The seeded permutation of `0..n-1` (Int32Array [n]). */
@@ -27,18 +27,18 @@ export function permutation(n: number, rng: Rng): Int32Array {
 
 /**
  * Train / test pool indices from one shared pool of `poolSize` points (see the module comment).
- * @returns `train` Int32Array [nTrain] and `test` Int32Array [nTest], indices into the pool.
- * @throws DataError if `nTrain + nTest > poolSize` or a count is negative / not an integer.
+ * @returns `train` Int32Array [n_train] and `test` Int32Array [n_test], indices into the pool.
+ * @throws DataError if `n_train + n_test > poolSize` or a count is negative / not an integer.
  */
-export function splitPool(poolSize: number, nTrain: number, nTest: number, rng: Rng): { train: Int32Array; test: Int32Array } {
-  checkCounts(nTrain, nTest);
-  if (nTrain + nTest > poolSize) {
-    throw new DataError(`n_train + n_test = ${nTrain + nTest} exceeds the pool of ${poolSize} points`);
+export function splitPool(poolSize: number, n_train: number, n_test: number, rng: Rng): { train: Int32Array; test: Int32Array } {
+  checkCounts(n_train, n_test);
+  if (n_train + n_test > poolSize) {
+    throw new DataError(`n_train + n_test = ${n_train + n_test} exceeds the pool of ${poolSize} points`);
   }
   const perm = permutation(poolSize, rng);
-  const train = perm.slice(0, nTrain);
-  const test = new Int32Array(nTest);
-  for (let i = 0; i < nTest; i++) test[i] = perm[poolSize - 1 - i];
+  const train = perm.slice(0, n_train);
+  const test = new Int32Array(n_test);
+  for (let i = 0; i < n_test; i++) test[i] = perm[poolSize - 1 - i];
   return { train, test };
 }
 

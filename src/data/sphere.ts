@@ -14,7 +14,7 @@
  *   part matters). Since `E[xᵀGx] = tr(G)/d` for `x` uniform on the sphere, `f` has mean 0.
  * Labels are computed on the raw sphere points, before any `center` / `unit_norm` preprocessing.
  */
-import { makeRng, type Rng } from './rng.js';
+import { makeRng, type Rng } from '../util/rng.js';
 import { accurateNorm } from './preprocess.js';
 
 /** Largest `d` allowed with the quadratic target (its d×d matrix is d²·8 bytes: 128 MiB here). */
@@ -45,8 +45,8 @@ export type SphereTarget = (x: Float64Array, offset: number) => number;
 /**
  * The seeded target function `f` (see the module comment). Labels are `f(x) >= 0 ? +1 : -1`.
  */
-export function sphereTarget(kind: 'linear' | 'quadratic', d: number, dataSeed: number): SphereTarget {
-  const rng = makeRng({ purpose: 'data-sphere-target', target: kind, d, data_seed: dataSeed });
+export function sphereTarget(kind: 'linear' | 'quadratic', d: number, data_seed: number): SphereTarget {
+  const rng = makeRng({ purpose: 'data-sphere-target', target: kind, d, data_seed });
   if (kind === 'linear') {
     const w = rng.fillNormal(new Float64Array(d));
     return (x, off) => {
@@ -76,16 +76,16 @@ export function sphereTarget(kind: 'linear' | 'quadratic', d: number, dataSeed: 
  * @returns x* Float64Array [n*, d], labels* Int32Array [n*] with 1 for `f(x) >= 0` (+1) and 0 for −1.
  */
 export function sphereData(
-  d: number, nTrain: number, nTest: number, dataSeed: number, kind: 'linear' | 'quadratic',
-): { xTrain: Float64Array; xTest: Float64Array; labelsTrain: Int32Array; labelsTest: Int32Array } {
-  const f = sphereTarget(kind, d, dataSeed);
+  d: number, n_train: number, n_test: number, data_seed: number, kind: 'linear' | 'quadratic',
+): { x_train: Float64Array; x_test: Float64Array; labels_train: Int32Array; labels_test: Int32Array } {
+  const f = sphereTarget(kind, d, data_seed);
   const make = (part: 'train' | 'test', n: number) => {
-    const x = spherePoints(n, d, makeRng({ purpose: 'data-sphere-points', part, d, data_seed: dataSeed }));
+    const x = spherePoints(n, d, makeRng({ purpose: 'data-sphere-points', part, d, data_seed }));
     const labels = new Int32Array(n);
     for (let i = 0; i < n; i++) labels[i] = f(x, i * d) >= 0 ? 1 : 0;
     return { x, labels };
   };
-  const tr = make('train', nTrain);
-  const te = make('test', nTest);
-  return { xTrain: tr.x, xTest: te.x, labelsTrain: tr.labels, labelsTest: te.labels };
+  const tr = make('train', n_train);
+  const te = make('test', n_test);
+  return { x_train: tr.x, x_test: te.x, labels_train: tr.labels, labels_test: te.labels };
 }

@@ -4,13 +4,16 @@
  * task computes on.
  */
 
+/** The known datasets. */
+export const DATASETS = ['mnist', 'fashion-mnist', 'sphere', 'csv'] as const;
+
 /**
  * Everything that determines a dataset, bit for bit. Fields that do not apply to the chosen
  * `dataset` (e.g. `d` for mnist, `classes` for sphere) are ignored by the loader.
  */
 export interface DataParams {
   /** Which data source. */
-  dataset: 'mnist' | 'fashion-mnist' | 'sphere' | 'csv';
+  dataset: (typeof DATASETS)[number];
   /** Number of training points, integer >= 1. */
   n_train: number;
   /** Number of test points, integer >= 0. */
@@ -56,12 +59,6 @@ export interface DataParams {
   data_sha256?: string;
 }
 
-/** Every field of {@link DataParams}: the keys a task passes from its params to `loadDataset`. */
-export const DATA_PARAM_KEYS = [
-  'dataset', 'n_train', 'n_test', 'data_seed', 'classes', 'center', 'unit_norm', 'd', 'target',
-  'path', 'train_path', 'test_path', 'label_column', 'task', 'data_sha256',
-] as const;
-
 /** A loaded, selected and preprocessed dataset. All matrices are row-major. */
 export interface Dataset {
   /** Input dimension. */
@@ -70,25 +67,25 @@ export interface Dataset {
   task: 'classification' | 'regression';
   /** Number of outputs: 1 for ±1 labels (2 classes) or regression, else the number of classes. */
   k: number;
-  nTrain: number;
-  nTest: number;
-  /** [nTrain, d] row-major. */
-  xTrain: Float64Array;
-  /** [nTrain, k] targets: one-hot minus 1/k, or ±1 when there are 2 classes; regression: the values. */
-  yTrain: Float64Array;
-  /** [nTest, d] row-major. */
-  xTest: Float64Array;
-  /** [nTest, k] targets, same encoding as `yTrain`. */
-  yTest: Float64Array;
-  /** [nTrain] label index into `classes` (0..k-1, or 0/1 for ±1 where 1 means +1). */
-  labelsTrain: Int32Array;
-  /** [nTest] label index into `classes`. */
-  labelsTest: Int32Array;
+  n_train: number;
+  n_test: number;
+  /** [n_train, d] row-major. */
+  x_train: Float64Array;
+  /** [n_train, k] targets: one-hot minus 1/k, or ±1 when there are 2 classes; regression: the values. */
+  y_train: Float64Array;
+  /** [n_test, d] row-major. */
+  x_test: Float64Array;
+  /** [n_test, k] targets, same encoding as `y_train`. */
+  y_test: Float64Array;
+  /** [n_train] label index into `classes` (0..k-1, or 0/1 for ±1 where 1 means +1). */
+  labels_train: Int32Array;
+  /** [n_test] label index into `classes`. */
+  labels_test: Int32Array;
   /** Original class labels in label-index order (sphere: `[-1, 1]`; regression: empty, labels all 0). */
   classes: number[];
   /**
    * Human-readable names parallel to `classes` (e.g. `'Trouser'` for fashion-mnist class 1, the
    * original string for csv string labels). Always set by `loadDataset`.
    */
-  classNames?: string[];
+  class_names?: string[];
 }

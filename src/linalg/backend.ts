@@ -71,7 +71,7 @@ export interface LinalgBackend {
 
   /**
    * Optional: copy the strictly lower triangle of the row-major `[n, n]` matrix `a` onto its upper
-   * triangle, in place (exact copies; the JS fallback is `ntk/state.ts` `mirrorLower`). Returns `a`.
+   * triangle, in place (exact copies; the JS fallback is `linalg/mirror.ts` `mirrorLower`). Returns `a`.
    */
   mirrorLower?(n: number, a: Float64Array): Float64Array;
 

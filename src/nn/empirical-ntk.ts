@@ -1,6 +1,6 @@
 /**
  * Empirical (finite-width) Neural Tangent Kernel `Θ̂_{ab}(x, x') = Σ_θ ∂f_a(x)/∂θ · ∂f_b(x')/∂θ`
- * of an {@link MlpSpec} network, computed with the layer-wise identity for fully connected nets
+ * of an {@link MlpArchitecture} network, computed with the layer-wise identity for fully connected nets
  * instead of per-parameter Jacobians (Jacot et al. 2018; Arora et al. 2019, "On exact computation
  * with an infinitely wide neural net", §3): the gradient of `f_a(x)` w.r.t. `W^l` is the outer
  * product `c_l · δ^l_a(x) α^{l−1}(x)ᵀ` and w.r.t. `b^l` it is `β · δ^l_a(x)`, with
@@ -20,8 +20,8 @@
  * `[P·k, n_l]` per layer; memory `O(P·k·width)`.
  */
 import { linalg } from '../linalg/index.js';
-import { activationOfSpec, biasMultiplier, forward, layerSizes, multiplyByDerivative, weightMultiplier } from './mlp.js';
-import type { ForwardCache, MlpParams, MlpSpec } from './mlp.js';
+import { mlpActivation, biasMultiplier, forward, layerSizes, multiplyByDerivative, weightMultiplier } from './mlp.js';
+import type { ForwardCache, MlpParams, MlpArchitecture } from './mlp.js';
 
 /**
  * Full empirical NTK on a probe batch `x` `[p, d]` row-major. Returns `Θ̂` as a symmetric
@@ -29,7 +29,7 @@ import type { ForwardCache, MlpParams, MlpSpec } from './mlp.js';
  * must be `forward(spec, params, x, p)` (it saves the forward pass).
  * @throws RangeError if `x.length !== p·d`.
  */
-export function empiricalNtk(spec: MlpSpec, params: MlpParams, x: Float64Array, p: number, cache?: ForwardCache): Float64Array {
+export function empiricalNtk(spec: MlpArchitecture, params: MlpParams, x: Float64Array, p: number, cache?: ForwardCache): Float64Array {
   const la = linalg();
   const L = spec.depth;
   const k = spec.k;
@@ -39,7 +39,7 @@ export function empiricalNtk(spec: MlpSpec, params: MlpParams, x: Float64Array, 
   const m = p * k;
   const theta = new Float64Array(m * m);
   const beta2 = biasMultiplier(spec) ** 2;
-  const act = activationOfSpec(spec);
+  const act = mlpActivation(spec);
   // δ^L for row (i, a) is e_a: [p·k, k]
   let delta = new Float64Array(m * k);
   for (let i = 0; i < p; i++) for (let a = 0; a < k; a++) delta[(i * k + a) * k + a] = 1;

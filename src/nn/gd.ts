@@ -6,11 +6,11 @@
  * relies on). `T` steps with learning rate `lr` correspond to gradient-flow time `t = lr·T`.
  */
 import { backward, cloneParams, forward, mseLoss, zeroGrads } from './mlp.js';
-import type { ForwardCache, MlpGrads, MlpParams, MlpSpec } from './mlp.js';
+import type { ForwardCache, MlpGrads, MlpParams, MlpArchitecture } from './mlp.js';
 
 /** A training problem: network, full training set and learning rate. */
 export interface GdProblem {
-  spec: MlpSpec;
+  spec: MlpArchitecture;
   /** Training inputs `[n, d]` row-major. */
   x: Float64Array;
   /** Training targets `[n, k]` row-major. */
@@ -47,7 +47,7 @@ export interface GdWorkspace {
 }
 
 /** Fresh workspace for `spec`. */
-export function makeGdWorkspace(spec: MlpSpec): GdWorkspace {
+export function makeGdWorkspace(spec: MlpArchitecture): GdWorkspace {
   return { grads: zeroGrads(spec) };
 }
 

@@ -13,3 +13,4 @@ export * from './metrics.js';
 export * from './schedule.js';
 export * from './divergence.js';
 export * from './kernel-gap.js';
+export * from './checkpoint.js';

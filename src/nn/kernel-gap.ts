@@ -13,28 +13,28 @@
  */
 import { gradientFlowPredict, kernelMatrix, logMeanExp, kernelFold, splitTrainTest } from '../ntk/index.js';
 import type { SymmetricEigen } from '../linalg/index.js';
-import { activationOfSpec, type MlpSpec } from './mlp.js';
+import { mlpActivation, type MlpArchitecture } from './mlp.js';
 
 /** Inputs of {@link makeNtkReference}. All matrices row-major. */
 export interface NtkReferenceInput {
-  spec: MlpSpec;
-  /** Training inputs `[nTrain, d]`. */
-  xTrain: Float64Array;
-  nTrain: number;
-  /** Test inputs `[nTest, d]`. */
-  xTest: Float64Array;
-  nTest: number;
-  /** Training targets `[nTrain, k]`. */
-  yTrain: Float64Array;
-  /** Network outputs at init on the training points `[nTrain, k]`. */
-  f0Train: Float64Array;
-  /** Network outputs at init on the test points `[nTest, k]`. */
-  f0Test: Float64Array;
+  spec: MlpArchitecture;
+  /** Training inputs `[n_train, d]`. */
+  x_train: Float64Array;
+  n_train: number;
+  /** Test inputs `[n_test, d]`. */
+  x_test: Float64Array;
+  n_test: number;
+  /** Training targets `[n_train, k]`. */
+  y_train: Float64Array;
+  /** Network outputs at init on the training points `[n_train, k]`. */
+  f0_train: Float64Array;
+  /** Network outputs at init on the test points `[n_test, k]`. */
+  f0_test: Float64Array;
 }
 
 /** The analytic NTK gradient-flow predictor for one network's `f_0`. */
 export interface NtkReference {
-  /** `f_ntk(t)` on the test points, `[nTest, k]`, for `t = lr·steps ≥ 0`. @throws RangeError if `t < 0`. */
+  /** `f_ntk(t)` on the test points, `[n_test, k]`, for `t = lr·steps ≥ 0`. @throws RangeError if `t < 0`. */
   predictTest(t: number): Float64Array;
 }
 
@@ -44,42 +44,42 @@ export interface NtkReference {
  * `s = mean_i Θ(x_i, x_i)` over training points in log space (`kernelMatrix(…,
  * 'train_diag_mean')`), with time rescaled to `s·t` — the same flow as the raw `Θ` and `t`,
  * without underflow at large depth.
- * Cost: the kernel recursion over `(nTrain + nTest)²` pairs per layer, one `eigh` of
- * `[nTrain, nTrain]`; each {@link NtkReference.predictTest} call is three `gemm`s.
+ * Cost: the kernel recursion over `(n_train + n_test)²` pairs per layer, one `eigh` of
+ * `[n_train, n_train]`; each {@link NtkReference.predictTest} call is three `gemm`s.
  * @throws RangeError if the spec is not the NTK parameterization, or on shape mismatches /
  *   invalid kernel inputs (e.g. a zero input with `σ_b = 0`).
  */
 export function makeNtkReference(input: NtkReferenceInput): NtkReference {
-  const { spec, nTrain, nTest } = input;
+  const { spec, n_train, n_test } = input;
   if (spec.parameterization !== 'ntk') {
     throw new RangeError(`makeNtkReference: needs parameterization 'ntk', got '${spec.parameterization}'`);
   }
   const d = spec.d;
-  const n = nTrain + nTest;
-  if (input.xTrain.length !== nTrain * d || input.xTest.length !== nTest * d) {
-    throw new RangeError(`makeNtkReference: inputs must be [nTrain, d] and [nTest, d] with d = ${d}`);
+  const n = n_train + n_test;
+  if (input.x_train.length !== n_train * d || input.x_test.length !== n_test * d) {
+    throw new RangeError(`makeNtkReference: inputs must be [n_train, d] and [n_test, d] with d = ${d}`);
   }
   const x = new Float64Array(n * d);
-  x.set(input.xTrain, 0);
-  x.set(input.xTest, nTrain * d);
+  x.set(input.x_train, 0);
+  x.set(input.x_test, n_train * d);
   const got: { gram?: Float64Array; logScale?: number } = {};
-  kernelFold(x, n, d, { depths: [spec.depth], sigma_w: spec.sigma_w, sigma_b: spec.sigma_b, activation: activationOfSpec(spec), ntk: true }, (_L, state) => {
-    got.gram = kernelMatrix(state, 'ntk', 'train_diag_mean', { n_train: nTrain });
-    got.logScale = logMeanExp(state.log_ntk_diag, nTrain);
+  kernelFold(x, n, d, { depths: [spec.depth], sigma_w: spec.sigma_w, sigma_b: spec.sigma_b, activation: mlpActivation(spec), ntk: true }, (_L, state) => {
+    got.gram = kernelMatrix(state, 'ntk', 'train_diag_mean', { n_train });
+    got.logScale = logMeanExp(state.log_ntk_diag, n_train);
   });
   if (got.gram === undefined || got.logScale === undefined) throw new Error('makeNtkReference: kernel fold did not reach the network depth');
   const logScale = got.logScale;
-  const { k_train, k_cross } = splitTrainTest(got.gram, nTrain, nTest);
+  const { k_train, k_cross } = splitTrainTest(got.gram, n_train, n_test);
   let eig: SymmetricEigen | undefined;
   const base = {
-    n_train: nTrain,
-    n_test: nTest,
+    n_train,
+    n_test,
     n_out: spec.k,
     k_train,
     k_cross,
-    y_train: input.yTrain,
-    f0_train: input.f0Train,
-    f0_test: input.f0Test,
+    y_train: input.y_train,
+    f0_train: input.f0_train,
+    f0_test: input.f0_test,
   };
   return {
     predictTest(t: number): Float64Array {
@@ -99,10 +99,10 @@ export function makeNtkReference(input: NtkReferenceInput): NtkReference {
  * large depth (`Θ^L(x,x) = L/(d·2^{L−1})`), where relative comparisons are meaningless anyway.
  * @throws RangeError if `spec` is not the NTK parameterization or on invalid kernel inputs.
  */
-export function analyticNtk(spec: MlpSpec, x: Float64Array, p: number): Float64Array {
+export function analyticNtk(spec: MlpArchitecture, x: Float64Array, p: number): Float64Array {
   if (spec.parameterization !== 'ntk') throw new RangeError(`analyticNtk: needs parameterization 'ntk', got '${spec.parameterization}'`);
   const got: { k?: Float64Array } = {};
-  kernelFold(x, p, spec.d, { depths: [spec.depth], sigma_w: spec.sigma_w, sigma_b: spec.sigma_b, activation: activationOfSpec(spec), ntk: true }, (_L, state) => {
+  kernelFold(x, p, spec.d, { depths: [spec.depth], sigma_w: spec.sigma_w, sigma_b: spec.sigma_b, activation: mlpActivation(spec), ntk: true }, (_L, state) => {
     got.k = kernelMatrix(state, 'ntk', 'absolute');
   });
   if (got.k === undefined) throw new Error('analyticNtk: kernel fold did not reach the network depth');
@@ -111,7 +111,7 @@ export function analyticNtk(spec: MlpSpec, x: Float64Array, p: number): Float64A
 
 /**
  * Root mean square of `a − b` over all entries (`sqrt(mean((a − b)²))`), e.g. over test points
- * and outputs of `[nTest, k]` predictions. `NaN` for empty arrays.
+ * and outputs of `[n_test, k]` predictions. `NaN` for empty arrays.
  * @throws RangeError if the lengths differ.
  */
 export function rmsDifference(a: Float64Array, b: Float64Array): number {

@@ -15,7 +15,7 @@ import { activationDeviation, relativeFrobeniusChange } from './deviation.js';
 import { empiricalNtk, outputMeanBlock } from './empirical-ntk.js';
 import { analyticNtk } from './kernel-gap.js';
 import { forward, layerSizes } from './mlp.js';
-import type { MlpParams, MlpSpec } from './mlp.js';
+import type { MlpParams, MlpArchitecture } from './mlp.js';
 
 /** Per-layer metric families (see the naming rule in the module comment). */
 export const LAYER_METRICS = ['act_dev_max', 'act_dev_norm', 'act_norm', 'weight_rel_change'] as const;
@@ -28,7 +28,7 @@ export function layerMetricName(base: LayerMetric, layer: number): string {
 
 /** What is kept from initialization to measure deviations later. Arrays are owned copies. */
 export interface InitSnapshot {
-  spec: MlpSpec;
+  spec: MlpArchitecture;
   /** Probe inputs `[p, d]` row-major (the same inputs at every step). */
   probeX: Float64Array;
   p: number;
@@ -47,7 +47,7 @@ export interface InitSnapshot {
  * copied. The empirical NTK is computed only if `withNtk` and `p > 0`.
  * @throws RangeError if `probeX.length !== p·d`.
  */
-export function takeInitSnapshot(spec: MlpSpec, params0: MlpParams, probeX: Float64Array, p: number, withNtk = true): InitSnapshot {
+export function takeInitSnapshot(spec: MlpArchitecture, params0: MlpParams, probeX: Float64Array, p: number, withNtk = true): InitSnapshot {
   const x = probeX.slice();
   const cache = forward(spec, params0, x, p);
   const probeActs = cache.a.slice(1).map((a) => a.slice());

@@ -21,7 +21,7 @@
  * (`W[l−1][i * n_{l−1} + j]`), `b^l` is `[n_l]`. A batch of `N` inputs is `[N, d]`, activations
  * `[N, n_l]`, outputs `[N, k]`. All dense products go through `linalg().gemm`.
  */
-import { makeRng } from '../data/rng.js';
+import { makeRng } from '../util/rng.js';
 import { linalg } from '../linalg/index.js';
 import type { Activation } from '../ntk/activation.js';
 import { activationOf } from '../ntk/activations.js';
@@ -34,7 +34,7 @@ export type Parameterization = 'ntk' | 'standard';
  * An MLP: the shared {@link Architecture} (`activation` optional here, default ReLU; `width`
  * required) plus input and output sizes and the parameterization.
  */
-export interface MlpSpec extends Omit<Architecture, 'activation' | 'width'> {
+export interface MlpArchitecture extends Omit<Architecture, 'activation' | 'width'> {
   /** φ of every hidden layer; default ReLU. */
   activation?: Activation;
   /** Hidden width `n` (`width`). */
@@ -49,7 +49,7 @@ export interface MlpSpec extends Omit<Architecture, 'activation' | 'width'> {
 const RELU = activationOf('relu');
 
 /** The activation of `spec` (ReLU when unset). */
-export function activationOfSpec(spec: MlpSpec): Activation {
+export function mlpActivation(spec: MlpArchitecture): Activation {
   return spec.activation ?? RELU;
 }
 
@@ -75,23 +75,23 @@ export interface ForwardCache {
 }
 
 /**
- * Check an {@link MlpSpec}: the shared architecture fields ({@link validateArchitecture}), the
+ * Check an {@link MlpArchitecture}: the shared architecture fields ({@link validateArchitecture}), the
  * sizes `d`, `k`, and the parameterization.
  * @throws RangeError naming the field.
  */
-export function validateMlpSpec(spec: MlpSpec): void {
+export function validateMlpArchitecture(spec: MlpArchitecture): void {
   for (const key of ['d', 'k'] as const) {
     const v = spec[key];
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`mlp: ${key} must be a positive integer, got ${v}`);
   }
-  validateArchitecture({ ...spec, activation: activationOfSpec(spec) }, 'mlp');
+  validateArchitecture({ ...spec, activation: mlpActivation(spec) }, 'mlp');
   if (spec.parameterization !== 'ntk' && spec.parameterization !== 'standard') {
     throw new RangeError(`mlp: parameterization must be 'ntk' or 'standard', got ${String(spec.parameterization)}`);
   }
 }
 
 /** Layer sizes `[n_0 = d, n_1, …, n_{L−1} = width, n_L = k]` (length `L + 1`). */
-export function layerSizes(spec: MlpSpec): number[] {
+export function layerSizes(spec: MlpArchitecture): number[] {
   const sizes = [spec.d];
   for (let l = 1; l < spec.depth; l++) sizes.push(spec.width);
   sizes.push(spec.k);
@@ -99,18 +99,18 @@ export function layerSizes(spec: MlpSpec): number[] {
 }
 
 /** Forward multiplier `c_l` of weight layer `l` (1-based): `σ_w/sqrt(n_{l−1})` (ntk) or 1 (standard). */
-export function weightMultiplier(spec: MlpSpec, l: number): number {
+export function weightMultiplier(spec: MlpArchitecture, l: number): number {
   if (spec.parameterization === 'standard') return 1;
   return spec.sigma_w / Math.sqrt(layerSizes(spec)[l - 1]);
 }
 
 /** Forward multiplier `β` of the biases: `σ_b` (ntk) or 1 (standard). */
-export function biasMultiplier(spec: MlpSpec): number {
+export function biasMultiplier(spec: MlpArchitecture): number {
   return spec.parameterization === 'standard' ? 1 : spec.sigma_b;
 }
 
 /** Total number of trainable scalars `Σ_l n_l (n_{l−1} + 1)`. */
-export function parameterCount(spec: MlpSpec): number {
+export function parameterCount(spec: MlpArchitecture): number {
   const s = layerSizes(spec);
   let c = 0;
   for (let l = 1; l < s.length; l++) c += s[l] * (s[l - 1] + 1);
@@ -122,10 +122,10 @@ export function parameterCount(spec: MlpSpec): number {
  * k, sigma_w, sigma_b, parameterization})`; it fills `W^1, b^1, W^2, b^2, …, W^L, b^L` in that
  * order, each in row-major index order, with `N(0, 1)` (ntk) or `N(0, σ_w²/n_{l−1})` / `N(0, σ_b²)`
  * (standard). Identical arguments give bit-identical parameters.
- * @throws RangeError on an invalid spec (see {@link validateMlpSpec}).
+ * @throws RangeError on an invalid spec (see {@link validateMlpArchitecture}).
  */
-export function initMlp(spec: MlpSpec, seed: number): MlpParams {
-  validateMlpSpec(spec);
+export function initMlp(spec: MlpArchitecture, seed: number): MlpParams {
+  validateMlpArchitecture(spec);
   const rng = makeRng({
     purpose: 'init',
     seed,
@@ -154,7 +154,7 @@ export function cloneParams(p: MlpParams): MlpParams {
   return { W: p.W.map((w) => w.slice()), b: p.b.map((v) => v.slice()) };
 }
 
-function checkBatch(spec: MlpSpec, x: Float64Array, n: number): void {
+function checkBatch(spec: MlpArchitecture, x: Float64Array, n: number): void {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`mlp: batch size must be an integer >= 0, got ${n}`);
   if (x.length !== n * spec.d) {
     throw new RangeError(`mlp: input has length ${x.length}, expected n·d = ${n}·${spec.d} = ${n * spec.d}`);
@@ -167,7 +167,7 @@ function checkBatch(spec: MlpSpec, x: Float64Array, n: number): void {
  * its buffers are overwritten instead of allocating new ones.
  * @throws RangeError if `x.length !== n·d`.
  */
-export function forward(spec: MlpSpec, params: MlpParams, x: Float64Array, n: number, reuse?: ForwardCache): ForwardCache {
+export function forward(spec: MlpArchitecture, params: MlpParams, x: Float64Array, n: number, reuse?: ForwardCache): ForwardCache {
   checkBatch(spec, x, n);
   const sizes = layerSizes(spec);
   const L = spec.depth;
@@ -175,7 +175,7 @@ export function forward(spec: MlpSpec, params: MlpParams, x: Float64Array, n: nu
   const h: Float64Array[] = [new Float64Array(0)];
   const a: Float64Array[] = [x];
   const beta = biasMultiplier(spec);
-  const act = activationOfSpec(spec);
+  const act = mlpActivation(spec);
   const la = linalg();
   for (let l = 1; l <= L; l++) {
     const nOut = sizes[l];
@@ -201,7 +201,7 @@ export function forward(spec: MlpSpec, params: MlpParams, x: Float64Array, n: nu
 }
 
 /** Network output `f(x)` `[n, k]` for a batch `x` `[n, d]`. @throws RangeError on a shape mismatch. */
-export function predict(spec: MlpSpec, params: MlpParams, x: Float64Array, n: number): Float64Array {
+export function predict(spec: MlpArchitecture, params: MlpParams, x: Float64Array, n: number): Float64Array {
   return forward(spec, params, x, n).h[spec.depth];
 }
 
@@ -225,7 +225,7 @@ export function mseLoss(f: Float64Array, y: Float64Array, n: number): number {
 export type MlpGrads = MlpParams;
 
 /** Zero-filled gradient buffers shaped like the parameters of `spec`. */
-export function zeroGrads(spec: MlpSpec): MlpGrads {
+export function zeroGrads(spec: MlpArchitecture): MlpGrads {
   const s = layerSizes(spec);
   const W: Float64Array[] = [];
   const b: Float64Array[] = [];
@@ -248,7 +248,7 @@ export function zeroGrads(spec: MlpSpec): MlpGrads {
  * @throws RangeError if `y.length !== N·k`.
  */
 export function backward(
-  spec: MlpSpec,
+  spec: MlpArchitecture,
   params: MlpParams,
   cache: ForwardCache,
   y: Float64Array,
@@ -285,7 +285,7 @@ export function backward(
       // G^{l−1} = (c · G W^l) ⊙ φ'(h^{l−1}): [n, nOut] × [nOut, nIn]
       const next = new Float64Array(n * nIn);
       la.gemm(false, false, n, nIn, nOut, c, g, params.W[l - 1], 0, next);
-      multiplyByDerivative(activationOfSpec(spec), cache.h[l - 1], next, 0, next.length);
+      multiplyByDerivative(mlpActivation(spec), cache.h[l - 1], next, 0, next.length);
       g = next;
     }
   }
@@ -297,7 +297,7 @@ export function backward(
  * gradients, and backpropagated signals below layer 1): `Σ_l 2·n·n_l·n_{l−1} · (3, or 2 for l = 1)`.
  * Elementwise work (bias, ReLU, update) is not counted.
  */
-export function gdStepFlops(spec: MlpSpec, n: number): number {
+export function gdStepFlops(spec: MlpArchitecture, n: number): number {
   const s = layerSizes(spec);
   let f = 0;
   for (let l = 1; l < s.length; l++) f += 2 * n * s[l] * s[l - 1] * (l === 1 ? 2 : 3);

@@ -10,42 +10,29 @@ export { inputKernel, checkParams } from './input.js';
 export { reluKernelStep } from './relu.js';
 export { activationKernelStep, advanceDiagonal, advancePairs, type LayerParams, type LayerCoefficients } from './layer.js';
 export { kernelFold, layerMap, type FoldOptions } from './fold.js';
-export { symmetrizeLower, mirrorLower, type KernelState, type InputOptions } from './state.js';
+export { symmetrizeLower, type KernelState, type InputOptions } from './state.js';
 export {
   kernelMatrix,
   kernelView,
   takeNormalizedBlocks,
   type KernelView,
   splitTrainTest,
-  logMeanExp,
+  normalizedBlocks,
   type KernelName,
   type KernelScale,
   type KernelMatrixOptions,
 } from './kernel-matrix.js';
+export { logMeanExp, trainDiagMeanScale, flowScale, flowTimes, scaledBlocks, type FlowScale, type TimeScale } from './scale.js';
 export { kernelStats, stateDistToLimit, type KernelStats } from './stats.js';
 export { depthProperties, type DepthProperties } from './depth-properties.js';
 export {
   gradientFlowPredict,
   flowWeight,
-  applyTimeScale,
+  absoluteRidge,
   type DiagRegMode,
-  type TimeScale,
   type GradientFlowInput,
   type GradientFlowPrediction,
   type GradientFlowResult,
 } from './predict.js';
 export { predictionMetrics, type PredictionMetrics } from './metrics.js';
-export {
-  krylovGradientFlow,
-  lanczosExtremes,
-  denseSymOp,
-  choleskyInverseOp,
-  BlockKrylovBasis,
-  type SymOp,
-  type OpScale,
-  type LanczosOptions,
-  type LanczosExtremes,
-  type KrylovFlowInput,
-  type KrylovFlowResult,
-  type KrylovTimeInfo,
-} from './krylov.js';
+export { krylovGradientFlow, type KrylovFlowInput, type KrylovFlowResult, type KrylovTimeInfo } from './krylov-flow.js';

@@ -3,6 +3,7 @@
  * scale a caller needs (docs/conventions.md §5). Reads only the lower triangle of the state, writes
  * both triangles of the output, so it works on states straight from {@link reluKernelStep}.
  */
+import { trainDiagMeanScale } from './scale.js';
 import type { KernelState } from './state.js';
 
 /** Kernel names of docs/conventions.md §2: NTK `Θ`, NNGP `Σ`, correlation `ρ = Σ̄` (`cos θ`). */
@@ -57,11 +58,7 @@ export function kernelMatrix(
       if (!(Number.isInteger(nTrain) && nTrain >= 1 && nTrain <= n)) {
         throw new RangeError(`kernelMatrix: n_train must be an integer in 1..${n}, got ${nTrain}`);
       }
-      // shifted logs δ_i = ℓ_i − ℓ_0 from the double-double parts (no cancellation of big logs)
-      const rel = new Float64Array(n);
-      for (let i = 0; i < n; i++) rel[i] = logDiag[i] - logDiag[0] + (logDiagLo[i] - logDiagLo[0]);
-      const m = logMeanExp(rel, nTrain);
-      for (let i = 0; i < n; i++) s[i] = Math.exp(0.5 * (rel[i] - m));
+      s = trainDiagMeanScale(logDiag, logDiagLo, nTrain).s;
     } else {
       throw new RangeError(`kernelMatrix: unknown scale '${String(scale)}'`);
     }
@@ -107,16 +104,6 @@ export function kernelView(state: Readonly<KernelState>, kernel: KernelName): Ke
   throw new RangeError(`unknown kernel '${String(kernel)}'`);
 }
 
-/** `log(mean(exp(v[0..m−1])))` by log-sum-exp (no overflow/underflow). */
-export function logMeanExp(v: Float64Array, m: number): number {
-  let mx = -Infinity;
-  for (let i = 0; i < m; i++) if (v[i] > mx) mx = v[i];
-  if (!Number.isFinite(mx)) return mx;
-  let sum = 0;
-  for (let i = 0; i < m; i++) sum += Math.exp(v[i] - mx);
-  return mx + Math.log(sum / m);
-}
-
 /**
  * Slice the Gram `k` `[n, n]` of the stacked points `[train; test]` (`n = n_train + n_test`)
  * into the train block `K(X, X)` `[n_train, n_train]` and the cross block `K(X_test, X)`
@@ -139,11 +126,46 @@ export function splitTrainTest(
   return { k_train: kTrain, k_cross: kCross };
 }
 
+/**
+ * The normalized train block `K̄(X, X)` → `train` `[N, N]` and cross block `K̄(X_test, X)` →
+ * `cross` `[m, N]` of `kernel` (`ntk`: `Θ̄`; `nngp`, `rho`: `ρ = cos θ`), read from a state
+ * over the stacked `[train; test]` points with both triangles current (as handed out by
+ * `kernelFold`). Same values as `kernelMatrix(state, kernel, 'normalized')` sliced by
+ * {@link splitTrainTest}, without the `[n, n]` intermediate. Diagonal exactly 1.
+ * @throws RangeError if the buffers do not have the lengths `N²` and `m·N` (`m = n − N`).
+ */
+export function normalizedBlocks(
+  state: Readonly<KernelState>,
+  kernel: KernelName,
+  n_train: number,
+  train: Float64Array,
+  cross: Float64Array,
+): void {
+  const n = state.n;
+  const nTrain = n_train;
+  const nTest = n - nTrain;
+  if (train.length !== nTrain * nTrain || cross.length !== nTest * nTrain) {
+    throw new RangeError(`normalizedBlocks: buffers have lengths ${train.length}, ${cross.length}; expected [${nTrain}, ${nTrain}] and [${nTest}, ${nTrain}]`);
+  }
+  const { src, isAngle } = kernelView(state, kernel);
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    const dst = i < nTrain ? train : cross;
+    const o = (i < nTrain ? i : i - nTrain) * nTrain;
+    if (isAngle) {
+      for (let j = 0; j < nTrain; j++) dst[o + j] = j === i ? 1 : Math.cos(src[row + j]);
+    } else {
+      dst.set(src.subarray(row, row + nTrain), o);
+      if (i < nTrain) dst[o + i] = 1;
+    }
+  }
+}
+
 const EMPTY = new Float64Array(0);
 
 /**
  * The normalized train block `K̄(X, X)` `[N, N]` and cross block `K̄(X_test, X)` `[m, N]` of
- * `kernel` (same values as `normalizedBlocks` of the kernel task: `ntk` reads `Θ̄`, `nngp`/`rho`
+ * `kernel` (same values as {@link normalizedBlocks}: `ntk` reads `Θ̄`, `nngp`/`rho`
  * `ρ = cos θ`; diagonal exactly 1) taken out of a state over the stacked `[train; test]` points
  * **by consuming it**: the cross block is copied into `cross`, then the train block is compacted
  * in place into the first `N²` entries of the state's own `[n, n]` buffer (row `i` moves from

@@ -21,46 +21,12 @@ import { linalg, type SymmetricEigen } from '../linalg/index.js';
 export type DiagRegMode = 'relative' | 'absolute';
 
 /**
- * Time scale of the kernel task: `normalized` (default) divides both kernel blocks by
- * `mean(diag K_train)`, so `t` is in units where the kernel diagonal is 1 on average and depths
- * are comparable; `absolute` uses the raw kernel (`Θ`).
+ * The absolute ridge `δ` of `diag_reg` under `mode`: `diag_reg · meanDiagK` for `relative`
+ * (`meanDiagK` = `mean(diag K_train)` of the kernel the ridge is added to), `diag_reg` for
+ * `absolute`. The one place that applies the rule.
  */
-export type TimeScale = 'normalized' | 'absolute';
-
-/**
- * Apply `time_scale` to the train Gram `k_train` `[N, N]` and the cross Gram `k_cross`
- * `[m, N]` (test × train) **in place**.
- *
- * For deep ReLU kernels whose raw diagonal underflows (`Θ^L(x,x) ~ L/(d 2^{L−1})`), build the
- * matrices with `kernelMatrix(state, kernel, 'train_diag_mean', { n_train })` instead, which
- * gives the same result in log space, and pass `time_scale: 'absolute'` here.
- *
- * @returns the divisor used (`mean(diag k_train)`, or 1 for `absolute`).
- * @throws RangeError on wrong lengths, an unknown mode, or a mean diagonal that is not finite
- *   and > 0 (e.g. an underflowed kernel).
- */
-export function applyTimeScale(
-  k_train: Float64Array,
-  k_cross: Float64Array,
-  n_train: number,
-  n_test: number,
-  time_scale: TimeScale,
-): number {
-  checkMatrix('applyTimeScale', 'k_train', k_train, n_train, n_train);
-  checkMatrix('applyTimeScale', 'k_cross', k_cross, n_test, n_train);
-  if (time_scale === 'absolute') return 1;
-  if (time_scale !== 'normalized') throw new RangeError(`applyTimeScale: unknown time_scale '${String(time_scale)}'`);
-  const s = meanDiag(k_train, n_train);
-  if (!(Number.isFinite(s) && s > 0)) {
-    throw new RangeError(
-      `applyTimeScale: mean(diag K_train) = ${s} is not finite and > 0; for deep kernels use ` +
-        "kernelMatrix(..., 'train_diag_mean') which works in log space",
-    );
-  }
-  const inv = 1 / s;
-  for (let i = 0; i < k_train.length; i++) k_train[i] *= inv;
-  for (let i = 0; i < k_cross.length; i++) k_cross[i] *= inv;
-  return s;
+export function absoluteRidge(diag_reg: number, mode: DiagRegMode, meanDiagK: number): number {
+  return mode === 'relative' ? diag_reg * meanDiagK : diag_reg;
 }
 
 /**
@@ -177,7 +143,7 @@ export function gradientFlowPredict(input: GradientFlowInput): GradientFlowResul
   if (mode !== 'relative' && mode !== 'absolute') {
     throw new RangeError(`gradientFlowPredict: unknown diag_reg_mode '${String(mode)}'`);
   }
-  const delta = mode === 'relative' ? reg * meanDiag(input.k_train, N) : reg;
+  const delta = absoluteRidge(reg, mode, meanDiag(input.k_train, N));
 
   const la = linalg();
   const eig = input.eig ?? la.eigh(N, input.k_train);

@@ -4,6 +4,7 @@
  * log accumulation and mirroring of the lower triangle. Formulas: `relu.ts`, `layer.ts`.
  */
 import { linalg } from '../linalg/index.js';
+import { mirrorLower } from '../linalg/mirror.js';
 
 /**
  * The kernels of a depth-`depth` network over `n` points, in normalized form.
@@ -71,25 +72,6 @@ export function ddAdd(hi: Float64Array, lo: Float64Array, i: number, x: number):
   const h = s + l;
   lo[i] = l - (h - s);
   hi[i] = h;
-}
-
-/**
- * Copy the lower triangle of the row-major `[n, n]` matrix `a` onto its upper triangle
- * (in place, blocked for cache locality). Returns `a`.
- */
-export function mirrorLower(n: number, a: Float64Array): Float64Array {
-  const BS = 64;
-  for (let ib = 0; ib < n; ib += BS) {
-    const iEnd = Math.min(n, ib + BS);
-    for (let jb = 0; jb <= ib; jb += BS) {
-      const jEnd = Math.min(n, jb + BS);
-      for (let i = ib; i < iEnd; i++) {
-        const jStop = Math.min(jEnd, i);
-        for (let j = jb; j < jStop; j++) a[j * n + i] = a[i * n + j];
-      }
-    }
-  }
-  return a;
 }
 
 /** Mirror `theta` and `ntk_bar` of `state` so both triangles are current. Returns `state`. */

@@ -1,10 +1,16 @@
 /**
  * Every parameter a sweep spec may set, documented once, here: its meaning, which task kinds
- * take it, its schema (zod), what the error message says is expected, and its default.
- * Names follow docs/conventions.md §2.
+ * take it, its schema (zod), what the error message says is expected, and its default; and the
+ * typed params a task reads, parsed from that one definition ({@link parseParams},
+ * {@link dataParams}). Names follow docs/conventions.md §2.
+ *
+ * Tasks (worker side) import this module and nothing else from `spec/`: it depends only on zod,
+ * the activation names of `ntk/` and the data types.
  */
 import { z } from 'zod';
-import { ACTIVATION_NAMES, ACTIVATION_PARAMS, NNGP_ONLY } from '../ntk/activations.js';
+import { DATASETS, type DataParams } from '../data/types.js';
+import { ACTIVATION_NAMES, ACTIVATION_PARAMS, NNGP_ONLY, type ActivationName } from '../ntk/activations.js';
+import { show } from '../util/show.js';
 
 /** Task kinds. `debug` runs engine self-tests (fault injection, overhead benchmarks), no science. */
 export type Kind = 'kernel' | 'train' | 'debug';
@@ -33,8 +39,6 @@ const nonNegInt = z.number().int().nonnegative();
 const posNum = z.number().positive().finite();
 const nonNegNum = z.number().nonnegative().finite();
 const both: Kind[] = ['kernel', 'train'];
-
-export const DATASETS = ['mnist', 'fashion-mnist', 'sphere', 'csv'] as const;
 
 export const PARAMS: Record<string, ParamDef> = {
   // ---- data (dataset block) ----
@@ -109,7 +113,12 @@ export const PARAMS: Record<string, ParamDef> = {
   seed: { doc: 'initialization seed', kinds: ['train'], schema: nonNegInt, expected: 'a non-negative integer', default: 0 },
   parameterization: { doc: 'ntk (docs/conventions.md §3) or standard', kinds: ['train'], schema: z.enum(['ntk', 'standard']), expected: 'ntk or standard', default: 'ntk' },
   log_every: { doc: 'log metrics every this many steps', kinds: ['train'], schema: posInt, expected: 'a positive integer' },
-  log_points: { doc: 'log metrics at this many log-spaced steps (default 20 when log_every is not set)', kinds: ['train'], schema: posInt, expected: 'a positive integer' },
+  log_points: {
+    doc: 'log metrics at this many log-spaced steps, 0 and steps included (default 20 when log_every is not set)',
+    kinds: ['train'],
+    schema: z.number().int().min(2),
+    expected: 'an integer >= 2 (the first and the last step)',
+  },
   probe: { doc: 'number of test points used for activation and empirical-NTK metrics', kinds: ['train'], schema: posInt, expected: 'a positive integer', default: 32 },
   // ---- debug (engine self-tests) ----
   x: { doc: 'debug: input number (metric y = x² + 1)', kinds: ['debug'], schema: z.number().finite(), expected: 'a number' },
@@ -152,4 +161,129 @@ export function activationProblems(kind: Kind, values: (key: string) => unknown[
     if (!set && needed.has(key)) problems.push(`${key}: required with activation ${acts.filter((a) => ACTIVATION_PARAMS[a]?.includes(key)).join(', ')}`);
   }
   return problems;
+}
+
+/** Params as stored with a task: canonical JSON values by name. */
+type RawParams = Record<string, unknown>;
+
+/** `log_points` of a train task that sets neither `log_every` nor `log_points`. */
+export const DEFAULT_LOG_POINTS = 20;
+
+/** Params a kernel or train task reads, typed, with their defaults filled in. */
+export interface NetworkParams {
+  depth: number;
+  sigma_w: number;
+  sigma_b: number;
+  /** φ of the hidden layers; its `activation_*` params stay in the raw params. */
+  activation: ActivationName;
+  /** The data selection and preprocessing ({@link dataParams}). */
+  data: DataParams;
+}
+
+/** Typed params of a kernel task (one grid point). */
+export interface KernelTaskParams extends NetworkParams {
+  kernel: 'ntk' | 'nngp' | 'rho';
+  /** Stopping time of the gradient flow; `Infinity` (the kernel-regression limit) when unset. */
+  t: number;
+  time_scale: 'normalized' | 'absolute';
+  diag_reg: number;
+  diag_reg_mode: 'relative' | 'absolute';
+}
+
+/** Typed params of a train task. */
+export interface TrainTaskParams extends NetworkParams {
+  width: number;
+  lr: number;
+  steps: number;
+  seed: number;
+  parameterization: 'ntk' | 'standard';
+  /** Exactly one of `log_every` / `log_points` is set; `log_points` is {@link DEFAULT_LOG_POINTS} when neither was. */
+  log_every?: number;
+  log_points?: number;
+  probe: number;
+  /** Checkpoint period in steps; 0 = never. */
+  checkpoint_every: number;
+}
+
+/**
+ * `raw[key]`, else the default of {@link PARAMS}, checked against the param's schema.
+ * @throws RangeError `<kind> task: param <key>: expected …, got …` (or `required` when a param
+ *   without default is missing and `required` is set).
+ */
+function paramOf(kind: Kind, raw: RawParams, key: string, required: boolean): unknown {
+  const def = PARAMS[key];
+  const v = raw[key] ?? def.default;
+  if (v === undefined) {
+    if (required) throw new RangeError(`${kind} task: param ${key}: required (${def.expected})`);
+    return undefined;
+  }
+  if (!(def.schema.safeParse(v).success || (key === 't' && v === Infinity))) {
+    throw new RangeError(`${kind} task: param ${key}: expected ${def.expected}, got ${show(v)}`);
+  }
+  return v;
+}
+
+/**
+ * The data params of a task's raw params: every data param of {@link PARAMS} (`data: true`) that
+ * is set, with the defaults of those that have one (`n_test`, `data_seed`, `center`,
+ * `unit_norm`). Not validated here: `loadDataset` checks them together (`data/check.ts`).
+ */
+export function dataParams(raw: RawParams): DataParams {
+  const out: RawParams = {};
+  for (const [key, def] of Object.entries(PARAMS)) {
+    if (!def.data) continue;
+    const v = raw[key] ?? def.default;
+    if (v !== undefined) out[key] = v;
+  }
+  return out as unknown as DataParams;
+}
+
+function networkParams(kind: 'kernel' | 'train', raw: RawParams): NetworkParams {
+  return {
+    depth: paramOf(kind, raw, 'depth', true) as number,
+    sigma_w: paramOf(kind, raw, 'sigma_w', true) as number,
+    sigma_b: paramOf(kind, raw, 'sigma_b', true) as number,
+    activation: paramOf(kind, raw, 'activation', true) as ActivationName,
+    data: dataParams(raw),
+  };
+}
+
+/**
+ * The typed params of a task of `kind` from its raw params (as expanded from a spec, or given
+ * directly by a test): each from {@link PARAMS}, its default filled in, its value checked
+ * against its schema. Params of other kinds and auxiliary names are ignored. Data params are
+ * collected by {@link dataParams}.
+ * @throws RangeError naming the param and what is expected; for train tasks also when both
+ *   `log_every` and `log_points` are set.
+ */
+export function parseParams(kind: 'kernel', raw: RawParams): KernelTaskParams;
+export function parseParams(kind: 'train', raw: RawParams): TrainTaskParams;
+export function parseParams(kind: 'kernel' | 'train', raw: RawParams): KernelTaskParams | TrainTaskParams {
+  const get = (key: string, required = true): unknown => paramOf(kind, raw, key, required);
+  if (kind === 'kernel') {
+    return {
+      ...networkParams(kind, raw),
+      kernel: get('kernel') as KernelTaskParams['kernel'],
+      t: (get('t', false) as number | undefined) ?? Infinity,
+      time_scale: get('time_scale') as KernelTaskParams['time_scale'],
+      diag_reg: get('diag_reg') as number,
+      diag_reg_mode: get('diag_reg_mode') as KernelTaskParams['diag_reg_mode'],
+    };
+  }
+  if (raw.log_every !== undefined && raw.log_points !== undefined) {
+    throw new RangeError('train task: set either log_every or log_points, not both');
+  }
+  const out: TrainTaskParams = {
+    ...networkParams(kind, raw),
+    width: get('width') as number,
+    lr: get('lr') as number,
+    steps: get('steps') as number,
+    seed: get('seed') as number,
+    parameterization: get('parameterization') as TrainTaskParams['parameterization'],
+    probe: get('probe') as number,
+    checkpoint_every: get('checkpoint_every') as number,
+  };
+  if (raw.log_every !== undefined) out.log_every = get('log_every') as number;
+  else out.log_points = (get('log_points', false) as number | undefined) ?? DEFAULT_LOG_POINTS;
+  return out;
 }

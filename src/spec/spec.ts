@@ -17,7 +17,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { SpecError, show } from './errors.js';
+import { show } from '../util/show.js';
+import { SpecError } from './errors.js';
 import { checkExpression } from './expression.js';
 import { activationProblems, KINDS, PARAMS, REQUIRED, type Kind } from './params.js';
 

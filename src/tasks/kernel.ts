@@ -9,14 +9,17 @@
  * of two solvers serves the kernel statistics and the gradient-flow predictions at every
  * requested `t` of that depth:
  *
- * - **eigh** (`n_train ≤` {@link krylovThreshold}): one symmetric eigendecomposition per depth
- *   (two when the kernel diagonal is not constant), shared by every `t`; exact to rounding.
- * - **krylov** (larger `n_train`, where the `O(N³)` eigendecomposition dominates): a Cholesky
- *   factor of `K̄` (LAPACK `dpotrf`) gives `logdet` and, by shift-invert Lanczos, `lambda_min`;
- *   Lanczos on `K̄` gives `lambda_max`; the predictions come from block Lanczos
- *   (`ntk/krylov.ts`, `O(N²·s)`), with `t = ∞` as a Cholesky solve. Accuracy target: relative
- *   error ≤ 1e-6 of the predictions and of `lambda_min`/`lambda_max` against the eigh path
- *   (measured ~1e-9 or better; `test/ntk-krylov.test.ts`, `test/kernel-task.test.ts`).
+ * - **eigh** (`n_train ≤` {@link krylovThreshold}, `ntk/solvers/eigh.ts`): one symmetric
+ *   eigendecomposition per depth (two when the kernel diagonal is not constant), shared by every
+ *   `t`; exact to rounding.
+ * - **krylov** (larger `n_train`, where the `O(N³)` eigendecomposition dominates;
+ *   `ntk/solvers/krylov.ts`): Cholesky and Lanczos for the statistics, block Lanczos for the
+ *   predictions (`O(N²·s)`), with `t = ∞` as a Cholesky solve. Accuracy target: relative error
+ *   ≤ 1e-6 of the predictions and of `lambda_min`/`lambda_max` against the eigh path (measured
+ *   ~1e-9 or better; `test/ntk-krylov.test.ts`, `test/kernel-task.test.ts`).
+ *
+ * This module is the orchestration: data, recursion, blocks and scale per depth, the solver, and
+ * the metric rows.
  *
  * Metrics per grid point (step 0): kernel statistics of the normalized train Gram of `kernel`
  * (`offdiag_mean, offdiag_min, offdiag_max, dist_to_limit, lambda_min, lambda_max, cond, logdet`),
@@ -42,16 +45,11 @@
  * `[≤ 1510, N]`. `tasks/memory.ts` estimates the peak from these buffers; the README's
  * performance section gives measured peaks.
  */
-import { DATA_PARAM_KEYS, loadDataset, type DataParams } from '../data/index.js';
+import { loadDataset } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
 import {
-  choleskyInverseOp,
-  denseSymOp,
-  gradientFlowPredict,
-  kernelStats,
-  krylovGradientFlow,
-  lanczosExtremes,
-  logMeanExp,
+  flowScale,
+  normalizedBlocks,
   predictionMetrics,
   activationOfParams,
   depthProperties,
@@ -60,16 +58,12 @@ import {
   stateDistToLimit,
   takeNormalizedBlocks,
 } from '../ntk/index.js';
-import type { DepthProperties, KernelName, KernelStats, KernelState, SymOp, TimeScale } from '../ntk/index.js';
-import { chooseKernelSolver, type KernelSolver } from './kernel-solver.js';
-import type { MetricRow, Params, TaskContext, TaskInput } from './types.js';
+import type { DepthProperties, FlowScale, KernelState, KernelStats } from '../ntk/index.js';
+import { parseParams, type KernelTaskParams } from '../spec/params.js';
+import { chooseKernelSolver, DEPTH_SOLVERS, type DepthSolverInput, type KernelSolver } from '../ntk/solvers/index.js';
+import type { MetricRow, TaskContext, TaskInput } from './types.js';
 
-/** Data params of a task's params (the `dataset` block fields). */
-export function dataParamsOf(p: Params): DataParams {
-  return Object.fromEntries(DATA_PARAM_KEYS.filter((k) => p[k] !== undefined).map((k) => [k, p[k]])) as unknown as DataParams;
-}
-
-export { chooseKernelSolver, krylovThreshold, type KernelSolver } from './kernel-solver.js';
+export { chooseKernelSolver, krylovThreshold, type KernelSolver } from '../ntk/solvers/index.js';
 
 /** Options of {@link runKernelBatch} (tests and benchmarks; the engine passes none). */
 export interface KernelBatchOptions {
@@ -81,11 +75,6 @@ export interface KernelBatchOptions {
   krylov_max_dim?: number;
 }
 
-function constantDiag(logDiag: Float64Array): boolean {
-  for (let i = 1; i < logDiag.length; i++) if (Math.abs(logDiag[i] - logDiag[0]) > 1e-13 * Math.max(1, Math.abs(logDiag[0]))) return false;
-  return true;
-}
-
 /**
  * Run a batch of kernel grid points (same params except `depth` and `t`), reporting each point's
  * metrics and end through `ctx.reporter`.
@@ -94,19 +83,21 @@ function constantDiag(logDiag: Float64Array): boolean {
  */
 export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, options: KernelBatchOptions = {}): Promise<void> {
   if (tasks.length === 0) return;
-  const p = tasks[0].params;
-  const kernel = String(p.kernel ?? 'ntk') as KernelName;
-  const timeScale = String(p.time_scale ?? 'normalized') as TimeScale;
-  const data = loadDataset(dataParamsOf(p));
-  const { nTrain, nTest, d } = data;
+  const p = parseParams('kernel', tasks[0].params);
+  const { kernel, time_scale: timeScale, sigma_w, sigma_b } = p;
+  const data = loadDataset(p.data);
+  const { n_train: nTrain, n_test: nTest, d } = data;
   const n = nTrain + nTest;
   const x = new Float64Array(n * d);
-  x.set(data.xTrain, 0);
-  x.set(data.xTest, nTrain * d);
+  x.set(data.x_train, 0);
+  x.set(data.x_test, nTrain * d);
   const solver = chooseKernelSolver(nTrain, linalg().name, options.solver);
 
   const byDepth = new Map<number, TaskInput[]>();
-  for (const t of tasks) byDepth.set(Number(t.params.depth), [...(byDepth.get(Number(t.params.depth)) ?? []), t]);
+  for (const t of tasks) {
+    const depth = parseParams('kernel', t.params).depth;
+    byDepth.set(depth, [...(byDepth.get(depth) ?? []), t]);
+  }
   const lead = tasks[0].id;
   // The cross block is reused at every depth; the train block too below the largest depth, while at
   // the largest depth it is the recursion's own buffer (takeNormalizedBlocks: no [N, N] copy).
@@ -114,10 +105,8 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
   const kbarCross = new Float64Array(nTest * nTrain);
   const maxDepth = Math.max(...byDepth.keys());
 
-  const sigma_w = Number(p.sigma_w ?? 1);
-  const sigma_b = Number(p.sigma_b ?? 0);
-  const activation = activationOfParams(p);
-  const props = depthProperties(activation, sigma_w, sigma_b, meanLogInputVariance(data.xTrain, nTrain, d, sigma_w, sigma_b));
+  const activation = activationOfParams(tasks[0].params);
+  const props = depthProperties(activation, sigma_w, sigma_b, meanLogInputVariance(data.x_train, nTrain, d, sigma_w, sigma_b));
   const limit = kernel === 'ntk' ? props.limit_ntk : props.limit_nngp;
   // dist_to_limit also at ⌊L/2⌋ gives the measured convergence rate at each depth L
   const halves = new Map<number, number>();
@@ -143,7 +132,7 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
       const here = byDepth.get(depth);
       if (here === undefined) return;
       const depthRows = depthMetrics(props, depth, halves.get(Math.floor(depth / 2)), stateDistToLimit(state, kernel, nTrain, limit));
-      const scale = flowScale(state, kernel, timeScale, nTrain);
+      const scale = flowScale(kernelView(state, kernel), timeScale, nTrain);
       let kbarTrain: Float64Array;
       if (depth === maxDepth) {
         kbarTrainBuf = null;
@@ -152,8 +141,8 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
         kbarTrain = kbarTrainBuf ??= new Float64Array(nTrain * nTrain);
         normalizedBlocks(state, kernel, nTrain, kbarTrain, kbarCross);
       }
-      const args = { kbarTrain, kbarCross, scale, data, tasks: here, limit };
-      const rows = solver === 'eigh' ? eighDepthMetrics(args) : krylovDepthMetrics(args, options, ctx.signal);
+      const solution = DEPTH_SOLVERS[solver](solverInput(here, p, { kbarTrain, kbarCross, scale, limit }, data, options, ctx.signal));
+      const rows = here.map((task, i) => taskRows(task, solution.stats, data, solution.predictions[i], solution.extra[i]));
       for (const row of rows) row.rows.push(...depthRows);
       for (const row of rows) {
         ctx.reporter.metrics(row.id, row.rows);
@@ -195,322 +184,27 @@ function depthMetrics(props: DepthProperties, depth: number, distHalf: number | 
   return Object.entries(values).map(([name, value]) => ({ step: 0, name, value }));
 }
 
-/**
- * The normalized train block `K̄(X, X)` → `train` `[N, N]` and cross block `K̄(X_test, X)` →
- * `cross` `[m, N]` of `kernel` (`ntk`: `Θ̄`; `nngp`, `rho`: `ρ = cos θ`), read from a state
- * over the stacked `[train; test]` points with both triangles current (as handed out by
- * `kernelFold`). Same values as `kernelMatrix(state, kernel, 'normalized')` sliced by
- * `splitTrainTest`, without the `[n, n]` intermediate. Diagonal exactly 1.
- */
-export function normalizedBlocks(
-  state: Readonly<KernelState>,
-  kernel: KernelName,
-  nTrain: number,
-  train: Float64Array,
-  cross: Float64Array,
-): void {
-  const n = state.n;
-  const nTest = n - nTrain;
-  if (train.length !== nTrain * nTrain || cross.length !== nTest * nTrain) {
-    throw new RangeError(`normalizedBlocks: buffers have lengths ${train.length}, ${cross.length}; expected [${nTrain}, ${nTrain}] and [${nTest}, ${nTrain}]`);
-  }
-  const { src, isAngle } = kernelView(state, kernel);
-  for (let i = 0; i < n; i++) {
-    const row = i * n;
-    const dst = i < nTrain ? train : cross;
-    const o = (i < nTrain ? i : i - nTrain) * nTrain;
-    if (isAngle) {
-      for (let j = 0; j < nTrain; j++) dst[o + j] = j === i ? 1 : Math.cos(src[row + j]);
-    } else {
-      dst.set(src.subarray(row, row + nTrain), o);
-      if (i < nTrain) dst[o + i] = 1;
-    }
-  }
-}
-
-/**
- * How the flow kernel `K` relates to `K̄`: `K = e^{logTime} · K̃`, where `K̃ = K̄` (`scale`
- * undefined: a constant kernel diagonal) or `K̃_ij = K̄_ij s_i s_j` (`scale` per point over
- * `[train; test]`, train-diagonal mean 1: the formula of `kernelMatrix` with `train_diag_mean`).
- * `time_scale: normalized` has `logTime = 0`; `absolute` has `logTime` = ln of the mean train
- * diagonal of the raw kernel, which passes 709 (float64 overflow) at σ_w = 2, depth ≈ 1,100.
- * The factor is never applied to a matrix: gradient flow on `c·K̃` for time `t` equals gradient
- * flow on `K̃` for time `c·t` (`K(x,X) K⁻¹ (I − e^{−Kt/N})` is unchanged by `K → cK, t → t/c`),
- * with an absolute ridge `δ` becoming `δ/c` (see {@link flowTimes}). `scaleLog10` is
- * `logTime / ln 10` for the record (`kernel_scale_log10`).
- */
-interface FlowScale {
-  scale: Float64Array | undefined;
-  logTime: number;
-  scaleLog10: number;
-}
-
-function flowScale(state: Readonly<KernelState>, kernel: KernelName, timeScale: TimeScale, nTrain: number): FlowScale {
-  const { logDiag, logDiagLo } = kernelView(state, kernel);
-  if (!logDiag || !logDiagLo) return { scale: undefined, logTime: 0, scaleLog10: 0 };
-  const absolute = timeScale === 'absolute';
-  if (constantDiag(logDiag)) {
-    // When every point has the same kernel diagonal (unit-norm inputs), K = c·K̄ exactly and one
-    // decomposition of K̄ serves statistics and flow.
-    return { scale: undefined, logTime: absolute ? logDiag[0] : 0, scaleLog10: logDiag[0] / Math.LN10 };
-  }
-  const n = state.n;
-  const s = new Float64Array(n);
-  const rel = new Float64Array(n);
-  for (let i = 0; i < n; i++) rel[i] = logDiag[i] - logDiag[0] + (logDiagLo[i] - logDiagLo[0]);
-  const m = logMeanExp(rel, nTrain);
-  for (let i = 0; i < n; i++) s[i] = Math.exp(0.5 * (rel[i] - m));
-  const logMean = logDiag[0] + logDiagLo[0] + m;
-  return { scale: s, logTime: absolute ? logMean : 0, scaleLog10: logMeanExp(logDiag, nTrain) / Math.LN10 };
-}
-
-/**
- * The stopping times and ridge of the flow on `K̃` (see {@link FlowScale}): `t·e^{logTime}`,
- * computed as `exp(ln t + logTime)` (0 stays 0; a product past float64 is +∞, the t = ∞
- * predictor, which does not depend on the scale), and an absolute `diag_reg` divided by the same
- * factor (a relative one is scale-free).
- */
-function flowTimes(tasks: TaskInput[], scale: FlowScale): { t: number[]; diagReg: number; mode: 'relative' | 'absolute' } {
-  const mode = (tasks[0].params.diag_reg_mode ?? 'relative') as 'relative' | 'absolute';
-  const reg = Number(tasks[0].params.diag_reg ?? 0);
-  const L = scale.logTime;
-  const t = tasks.map((task) => {
-    const t0 = Number(task.params.t ?? Infinity);
-    return L === 0 || t0 === 0 || t0 === Infinity ? t0 : Math.exp(Math.log(t0) + L);
-  });
-  return { t, diagReg: mode === 'absolute' && L !== 0 && reg > 0 ? Math.exp(Math.log(reg) - L) : reg, mode };
-}
-
-/** `K_ij = K̄_ij s_hi s_lo` (hi = the larger point index: bit-identical to `kernelMatrix`). */
-function scaledBlocks(kbarTrain: Float64Array, kbarCross: Float64Array, s: Float64Array, nTrain: number): { kTrain: Float64Array; kCross: Float64Array } {
-  const nTest = kbarCross.length / nTrain;
-  const kTrain = new Float64Array(nTrain * nTrain);
-  for (let i = 0; i < nTrain; i++) {
-    const si = s[i];
-    for (let j = 0; j < nTrain; j++) {
-      const v = kbarTrain[i * nTrain + j];
-      kTrain[i * nTrain + j] = j < i ? v * si * s[j] : j > i ? v * s[j] * si : si * si;
-    }
-  }
-  const kCross = new Float64Array(nTest * nTrain);
-  for (let i = 0; i < nTest; i++) {
-    const si = s[nTrain + i];
-    for (let j = 0; j < nTrain; j++) kCross[i * nTrain + j] = kbarCross[i * nTrain + j] * si * s[j];
-  }
-  return { kTrain, kCross };
-}
-
-interface DepthArgs {
-  kbarTrain: Float64Array;
-  kbarCross: Float64Array;
-  scale: FlowScale;
-  data: ReturnType<typeof loadDataset>;
-  tasks: TaskInput[];
-  /** Off-diagonal `a` of the kernel's large-depth limit (`dist_to_limit`). */
-  limit: number;
-}
-
-type DepthRows = { id: string; rows: MetricRow[] }[];
-
-function eighDepthMetrics({ kbarTrain, kbarCross, scale, data, tasks, limit }: DepthArgs): DepthRows {
-  const { nTrain, nTest, k } = data;
-  const eigBar = linalg().eigh(nTrain, kbarTrain);
-  const stats = kernelStats(kbarTrain, nTrain, eigBar, limit);
-  // Kernel used by the flow, and its eigendecomposition.
-  let kTrain = kbarTrain;
-  let kCross = kbarCross;
-  let eig = eigBar;
-  const c = scale.scale;
-  if (c !== undefined) {
-    ({ kTrain, kCross } = scaledBlocks(kbarTrain, kbarCross, c, nTrain));
-    eig = linalg().eigh(nTrain, kTrain);
-  }
-  const times = flowTimes(tasks, scale);
-  const flow = gradientFlowPredict({
-    n_train: nTrain,
-    n_test: nTest,
-    n_out: k,
-    k_train: kTrain,
-    k_cross: kCross,
-    y_train: data.yTrain,
-    t: times.t,
-    diag_reg: times.diagReg,
-    diag_reg_mode: times.mode,
-    eig,
-  });
-  return tasks.map((task, i) =>
-    taskRows(task, stats, data, flow.predictions[i], { n_null_modes: flow.n_null, kernel_scale_log10: scale.scaleLog10, solver_krylov: 0 }),
-  );
-}
-
-/**
- * Lanczos settings of the kernel statistics: blocks of 4 vectors (a step reads the `[N, N]` matrix
- * or factor once, so 4 vectors cost little more than 1 and converge in fewer steps: measured
- * 2.3 s instead of 4.2 s for λ_min at N = 4000), residual tolerance 1e-8 relative (eigenvalue
- * error ≤ residual; measured identical digits to 1e-10).
- */
-const EXTREMES = { block: 4, tol: 1e-8 } as const;
-
-/**
- * `1/cond` below which a factored kernel is treated as numerically singular (shifted factor,
- * pseudo-inverse at t = ∞): a Cholesky solve has relative error up to ~`cond·ε` (2e-8 at 1e8).
- * Also the relative shift `σ/λ_max` of {@link shiftedCholesky}.
- */
-const MAX_SOLVE_COND_INV = 1e-8;
-
-/**
- * Cholesky factor of the symmetric `[N, N]` matrix in `a` (lower triangle read), shifted if need
- * be: `a` itself, else `a + σI` with σ = `1e-8 λ_max`, then 100σ. σ is far above the rounding
- * that makes a singular Gram matrix numerically indefinite (~`N ε λ_max`), and small enough that
- * the shift-invert operator `(A + σI)⁻¹` (spectrum spread ≤ 1e8) keeps its Ritz values, mapped
- * back by `μ = 1/ν − σ`, accurate to ~`ε λ/σ` ≤ 2e-8 relative; null modes come out at
- * `|μ| ~ εσ`, far below the zero threshold `N ε λ_max`. The diagonal of `a` is restored exactly.
- * Null when all three fail. `forceShift` skips the unshifted attempt.
- */
-function shiftedCholesky(N: number, a: Float64Array, lambdaMax: number, forceShift = false): { l: Float64Array; shift: number } | null {
-  const la = linalg();
-  const l = forceShift ? null : la.cholesky(N, a);
-  if (l) return { l, shift: 0 };
-  const diag = new Float64Array(N);
-  for (let i = 0; i < N; i++) diag[i] = a[i * N + i];
-  const base = MAX_SOLVE_COND_INV * Math.abs(lambdaMax);
-  try {
-    for (const shift of [base, 100 * base]) {
-      if (!(shift > 0)) break;
-      for (let i = 0; i < N; i++) a[i * N + i] = diag[i] + shift;
-      const ls = la.cholesky(N, a);
-      if (ls) return { l: ls, shift };
-    }
-  } finally {
-    for (let i = 0; i < N; i++) a[i * N + i] = diag[i];
-  }
-  return null;
-}
-
-function krylovDepthMetrics({ kbarTrain, kbarCross, scale, data, tasks, limit }: DepthArgs, options: KernelBatchOptions, signal?: AbortSignal): DepthRows {
-  const { nTrain: N, nTest: m, k } = data;
-  const la = linalg();
-  // --- statistics of K̄: Lanczos λ_max; Cholesky log-determinant; shift-invert Lanczos λ_min
-  const top = lanczosExtremes(denseSymOp(N, kbarTrain), { ...EXTREMES, which: 'max', signal });
-  let fac = shiftedCholesky(N, kbarTrain, top.max);
-  let lambdaErr = top.resid_max / Math.abs(top.max);
-  let lambdaMin = NaN;
-  let logdet = -Infinity; // numerically singular unless K̄ itself has a factor
-  if (fac) {
-    const inv = lanczosExtremes(choleskyInverseOp(N, fac.l), { ...EXTREMES, which: 'max', signal });
-    lambdaMin = 1 / inv.max - fac.shift;
-    lambdaErr = Math.max(lambdaErr, inv.resid_max / Math.abs(inv.max));
-    if (fac.shift === 0) {
-      logdet = 0;
-      for (let i = 0; i < N; i++) logdet += Math.log(fac.l[i * N + i]);
-      logdet *= 2;
-      if (lambdaMin < MAX_SOLVE_COND_INV * top.max) {
-        // factored, but too ill-conditioned for K̄⁻¹ to be trusted (rounding made a singular K̄
-        // pass dpotrf): the flow uses a shifted factor and treats null modes as the eigh path does.
-        // (Drop the old factor first, so two [N, N] factors are never referenced at once.)
-        fac = null;
-        fac = shiftedCholesky(N, kbarTrain, top.max, true);
-      }
-    }
-  } else {
-    // no factor even with a shift: the smallest Ritz value is only an upper bound on λ_min
-    const both = lanczosExtremes(denseSymOp(N, kbarTrain), { ...EXTREMES, which: 'both', signal });
-    lambdaMin = both.min;
-    lambdaErr = Math.max(lambdaErr, both.resid_min / Math.max(Math.abs(both.min), Number.MIN_VALUE));
-  }
-  // numerically singular: no unshifted factor, or one too ill-conditioned to solve with
-  const singular = !(fac && fac.shift === 0);
-  // kernelStats supplies the off-diagonal statistics; the spectrum it is given holds only the two
-  // extreme eigenvalues, so its logdet is replaced by the Cholesky one.
-  const spectrum = new Float64Array(N).fill(top.max);
-  spectrum[0] = Math.min(lambdaMin, top.max);
-  const stats: KernelStats = { ...kernelStats(kbarTrain, N, { values: spectrum }, limit), logdet };
-
-  // --- flow on A = K̃ + δI, K̃ = K̄ or D K̄ D (the time-scale factor is in the times)
-  const c = scale.scale;
-  let meanDiagK = 1;
-  if (c !== undefined) {
-    let sum = 0;
-    for (let i = 0; i < N; i++) sum += c[i] * c[i];
-    meanDiagK = sum / N;
-  }
-  const times = flowTimes(tasks, scale);
-  const delta = times.mode === 'relative' ? times.diagReg * meanDiagK : times.diagReg;
-  const sTrain = c?.subarray(0, N);
-  const sTest = c?.subarray(N);
-  let sMax2 = 1;
-  if (sTrain) {
-    if (!sTrain.every((v) => v > 0 && Number.isFinite(v))) {
-      throw new RangeError('kernel task: a per-point kernel scale relative to the mean diagonal underflowed or overflowed (the inputs\' norms differ too much for this depth)');
-    }
-    sMax2 = 0;
-    for (const v of sTrain) sMax2 = Math.max(sMax2, v * v);
-  }
-  let op: SymOp;
-  let inverse: SymOp | null = null;
-  let inverseShift = 0;
-  if (delta === 0 && sTrain === undefined) {
-    // A = K̄: its factor (of K̄ + σI) serves as (A + σI)⁻¹
-    op = denseSymOp(N, kbarTrain);
-    if (fac) {
-      inverse = choleskyInverseOp(N, fac.l);
-      inverseShift = fac.shift;
-    }
-  } else {
-    // A = D K̄ D + δI needs its own factor: overwrite the train block with A (it is rebuilt from
-    // the state at the next depth) after dropping the factor of K̄, so one [N, N] factor lives.
-    fac = null;
-    for (let i = 0; i < N; i++) {
-      if (sTrain) for (let j = 0; j < N; j++) kbarTrain[i * N + j] *= sTrain[i] * sTrain[j];
-      kbarTrain[i * N + i] += delta;
-    }
-    // D K̄ D has the null space of K̄ (D is invertible): shift it likewise when there is no ridge
-    const facA = shiftedCholesky(N, kbarTrain, sMax2 * top.max + delta, singular && delta === 0);
-    op = denseSymOp(N, kbarTrain);
-    if (facA) {
-      inverse = choleskyInverseOp(N, facA.l);
-      inverseShift = facA.shift;
-    }
-  }
-  let xs = new Float64Array(0);
-  const cross = (xRows: Float64Array, out: Float64Array): void => {
-    let src = xRows;
-    if (sTrain) {
-      if (xs.length !== xRows.length) xs = new Float64Array(xRows.length);
-      for (let r = 0; r < k; r++) for (let j = 0; j < N; j++) xs[r * N + j] = xRows[r * N + j] * sTrain[j];
-      src = xs;
-    }
-    la.gemm(false, true, k, m, N, 1, src, kbarCross, 0, out);
-    if (sTest) for (let r = 0; r < k; r++) for (let j = 0; j < m; j++) out[r * m + j] *= sTest[j];
-  };
-  const flow = krylovGradientFlow({
-    n_train: N,
-    n_test: m,
-    n_out: k,
-    op,
-    inverse,
-    inverse_shift: inverseShift,
-    diag_reg_abs: delta,
-    cross,
-    y_train: data.yTrain,
-    t: times.t,
-    tol: options.krylov_tol,
-    max_dim: options.krylov_max_dim,
-    lambda_max: sTrain ? undefined : top.max + delta,
+/** The solver input of the tasks of one depth (their `t`; `diag_reg` and its mode are shared by the batch, `p`). */
+function solverInput(
+  tasks: TaskInput[],
+  p: KernelTaskParams,
+  blocks: { kbarTrain: Float64Array; kbarCross: Float64Array; scale: FlowScale; limit: number },
+  data: ReturnType<typeof loadDataset>,
+  options: KernelBatchOptions,
+  signal?: AbortSignal,
+): DepthSolverInput {
+  return {
+    ...blocks,
+    n_train: data.n_train,
+    n_test: data.n_test,
+    n_out: data.k,
+    y_train: data.y_train,
+    t: tasks.map((task) => parseParams('kernel', task.params).t),
+    diag_reg: p.diag_reg,
+    diag_reg_mode: p.diag_reg_mode,
+    krylov: { tol: options.krylov_tol, max_dim: options.krylov_max_dim },
     signal,
-  });
-  return tasks.map((task, i) =>
-    taskRows(task, stats, data, flow.predictions[i], {
-      // positive definite when A itself was factored; otherwise how many modes were dropped is unknown
-      n_null_modes: inverse !== null && inverseShift === 0 ? 0 : NaN,
-      kernel_scale_log10: scale.scaleLog10,
-      solver_krylov: 1,
-      krylov_dim: flow.dim + flow.dim_inverse,
-      krylov_err_est: flow.info[i].err_est,
-      krylov_converged: flow.info[i].converged ? 1 : 0,
-      lambda_err_est: lambdaErr,
-    }),
-  );
+  };
 }
 
 function taskRows(
@@ -520,7 +214,7 @@ function taskRows(
   pred: { train: Float64Array; test: Float64Array },
   extra: Record<string, number>,
 ): { id: string; rows: MetricRow[] } {
-  const { nTrain, nTest, k } = data;
+  const { n_train: nTrain, n_test: nTest, k } = data;
   // a NaN prediction would be stored as NULL metrics next to a finite, wrong test_acc
   if (!pred.train.every(Number.isFinite) || !pred.test.every(Number.isFinite)) {
     throw new RangeError(
@@ -528,8 +222,8 @@ function taskRows(
         `(kernel_scale_log10 = ${extra.kernel_scale_log10}; the flow kernel or the stopping time is out of float64 range)`,
     );
   }
-  const train = predictionMetrics(pred.train, data.yTrain, nTrain, k);
-  const test = predictionMetrics(pred.test, data.yTest, nTest, k);
+  const train = predictionMetrics(pred.train, data.y_train, nTrain, k);
+  const test = predictionMetrics(pred.test, data.y_test, nTest, k);
   const values: Record<string, number> = {
     ...stats,
     train_mse: train.mse,

@@ -5,7 +5,7 @@
  * float64) plus a fixed allowance for the worker thread itself; they aim to be a little above
  * the measured peak, never far below it.
  */
-import { chooseKernelSolver } from './kernel-solver.js';
+import { chooseKernelSolver } from '../ntk/solvers/solver.js';
 import type { Params } from './types.js';
 
 /** Worker thread, modules and small buffers. */

@@ -37,7 +37,7 @@
  *
  * ## Checkpoints
  * At every step `c` that is a positive multiple of `checkpoint_every` and `< steps`, after the
- * metrics of every logged step `<= c` have been sent, the task sends {@link encodeTrainState} of
+ * metrics of every logged step `<= c` have been sent, the task sends `encodeTrainState` (`src/nn/checkpoint.ts`) of
  * its state through `reporter.checkpoint` (at most one in flight; the next one waits for it).
  * Given `input.checkpoint` (the latest checkpoint of an interrupted execution), the task
  * recomputes the step-0 references, restores the state at `c` and sends only the metrics of the
@@ -53,51 +53,27 @@
  * data problems throw `DataError` (from `src/data`). An aborted `ctx.signal` makes the task throw
  * an `Error` named `'AbortError'` at the next step boundary.
  */
-import { DATA_PARAM_KEYS, loadDataset } from '../data/index.js';
+import { loadDataset } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
 import { activationOfParams, type Activation } from '../ntk/index.js';
-import type { DataParams, Dataset } from '../data/index.js';
+import type { Dataset } from '../data/index.js';
 import { divergenceReason } from '../nn/divergence.js';
 import { advanceInPlace, initialState, makeGdWorkspace } from '../nn/gd.js';
 import type { GdProblem, TrainState } from '../nn/gd.js';
 import { accuracy, deviationMetrics, ntkInitRelError, takeInitSnapshot } from '../nn/metrics.js';
 import { forward, initMlp, mseLoss } from '../nn/mlp.js';
-import type { MlpParams, MlpSpec, Parameterization } from '../nn/mlp.js';
+import type { MlpArchitecture } from '../nn/mlp.js';
+import { decodeTrainState, encodeTrainState } from '../nn/checkpoint.js';
 import { linearSchedule, logSchedule } from '../nn/schedule.js';
 import { makeNtkReference, rmsDifference } from '../nn/kernel-gap.js';
 import type { NtkReference } from '../nn/kernel-gap.js';
+import { DEFAULT_LOG_POINTS, parseParams, type TrainTaskParams } from '../spec/params.js';
 import type { MetricRow, Params, TaskContext, TaskInput } from './types.js';
 
-/** Validated params of a train task. */
-export interface TrainParams {
-  width: number;
-  depth: number;
-  lr: number;
-  steps: number;
-  seed: number;
-  sigma_w: number;
-  sigma_b: number;
+/** Parsed params of a train task: the typed params of `spec/params.ts`, with the activation object. */
+export interface TrainParams extends Omit<TrainTaskParams, 'activation'> {
   /** φ of the hidden layers (`activation`, default relu, with its `activation_*` params). */
   activation: Activation;
-  parameterization: Parameterization;
-  /** Exactly one of `log_every` / `log_points` is set after parsing. */
-  log_every?: number;
-  log_points?: number;
-  probe: number;
-  /** Checkpoint period in steps; 0 = never. */
-  checkpoint_every: number;
-  data: DataParams;
-}
-
-
-function num(params: Params, key: string, opts: { int?: boolean; min?: number; gt?: number; def?: number }): number {
-  const v = params[key] ?? opts.def;
-  const what = `train task: param ${key}`;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`${what} must be a finite number, got ${JSON.stringify(v)}`);
-  if (opts.int && !Number.isSafeInteger(v)) throw new RangeError(`${what} must be an integer, got ${v}`);
-  if (opts.min !== undefined && v < opts.min) throw new RangeError(`${what} must be >= ${opts.min}, got ${v}`);
-  if (opts.gt !== undefined && !(v > opts.gt)) throw new RangeError(`${what} must be > ${opts.gt}, got ${v}`);
-  return v;
 }
 
 function trainActivation(params: Params): Activation {
@@ -107,118 +83,17 @@ function trainActivation(params: Params): Activation {
 }
 
 /**
- * Validate and default the params of a train task (see the module comment for the list).
+ * Validate and default the params of a train task (see the module comment for the list): the
+ * typed params of `parseParams('train', …)` plus the activation object.
  * @throws RangeError naming the offending param and what is expected.
  */
 export function parseTrainParams(params: Params): TrainParams {
-  const parameterization = params.parameterization ?? 'ntk';
-  if (parameterization !== 'ntk' && parameterization !== 'standard') {
-    throw new RangeError(`train task: param parameterization must be 'ntk' or 'standard', got ${JSON.stringify(parameterization)}`);
-  }
-  if (params.log_every !== undefined && params.log_points !== undefined) {
-    throw new RangeError('train task: set either log_every or log_points, not both');
-  }
-  const out: TrainParams = {
-    width: num(params, 'width', { int: true, min: 1 }),
-    depth: num(params, 'depth', { int: true, min: 1 }),
-    lr: num(params, 'lr', { gt: 0 }),
-    steps: num(params, 'steps', { int: true, min: 0 }),
-    seed: num(params, 'seed', { int: true, min: 0, def: 0 }),
-    sigma_w: num(params, 'sigma_w', { gt: 0, def: 1 }),
-    sigma_b: num(params, 'sigma_b', { min: 0, def: 0 }),
-    activation: trainActivation(params),
-    parameterization,
-    probe: num(params, 'probe', { int: true, min: 1, def: 32 }),
-    checkpoint_every: num(params, 'checkpoint_every', { int: true, min: 0, def: 0 }),
-    data: {} as DataParams,
-  };
-  if (params.log_every !== undefined) out.log_every = num(params, 'log_every', { int: true, min: 1 });
-  else out.log_points = num(params, 'log_points', { int: true, min: 2, def: 20 });
-  const data: Record<string, unknown> = {};
-  for (const key of DATA_PARAM_KEYS) if (params[key] !== undefined) data[key] = params[key];
-  if (data.n_test === undefined) data.n_test = 500;
-  if (data.data_seed === undefined) data.data_seed = 0;
-  if (data.center === undefined) data.center = false;
-  if (data.unit_norm === undefined) data.unit_norm = true;
-  out.data = data as unknown as DataParams;
-  return out;
+  return { ...parseParams('train', params), activation: trainActivation(params) };
 }
 
 /** The logging schedule of parsed params: strictly increasing steps from 0 to `steps`. */
 export function trainSchedule(p: TrainParams): number[] {
-  return p.log_every !== undefined ? linearSchedule(p.steps, p.log_every) : logSchedule(p.steps, p.log_points ?? 20);
-}
-
-const CKPT_MAGIC = 0x4e544b43; // 'NTKC'
-const CKPT_VERSION = 1;
-const CKPT_HEADER = 6;
-
-/** FNV-1a hash of a string, as a number (identifies the linear-algebra backend in a checkpoint). */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
-}
-/** Written in native byte order; a reader with the other byte order sees another number. */
-const CKPT_BYTE_ORDER_PROBE = 1.5;
-
-/**
- * Serialize a training state: a header of float64 values `[magic, version, byte-order probe,
- * step, hash(backend), L, |W_0|, |b_0|, …, |W_{L−1}|, |b_{L−1}|]`, then every `W_l` and `b_l` in
- * that order, all float64 in native byte order. `backend` names the linear-algebra backend that
- * computed the state (a resumed run must use the same one to stay bit-identical). The result
- * owns a fresh buffer (it can be transferred).
- */
-export function encodeTrainState(state: TrainState, backend = ''): Uint8Array {
-  const { W, b } = state.params;
-  const header = [CKPT_MAGIC, CKPT_VERSION, CKPT_BYTE_ORDER_PROBE, state.step, fnv1a(backend), W.length];
-  for (let l = 0; l < W.length; l++) header.push(W[l].length, b[l].length);
-  let total = header.length;
-  for (let l = 0; l < W.length; l++) total += W[l].length + b[l].length;
-  const out = new Float64Array(total);
-  out.set(header, 0);
-  let at = header.length;
-  for (let l = 0; l < W.length; l++) {
-    out.set(W[l], at);
-    at += W[l].length;
-    out.set(b[l], at);
-    at += b[l].length;
-  }
-  return new Uint8Array(out.buffer);
-}
-
-/**
- * Inverse of {@link encodeTrainState}, checked against the expected parameter shapes (those of
- * `like`) and backend. Returns `null` if the bytes are not a checkpoint of this shape, version,
- * byte order and backend.
- */
-export function decodeTrainState(data: Uint8Array, like: MlpParams, backend = ''): TrainState | null {
-  if (data.byteLength % 8 !== 0 || data.byteLength < 8 * CKPT_HEADER) return null;
-  const f = new Float64Array(new Uint8Array(data).buffer); // aligned copy
-  const L = like.W.length;
-  if (f[0] !== CKPT_MAGIC || f[1] !== CKPT_VERSION || f[2] !== CKPT_BYTE_ORDER_PROBE || f[4] !== fnv1a(backend) || f[5] !== L) return null;
-  const step = f[3];
-  if (!Number.isSafeInteger(step) || step < 0) return null;
-  let at = CKPT_HEADER + 2 * L;
-  if (f.length < at) return null;
-  let total = at;
-  for (let l = 0; l < L; l++) {
-    if (f[CKPT_HEADER + 2 * l] !== like.W[l].length || f[CKPT_HEADER + 1 + 2 * l] !== like.b[l].length) return null;
-    total += like.W[l].length + like.b[l].length;
-  }
-  if (f.length !== total) return null;
-  const W: Float64Array[] = [];
-  const b: Float64Array[] = [];
-  for (let l = 0; l < L; l++) {
-    W.push(f.slice(at, at + like.W[l].length));
-    at += like.W[l].length;
-    b.push(f.slice(at, at + like.b[l].length));
-    at += like.b[l].length;
-  }
-  return { step, params: { W, b } };
+  return p.log_every !== undefined ? linearSchedule(p.steps, p.log_every) : logSchedule(p.steps, p.log_points ?? DEFAULT_LOG_POINTS);
 }
 
 /** `Error` with `name === 'AbortError'`, thrown when the task's signal is aborted. */
@@ -252,7 +127,7 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
   const tp = parseTrainParams(input.params);
   if (signal?.aborted) throw abortError();
   const ds: Dataset = loadDataset(tp.data);
-  const spec: MlpSpec = {
+  const spec: MlpArchitecture = {
     d: ds.d,
     width: tp.width,
     depth: tp.depth,
@@ -262,10 +137,10 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
     activation: tp.activation,
     parameterization: tp.parameterization,
   };
-  const problem: GdProblem = { spec, x: ds.xTrain, y: ds.yTrain, n: ds.nTrain, lr: tp.lr };
+  const problem: GdProblem = { spec, x: ds.x_train, y: ds.y_train, n: ds.n_train, lr: tp.lr };
   const params0 = initMlp(spec, tp.seed);
-  const p = Math.min(tp.probe, ds.nTest);
-  const probeX = ds.xTest.subarray(0, p * ds.d);
+  const p = Math.min(tp.probe, ds.n_test);
+  const probeX = ds.x_test.subarray(0, p * ds.d);
   const snap = takeInitSnapshot(spec, params0, probeX, p);
   const schedule = trainSchedule(tp);
   const state: TrainState = initialState(params0);
@@ -277,26 +152,26 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
   reporter.progress(id, 0, `step 0/${tp.steps}`);
 
   const evaluate = (step: number): { rows: MetricRow[]; diverged: string | null } => {
-    const fTrain = forward(spec, state.params, ds.xTrain, ds.nTrain).h[spec.depth];
-    const trainLoss = mseLoss(fTrain, ds.yTrain, ds.nTrain);
+    const fTrain = forward(spec, state.params, ds.x_train, ds.n_train).h[spec.depth];
+    const trainLoss = mseLoss(fTrain, ds.y_train, ds.n_train);
     if (step === 0) initialLoss = trainLoss;
     const reason = divergenceReason(trainLoss, initialLoss);
     if (reason) return { rows: [], diverged: reason };
     const rows: MetricRow[] = [{ step, name: 'train_loss', value: trainLoss }];
-    if (ds.nTest > 0) {
-      const fTest = forward(spec, state.params, ds.xTest, ds.nTest).h[spec.depth];
-      rows.push({ step, name: 'test_loss', value: mseLoss(fTest, ds.yTest, ds.nTest) });
-      if (ds.task !== 'regression') rows.push({ step, name: 'test_acc', value: accuracy(fTest, ds.labelsTest, ds.nTest, ds.k) });
+    if (ds.n_test > 0) {
+      const fTest = forward(spec, state.params, ds.x_test, ds.n_test).h[spec.depth];
+      rows.push({ step, name: 'test_loss', value: mseLoss(fTest, ds.y_test, ds.n_test) });
+      if (ds.task !== 'regression') rows.push({ step, name: 'test_acc', value: accuracy(fTest, ds.labels_test, ds.n_test, ds.k) });
       if (step === 0 && spec.parameterization === 'ntk') {
         reference = makeNtkReference({
           spec,
-          xTrain: ds.xTrain,
-          nTrain: ds.nTrain,
-          xTest: ds.xTest,
-          nTest: ds.nTest,
-          yTrain: ds.yTrain,
-          f0Train: fTrain,
-          f0Test: fTest,
+          x_train: ds.x_train,
+          n_train: ds.n_train,
+          x_test: ds.x_test,
+          n_test: ds.n_test,
+          y_train: ds.y_train,
+          f0_train: fTrain,
+          f0_test: fTest,
         });
       }
       if (reference) {

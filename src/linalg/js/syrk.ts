@@ -7,6 +7,7 @@
  * half of each diagonal block, wasted work of about `SYRK_ROWS / n`). The strict upper triangle
  * is then overwritten with the lower one, so the result is exactly symmetric.
  */
+import { mirrorLower } from '../mirror.js';
 import { checkDims, gemmStrided } from './gemm.js';
 
 /** Rows per block (a multiple of the gemm register tile). */
@@ -26,23 +27,5 @@ export function syrk(n: number, k: number, alpha: number, a: Float64Array, beta:
     const i1 = Math.min(n, i0 + SYRK_ROWS);
     gemmStrided(false, true, i1 - i0, i1, k, alpha, a, i0 * k, k, a, 0, k, beta, c, i0 * n, n);
   }
-  mirrorLowerToUpper(n, c);
-}
-
-/**
- * Copy the strict lower triangle of the `[n, n]` row-major matrix `c` onto its upper triangle,
- * in 32 × 32 tiles so that the column-wise writes stay in cache.
- */
-export function mirrorLowerToUpper(n: number, c: Float64Array): void {
-  const T = 32;
-  for (let i0 = 0; i0 < n; i0 += T) {
-    const i1 = Math.min(n, i0 + T);
-    for (let j0 = 0; j0 <= i0; j0 += T) {
-      const j1 = Math.min(n, j0 + T);
-      for (let i = i0; i < i1; i++) {
-        const jEnd = Math.min(j1, i);
-        for (let j = j0; j < jEnd; j++) c[j * n + i] = c[i * n + j];
-      }
-    }
-  }
+  mirrorLower(n, c);
 }

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
-import { canonicalJson } from '../util/hash.js';
+import { canonicalJson } from './hash.js';
 
 /** A seeded stream of random numbers. Not thread-safe; make one per consumer. */
 export interface Rng {

@@ -3,7 +3,7 @@
  * compare a sweep run under faults with a clean reference run, and audit the lease trail
  * (`task_log`) for grid points that were held by two executors at once or recorded twice.
  */
-import { openStore } from '../store/open.js';
+import { openStore } from '../../src/store/open.js';
 
 /** Outcome of {@link compareSweep}. Every count is of grid points. */
 export interface Comparison {
