@@ -48,7 +48,6 @@ test('eigh solver reproduces kernelMatrix + splitTrainTest + eigh + gradientFlow
     x.set(data.x_train);
     x.set(data.x_test, N * data.d);
     const kernel = base.kernel as 'ntk' | 'nngp';
-    const nTrain = Number(base.n_train);
     kernelFold(x, N + m, data.d, { sigma_w: 1, sigma_b: 0, depths: [depth], ntk: kernel === 'ntk' }, (_L, state) => {
       const bar = splitTrainTest(kernelMatrix(state, kernel, 'normalized'), N, m);
       const eigBar = linalg().eigh(N, bar.k_train);

@@ -108,11 +108,6 @@ export function csvDigest(files: string[]): string {
 const cache = new Map<string, { stamp: string; data: CsvData }>();
 const CACHE_MAX = 8;
 
-/** Drop the per-thread csv cache. */
-export function clearCsvCache(): void {
-  cache.clear();
-}
-
 /**
  * Read and validate a csv dataset (see the module comment for the layouts and rules).
  * Cached per thread; the returned object is shared and must not be modified.
@@ -259,48 +254,8 @@ function csvFiles(src: CsvSource): string[] {
 function readTable(
   file: string, labelColumn: string, role: 'train' | 'test' | null, expectFeatures?: string[],
 ): { featureNames: string[]; train: RawPart; test: RawPart } {
-  let text: Buffer;
-  try {
-    text = readFileSync(file);
-  } catch (e) {
-    throw new DataError(`csv: cannot read file ${file}: ${(e as Error).message}`);
-  }
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, { info: true, skip_empty_lines: true, trim: true, bom: true }) as unknown as typeof records;
-  } catch (e) {
-    throw new DataError(`csv: ${file}: ${(e as Error).message}`);
-  }
-  if (records.length === 0) throw new DataError(`csv: ${file} is empty; expected a header line and data rows`);
-  const header = records[0].record;
-  const seen = new Set<string>();
-  header.forEach((name, i) => {
-    if (name === '') throw new DataError(`csv: ${file}, line ${records[0].info.lines}: column ${i + 1} has an empty name`);
-    if (seen.has(name)) throw new DataError(`csv: ${file}, line ${records[0].info.lines}: duplicate column name "${name}"`);
-    seen.add(name);
-  });
-  const labelIdx = header.indexOf(labelColumn);
-  if (labelIdx < 0) {
-    throw new DataError(`csv: ${file} has no label column "${labelColumn}" (columns: ${header.join(', ')}); set label_column`);
-  }
-  const splitIdx = header.indexOf(SPLIT_COLUMN);
-  if (role === null && splitIdx < 0) {
-    throw new DataError(`csv: ${file} has no "${SPLIT_COLUMN}" column; a single csv file (path) needs one with values train/test, or use train_path + test_path`);
-  }
-  let featureNames = header.filter((_, i) => i !== labelIdx && i !== splitIdx);
-  if (featureNames.length === 0) throw new DataError(`csv: ${file} has no feature columns (only "${labelColumn}"${splitIdx >= 0 ? ` and "${SPLIT_COLUMN}"` : ''})`);
-  if (expectFeatures) {
-    const missing = expectFeatures.filter((f) => !featureNames.includes(f));
-    const extra = featureNames.filter((f) => !expectFeatures.includes(f));
-    if (missing.length > 0 || extra.length > 0) {
-      throw new DataError(
-        `csv: ${file} feature columns differ from the train file's:` +
-          (missing.length ? ` missing ${missing.map((s) => `"${s}"`).join(', ')}` : '') +
-          (extra.length ? `${missing.length ? ';' : ''} extra ${extra.map((s) => `"${s}"`).join(', ')}` : ''),
-      );
-    }
-    featureNames = expectFeatures;
-  }
+  const records = parseRecords(file);
+  const { header, labelIdx, splitIdx, featureNames } = tableColumns(file, records[0], labelColumn, role, expectFeatures);
   const d = featureNames.length;
   const featIdx = featureNames.map((f) => header.indexOf(f));
   const rows = records.length - 1;
@@ -342,6 +297,65 @@ function readTable(
     return { n: idx.length, x: px, labels: idx.map((r) => labels[r]), file, lines: Int32Array.from(idx, (r) => records[r + 1].info.lines) };
   };
   return { featureNames, train: pick(0), test: pick(1) };
+}
+
+/** The csv records of `file` (header first), each with its line number. @throws DataError if unreadable, malformed or empty. */
+function parseRecords(file: string): CsvRecord[] {
+  let text: Buffer;
+  try {
+    text = readFileSync(file);
+  } catch (e) {
+    throw new DataError(`csv: cannot read file ${file}: ${(e as Error).message}`);
+  }
+  let records: CsvRecord[];
+  try {
+    records = parse(text, { info: true, skip_empty_lines: true, trim: true, bom: true }) as unknown as CsvRecord[];
+  } catch (e) {
+    throw new DataError(`csv: ${file}: ${(e as Error).message}`);
+  }
+  if (records.length === 0) throw new DataError(`csv: ${file} is empty; expected a header line and data rows`);
+  return records;
+}
+
+type CsvRecord = { record: string[]; info: { lines: number } };
+
+/**
+ * The columns of a header: label and split positions (split -1 when absent) and the feature
+ * names (`expectFeatures`, in that order, when given and matched).
+ * @throws DataError for empty or duplicate names, a missing label or split column, no feature
+ *   column, or features that differ from `expectFeatures`.
+ */
+function tableColumns(
+  file: string, first: CsvRecord, labelColumn: string, role: 'train' | 'test' | null, expectFeatures?: string[],
+): { header: string[]; labelIdx: number; splitIdx: number; featureNames: string[] } {
+  const header = first.record;
+  const seen = new Set<string>();
+  header.forEach((name, i) => {
+    if (name === '') throw new DataError(`csv: ${file}, line ${first.info.lines}: column ${i + 1} has an empty name`);
+    if (seen.has(name)) throw new DataError(`csv: ${file}, line ${first.info.lines}: duplicate column name "${name}"`);
+    seen.add(name);
+  });
+  const labelIdx = header.indexOf(labelColumn);
+  if (labelIdx < 0) {
+    throw new DataError(`csv: ${file} has no label column "${labelColumn}" (columns: ${header.join(', ')}); set label_column`);
+  }
+  const splitIdx = header.indexOf(SPLIT_COLUMN);
+  if (role === null && splitIdx < 0) {
+    throw new DataError(`csv: ${file} has no "${SPLIT_COLUMN}" column; a single csv file (path) needs one with values train/test, or use train_path + test_path`);
+  }
+  const featureNames = header.filter((_, i) => i !== labelIdx && i !== splitIdx);
+  if (featureNames.length === 0) throw new DataError(`csv: ${file} has no feature columns (only "${labelColumn}"${splitIdx >= 0 ? ` and "${SPLIT_COLUMN}"` : ''})`);
+  if (!expectFeatures) return { header, labelIdx, splitIdx, featureNames };
+  const missing = expectFeatures.filter((f) => !featureNames.includes(f));
+  const extra = featureNames.filter((f) => !expectFeatures.includes(f));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new DataError(
+      `csv: ${file} feature columns differ from the train file's:` +
+        (missing.length ? ` missing ${missing.map((s) => `"${s}"`).join(', ')}` : '') +
+        (extra.length ? `${missing.length ? ';' : ''} extra ${extra.map((s) => `"${s}"`).join(', ')}` : ''),
+    );
+  }
+  return { header, labelIdx, splitIdx, featureNames: expectFeatures };
 }
 
 /** The csv location fields of params: where the files are, not what they hold. */

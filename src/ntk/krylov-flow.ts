@@ -228,22 +228,8 @@ class FlowProcess {
  * @throws RangeError on inconsistent sizes or a negative/NaN `t`; `signal.reason` when aborted.
  */
 export function krylovGradientFlow(input: KrylovFlowInput): KrylovFlowResult {
-  const { n_train: N, n_test: m, n_out: k, op } = input;
-  if (!(Number.isInteger(N) && N >= 1 && Number.isInteger(m) && m >= 0 && Number.isInteger(k) && k >= 1)) {
-    throw new RangeError(`krylovGradientFlow: need integers n_train >= 1, n_test >= 0, n_out >= 1; got ${N}, ${m}, ${k}`);
-  }
-  if (op.n !== N) throw new RangeError(`krylovGradientFlow: op.n = ${op.n}, expected n_train = ${N}`);
-  if (input.inverse && input.inverse.n !== N) throw new RangeError(`krylovGradientFlow: inverse.n = ${input.inverse.n}, expected ${N}`);
-  if (input.y_train.length !== N * k) throw new RangeError(`krylovGradientFlow: y_train has length ${input.y_train.length}, expected [${N}, ${k}]`);
-  for (const t of input.t) if (!(t >= 0)) throw new RangeError(`krylovGradientFlow: every t must be >= 0 or Infinity, got ${t}`);
-  const delta = input.diag_reg_abs;
-  if (!(Number.isFinite(delta) && delta >= 0)) throw new RangeError(`krylovGradientFlow: diag_reg_abs must be finite and >= 0, got ${delta}`);
-  const tol = input.tol ?? 1e-8;
-  if (!(tol > 0)) throw new RangeError(`krylovGradientFlow: tol must be > 0, got ${tol}`);
-  const maxDim = Math.max(1, Math.min(N, input.max_dim ?? 1500));
-  const inverse = input.inverse ?? null;
-  const sigma = input.inverse_shift ?? 0;
-  if (!(Number.isFinite(sigma) && sigma >= 0)) throw new RangeError(`krylovGradientFlow: inverse_shift must be finite and >= 0, got ${sigma}`);
+  const { n_train: N, n_out: k } = input;
+  const { delta, tol, maxDim, inverse, sigma } = checkFlowInput(input);
 
   // residual as rows [k, N]
   const r = new Float64Array(k * N);
@@ -259,60 +245,17 @@ export function krylovGradientFlow(input: KrylovFlowInput): KrylovFlowResult {
   if (inverse !== null && sigma === 0) {
     for (let i = 0; i < ts.length; i++) {
       if (ts[i] !== Infinity) continue;
-      const x = new Float64Array(k * N);
-      inverse.apply(r, k, x);
-      const ax = new Float64Array(k * N);
-      op.apply(x, k, ax);
+      const solved = directSolve(input.op, inverse, r, k, delta, tol);
+      xRows[i] = solved.x;
+      trainRows[i] = solved.train;
+      info[i] = solved.info;
       matvecs += 2 * k;
-      let num = 0;
-      let den = 0;
-      for (let j = 0; j < ax.length; j++) {
-        num += (r[j] - ax[j]) ** 2;
-        den += r[j] * r[j];
-        ax[j] -= delta * x[j];
-      }
-      xRows[i] = x;
-      trainRows[i] = ax;
-      const resid = den > 0 ? Math.sqrt(num / den) : 0;
-      info[i] = { t: Infinity, method: 'solve', err_est: resid, converged: resid <= tol };
     }
   }
 
   const lanczosIdx = ts.map((_t, i) => i).filter((i) => ts[i] !== 0 && xRows[i] === null);
-  let lambdaMax = input.lambda_max ?? 0;
-  const direct = new FlowProcess(op, r, k, maxDim, lanczosIdx, (theta, i) => {
-    let mx = 0;
-    for (const v of theta) mx = Math.max(mx, Math.abs(v));
-    lambdaMax = Math.max(lambdaMax, mx);
-    const zeroTol = N * Number.EPSILON * mx;
-    const f = theta.map((mu) => flowWeight(mu, ts[i], N, zeroTol));
-    return [f, theta.map((mu, j) => (mu - delta) * f[j])];
-  });
-  // The shift-invert process only takes t with τ λ_max ≥ INVERSE_MIN_TAU_LAMBDA (τ = t/N): for
-  // smaller t, f_t(μ) ≈ τ − τ²μ/2 + … is nearly constant and its μ-dependence is a negative power
-  // of ν = 1/μ, which Krylov spaces of A⁻¹ resolve badly and (measured) can stagnate at a few %
-  // error while the coefficients barely change; those t converge in a few steps on A anyway.
-  const invIdx =
-    inverse === null
-      ? []
-      : lanczosIdx.filter((i) => {
-          if (ts[i] === Infinity) return true;
-          if (input.lambda_max === undefined && lambdaMax === 0) lambdaMax = lanczosExtremes(op, { which: 'max', tol: 1e-6, signal: input.signal }).max;
-          return (ts[i] / N) * lambdaMax >= INVERSE_MIN_TAU_LAMBDA;
-        });
-  const inv =
-    inverse === null || invIdx.length === 0
-      ? null
-      : new FlowProcess(inverse, r, k, maxDim, invIdx, (nu, i) => {
-          // Ritz values ν of (A + σI)⁻¹ → μ = 1/ν − σ
-          const mu = nu.map((v) => (v !== 0 ? 1 / v - sigma : Infinity));
-          let mx = lambdaMax;
-          for (const v of mu) if (Number.isFinite(v)) mx = Math.max(mx, Math.abs(v));
-          const zeroTol = N * Number.EPSILON * mx;
-          const f = mu.map((v) => (Number.isFinite(v) ? flowWeight(v, ts[i], N, zeroTol) : 0));
-          return [f, mu.map((v, j) => (Number.isFinite(v) ? (v - delta) * f[j] : 0))];
-        });
-  const procs = inv === null ? [direct] : [direct, inv];
+  const procs = flowProcesses(input, r, lanczosIdx, { delta, maxDim, inverse, sigma });
+  const [direct, inv] = procs;
   while (procs.some((p) => !p.finished)) {
     input.signal?.throwIfAborted();
     for (const p of procs) {
@@ -335,21 +278,112 @@ export function krylovGradientFlow(input: KrylovFlowInput): KrylovFlowResult {
     info[i] = { t: ts[i], method: from === direct ? 'lanczos' : 'inverse-lanczos', err_est: best.err, converged: best.err <= tol };
   }
   matvecs += direct.basis.matvecs + (inv?.basis.matvecs ?? 0);
-
-  const testRows = new Float64Array(k * m);
-  const predictions = ts.map((t, i) => {
-    const train = new Float64Array(N * k);
-    const test = new Float64Array(m * k);
-    const x = xRows[i];
-    const tr = trainRows[i];
-    if (x !== null && tr !== null) {
-      for (let p = 0; p < N; p++) for (let c = 0; c < k; c++) train[p * k + c] = tr[c * N + p];
-      if (m > 0) {
-        input.cross(x, testRows);
-        for (let p = 0; p < m; p++) for (let c = 0; c < k; c++) test[p * k + c] = testRows[c * m + p];
-      }
-    }
-    return { t, train, test };
-  });
+  const predictions = ts.map((t, i) => predictionOf(input, t, xRows[i], trainRows[i]));
   return { predictions, info, dim: direct.basis.processed, dim_inverse: inv?.basis.processed ?? 0, matvecs };
+}
+
+/**
+ * The checked settings of a {@link KrylovFlowInput}.
+ * @throws RangeError on inconsistent sizes, a negative/NaN `t`, or a bad ridge, tolerance or shift.
+ */
+function checkFlowInput(input: KrylovFlowInput): { delta: number; tol: number; maxDim: number; inverse: SymOp | null; sigma: number } {
+  const { n_train: N, n_test: m, n_out: k, op } = input;
+  if (!(Number.isInteger(N) && N >= 1 && Number.isInteger(m) && m >= 0 && Number.isInteger(k) && k >= 1)) {
+    throw new RangeError(`krylovGradientFlow: need integers n_train >= 1, n_test >= 0, n_out >= 1; got ${N}, ${m}, ${k}`);
+  }
+  if (op.n !== N) throw new RangeError(`krylovGradientFlow: op.n = ${op.n}, expected n_train = ${N}`);
+  if (input.inverse && input.inverse.n !== N) throw new RangeError(`krylovGradientFlow: inverse.n = ${input.inverse.n}, expected ${N}`);
+  if (input.y_train.length !== N * k) throw new RangeError(`krylovGradientFlow: y_train has length ${input.y_train.length}, expected [${N}, ${k}]`);
+  for (const t of input.t) if (!(t >= 0)) throw new RangeError(`krylovGradientFlow: every t must be >= 0 or Infinity, got ${t}`);
+  const delta = input.diag_reg_abs;
+  if (!(Number.isFinite(delta) && delta >= 0)) throw new RangeError(`krylovGradientFlow: diag_reg_abs must be finite and >= 0, got ${delta}`);
+  const tol = input.tol ?? 1e-8;
+  if (!(tol > 0)) throw new RangeError(`krylovGradientFlow: tol must be > 0, got ${tol}`);
+  const maxDim = Math.max(1, Math.min(N, input.max_dim ?? 1500));
+  const sigma = input.inverse_shift ?? 0;
+  if (!(Number.isFinite(sigma) && sigma >= 0)) throw new RangeError(`krylovGradientFlow: inverse_shift must be finite and >= 0, got ${sigma}`);
+  return { delta, tol, maxDim, inverse: input.inverse ?? null, sigma };
+}
+
+/**
+ * `t = ∞` by the direct solve `x = A⁻¹ r` (`r` rows `[k, N]`): coefficients `x`, train rows
+ * `K x = A x − δx`, and the relative residual `‖r − A x‖/‖r‖` as the error estimate.
+ */
+function directSolve(op: SymOp, inverse: SymOp, r: Float64Array, k: number, delta: number, tol: number): { x: Float64Array; train: Float64Array; info: KrylovTimeInfo } {
+  const x = new Float64Array(r.length);
+  inverse.apply(r, k, x);
+  const ax = new Float64Array(r.length);
+  op.apply(x, k, ax);
+  let num = 0;
+  let den = 0;
+  for (let j = 0; j < ax.length; j++) {
+    num += (r[j] - ax[j]) ** 2;
+    den += r[j] * r[j];
+    ax[j] -= delta * x[j];
+  }
+  const resid = den > 0 ? Math.sqrt(num / den) : 0;
+  return { x, train: ax, info: { t: Infinity, method: 'solve', err_est: resid, converged: resid <= tol } };
+}
+
+/**
+ * The Lanczos process on `A` for the stopping times `lanczosIdx` (indices into `input.t`) and,
+ * when `inverse` is given, the shift-invert process on `(A + σI)⁻¹` for those of them with
+ * `t λ_max/N ≥ 10` (see {@link krylovGradientFlow}). Returns `[direct]` or `[direct, inverse]`.
+ */
+function flowProcesses(
+  input: KrylovFlowInput,
+  r: Float64Array,
+  lanczosIdx: number[],
+  o: { delta: number; maxDim: number; inverse: SymOp | null; sigma: number },
+): [FlowProcess] | [FlowProcess, FlowProcess] {
+  const { n_train: N, n_out: k, op, t: ts } = input;
+  const { delta, maxDim, inverse, sigma } = o;
+  let lambdaMax = input.lambda_max ?? 0;
+  const direct = new FlowProcess(op, r, k, maxDim, lanczosIdx, (theta, i) => {
+    let mx = 0;
+    for (const v of theta) mx = Math.max(mx, Math.abs(v));
+    lambdaMax = Math.max(lambdaMax, mx);
+    const zeroTol = N * Number.EPSILON * mx;
+    const f = theta.map((mu) => flowWeight(mu, ts[i], N, zeroTol));
+    return [f, theta.map((mu, j) => (mu - delta) * f[j])];
+  });
+  // The shift-invert process only takes t with τ λ_max ≥ INVERSE_MIN_TAU_LAMBDA (τ = t/N): for
+  // smaller t, f_t(μ) ≈ τ − τ²μ/2 + … is nearly constant and its μ-dependence is a negative power
+  // of ν = 1/μ, which Krylov spaces of A⁻¹ resolve badly and (measured) can stagnate at a few %
+  // error while the coefficients barely change; those t converge in a few steps on A anyway.
+  const invIdx =
+    inverse === null
+      ? []
+      : lanczosIdx.filter((i) => {
+          if (ts[i] === Infinity) return true;
+          if (input.lambda_max === undefined && lambdaMax === 0) lambdaMax = lanczosExtremes(op, { which: 'max', tol: 1e-6, signal: input.signal }).max;
+          return (ts[i] / N) * lambdaMax >= INVERSE_MIN_TAU_LAMBDA;
+        });
+  if (inverse === null || invIdx.length === 0) return [direct];
+  const inv = new FlowProcess(inverse, r, k, maxDim, invIdx, (nu, i) => {
+    // Ritz values ν of (A + σI)⁻¹ → μ = 1/ν − σ
+    const mu = nu.map((v) => (v !== 0 ? 1 / v - sigma : Infinity));
+    let mx = lambdaMax;
+    for (const v of mu) if (Number.isFinite(v)) mx = Math.max(mx, Math.abs(v));
+    const zeroTol = N * Number.EPSILON * mx;
+    const f = mu.map((v) => (Number.isFinite(v) ? flowWeight(v, ts[i], N, zeroTol) : 0));
+    return [f, mu.map((v, j) => (Number.isFinite(v) ? (v - delta) * f[j] : 0))];
+  });
+  return [direct, inv];
+}
+
+/** The prediction at `t` from coefficient rows `x` and train rows (`[k, N]`; null: zero predictions). */
+function predictionOf(input: KrylovFlowInput, t: number, x: Float64Array | null, tr: Float64Array | null): GradientFlowPrediction {
+  const { n_train: N, n_test: m, n_out: k } = input;
+  const train = new Float64Array(N * k);
+  const test = new Float64Array(m * k);
+  if (x !== null && tr !== null) {
+    for (let p = 0; p < N; p++) for (let c = 0; c < k; c++) train[p * k + c] = tr[c * N + p];
+    if (m > 0) {
+      const testRows = new Float64Array(k * m);
+      input.cross(x, testRows);
+      for (let p = 0; p < m; p++) for (let c = 0; c < k; c++) test[p * k + c] = testRows[c * m + p];
+    }
+  }
+  return { t, train, test };
 }

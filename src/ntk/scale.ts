@@ -50,7 +50,7 @@ export function trainDiagMeanScale(
 }
 
 /** Whether every entry of `logDiag` equals the first to 1e-13 relative (a constant diagonal). */
-export function constantDiag(logDiag: Float64Array): boolean {
+function constantDiag(logDiag: Float64Array): boolean {
   for (let i = 1; i < logDiag.length; i++) if (Math.abs(logDiag[i] - logDiag[0]) > 1e-13 * Math.max(1, Math.abs(logDiag[0]))) return false;
   return true;
 }

@@ -34,11 +34,6 @@ const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#59a14f', '#b07aa1', '#76b7b2
 const LIMIT_STYLE: Record<string, { color: string; dash: number[] }> = { '∞': { color: '#000000', dash: [6, 3] }, '-∞': { color: '#000000', dash: [2, 2] } };
 const SOLID = [1, 0];
 
-/** Whether a line-axis label is a limit value (drawn in its own style). */
-export function isLimit(label: string): boolean {
-  return label in LIMIT_STYLE;
-}
-
 /** Colour and dash of each line, in {@link ChartPlan.colorOrder}: palette colours, solid; limit values in their own style. */
 export function seriesStyles(order: string[]): { color: string; dash: number[] }[] {
   let next = 0;

@@ -101,26 +101,77 @@ function closest(word: string, options: string[]): string | undefined {
  * @throws SpecError listing every problem with its path.
  */
 export function validateSpec(doc: unknown, file?: string): SweepSpec {
-  const problems: string[] = [];
   const shaped = specShape.safeParse(doc);
-  if (!shaped.success) {
-    for (const issue of shaped.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        for (const k of issue.keys) {
-          const hint = closest(k, Object.keys(specShape.shape));
-          problems.push(`${fmtPath([...issue.path, k])}: unknown field${hint ? ` (did you mean ${hint}?)` : ''}; allowed: ${Object.keys(specShape.shape).join(', ')}`);
-        }
-      } else {
-        const got = issue.path.reduce<unknown>((o, p) => (o && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[p] : undefined), doc);
-        const msg = issue.message.startsWith('expected') ? issue.message.replace(/^expected ([^,]*).*$/, 'expected $1') : issue.message;
-        problems.push(`${fmtPath(issue.path)}: ${msg}, got ${show(got)}`);
-      }
-    }
-    throw new SpecError(problems, file);
-  }
+  if (!shaped.success) throw new SpecError(shapeProblems(shaped.error.issues, doc), file);
+  const problems: string[] = [];
   const raw = shaped.data;
   const kind = raw.kind;
+  const { dataset, fixed, grid } = checkSections(raw, kind, problems);
+  const derived: Record<string, string> = { ...(raw.derived ?? {}) };
 
+  // each param defined once
+  const owners = new Map<string, string>();
+  for (const [section, obj] of [
+    ['dataset', dataset],
+    ['fixed', fixed],
+    ['grid', grid],
+    ['derived', derived],
+  ] as const) {
+    for (const k of Object.keys(obj)) {
+      const prev = owners.get(k);
+      if (prev) problems.push(`${section}.${k}: ${k} is already set in ${prev}; set each parameter in one place`);
+      else owners.set(k, section);
+    }
+  }
+  const referenced = checkDerived(derived, owners, kind, problems);
+  // unknown names are allowed only as auxiliary inputs of derived expressions
+  for (const [k, section] of owners) {
+    if (PARAMS[k] || referenced.has(k)) continue;
+    const hint = closest(k, Object.keys(PARAMS));
+    const other = hint && !PARAMS[hint].kinds.includes(kind) ? `, a ${PARAMS[hint].kinds.join('/')} parameter` : '';
+    problems.push(
+      `${section}.${k}: unknown parameter${hint ? ` (did you mean ${hint}${other}?)` : ''}; see \`ntk-sweep params\` (helper values are allowed only when a derived expression uses them)`,
+    );
+  }
+  checkDatasetFields(dataset.dataset ?? fixed.dataset, owners, problems);
+  const valuesOf = (key: string): unknown[] => {
+    if (key in grid) return grid[key];
+    if (key in fixed) return [fixed[key]];
+    const def = PARAMS[key]?.default;
+    return def !== undefined && PARAMS[key].kinds.includes(kind) && !(key in derived) ? [def] : [];
+  };
+  problems.push(...activationProblems(kind, valuesOf));
+  for (const req of REQUIRED[kind]) {
+    if (!owners.has(req) && PARAMS[req].default === undefined) problems.push(`${req}: required for kind ${kind}; set it in dataset, fixed, grid or derived`);
+  }
+  if (problems.length) throw new SpecError(problems, file);
+  return { name: raw.name, kind, description: raw.description, max_attempts: raw.max_attempts ?? 3, dataset, fixed, grid, derived };
+}
+
+/** Problems of a document that does not have the spec's shape, each with its path (unknown fields with a suggestion). */
+function shapeProblems(issues: readonly z.core.$ZodIssue[], doc: unknown): string[] {
+  const problems: string[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const k of issue.keys) {
+        const hint = closest(k, Object.keys(specShape.shape));
+        problems.push(`${fmtPath([...issue.path, k])}: unknown field${hint ? ` (did you mean ${hint}?)` : ''}; allowed: ${Object.keys(specShape.shape).join(', ')}`);
+      }
+    } else {
+      const got = issue.path.reduce<unknown>((o, p) => (o && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[p] : undefined), doc);
+      const msg = issue.message.startsWith('expected') ? issue.message.replace(/^expected ([^,]*).*$/, 'expected $1') : issue.message;
+      problems.push(`${fmtPath(issue.path)}: ${msg}, got ${show(got)}`);
+    }
+  }
+  return problems;
+}
+
+/** The dataset block (`name` renamed to `dataset`), fixed values and grid lists, each value checked against its param. */
+function checkSections(
+  raw: z.infer<typeof specShape>,
+  kind: Kind,
+  problems: string[],
+): { dataset: Record<string, unknown>; fixed: Record<string, unknown>; grid: Record<string, unknown[]> } {
   const datasetBlock: Record<string, unknown> = typeof raw.dataset === 'string' ? { name: raw.dataset } : { ...(raw.dataset ?? {}) };
   const dataset: Record<string, unknown> = {};
   if (raw.dataset !== undefined && !('name' in datasetBlock)) problems.push('dataset.name: expected one of mnist, fashion-mnist, sphere, csv, got nothing');
@@ -141,23 +192,14 @@ export function validateSpec(doc: unknown, file?: string): SweepSpec {
     const seen = new Set(grid[k].map((v) => JSON.stringify(v === Infinity ? 'inf' : v)));
     if (seen.size !== vs.length) problems.push(`grid.${k}: contains duplicate values`);
   }
-  const derived: Record<string, string> = { ...(raw.derived ?? {}) };
+  return { dataset, fixed, grid };
+}
 
-  // each param defined once
-  const owners = new Map<string, string>();
-  for (const [section, obj] of [
-    ['dataset', dataset],
-    ['fixed', fixed],
-    ['grid', grid],
-    ['derived', derived],
-  ] as const) {
-    for (const k of Object.keys(obj)) {
-      const prev = owners.get(k);
-      if (prev) problems.push(`${section}.${k}: ${k} is already set in ${prev}; set each parameter in one place`);
-      else owners.set(k, section);
-    }
-  }
-  // derived expressions parse and use only the spec's names and the allowed functions
+/**
+ * Derived expressions parse and use only the spec's names (`owners`) and the allowed functions,
+ * and set params of this kind. Returns the names the expressions use.
+ */
+function checkDerived(derived: Record<string, string>, owners: Map<string, string>, kind: Kind, problems: string[]): Set<string> {
   const referenced = new Set<string>();
   const known = new Set(owners.keys());
   for (const [k, expr] of Object.entries(derived)) {
@@ -171,39 +213,20 @@ export function validateSpec(doc: unknown, file?: string): SweepSpec {
     }
     if (PARAMS[k] && !PARAMS[k].kinds.includes(kind)) problems.push(`derived.${k}: ${k} is not a parameter of kind ${kind} tasks`);
   }
-  // unknown names are allowed only as auxiliary inputs of derived expressions
+  return referenced;
+}
+
+/** Data params that do not apply to the chosen dataset (they would only change task ids), and those a dataset needs. */
+function checkDatasetFields(dsName: unknown, owners: Map<string, string>, problems: string[]): void {
+  if (typeof dsName !== 'string') return;
+  const only: Record<string, string[]> = { d: ['sphere'], target: ['sphere'], path: ['csv'], train_path: ['csv'], test_path: ['csv'], label_column: ['csv'], task: ['csv'], classes: ['mnist', 'fashion-mnist', 'csv'] };
   for (const [k, section] of owners) {
-    if (PARAMS[k] || referenced.has(k)) continue;
-    const hint = closest(k, Object.keys(PARAMS));
-    const other = hint && !PARAMS[hint].kinds.includes(kind) ? `, a ${PARAMS[hint].kinds.join('/')} parameter` : '';
-    problems.push(
-      `${section}.${k}: unknown parameter${hint ? ` (did you mean ${hint}${other}?)` : ''}; see \`ntk-sweep params\` (helper values are allowed only when a derived expression uses them)`,
-    );
+    if (only[k] && !only[k].includes(dsName)) problems.push(`${section}.${k}: applies only to the ${only[k].join(' / ')} dataset${only[k].length > 1 ? 's' : ''}, not ${dsName}`);
   }
-  // data params that do not apply to the chosen dataset would only change task ids
-  const dsName = dataset.dataset ?? fixed.dataset;
-  if (typeof dsName === 'string') {
-    const only: Record<string, string[]> = { d: ['sphere'], target: ['sphere'], path: ['csv'], train_path: ['csv'], test_path: ['csv'], label_column: ['csv'], task: ['csv'], classes: ['mnist', 'fashion-mnist', 'csv'] };
-    for (const [k, section] of owners) {
-      if (only[k] && !only[k].includes(dsName)) problems.push(`${section}.${k}: applies only to the ${only[k].join(' / ')} dataset${only[k].length > 1 ? 's' : ''}, not ${dsName}`);
-    }
-    if (dsName === 'sphere' && !owners.has('d')) problems.push('dataset.d: required for the sphere dataset (input dimension)');
-    if (dsName === 'csv' && !owners.has('path') && !(owners.has('train_path') && owners.has('test_path'))) {
-      problems.push('dataset.path: the csv dataset needs `path` (one file with a split column) or both `train_path` and `test_path`');
-    }
+  if (dsName === 'sphere' && !owners.has('d')) problems.push('dataset.d: required for the sphere dataset (input dimension)');
+  if (dsName === 'csv' && !owners.has('path') && !(owners.has('train_path') && owners.has('test_path'))) {
+    problems.push('dataset.path: the csv dataset needs `path` (one file with a split column) or both `train_path` and `test_path`');
   }
-  const valuesOf = (key: string): unknown[] => {
-    if (key in grid) return grid[key];
-    if (key in fixed) return [fixed[key]];
-    const def = PARAMS[key]?.default;
-    return def !== undefined && PARAMS[key].kinds.includes(kind) && !(key in derived) ? [def] : [];
-  };
-  problems.push(...activationProblems(kind, valuesOf));
-  for (const req of REQUIRED[kind]) {
-    if (!owners.has(req) && PARAMS[req].default === undefined) problems.push(`${req}: required for kind ${kind}; set it in dataset, fixed, grid or derived`);
-  }
-  if (problems.length) throw new SpecError(problems, file);
-  return { name: raw.name, kind, description: raw.description, max_attempts: raw.max_attempts ?? 3, dataset, fixed, grid, derived };
 }
 
 /**

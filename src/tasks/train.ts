@@ -60,9 +60,9 @@ import type { Dataset } from '../data/index.js';
 import { divergenceReason } from '../nn/divergence.js';
 import { advanceInPlace, initialState, makeGdWorkspace } from '../nn/gd.js';
 import type { GdProblem, TrainState } from '../nn/gd.js';
-import { accuracy, deviationMetrics, ntkInitRelError, takeInitSnapshot } from '../nn/metrics.js';
+import { accuracy, deviationMetrics, ntkInitRelError, takeInitSnapshot, type InitSnapshot } from '../nn/metrics.js';
 import { forward, initMlp, mseLoss } from '../nn/mlp.js';
-import type { MlpArchitecture } from '../nn/mlp.js';
+import type { MlpArchitecture, MlpParams } from '../nn/mlp.js';
 import { decodeTrainState, encodeTrainState } from '../nn/checkpoint.js';
 import { linearSchedule, logSchedule } from '../nn/schedule.js';
 import { makeNtkReference, rmsDifference } from '../nn/kernel-gap.js';
@@ -126,6 +126,75 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
   const { reporter, signal } = ctx;
   const tp = parseTrainParams(input.params);
   if (signal?.aborted) throw abortError();
+  const run = setUpRun(tp);
+  const { spec, state } = run;
+  const problem: GdProblem = { spec, x: run.ds.x_train, y: run.ds.y_train, n: run.ds.n_train, lr: tp.lr };
+  const ws = makeGdWorkspace(spec);
+  const metrics = new StepMetrics(run);
+  let lastReport = Date.now();
+  reporter.progress(id, 0, `step 0/${tp.steps}`);
+
+  let divergedAt: { step: number; reason: string } | null = null;
+  const observer = (step: number, loss: number): 'stop' | 'pause' | void => {
+    if (signal?.aborted) throw abortError();
+    const reason = divergenceReason(loss, metrics.initialLoss);
+    if (reason) {
+      divergedAt = { step, reason };
+      return 'stop';
+    }
+    if (Date.now() - lastReport >= PROGRESS_INTERVAL_MS) return 'pause';
+  };
+
+  const resumedAt = resume(run, input, metrics, (at) => reporter.progress(id, tp.steps > 0 ? at / tp.steps : 1, `resumed at step ${at}/${tp.steps}`));
+  const checkpoints = new Checkpointer(run, id, reporter, resumedAt);
+  for (const target of trainSchedule(tp)) {
+    if (resumedAt > 0 && target <= resumedAt) continue; // its metrics were stored with the checkpoint
+    while (state.step < target) {
+      const outcome = advanceInPlace(problem, state, checkpoints.until(target), observer, ws);
+      if (outcome === 'stopped') break;
+      if (state.step < target) await checkpoints.save(); // a checkpoint at `target` waits for its metrics
+      if (Date.now() - lastReport >= PROGRESS_INTERVAL_MS) {
+        lastReport = Date.now();
+        reporter.progress(id, tp.steps > 0 ? state.step / tp.steps : 1, `step ${state.step}/${tp.steps}`);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (signal?.aborted) throw abortError();
+      }
+    }
+    if (divergedAt) break;
+    const { rows, diverged } = metrics.evaluate(state.step);
+    if (diverged) {
+      divergedAt = { step: state.step, reason: diverged };
+      break;
+    }
+    reporter.metrics(id, rows);
+    await checkpoints.save();
+  }
+  await checkpoints.settled();
+
+  if (divergedAt) {
+    const d = divergedAt as { step: number; reason: string };
+    reporter.end(id, { status: 'diverged', step: d.step, reason: d.reason });
+    return;
+  }
+  reporter.progress(id, 1, `step ${tp.steps}/${tp.steps}`);
+  reporter.end(id, { status: 'done' });
+}
+
+/** What a train run computes on: params, data, architecture, the evolving state and the step-0 snapshot. */
+interface TrainRun {
+  tp: TrainParams;
+  ds: Dataset;
+  spec: MlpArchitecture;
+  /** Initial parameters (seeded by `tp.seed`). */
+  params0: MlpParams;
+  /** The evolving state, advanced in place. */
+  state: TrainState;
+  /** Step-0 references of the deviation and empirical-NTK metrics (probe set: first `min(probe, n_test)` test points). */
+  snap: InitSnapshot;
+}
+
+/** Load the data, build the architecture, initialize the network and take the step-0 snapshot. */
+function setUpRun(tp: TrainParams): TrainRun {
   const ds: Dataset = loadDataset(tp.data);
   const spec: MlpArchitecture = {
     d: ds.d,
@@ -137,25 +206,31 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
     activation: tp.activation,
     parameterization: tp.parameterization,
   };
-  const problem: GdProblem = { spec, x: ds.x_train, y: ds.y_train, n: ds.n_train, lr: tp.lr };
   const params0 = initMlp(spec, tp.seed);
   const p = Math.min(tp.probe, ds.n_test);
   const probeX = ds.x_test.subarray(0, p * ds.d);
   const snap = takeInitSnapshot(spec, params0, probeX, p);
-  const schedule = trainSchedule(tp);
-  const state: TrainState = initialState(params0);
-  const ws = makeGdWorkspace(spec);
+  return { tp, ds, spec, params0, state: initialState(params0), snap };
+}
 
-  let initialLoss = NaN;
-  let reference: NtkReference | null = null;
-  let lastReport = Date.now();
-  reporter.progress(id, 0, `step 0/${tp.steps}`);
+/**
+ * The metrics of a logged step (module comment), keeping what step 0 fixes: the initial loss
+ * (divergence test) and the analytic-NTK reference of `kernel_gap`.
+ */
+class StepMetrics {
+  /** Training loss at step 0 (NaN until step 0 is evaluated). */
+  initialLoss = NaN;
+  private reference: NtkReference | null = null;
 
-  const evaluate = (step: number): { rows: MetricRow[]; diverged: string | null } => {
+  constructor(private readonly run: TrainRun) {}
+
+  /** Metric rows of the current state at `step`, or the divergence reason (then no rows). */
+  evaluate(step: number): { rows: MetricRow[]; diverged: string | null } {
+    const { spec, ds, state, snap, tp } = this.run;
     const fTrain = forward(spec, state.params, ds.x_train, ds.n_train).h[spec.depth];
     const trainLoss = mseLoss(fTrain, ds.y_train, ds.n_train);
-    if (step === 0) initialLoss = trainLoss;
-    const reason = divergenceReason(trainLoss, initialLoss);
+    if (step === 0) this.initialLoss = trainLoss;
+    const reason = divergenceReason(trainLoss, this.initialLoss);
     if (reason) return { rows: [], diverged: reason };
     const rows: MetricRow[] = [{ step, name: 'train_loss', value: trainLoss }];
     if (ds.n_test > 0) {
@@ -163,7 +238,7 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
       rows.push({ step, name: 'test_loss', value: mseLoss(fTest, ds.y_test, ds.n_test) });
       if (ds.task !== 'regression') rows.push({ step, name: 'test_acc', value: accuracy(fTest, ds.labels_test, ds.n_test, ds.k) });
       if (step === 0 && spec.parameterization === 'ntk') {
-        reference = makeNtkReference({
+        this.reference = makeNtkReference({
           spec,
           x_train: ds.x_train,
           n_train: ds.n_train,
@@ -174,8 +249,8 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
           f0_test: fTest,
         });
       }
-      if (reference) {
-        const fNtk = (reference as NtkReference).predictTest(tp.lr * step);
+      if (this.reference) {
+        const fNtk = this.reference.predictTest(tp.lr * step);
         rows.push({ step, name: 'kernel_gap', value: rmsDifference(fTest, fNtk) });
       }
     }
@@ -185,76 +260,62 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
       if (e !== null && Number.isFinite(e)) rows.push({ step, name: 'ntk_init_rel_err', value: e });
     }
     return { rows, diverged: null };
-  };
+  }
+}
 
-  let divergedAt: { step: number; reason: string } | null = null;
-  const observer = (step: number, loss: number): 'stop' | 'pause' | void => {
-    if (signal?.aborted) throw abortError();
-    const reason = divergenceReason(loss, initialLoss);
-    if (reason) {
-      divergedAt = { step, reason };
-      return 'stop';
-    }
-    if (Date.now() - lastReport >= PROGRESS_INTERVAL_MS) return 'pause';
-  };
+/**
+ * Continue from `input.checkpoint` when it fits (module comment, "Checkpoints"): the step-0
+ * references come from the initial state, as in an uninterrupted run, then the saved state
+ * replaces it. Returns the step resumed at (0 = from the start).
+ */
+function resume(run: TrainRun, input: TaskInput, metrics: StepMetrics, resumed: (step: number) => void): number {
+  const { tp, state } = run;
+  if (!(input.checkpoint && input.checkpoint.step > 0 && input.checkpoint.step <= tp.steps)) return 0;
+  const saved = decodeTrainState(input.checkpoint.data, run.params0, linalg().name);
+  if (!(saved && saved.step === input.checkpoint.step)) return 0;
+  const init = metrics.evaluate(0);
+  if (init.diverged) return 0;
+  state.step = saved.step;
+  state.params = saved.params;
+  resumed(saved.step);
+  return saved.step;
+}
 
-  // Resume: the step-0 references (initial loss, NTK reference) come from the initial state, as
-  // in an uninterrupted run; then the saved state replaces it.
-  let resumedAt = 0;
-  if (input.checkpoint && input.checkpoint.step > 0 && input.checkpoint.step <= tp.steps) {
-    const saved = decodeTrainState(input.checkpoint.data, params0, linalg().name);
-    if (saved && saved.step === input.checkpoint.step) {
-      const init = evaluate(0);
-      if (!init.diverged) {
-        state.step = saved.step;
-        state.params = saved.params;
-        resumedAt = saved.step;
-        reporter.progress(id, tp.steps > 0 ? resumedAt / tp.steps : 1, `resumed at step ${resumedAt}/${tp.steps}`);
-      }
-    }
+/** Sends the state every `checkpoint_every` steps (module comment), at most one in flight. */
+class Checkpointer {
+  private readonly every: number;
+  private last: number;
+  private inFlight: Promise<void> | null = null;
+
+  constructor(
+    private readonly run: TrainRun,
+    private readonly id: string,
+    private readonly reporter: TaskContext['reporter'],
+    resumedAt: number,
+  ) {
+    this.every = reporter.checkpoint ? run.tp.checkpoint_every : 0;
+    this.last = resumedAt;
   }
 
-  const every = reporter.checkpoint ? tp.checkpoint_every : 0;
-  let lastCheckpoint = resumedAt;
-  let checkpointInFlight: Promise<void> | null = null;
-  const checkpoint = async (): Promise<void> => {
-    if (every <= 0 || state.step <= lastCheckpoint || state.step % every !== 0 || state.step >= tp.steps) return;
-    lastCheckpoint = state.step;
+  /** The step to advance to on the way to `target`: the next checkpoint step if it comes first. */
+  until(target: number): number {
+    const { every } = this;
+    return every > 0 ? Math.min(target, (Math.floor(this.run.state.step / every) + 1) * every) : target;
+  }
+
+  /** Send a checkpoint if the current step is due for one (waits for the previous one first). */
+  async save(): Promise<void> {
+    const { every } = this;
+    const { state, tp } = this.run;
+    if (every <= 0 || state.step <= this.last || state.step % every !== 0 || state.step >= tp.steps) return;
+    this.last = state.step;
     const data = encodeTrainState(state, linalg().name);
-    if (checkpointInFlight) await checkpointInFlight;
-    checkpointInFlight = reporter.checkpoint!(id, state.step, data).catch(() => undefined);
-  };
-
-  for (const target of schedule) {
-    if (resumedAt > 0 && target <= resumedAt) continue; // its metrics were stored with the checkpoint
-    while (state.step < target) {
-      const until = every > 0 ? Math.min(target, (Math.floor(state.step / every) + 1) * every) : target;
-      const outcome = advanceInPlace(problem, state, until, observer, ws);
-      if (outcome === 'stopped') break;
-      if (state.step < target) await checkpoint(); // a checkpoint at `target` waits for its metrics
-      if (Date.now() - lastReport >= PROGRESS_INTERVAL_MS) {
-        lastReport = Date.now();
-        reporter.progress(id, tp.steps > 0 ? state.step / tp.steps : 1, `step ${state.step}/${tp.steps}`);
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (signal?.aborted) throw abortError();
-      }
-    }
-    if (divergedAt) break;
-    const { rows, diverged } = evaluate(state.step);
-    if (diverged) {
-      divergedAt = { step: state.step, reason: diverged };
-      break;
-    }
-    reporter.metrics(id, rows);
-    await checkpoint();
+    if (this.inFlight) await this.inFlight;
+    this.inFlight = this.reporter.checkpoint!(this.id, state.step, data).catch(() => undefined);
   }
-  if (checkpointInFlight) await checkpointInFlight;
 
-  if (divergedAt) {
-    const d = divergedAt as { step: number; reason: string };
-    reporter.end(id, { status: 'diverged', step: d.step, reason: d.reason });
-    return;
+  /** Resolves when the last checkpoint sent has been handled. */
+  async settled(): Promise<void> {
+    if (this.inFlight) await this.inFlight;
   }
-  reporter.progress(id, 1, `step ${tp.steps}/${tp.steps}`);
-  reporter.end(id, { status: 'done' });
 }

@@ -67,10 +67,72 @@ function shiftedCholesky(N: number, a: Float64Array, lambdaMax: number, forceShi
  * @throws RangeError when a per-point scale underflowed or overflowed; `signal.reason` when aborted.
  */
 export function krylovDepthSolver(input: DepthSolverInput): DepthSolution {
-  const { kbarTrain, kbarCross, scale, signal } = input;
-  const { n_train: N, n_test: m, n_out: k } = input;
-  const la = linalg();
-  // --- statistics of K̄: Lanczos λ_max; Cholesky log-determinant; shift-invert Lanczos λ_min
+  const { kbarTrain, scale, signal } = input;
+  const N = input.n_train;
+  const st = krylovStats(N, kbarTrain, input.limit, signal);
+  // --- flow on A = K̃ + δI, K̃ = K̄ or D K̄ D (the time-scale factor is in the times)
+  const c = scale.scale;
+  let meanDiagK = 1;
+  if (c !== undefined) {
+    let sum = 0;
+    for (let i = 0; i < N; i++) sum += c[i] * c[i];
+    meanDiagK = sum / N;
+  }
+  const times = flowTimes(input.t, input.diag_reg, input.diag_reg_mode, scale);
+  const delta = absoluteRidge(times.diagReg, times.mode, meanDiagK);
+  const sTrain = c?.subarray(0, N);
+  const { op, inverse, inverseShift } = flowOperators(N, kbarTrain, st, delta, sTrain);
+  const flow = krylovGradientFlow({
+    n_train: N,
+    n_test: input.n_test,
+    n_out: input.n_out,
+    op,
+    inverse,
+    inverse_shift: inverseShift,
+    diag_reg_abs: delta,
+    cross: scaledCross(input, sTrain, c?.subarray(N)),
+    y_train: input.y_train,
+    t: times.t,
+    tol: input.krylov?.tol,
+    max_dim: input.krylov?.max_dim,
+    lambda_max: sTrain ? undefined : st.lambdaMax + delta,
+    signal,
+  });
+  return {
+    stats: st.stats,
+    predictions: flow.predictions,
+    extra: flow.predictions.map((_p, i) => ({
+      // positive definite when A itself was factored; otherwise how many modes were dropped is unknown
+      n_null_modes: inverse !== null && inverseShift === 0 ? 0 : NaN,
+      kernel_scale_log10: scale.scaleLog10,
+      solver_krylov: 1,
+      krylov_dim: flow.dim + flow.dim_inverse,
+      krylov_err_est: flow.info[i].err_est,
+      krylov_converged: flow.info[i].converged ? 1 : 0,
+      lambda_err_est: st.lambdaErr,
+    })),
+  };
+}
+
+/** Statistics of `K̄` by Lanczos and Cholesky, and the factor the flow may reuse. */
+interface KrylovStats {
+  stats: KernelStats;
+  /** Largest Ritz value of `K̄` (`lambda_max`). */
+  lambdaMax: number;
+  /** Largest relative residual of the two extreme Ritz pairs (`lambda_err_est`). */
+  lambdaErr: number;
+  /** Cholesky factor of `K̄ + shift·I` (shift 0 when `K̄` is well-conditioned), or null. */
+  fac: { l: Float64Array; shift: number } | null;
+  /** `K̄` numerically singular: no unshifted factor, or one too ill-conditioned to solve with. */
+  singular: boolean;
+}
+
+/**
+ * Statistics of the normalized train block `K̄` `[N, N]`: Lanczos `λ_max`; Cholesky
+ * log-determinant; shift-invert Lanczos `λ_min` (or plain Lanczos when no factor exists, an upper
+ * bound then); off-diagonal statistics from {@link kernelStats}.
+ */
+function krylovStats(N: number, kbarTrain: Float64Array, limit: number, signal?: AbortSignal): KrylovStats {
   const top = lanczosExtremes(denseSymOp(N, kbarTrain), { ...EXTREMES, which: 'max', signal });
   let fac = shiftedCholesky(N, kbarTrain, top.max);
   let lambdaErr = top.resid_max / Math.abs(top.max);
@@ -98,26 +160,28 @@ export function krylovDepthSolver(input: DepthSolverInput): DepthSolution {
     lambdaMin = both.min;
     lambdaErr = Math.max(lambdaErr, both.resid_min / Math.max(Math.abs(both.min), Number.MIN_VALUE));
   }
-  // numerically singular: no unshifted factor, or one too ill-conditioned to solve with
-  const singular = !(fac && fac.shift === 0);
   // kernelStats supplies the off-diagonal statistics; the spectrum it is given holds only the two
   // extreme eigenvalues, so its logdet is replaced by the Cholesky one.
   const spectrum = new Float64Array(N).fill(top.max);
   spectrum[0] = Math.min(lambdaMin, top.max);
-  const stats: KernelStats = { ...kernelStats(kbarTrain, N, { values: spectrum }, input.limit), logdet };
+  const stats: KernelStats = { ...kernelStats(kbarTrain, N, { values: spectrum }, limit), logdet };
+  return { stats, lambdaMax: top.max, lambdaErr, fac, singular: !(fac && fac.shift === 0) };
+}
 
-  // --- flow on A = K̃ + δI, K̃ = K̄ or D K̄ D (the time-scale factor is in the times)
-  const c = scale.scale;
-  let meanDiagK = 1;
-  if (c !== undefined) {
-    let sum = 0;
-    for (let i = 0; i < N; i++) sum += c[i] * c[i];
-    meanDiagK = sum / N;
-  }
-  const times = flowTimes(input.t, input.diag_reg, input.diag_reg_mode, scale);
-  const delta = absoluteRidge(times.diagReg, times.mode, meanDiagK);
-  const sTrain = c?.subarray(0, N);
-  const sTest = c?.subarray(N);
+/**
+ * The flow operator `A = D K̄ D + δI` (`D = diag(sTrain)`, identity when undefined) and, when a
+ * Cholesky factor exists, `(A + σI)⁻¹` with its shift σ. Reuses the factor of `K̄` when `A = K̄`;
+ * otherwise overwrites `kbarTrain` with `A` (it is rebuilt from the state at the next depth)
+ * after dropping `st.fac`, so one `[N, N]` factor lives at a time.
+ * @throws RangeError when a per-point scale underflowed or overflowed.
+ */
+function flowOperators(
+  N: number,
+  kbarTrain: Float64Array,
+  st: KrylovStats,
+  delta: number,
+  sTrain: Float64Array | undefined,
+): { op: SymOp; inverse: SymOp | null; inverseShift: number } {
   let sMax2 = 1;
   if (sTrain) {
     if (!sTrain.every((v) => v > 0 && Number.isFinite(v))) {
@@ -126,34 +190,34 @@ export function krylovDepthSolver(input: DepthSolverInput): DepthSolution {
     sMax2 = 0;
     for (const v of sTrain) sMax2 = Math.max(sMax2, v * v);
   }
-  let op: SymOp;
-  let inverse: SymOp | null = null;
-  let inverseShift = 0;
   if (delta === 0 && sTrain === undefined) {
     // A = K̄: its factor (of K̄ + σI) serves as (A + σI)⁻¹
-    op = denseSymOp(N, kbarTrain);
-    if (fac) {
-      inverse = choleskyInverseOp(N, fac.l);
-      inverseShift = fac.shift;
-    }
-  } else {
-    // A = D K̄ D + δI needs its own factor: overwrite the train block with A (it is rebuilt from
-    // the state at the next depth) after dropping the factor of K̄, so one [N, N] factor lives.
-    fac = null;
-    for (let i = 0; i < N; i++) {
-      if (sTrain) for (let j = 0; j < N; j++) kbarTrain[i * N + j] *= sTrain[i] * sTrain[j];
-      kbarTrain[i * N + i] += delta;
-    }
-    // D K̄ D has the null space of K̄ (D is invertible): shift it likewise when there is no ridge
-    const facA = shiftedCholesky(N, kbarTrain, sMax2 * top.max + delta, singular && delta === 0);
-    op = denseSymOp(N, kbarTrain);
-    if (facA) {
-      inverse = choleskyInverseOp(N, facA.l);
-      inverseShift = facA.shift;
-    }
+    const fac = st.fac;
+    return { op: denseSymOp(N, kbarTrain), inverse: fac ? choleskyInverseOp(N, fac.l) : null, inverseShift: fac ? fac.shift : 0 };
   }
+  st.fac = null;
+  for (let i = 0; i < N; i++) {
+    if (sTrain) for (let j = 0; j < N; j++) kbarTrain[i * N + j] *= sTrain[i] * sTrain[j];
+    kbarTrain[i * N + i] += delta;
+  }
+  // D K̄ D has the null space of K̄ (D is invertible): shift it likewise when there is no ridge
+  const facA = shiftedCholesky(N, kbarTrain, sMax2 * st.lambdaMax + delta, st.singular && delta === 0);
+  return { op: denseSymOp(N, kbarTrain), inverse: facA ? choleskyInverseOp(N, facA.l) : null, inverseShift: facA ? facA.shift : 0 };
+}
+
+/**
+ * The test-point product of the flow: `out` rows `[k, m]` = `(D_test K̄(X_test, X) D x)ᵀ` for `x`
+ * rows `[k, N]`, with `D = diag(sTrain)`, `D_test = diag(sTest)` (identities when undefined).
+ */
+function scaledCross(
+  input: DepthSolverInput,
+  sTrain: Float64Array | undefined,
+  sTest: Float64Array | undefined,
+): (xRows: Float64Array, out: Float64Array) => void {
+  const { kbarCross, n_train: N, n_test: m, n_out: k } = input;
+  const la = linalg();
   let xs = new Float64Array(0);
-  const cross = (xRows: Float64Array, out: Float64Array): void => {
+  return (xRows, out) => {
     let src = xRows;
     if (sTrain) {
       if (xs.length !== xRows.length) xs = new Float64Array(xRows.length);
@@ -162,35 +226,5 @@ export function krylovDepthSolver(input: DepthSolverInput): DepthSolution {
     }
     la.gemm(false, true, k, m, N, 1, src, kbarCross, 0, out);
     if (sTest) for (let r = 0; r < k; r++) for (let j = 0; j < m; j++) out[r * m + j] *= sTest[j];
-  };
-  const flow = krylovGradientFlow({
-    n_train: N,
-    n_test: m,
-    n_out: k,
-    op,
-    inverse,
-    inverse_shift: inverseShift,
-    diag_reg_abs: delta,
-    cross,
-    y_train: input.y_train,
-    t: times.t,
-    tol: input.krylov?.tol,
-    max_dim: input.krylov?.max_dim,
-    lambda_max: sTrain ? undefined : top.max + delta,
-    signal,
-  });
-  return {
-    stats,
-    predictions: flow.predictions,
-    extra: flow.predictions.map((_p, i) => ({
-      // positive definite when A itself was factored; otherwise how many modes were dropped is unknown
-      n_null_modes: inverse !== null && inverseShift === 0 ? 0 : NaN,
-      kernel_scale_log10: scale.scaleLog10,
-      solver_krylov: 1,
-      krylov_dim: flow.dim + flow.dim_inverse,
-      krylov_err_est: flow.info[i].err_est,
-      krylov_converged: flow.info[i].converged ? 1 : 0,
-      lambda_err_est: lambdaErr,
-    })),
   };
 }
