@@ -7,7 +7,7 @@
   "targets": [
     {
       "target_name": "ntk_linalg",
-      "sources": ["src/ntk_linalg.cc"],
+      "sources": ["src/ntk_linalg.cc", "src/recursion.cc"],
       # node-addon-api headers with C++ exceptions; every C++ exception (std::bad_alloc too)
       # becomes a JS Error. (Set directly rather than through node-addon-api's gyp targets,
       # which make gyp write Makefiles into native/node_modules/.)
@@ -24,7 +24,10 @@
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-O2", "-Wall", "-Wextra"],
+      # -O3 vectorizes the recursion's pair loops; -ffp-contract=off keeps every multiply and add
+      # separately rounded (no FMA), so the recursion matches the JS step bit for bit (recursion.cc);
+      # -fno-math-errno and -fno-trapping-math let sqrt and divisions be vectorized (no change in results).
+      "cflags_cc": ["-O3", "-Wall", "-Wextra", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"],
       "libraries": ["-lopenblas", "-llapacke", "-ldl"]
     }
   ]

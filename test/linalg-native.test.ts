@@ -446,6 +446,139 @@ describe('native backend in worker threads', { skip }, () => {
   });
 });
 
+// ---------------------------------------------------------------- kernel recursion
+
+/** Seeded `[n, d]` points with antipodal pairs and a duplicate (angles 0 and π at layer 1). */
+function recursionPoints(n: number, d: number, seed: string): Float64Array {
+  const x = randomMatrix(n, d, seed);
+  for (let k = 0; k < d; k++) {
+    x[(n - 1) * d + k] = -x[k];
+    x[(n - 2) * d + k] = -x[d + k];
+    x[(n - 3) * d + k] = x[2 * d + k];
+  }
+  return x;
+}
+
+describe('native ReLU recursion step', { skip }, () => {
+  test('its fdlibm sin, cos and asin equal Math.sin, Math.cos and Math.asin bit for bit (seeded arguments and edges)', () => {
+    const rng = makeRng({ purpose: 'test/linalg-native fdlibm' });
+    const m = 200_000;
+    const edges = [0, 5e-324, 1e-300, 1e-9, 3.7e-9, 0.25, 0.5, 0.7853981633974483, 0.7853981633974484, 0.78125, 0.975, 1, 1.5707963267341256, 1.5707963267948966];
+    const cases: [fn: 'sin' | 'cos' | 'asin', lo: number, hi: number, ref: (v: number) => number][] = [
+      ['sin', 0, Math.PI / 2, Math.sin],
+      ['cos', Math.PI / 4, Math.PI / 2, Math.cos],
+      ['asin', 0, 1, Math.asin],
+    ];
+    for (const [fn, lo, hi, ref] of cases) {
+      const x = new Float64Array(m + edges.length);
+      // uniform, and clustered at both ends of the range (where the fdlibm branches switch)
+      for (let i = 0; i < m; i++) {
+        const u = rng.uniform();
+        x[i] = i % 3 === 0 ? lo + (hi - lo) * u : i % 3 === 1 ? lo + (hi - lo) * u ** 8 : hi - (hi - lo) * u ** 8;
+      }
+      edges.forEach((v, i) => (x[m + i] = Math.min(hi, Math.max(lo, v))));
+      const y = native!.fdlibmProbe(fn, x);
+      let bad = 0;
+      let first = '';
+      for (let i = 0; i < x.length; i++) {
+        if (!Object.is(y[i], ref(x[i]))) {
+          bad++;
+          first ||= `${fn}(${x[i]}): native ${y[i]}, Math ${ref(x[i])}`;
+        }
+      }
+      assert.equal(bad, 0, `${bad} of ${x.length} differ; first ${first}`);
+    }
+  });
+
+  test('reluKernelStep on the native backend is bit-identical to the JS step at 1, 2 and 3 threads (antipodal and duplicate points, with and without the NTK)', async () => {
+    const { inputKernel, reluKernelStep } = await import('../src/ntk/index.js');
+    const { jsBackend } = await import('../src/linalg/js.js');
+    const { linalg, setLinalg } = await import('../src/linalg/index.js');
+    const before = linalg();
+    const saved = native!.getThreads();
+    const n = 700;
+    const d = 20;
+    const x = recursionPoints(n, d, 'relu-step');
+    const run = (backend: LinalgBackend, ntk: boolean, params: { sigma_w: number; sigma_b: number }) => {
+      setLinalg(jsBackend);
+      const st = inputKernel(x, n, d, params, { ntk });
+      setLinalg(backend);
+      for (let l = 1; l < 40; l++) reluKernelStep(st, params);
+      return st;
+    };
+    try {
+      for (const params of [{ sigma_w: 1, sigma_b: 0 }, { sigma_w: 1.4, sigma_b: 0.3 }]) {
+        for (const ntk of [true, false]) {
+          const js = run(jsBackend, ntk, params);
+          for (const threads of [1, 2, 3]) {
+            native!.setThreads(threads);
+            const nat = run(nb(), ntk, params);
+            const what = `σ_w=${params.sigma_w} σ_b=${params.sigma_b} ntk=${ntk} threads=${threads}`;
+            for (let i = 1; i < n; i++) {
+              for (let j = 0; j < i; j++) {
+                const k = i * n + j;
+                if (!Object.is(nat.theta[k], js.theta[k])) assert.fail(`θ[${i},${j}] ${nat.theta[k]} vs ${js.theta[k]} (${what})`);
+                if (ntk && !Object.is(nat.ntk_bar![k], js.ntk_bar![k])) assert.fail(`Θ̄[${i},${j}] ${nat.ntk_bar![k]} vs ${js.ntk_bar![k]} (${what})`);
+              }
+            }
+            assert.deepEqual(nat.log_ntk_diag, js.log_ntk_diag);
+          }
+        }
+      }
+    } finally {
+      native!.setThreads(saved);
+      setLinalg(before);
+    }
+  });
+
+  test('activationPairs agrees with the JS advancePairs to rounding for every closed-form activation (40 layers, antipodal and duplicate points)', async () => {
+    const { activationOf, inputKernel, activationKernelStep, ACTIVATION_NAMES } = await import('../src/ntk/index.js');
+    const { jsBackend } = await import('../src/linalg/js.js');
+    const { linalg, setLinalg } = await import('../src/linalg/index.js');
+    const before = linalg();
+    const n = 120;
+    const d = 8;
+    const x = recursionPoints(n, d, 'activation-step');
+    try {
+      for (const name of ACTIVATION_NAMES) {
+        const act = activationOf(name, { activation_alpha: 0.2 });
+        const params = { sigma_w: 1.3, sigma_b: 0.25 };
+        const run = (backend: LinalgBackend) => {
+          setLinalg(jsBackend);
+          const st = inputKernel(x, n, d, params, { ntk: act.has_ntk });
+          setLinalg(backend);
+          for (let l = 1; l < 40; l++) activationKernelStep(st, act, params);
+          return st;
+        };
+        const js = run(jsBackend);
+        const nat = run(nb());
+        let worst = 0;
+        for (let i = 1; i < n; i++) {
+          for (let j = 0; j < i; j++) {
+            const k = i * n + j;
+            worst = Math.max(worst, Math.abs(Math.cos(nat.theta[k]) - Math.cos(js.theta[k])));
+            if (act.has_ntk) worst = Math.max(worst, Math.abs(nat.ntk_bar![k] - js.ntk_bar![k]));
+          }
+        }
+        assert.ok(worst <= 1e-13, `${name}: largest difference of ρ or Θ̄ ${worst}`);
+      }
+    } finally {
+      setLinalg(before);
+    }
+  });
+
+  test('mirrorLower copies the lower triangle onto the upper one exactly (n not a multiple of the block)', async () => {
+    const { mirrorLower } = await import('../src/linalg/mirror.js');
+    const n = 77;
+    const a = randomMatrix(n, n, 'mirror');
+    const b = Float64Array.from(a);
+    native!.backend.mirrorLower!(n, a);
+    mirrorLower(n, b);
+    assert.deepEqual(a, b);
+    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) assert.equal(a[j * n + i], a[i * n + j]);
+  });
+});
+
 // ---------------------------------------------------------------- selection (runs with or without the addon)
 
 /** Runs selectBackendFromEnv in a fresh worker (fresh module cache) with the given env. */

@@ -20,6 +20,8 @@
 
 #include <napi.h>
 
+#include "recursion.h"
+
 #include <cblas.h>
 #include <lapacke.h>
 
@@ -50,7 +52,7 @@ int openblas_get_parallel(void);
 
 namespace {
 
-constexpr int kApiVersion = 1;
+constexpr int kApiVersion = 2;
 
 struct F64 {
   double* data;
@@ -353,6 +355,14 @@ Napi::Value CholeskySolve(const Napi::CallbackInfo& info) {
   return info[3];
 }
 
+// mirrorLower(n, a): copies the strictly lower triangle of the row-major [n, n] a onto its upper one.
+Napi::Value MirrorLower(const Napi::CallbackInfo& info) {
+  const int n = Dim(info, 0, "mirrorLower", "n");
+  F64 a = Buf(info, 1, "mirrorLower", "a", static_cast<uint64_t>(n) * n);
+  MirrorLowerToUpper(n, a.data);
+  return info[1];
+}
+
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), openblas_get_num_threads());
 }
@@ -404,9 +414,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("eigh", Napi::Function::New(env, Eigh, "eigh"));
   exports.Set("cholesky", Napi::Function::New(env, Cholesky, "cholesky"));
   exports.Set("choleskySolve", Napi::Function::New(env, CholeskySolve, "choleskySolve"));
+  exports.Set("mirrorLower", Napi::Function::New(env, MirrorLower, "mirrorLower"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("getInfo", Napi::Function::New(env, GetInfo, "getInfo"));
+  ntk::InitRecursion(env, exports);
   return exports;
 }
 

@@ -13,9 +13,12 @@
  * the eigh threshold the krylov solver runs; the script prints the stored `solver_krylov`,
  * `krylov_dim`, `krylov_converged`, `test_acc` of every grid point.
  *
- * Expected buffers (8 bytes per float64, n = n_train + n_test): recursion state 2·n², kernel
- * blocks N² + mN, Cholesky factor N², Lanczos bases ≤ 2·1510·N: 2.1·(10⁴+10³)² … about 13.9 GB at
- * N = 20,000. A numpy eigh evaluation holds at least the kernel (n²), the train block (N²), the
+ * Expected buffers (8 bytes per float64, n = n_train + n_test, `src/tasks/memory.ts`): the
+ * recursion state 2·n²; at the largest depth of the grid the train block is compacted into the
+ * state's own buffer and the other one dropped, so the solve needs n² + mN + Cholesky factor N² +
+ * Lanczos bases ≤ 2·1510·N (≈ 2.2 × 8·N²); a grid with several depths also holds a separate train
+ * block N² while it solves the smaller depths (≈ 4.2 × 8·N² there). `--depths 3` measures the
+ * one-depth case, the default `1,3,10` the other. A numpy eigh evaluation holds at least the kernel (n²), the train block (N²), the
  * eigenvectors (N²) and dsyevd's workspace (~2N² + …): ≥ 5N² + … ≈ 17 GB at N = 20,000 (and its
  * recursion temporaries); `--numpy N` runs it (fold to the largest depth, eigh, predictions) for
  * that size and reports its measured peak.
@@ -63,6 +66,7 @@ function main(): void {
     ts: '10,1000,inf',
     numpy: '0',
     python: 'python3',
+    'blas-threads': '1',
   });
   const sizes = o.sizes.split(',').map(Number);
   const m = Number(o['n-test']);
@@ -79,7 +83,7 @@ function main(): void {
           `fixed:\n  n_train: ${N}\n  n_test: ${m}\n  kernel: ntk\ngrid:\n  depth: [${o.depths}]\n  t: [${o.ts}]\n`,
       );
       const db = path.join(dir, `rss-${N}.sqlite`);
-      const r = spawnSync('/usr/bin/time', ['-v', process.execPath, cli, 'run', spec, '--db', db, '--json', '--quiet', '--threads', '1'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      const r = spawnSync('/usr/bin/time', ['-v', process.execPath, cli, 'run', spec, '--db', db, '--json', '--quiet', '--threads', '1', '--blas-threads', o['blas-threads']], { encoding: 'utf8', maxBuffer: 64 << 20 });
       const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN);
       const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/.exec(r.stderr)?.[1] ?? '?';
       if (r.status !== 0) {
@@ -99,7 +103,8 @@ function main(): void {
         ],
         { encoding: 'utf8' },
       );
-      rows.push([`ntk-sweep n_train ${N}`, rssKb / 2 ** 20, wall, 'peak RSS of the whole CLI process']);
+      const ratio = (rssKb * 1024) / (8 * N * N);
+      rows.push([`ntk-sweep n_train ${N}`, rssKb / 2 ** 20, wall, `peak RSS of the whole CLI process = ${fmt(ratio)} × 8·N² (goal ≤ 2.5)`]);
       console.log(`n_train ${N}: stored metrics\n${q.stdout.trim()}`);
     }
     const nNumpy = Number(o.numpy);

@@ -68,4 +68,52 @@ export interface LinalgBackend {
    * row-major and is overwritten with X. Returns `b`.
    */
   choleskySolve(n: number, l: Float64Array, nrhs: number, b: Float64Array): Float64Array;
+
+  /**
+   * Optional: copy the strictly lower triangle of the row-major `[n, n]` matrix `a` onto its upper
+   * triangle, in place (exact copies; the JS fallback is `linalg/mirror.ts` `mirrorLower`). Returns `a`.
+   */
+  mirrorLower?(n: number, a: Float64Array): Float64Array;
+
+  /**
+   * Optional native pair loop of the ReLU kernel recursion (`ntk/relu.ts`): for every pair
+   * `j < i` of the row-major `[n, n]` arrays `theta` (angles θ) and `ntkBar` (`Θ̄`; null to
+   * skip), one `Dense ∘ ReLU` layer in place with the per-point coefficients `w, c, p, q`
+   * (length n). Bit-identical to the JS loop of `relu.ts`, whatever the thread count. Absent on
+   * the JS backends.
+   */
+  reluPairs?(
+    n: number,
+    theta: Float64Array,
+    ntkBar: Float64Array | null,
+    w: Float64Array,
+    c: Float64Array,
+    p: Float64Array,
+    q: Float64Array,
+  ): void;
+
+  /**
+   * Optional native pair loop of the general layer map (`ntk/layer.ts` `advancePairs`) for the
+   * closed-form activation `name` (`leaky_relu`/`abs` with slopes `a` for x < 0 and `b` for
+   * x ≥ 0; `a`, `b` unused otherwise): `theta`, `ntkBar` `[n, n]` in place over `j < i`, with
+   * the per-point coefficients `w, c, p, q, qv` (length n). Same formulas with the C library's
+   * math functions: equal to the JS loop to rounding, not bit for bit. Throws for an activation
+   * it does not know (callers check {@link NATIVE_ACTIVATIONS} first).
+   */
+  activationPairs?(
+    name: string,
+    a: number,
+    b: number,
+    n: number,
+    theta: Float64Array,
+    ntkBar: Float64Array | null,
+    w: Float64Array,
+    c: Float64Array,
+    p: Float64Array,
+    q: Float64Array,
+    qv: Float64Array,
+  ): void;
 }
+
+/** Activations whose pair loop the native backend's `activationPairs` implements. */
+export const NATIVE_ACTIVATIONS: ReadonlySet<string> = new Set(['relu', 'leaky_relu', 'abs', 'erf', 'gelu', 'relu2', 'step', 'sin', 'cos', 'gaussian', 'identity']);

@@ -11,6 +11,13 @@
  * - `cholesky`: LAPACK `dpotrf` into a new `[n, n]` buffer (upper triangle zeroed); `null` when
  *   `dpotrf` reports a non-positive pivot.
  * - `choleskySolve`: the two triangular solves of LAPACK `dpotrs` (`cblas_dtrsm`), in place in `b`.
+ * - `mirrorLower`: the lower triangle copied onto the upper one, in place (cache-blocked).
+ * - `activationPairs`: the pair loop of the general layer map (`ntk/layer.ts`) for the closed-form
+ *   activations, in C++ with the C library's math functions (equal to rounding, not bit for bit:
+ *   glibc and V8 round some functions differently), rows split over the OpenBLAS thread count.
+ * - `reluPairs`: the pair loop of the ReLU kernel recursion (`ntk/relu.ts`) in C++
+ *   (native/src/recursion.cc): vectorized, its rows split over the OpenBLAS thread count, and
+ *   bit-identical to the JS loop (same fdlibm `sin`/`asin` algorithms as V8, no FMA contraction).
  *
  * The addon is context-aware (no static mutable state), so every piscina worker may load it.
  * Its one process-wide setting is OpenBLAS's thread count (`setThreads`), which OpenBLAS keeps
@@ -29,7 +36,7 @@ import type { LinalgBackend, SymmetricEigen } from './backend.js';
 import { mlMatrixBackend } from './mlmatrix.js';
 
 /** Version of the addon's export surface this file expects (`apiVersion` in the C++ source). */
-const EXPECTED_API_VERSION = 1;
+const EXPECTED_API_VERSION = 2;
 
 /** Relative location of the compiled addon inside the repository. */
 export const NATIVE_ADDON_RELATIVE_PATH = path.join('native', 'build', 'Release', 'ntk_linalg.node');
@@ -64,6 +71,19 @@ interface NativeAddon {
   eigh(n: number, a: Float64Array, method?: 'evd' | 'evr'): SymmetricEigen;
   cholesky: LinalgBackend['cholesky'];
   choleskySolve: LinalgBackend['choleskySolve'];
+  reluPairs(
+    n: number,
+    theta: Float64Array,
+    ntkBar: Float64Array | null,
+    w: Float64Array,
+    c: Float64Array,
+    p: Float64Array,
+    q: Float64Array,
+    threads: number,
+  ): void;
+  fdlibmProbe(fn: 'sin' | 'cos' | 'asin', x: Float64Array): Float64Array;
+  activationPairs(...args: [...Parameters<NonNullable<LinalgBackend['activationPairs']>>, threads: number]): void;
+  mirrorLower(n: number, a: Float64Array): Float64Array;
   getNumThreads(): number;
   setNumThreads(threads: number): number;
   getInfo(): NativeBlasInfo;
@@ -86,6 +106,12 @@ export interface NativeBackend {
    * `"evr"` (`dsyevr`, MRRR; needs an extra `[n, n]` scratch copy but only O(n) workspace).
    */
   eighWith(n: number, a: Float64Array, method: 'evd' | 'evr'): SymmetricEigen;
+  /**
+   * The addon's own fdlibm `sin` (x in [0, π/2]), `cos` (x in [π/4, π/2]) or `asin` (x in [0, 1]),
+   * elementwise, as used by `reluPairs` (for the test that they match `Math.sin`/`Math.asin` bit
+   * for bit).
+   */
+  fdlibmProbe(fn: 'sin' | 'cos' | 'asin', x: Float64Array): Float64Array;
 }
 
 let cached: NativeBackend | { error: string } | undefined;
@@ -149,6 +175,11 @@ function loadUncached(): NativeBackend | { error: string } {
     eigh: (n, a) => addon.eigh(n, a),
     cholesky: addon.cholesky,
     choleskySolve: addon.choleskySolve,
+    // the pair loop splits its rows over the BLAS thread budget (same bits for any count)
+    mirrorLower: addon.mirrorLower,
+    activationPairs: (name, a, b, n, theta, ntkBar, w, c, p, q, qv) =>
+      addon.activationPairs(name, a, b, n, theta, ntkBar, w, c, p, q, qv, addon.getNumThreads()),
+    reluPairs: (n, theta, ntkBar, w, c, p, q) => addon.reluPairs(n, theta, ntkBar, w, c, p, q, addon.getNumThreads()),
   };
   return {
     backend,
@@ -162,6 +193,7 @@ function loadUncached(): NativeBackend | { error: string } {
       return addon.setNumThreads(threads);
     },
     eighWith: (n, a, method) => addon.eigh(n, a, method),
+    fdlibmProbe: (fn, x) => addon.fdlibmProbe(fn, x),
   };
 }
 

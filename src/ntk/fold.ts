@@ -34,9 +34,11 @@ export interface FoldOptions extends LayerParams, InputOptions {
  * The state given to `onDepth` has both triangles current and is **mutated after the callback
  * returns**: copy what must outlive the call (e.g. with {@link kernelMatrix}).
  *
- * Cost: one `syrk` (`n² d`) plus about 35–50 ns per pair `j < i` per layer on one core
- * (n = 1600, depth 100: ≈ 4–6 s of steps; `scripts/bench/ntk-fold.ts`), memory two `[n, n]`
- * buffers (one with `ntk: false`): 41 MB at n = 1600, 1.6 GB at n = 10⁴.
+ * Cost: one `syrk` (`n² d`) plus, per pair `j < i` per layer, the pair loop of the layer map:
+ * in JS, or on the native backend its C++ loop (bit-identical for ReLU, vectorized, rows split over
+ * the BLAS threads; `scripts/bench/kernel-recursion.ts` prints ns per pair). Memory: two `[n, n]`
+ * buffers (one with `ntk: false`): 41 MB at n = 1600, 1.6 GB at n = 10⁴. At the largest depth
+ * `onDepth` may consume the state (e.g. `takeNormalizedBlocks`): the fold reads nothing after it.
  *
  * @param x points, row-major `[n, d]`.
  * @returns the final state (depth `max(depths)`), both triangles current.

@@ -18,6 +18,7 @@ export { symmetrizeLower, type KernelState, type InputOptions } from './state.js
 export {
   kernelMatrix,
   kernelView,
+  takeNormalizedBlocks,
   type KernelView,
   splitTrainTest,
   normalizedBlocks,

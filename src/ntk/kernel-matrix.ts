@@ -160,3 +160,48 @@ export function normalizedBlocks(
     }
   }
 }
+
+const EMPTY = new Float64Array(0);
+
+/**
+ * The normalized train block `K̄(X, X)` `[N, N]` and cross block `K̄(X_test, X)` `[m, N]` of
+ * `kernel` (same values as {@link normalizedBlocks}: `ntk` reads `Θ̄`, `nngp`/`rho`
+ * `ρ = cos θ`; diagonal exactly 1) taken out of a state over the stacked `[train; test]` points
+ * **by consuming it**: the cross block is copied into `cross`, then the train block is compacted
+ * in place into the first `N²` entries of the state's own `[n, n]` buffer (row `i` moves from
+ * offset `i·n` to `i·N`), and the state's references to both big buffers are dropped (`theta`,
+ * `ntk_bar` become empty), so the other buffer can be garbage-collected before a solver
+ * allocates. No `[N, N]` copy: at the last depth of a fold the train block costs no memory of
+ * its own. The state must not be stepped or read afterwards.
+ *
+ * @param state both triangles current (as `kernelFold` hands it out); consumed.
+ * @param cross `[m, N]` output, `m = n − N`.
+ * @returns the train block, a `[N, N]` view (`subarray`) of the state's former buffer.
+ * @throws RangeError for a wrong `cross` length or `N` outside `1..n`.
+ */
+export function takeNormalizedBlocks(state: KernelState, kernel: KernelName, nTrain: number, cross: Float64Array): Float64Array {
+  const n = state.n;
+  const N = nTrain;
+  if (!(Number.isInteger(N) && N >= 1 && N <= n) || cross.length !== (n - N) * N) {
+    throw new RangeError(`takeNormalizedBlocks: n_train ${N} of ${n} points with a cross buffer of length ${cross.length}`);
+  }
+  const { src, isAngle } = kernelView(state, kernel);
+  for (let i = N; i < n; i++) {
+    const o = (i - N) * N;
+    if (isAngle) for (let j = 0; j < N; j++) cross[o + j] = Math.cos(src[i * n + j]);
+    else cross.set(src.subarray(i * n, i * n + N), o);
+  }
+  state.theta = EMPTY;
+  state.ntk_bar = state.ntk_bar === null ? null : EMPTY;
+  // Row i is written to [i·N, i·N + N), below the source of every later row (i'·n ≥ (i + 1)·N).
+  for (let i = 0; i < N; i++) {
+    const from = i * n;
+    const to = i * N;
+    if (isAngle) for (let j = 0; j < N; j++) src[to + j] = j === i ? 1 : Math.cos(src[from + j]);
+    else {
+      src.copyWithin(to, from, from + N);
+      src[to + i] = 1;
+    }
+  }
+  return src.subarray(0, N * N);
+}

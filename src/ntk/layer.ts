@@ -15,6 +15,8 @@
  *
  * Every term is non-negative, so both complements keep full relative precision.
  */
+import { NATIVE_ACTIVATIONS } from '../linalg/backend.js';
+import { linalg } from '../linalg/index.js';
 import { DK, OMK, OPK, type Activation } from './activation.js';
 import { ddAdd, type KernelState } from './state.js';
 
@@ -111,10 +113,18 @@ export function advanceDiagonal(state: KernelState, act: Activation, lp: LayerPa
 /**
  * The pair part of one layer over the lower triangle (`j < i`) of the row-major `[n, n]` arrays
  * `theta` (angles, in place) and `ntkBar` (`Θ̄`, in place; null to skip), with the coefficients of
- * {@link advanceDiagonal}. Pure over typed arrays: the unit a native implementation replaces.
+ * {@link advanceDiagonal}. Pure over typed arrays. The native backend's `activationPairs` replaces
+ * it for the closed-form activations (same formulas, C library math: equal to rounding, not bit
+ * for bit; the grid point records the backend), other activations always run this loop.
  */
 export function advancePairs(n: number, theta: Float64Array, ntkBar: Float64Array | null, co: LayerCoefficients, act: Activation): void {
   const { w, c, p, q, qv } = co;
+  const native = linalg().activationPairs;
+  if (native && NATIVE_ACTIVATIONS.has(act.name)) {
+    const [a, b] = act.name === 'abs' ? [-1, 1] : act.name === 'leaky_relu' ? [Number(act.params.activation_alpha), 1] : [0, 1];
+    native(act.name, a, b, n, theta, ntkBar, w, c, p, q, qv);
+    return;
+  }
   const out = new Float64Array(3);
   for (let i = 1; i < n; i++) {
     const row = i * n;

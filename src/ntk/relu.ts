@@ -37,6 +37,7 @@
  *
  * Matrix layout: every matrix is a row-major `Float64Array`; a kernel over `n` points is `[n, n]`.
  */
+import { linalg } from '../linalg/index.js';
 import { checkParams } from './input.js';
 import type { LayerParams } from './layer.js';
 import type { KernelState } from './state.js';
@@ -96,6 +97,28 @@ export function reluKernelStep(state: KernelState, params: LayerParams): KernelS
     logTlo[i] = logSlo[i];
     ddAdd(logT, logTlo, i, -Math.log(z[i]));
   }
+  const native = linalg().reluPairs;
+  if (native) native(n, T, B, w, c, p, q);
+  else reluPairs(n, T, B, w, c, p, q);
+  state.depth += 1;
+  return state;
+}
+
+/**
+ * The pair part of {@link reluKernelStep} over the lower triangle (`j < i`) of the row-major
+ * `[n, n]` arrays `T` (angles θ, in place) and `B` (`Θ̄`, in place; null to skip), with the
+ * per-point coefficients `w, c, p, q` of one layer (length n). The portable path; the native
+ * backend's `reluPairs` (native/src/recursion.cc) computes the same bits.
+ */
+export function reluPairs(
+  n: number,
+  T: Float64Array,
+  B: Float64Array | null,
+  w: Float64Array,
+  c: Float64Array,
+  p: Float64Array,
+  q: Float64Array,
+): void {
   for (let i = 1; i < n; i++) {
     const row = i * n;
     const wi = w[i];
@@ -133,7 +156,4 @@ export function reluKernelStep(state: KernelState, params: LayerParams): KernelS
       T[idx] = 2 * Math.asin(hn < 1 ? hn : 1);
     }
   }
-  state.depth += 1;
-  return state;
 }
-

@@ -3,6 +3,7 @@
  * `θ`, normalized NTK `Θ̄`, per-point log scales), and the helpers that keep it: double-double
  * log accumulation and mirroring of the lower triangle. Formulas: `relu.ts`, `layer.ts`.
  */
+import { linalg } from '../linalg/index.js';
 import { mirrorLower } from '../linalg/mirror.js';
 
 /**
@@ -75,8 +76,9 @@ export function ddAdd(hi: Float64Array, lo: Float64Array, i: number, x: number):
 
 /** Mirror `theta` and `ntk_bar` of `state` so both triangles are current. Returns `state`. */
 export function symmetrizeLower(state: KernelState): KernelState {
-  mirrorLower(state.n, state.theta);
-  if (state.ntk_bar !== null) mirrorLower(state.n, state.ntk_bar);
+  const mirror = linalg().mirrorLower ?? mirrorLower;
+  mirror(state.n, state.theta);
+  if (state.ntk_bar !== null) mirror(state.n, state.ntk_bar);
   return state;
 }
 

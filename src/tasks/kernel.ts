@@ -37,12 +37,13 @@
  * its train diagonal, so `t` is in units where the diagonal is 1 and depths are comparable.
  *
  * Memory (8-byte floats, `n = N + m`): the recursion state, two `[n, n]` buffers (one for
- * `kernel: nngp | rho`); the blocks `[N, N] + [m, N]`; eigh: the eigenvectors `[N, N]` plus LAPACK
- * workspace (~`2N²`), ×2 for a non-constant diagonal; krylov: the Cholesky factor `[N, N]` plus
- * two Lanczos bases `[≤ 1510, N]`. Fashion-MNIST `n_train = 20,000`, `n_test = 1,000`, NTK:
- * 2 × 3.5 GB + 3.2 GB + 3.2 GB ≈ 13.5 GB plus bases; measured peak RSS of the whole CLI run
- * 13.2 GiB (3.7 GiB at 10,000; `scripts/bench/peak-rss.js`). That is per job: two such jobs on
- * two pool threads need twice as much.
+ * `kernel: nngp | rho`), and the cross block `[m, N]`. Below the largest depth the train block is
+ * a separate `[N, N]` buffer; at the largest depth it is compacted into the state's own buffer
+ * and the other one is dropped (`takeNormalizedBlocks`), so a one-depth batch never holds a
+ * separate copy. The solver adds eigh: eigenvectors `[N, N]` plus LAPACK workspace (~`2N²`), ×2
+ * for a non-constant diagonal; krylov: the Cholesky factor `[N, N]` plus two Lanczos bases
+ * `[≤ 1510, N]`. `tasks/memory.ts` estimates the peak from these buffers; the README's
+ * performance section gives measured peaks.
  */
 import { loadDataset } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
@@ -55,8 +56,9 @@ import {
   kernelFold,
   kernelView,
   stateDistToLimit,
+  takeNormalizedBlocks,
 } from '../ntk/index.js';
-import type { DepthProperties, FlowScale, KernelStats } from '../ntk/index.js';
+import type { DepthProperties, FlowScale, KernelState, KernelStats } from '../ntk/index.js';
 import { parseParams, type KernelTaskParams } from '../spec/params.js';
 import { chooseKernelSolver, DEPTH_SOLVERS, type DepthSolverInput, type KernelSolver } from '../ntk/solvers/index.js';
 import type { MetricRow, TaskContext, TaskInput } from './types.js';
@@ -97,9 +99,11 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
     byDepth.set(depth, [...(byDepth.get(depth) ?? []), t]);
   }
   const lead = tasks[0].id;
-  // the two blocks, reused at every depth
-  const kbarTrain = new Float64Array(nTrain * nTrain);
+  // The cross block is reused at every depth; the train block too below the largest depth, while at
+  // the largest depth it is the recursion's own buffer (takeNormalizedBlocks: no [N, N] copy).
+  let kbarTrainBuf: Float64Array | null = null;
   const kbarCross = new Float64Array(nTest * nTrain);
+  const maxDepth = Math.max(...byDepth.keys());
 
   const activation = activationOfParams(tasks[0].params);
   const props = depthProperties(activation, sigma_w, sigma_b, meanLogInputVariance(data.x_train, nTrain, d, sigma_w, sigma_b));
@@ -127,11 +131,18 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
       if (halfDepths.includes(depth)) halves.set(depth, stateDistToLimit(state, kernel, nTrain, limit));
       const here = byDepth.get(depth);
       if (here === undefined) return;
-      normalizedBlocks(state, kernel, nTrain, kbarTrain, kbarCross);
+      const depthRows = depthMetrics(props, depth, halves.get(Math.floor(depth / 2)), stateDistToLimit(state, kernel, nTrain, limit));
       const scale = flowScale(kernelView(state, kernel), timeScale, nTrain);
+      let kbarTrain: Float64Array;
+      if (depth === maxDepth) {
+        kbarTrainBuf = null;
+        kbarTrain = takeNormalizedBlocks(state as KernelState, kernel, nTrain, kbarCross);
+      } else {
+        kbarTrain = kbarTrainBuf ??= new Float64Array(nTrain * nTrain);
+        normalizedBlocks(state, kernel, nTrain, kbarTrain, kbarCross);
+      }
       const solution = DEPTH_SOLVERS[solver](solverInput(here, p, { kbarTrain, kbarCross, scale, limit }, data, options, ctx.signal));
       const rows = here.map((task, i) => taskRows(task, solution.stats, data, solution.predictions[i], solution.extra[i]));
-      const depthRows = depthMetrics(props, depth, halves.get(Math.floor(depth / 2)), stateDistToLimit(state, kernel, nTrain, limit));
       for (const row of rows) row.rows.push(...depthRows);
       for (const row of rows) {
         ctx.reporter.metrics(row.id, row.rows);

@@ -1,7 +1,7 @@
 /**
- * Estimated peak memory of a job, for the coordinator's memory budget (a kernel job at
- * n_train 20,000 holds ~13 GiB, so two of them on two pool threads would exhaust a 24 GiB
- * machine). Estimates count the large `Float64Array` buffers a task allocates (8 bytes per
+ * Estimated peak memory of a job, for the coordinator's memory budget (a one-depth NTK kernel
+ * job at n_train 20,000 holds ~2.2 × 8·N² ≈ 7 GiB, so two of them on two pool threads come close
+ * to a 24 GiB machine, and one at 30,000 (~16 GiB) must run alone). Estimates count the large `Float64Array` buffers a task allocates (8 bytes per
  * float64) plus a fixed allowance for the worker thread itself; they aim to be a little above
  * the measured peak, never far below it.
  */
@@ -9,7 +9,7 @@ import { chooseKernelSolver } from '../ntk/solvers/solver.js';
 import type { Params } from './types.js';
 
 /** Worker thread, modules and small buffers. */
-const BASE_BYTES = 200 * 2 ** 20;
+export const BASE_BYTES = 200 * 2 ** 20;
 
 /** Lanczos basis rows per basis of the krylov solver (`tasks/kernel.ts`). */
 const LANCZOS_ROWS = 1510;
@@ -18,16 +18,30 @@ const num = (v: unknown, fallback = 0): number => (typeof v === 'number' && Numb
 
 /**
  * Bytes of one kernel batch on linear-algebra backend `backendName`: `n = N + m` (`N = n_train`,
- * `m = n_test`), recursion state `2n²`, blocks `N² + mN`, then, as {@link chooseKernelSolver}
- * picks, eigh: eigenvectors and LAPACK workspace `3N²`, or krylov:
- * Cholesky factor `N²` and two Lanczos bases `2·1510·N` (memory note of `tasks/kernel.ts`).
- * Fashion-MNIST N = 20,000, m = 1,000: 13.3 GiB estimated, 13.2 GiB measured
- * (`scripts/bench/peak-rss.js`); N = 10,000: 3.8 GiB estimated, 3.7 GiB measured.
+ * `m = n_test`), `depths` distinct depths, `kernel` `ntk` (recursion state `θ` and `Θ̄`, `2n²`)
+ * or `nngp`/`rho` (`θ` only, `n²`). The solver's part, as {@link chooseKernelSolver} picks: eigh,
+ * eigenvectors and LAPACK workspace `3N²`; krylov, Cholesky factor `N²` and two Lanczos bases
+ * `2·1510·N`. The peak is the largest of
+ * - the recursion itself plus the cross block: `state + mN`;
+ * - the largest depth, where the train block is compacted into the state's own `[n, n]` buffer
+ *   and the other buffer is dropped (`takeNormalizedBlocks`): `n² + mN + solver`;
+ * - with several depths, a smaller depth, which copies the train block out of the live state:
+ *   `state + N² + mN + solver`;
+ * plus three `[n, d]` copies of the points and {@link BASE_BYTES}.
+ * Measured with `scripts/bench/peak-rss.js` (Fashion-MNIST, m = 1,000, NTK, one depth): see the
+ * README's performance section for the figures.
  */
-export function kernelJobBytes(nTrain: number, nTest: number, backendName: string): number {
+export function kernelJobBytes(nTrain: number, nTest: number, backendName: string, depths = 1, kernel = 'ntk', d = 784): number {
   const n = nTrain + nTest;
   const solver = chooseKernelSolver(nTrain, backendName) === 'eigh' ? 3 * nTrain * nTrain : nTrain * nTrain + 2 * LANCZOS_ROWS * nTrain;
-  return 8 * (2 * n * n + nTrain * nTrain + nTest * nTrain + solver) + BASE_BYTES;
+  const state = (kernel === 'ntk' ? 2 : 1) * n * n;
+  const cross = nTest * nTrain;
+  const recursion = state + cross;
+  const last = n * n + cross + solver;
+  const smaller = depths > 1 ? state + nTrain * nTrain + cross + solver : 0;
+  // the points: the dataset's arrays, the stacked [n, d] copy and the input layer's scaled copy
+  const points = 3 * n * d;
+  return 8 * (Math.max(recursion, last, smaller) + points) + BASE_BYTES;
 }
 
 /**
@@ -53,8 +67,8 @@ export function trainTaskBytes(p: Params): number {
  * tests of the budget).
  * @throws RangeError for an unknown `NTK_SWEEP_KERNEL_SOLVER` (as the kernel task would).
  */
-export function estimateJobBytes(kind: { memoryBytes(p: Params, backendName: string): number }, tasks: Params[], backendName: string): number {
+export function estimateJobBytes(kind: { memoryBytes(p: Params, backendName: string, batch: readonly Params[]): number }, tasks: Params[], backendName: string): number {
   let peak = 0;
-  for (const p of tasks) peak = Math.max(peak, kind.memoryBytes(p, backendName));
+  for (const p of tasks) peak = Math.max(peak, kind.memoryBytes(p, backendName, tasks));
   return peak;
 }

@@ -25,6 +25,7 @@ export const kernelKind: BatchKind = {
   },
   /** `(n_train + n_test)³ / 1e9`: the eigendecomposition dominates. */
   cost: (p) => (Number(p.n_train) + Number(p.n_test)) ** 3 / 1e9,
-  memoryBytes: (p, backendName) => kernelJobBytes(num(p.n_train), num(p.n_test), backendName),
+  memoryBytes: (p, backendName, batch) =>
+    kernelJobBytes(num(p.n_train), num(p.n_test), backendName, new Set(batch.map((q) => q.depth)).size, String(p.kernel ?? 'ntk'), typeof p.d === 'number' ? p.d : 784),
   load: async () => (await import('../kernel.js')).runKernelBatch,
 };

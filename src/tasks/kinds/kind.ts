@@ -52,9 +52,10 @@ interface KindBase {
   cost(params: Params): number;
   /**
    * Estimated peak bytes of a job running this point on backend `backendName` (memory budget,
-   * `tasks/memory.ts`); a job holds the largest of its points.
+   * `tasks/memory.ts`); a job holds the largest of its points. `batch` is the whole job (a
+   * kernel batch with several depths keeps more buffers alive than one with a single depth).
    */
-  memoryBytes(params: Params, backendName: string): number;
+  memoryBytes(params: Params, backendName: string, batch: readonly Params[]): number;
   /**
    * Kind rules applied to each expanded grid point (may fill in params, e.g. `t = lr·steps`);
    * returns the problems found, each naming the param.

@@ -1,0 +1,48 @@
+/**
+ * The memory estimate that admits jobs (src/tasks/memory.ts) against the peaks
+ * `scripts/bench/peak-rss.js` measured for the kernel task (whole CLI process, Fashion-MNIST,
+ * n_test 1,000, NTK, krylov solver), and the structure of the estimate. Not timed.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BASE_BYTES, estimateJobBytes, kernelJobBytes } from '../src/tasks/memory.js';
+import { kindOf } from '../src/tasks/registry.js';
+
+const GiB = 2 ** 30;
+
+test('the one-depth kernel estimate lies a little above the measured peak RSS at n_train 10,000 (2.26 GiB measured)', () => {
+  // node dist/scripts/bench/peak-rss.js --sizes 10000 --depths 3 --ts 1000,inf --blas-threads 2
+  const measured = 2.26 * GiB;
+  const est = kernelJobBytes(10_000, 1_000, 'openblas', 1, 'ntk');
+  assert.ok(est >= measured && est <= 1.15 * measured, `estimate ${(est / GiB).toFixed(2)} GiB vs measured 2.26 GiB`);
+});
+
+test('a one-depth NTK batch needs at most 2.5 × 8·N² plus O(N) bytes: the ratio falls towards 2 as n_train grows', () => {
+  let last = Infinity;
+  for (const N of [20_000, 30_000, 60_000, 120_000]) {
+    const ratio = (kernelJobBytes(N, 1_000, 'openblas', 1, 'ntk') - BASE_BYTES) / (8 * N * N);
+    assert.ok(ratio <= 2.5, `n_train ${N}: ${ratio.toFixed(3)} × 8·N²`);
+    assert.ok(ratio < last, `n_train ${N}: the ratio ${ratio} does not fall`);
+    last = ratio;
+  }
+  assert.ok(last < 2.1);
+});
+
+test('several depths cost a separate train block while the state lives; nngp holds one state buffer', () => {
+  const N = 20_000;
+  const one = kernelJobBytes(N, 1_000, 'openblas', 1, 'ntk');
+  const three = kernelJobBytes(N, 1_000, 'openblas', 3, 'ntk');
+  const n = N + 1_000;
+  // state 2n² + train N² + cross + solver, against n² + cross + solver: n² + N² more
+  assert.equal(three - one, 8 * (n * n + N * N));
+  assert.ok(kernelJobBytes(N, 1_000, 'openblas', 3, 'nngp') < three);
+  const tasks = [1, 3, 10].map((depth) => ({ n_train: N, n_test: 1_000, depth, t: 10, kernel: 'ntk' }));
+  assert.equal(estimateJobBytes(kindOf('kernel'), tasks, 'openblas'), three);
+  assert.equal(estimateJobBytes(kindOf('kernel'), tasks.slice(0, 1), 'openblas'), one);
+});
+
+test('two one-depth NTK jobs at n_train 20,000 do not fit a 12 GiB budget together, one does; 30,000 fits 24 GiB alone', () => {
+  const job = kernelJobBytes(20_000, 1_000, 'openblas', 1, 'ntk');
+  assert.ok(job < 12 * GiB && 2 * job > 12 * GiB);
+  assert.ok(kernelJobBytes(30_000, 1_000, 'openblas', 1, 'ntk') < 20 * GiB);
+});
