@@ -5,6 +5,7 @@
  * target, and reports (never overwrites) a point finished with other values. Real CLI processes.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { openStore } from '../src/store/open.js';
@@ -135,4 +136,14 @@ test('merge refuses the target itself as a source, with exit 2', async () => {
   const r = await runCli(['merge', db, '--db', db]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /is the target database itself/);
+});
+
+test('merge of a source that does not exist exits 2 naming it, and creates no target', async () => {
+  const dir = tempDir();
+  const db = join(dir, 'target.sqlite');
+  const missing = join(dir, 'nonexistent.sqlite');
+  const r = await runCli(['merge', missing, '--db', db]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /no database to merge from at .*nonexistent\.sqlite/);
+  assert.equal(existsSync(db), false, 'the target was not created');
 });

@@ -4,6 +4,7 @@
  * access to the shared database) into any store. Idempotent by task id; a point finished in the
  * target with other values is a conflict: reported, never overwritten, exit 4.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { isPostgresUrl, openStore, redactUrl } from '../../store/open.js';
@@ -98,6 +99,9 @@ export function registerMerge(y: Argv): Argv {
         ),
     async (a) => {
       for (const f of a.from) if (sameDatabase(f, a.db)) throw new CliError(`merge: ${f} is the target database itself (--db); name other databases to merge from`, EXIT.USAGE);
+      for (const f of a.from) {
+        if (!isPostgresUrl(f) && !existsSync(f)) throw new CliError(`merge: no database to merge from at ${f}; name existing SQLite files or postgres:// URLs`, EXIT.USAGE);
+      }
       const target = await openStore(a.db);
       const reports: SourceReport[] = [];
       try {
@@ -116,7 +120,7 @@ export function registerMerge(y: Argv): Argv {
       if (a.json) process.stdout.write(JSON.stringify({ target: redactUrl(a.db), dry_run: a['dry-run'], conflicts, sources: reports }, null, 2) + '\n');
       else {
         for (const r of reports) process.stdout.write(describe(r, a['dry-run']) + '\n');
-        if (a['dry-run']) process.stdout.write('dry run: nothing was written\n');
+        if (a['dry-run']) process.stdout.write(`dry run: nothing was written${a.from.length > 1 ? ' (each source was compared with the target as it is now, not with what the sources before it would add)' : ''}\n`);
       }
       process.exitCode = conflicts > 0 ? EXIT.CONFLICTS : EXIT.OK;
     },
