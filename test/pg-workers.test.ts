@@ -180,12 +180,15 @@ test('kill -9 of random workers at seeded random moments (scripts/chaos --worker
   const spec = writeSpec(
     dir,
     'kills',
-    'name: kills\nkind: debug\nmax_attempts: 3\ngrid:\n  x: [' + xs(48).join(', ') + ']\nfixed:\n  sleep_ms: 150\n  fail_attempts: 1\nderived:\n  fail: \'mod(x, 10) == 3 ? "throw" : "none"\'\n',
+    'name: kills\nkind: debug\nmax_attempts: 3\ngrid:\n  x: [' + xs(48).join(', ') + ']\nfixed:\n  sleep_ms: 300\n  fail_attempts: 1\nderived:\n  fail: \'mod(x, 10) == 3 ? "throw" : "none"\'\n',
   );
   const c = await runChaos(['--spec', spec, '--db', db, '--workers', '3', '--kills', '6', '--seed', '7', '--min-ms', '300', '--max-ms', '1200', '--threads', '1', '--lease', '1']);
   assert.equal(c.code, 0, c.stdout + c.stderr);
-  assert.match(c.stdout, /kills=6 tasks=48 lost=0 duplicated=0 mismatched=0 crashes=0/);
-  assert.match(c.stderr, /kill 6: kill -9 of the worker on chaos-machine-/);
+  // a quiet machine may finish the grid before every planned kill has happened: at least two must
+  const m = /kills=(\d+) tasks=48 lost=0 duplicated=0 mismatched=0 crashes=0/.exec(c.stdout);
+  assert.ok(m, c.stdout);
+  assert.ok(Number(m[1]) >= 2 && Number(m[1]) <= 6, `kills done: ${m[1]} of 6`);
+  assert.match(c.stderr, /kill 2: kill -9 of the worker on chaos-machine-/);
   await assertAllDoneOnce(db, 48);
   // taken over by lease expiry (another machine) or at once by the pid check (the same machine)
   const taken = await sql(db, "SELECT COUNT(*) AS n FROM task_log WHERE event IN ('reclaimed', 'released')");
