@@ -14,6 +14,7 @@
  * or when φ' vanishes there (no NTK).
  */
 import { createRequire } from 'node:module';
+import type { MathNode } from '../util/math-node.js';
 
 type MathJs = typeof import('mathjs');
 let mathInstance: MathJs | null = null;
@@ -65,17 +66,6 @@ const IMPL: Record<string, (a: number) => number> = {
 const OPERATORS = new Set(['add', 'subtract', 'multiply', 'divide', 'pow', 'unaryMinus', 'unaryPlus']);
 const CONSTANTS: Record<string, number> = { pi: Math.PI, e: Math.E };
 
-interface MathNode {
-  type: string;
-  name?: string;
-  fn?: unknown;
-  op?: string;
-  value?: unknown;
-  args?: MathNode[];
-  content?: MathNode;
-  traverse(cb: (node: MathNode, path: string, parent: MathNode | null) => void): void;
-  toString(): string;
-}
 
 type Scalar = (x: number) => number;
 

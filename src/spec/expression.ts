@@ -8,6 +8,7 @@
  * arrays, objects, property access.
  */
 import { createRequire } from 'node:module';
+import type { MathNode } from '../util/math-node.js';
 
 type MathJs = typeof import('mathjs');
 let mathInstance: ReturnType<MathJs['create']> | null = null;
@@ -27,14 +28,6 @@ export const FUNCTIONS = ['abs', 'ceil', 'floor', 'round', 'fix', 'sign', 'sqrt'
 const OPERATORS = new Set(['add', 'subtract', 'multiply', 'divide', 'pow', 'mod', 'unaryMinus', 'unaryPlus', 'larger', 'smaller', 'largerEq', 'smallerEq', 'equal', 'unequal', 'and', 'or', 'not']);
 const ALLOWED_FUNCTIONS = new Set<string>(FUNCTIONS);
 
-interface MathNode {
-  type: string;
-  name?: string;
-  fn?: unknown;
-  op?: string;
-  value?: unknown;
-  traverse(cb: (node: MathNode, path: string, parent: MathNode | null) => void): void;
-}
 
 /**
  * Parse `expr` and check it against the rules of the module comment.
