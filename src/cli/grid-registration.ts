@@ -5,8 +5,8 @@
  * Ctrl-C ends the process within a chunk's time; registration is one transaction, so the
  * database then holds no trace of it.
  */
-import { PARAMS } from '../spec/params.js';
 import { expandTasks, taskChunks } from '../spec/expand.js';
+import { DATA_PARAMS } from '../spec/shared-params.js';
 import type { SweepSpec } from '../spec/spec.js';
 import type { NewTask } from '../store/store.js';
 import { kindOf } from '../tasks/registry.js';
@@ -46,7 +46,7 @@ export async function scanGrid(spec: SweepSpec, specDir: string): Promise<GridSc
       if (kept && kept.push(t) > KEEP_TASKS) kept = undefined;
       units.add(`${t.batchKey}|${t.batchOrder}`);
       if (!needsData) continue;
-      const dp = Object.fromEntries(Object.entries(t.params).filter(([k]) => PARAMS[k]?.data));
+      const dp = Object.fromEntries(Object.entries(t.params).filter(([k]) => Object.hasOwn(DATA_PARAMS, k)));
       const key = encodeParams(dp);
       if (!scan.data.has(key)) scan.data.set(key, dp);
     }

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { checkDataParams, type DataParams } from '../data/index.js';
 import { relocateCsv } from '../data/csv.js';
 import { SpecError } from '../spec/errors.js';
-import { PARAMS } from '../spec/params.js';
+import { DATA_PARAMS } from '../spec/shared-params.js';
 import { checkGridSize, DEFAULT_MAX_POINTS, specHash } from '../spec/expand.js';
 import { migrateCsvIds } from '../spec/legacy-ids.js';
 import { loadSpecFile, type SweepSpec } from '../spec/spec.js';
@@ -24,8 +24,8 @@ function checkData(data: Iterable<Params>, spec: SweepSpec): void {
   for (const dp of data) {
     for (const p of checkDataParams(dp as unknown as DataParams)) {
       // a default the user never wrote is named as one
-      const dflt = ['n_test', 'n_train'].find((k) => !set(k) && p.startsWith(`${k} = ${PARAMS[k].default} `));
-      problems.add(`dataset: ${p}${dflt ? ` (${dflt} is not set in the spec: ${PARAMS[dflt].default} is its default; set ${dflt} in fixed or grid)` : ''}`);
+      const dflt = ['n_test', 'n_train'].find((k) => !set(k) && p.startsWith(`${k} = ${DATA_PARAMS[k].default} `));
+      problems.add(`dataset: ${p}${dflt ? ` (${dflt} is not set in the spec: ${DATA_PARAMS[dflt].default} is its default; set ${dflt} in fixed or grid)` : ''}`);
     }
   }
   if (problems.size) throw new SpecError([...problems]);

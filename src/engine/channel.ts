@@ -30,6 +30,8 @@ export type JobKind = KindName;
 /** One piscina task: grid points of one kind, run together (a batch kind) or in order. */
 export interface WorkerJob {
   kind: JobKind;
+  /** The module of a kind registered at run time (`registerKind`), which the worker imports to know it; absent for the package's kinds. */
+  kindModule?: string;
   tasks: TaskInput[];
   /** Worker end of the channel; transferred, not cloned. */
   port: MessagePort;

@@ -10,7 +10,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { Piscina } from 'piscina';
 import type { FinishItem, Store } from '../store/store.js';
-import type { TaskKind } from '../tasks/registry.js';
+import { kindModule, type TaskKind } from '../tasks/registry.js';
 import type { TaskEnd, TaskInput } from '../tasks/types.js';
 import type { ChannelEvent, CoordinatorChannel, JobResult, WorkerJob } from './channel.js';
 import type { GroupCommit } from './group-commit.js';
@@ -83,7 +83,7 @@ export class JobRunner {
     env.live.add(tasks);
     const flusher = new RowFlusher(env, tasks);
     Comlink.expose(this.channel(blasThreads, flusher), nodeEndpoint(port1 as unknown as Parameters<typeof nodeEndpoint>[0]));
-    const job: WorkerJob = { kind: env.kind.name as WorkerJob['kind'], tasks, port: port2, started, linalg: env.linalg, blasThreads };
+    const job: WorkerJob = { kind: env.kind.name, kindModule: kindModule(env.kind.name), tasks, port: port2, started, linalg: env.linalg, blasThreads };
     let result: JobResult | null = null;
     let jobError: unknown = null;
     try {

@@ -9,26 +9,26 @@ import { csvDigest } from '../data/csv.js';
 import type { NewTask } from '../store/store.js';
 import { kindOf, type TaskKind } from '../tasks/registry.js';
 import type { Params } from '../tasks/types.js';
-import { TASK_VERSIONS } from '../tasks/versions.js';
+import { taskVersion } from '../tasks/versions.js';
 import { canonicalJson, contentHash } from '../util/hash.js';
 import { encodeParams, jsonParams } from '../util/json.js';
 import { show } from '../util/show.js';
 import { SpecError } from './errors.js';
-import { PARAMS } from './params.js';
+import { validParamValue } from './param-def.js';
+import { kindParams, paramTable } from './params.js';
 import { evaluateExpression, expressionSymbols } from './expression.js';
 import type { SweepSpec } from './spec.js';
 
 /**
- * Params that change where or how a grid point is executed but not its numbers: not part of its
- * id. A csv file's location is one of them: its content (`data_sha256`) and the parsing options
- * (`label_column`, `task`, the layout) identify the data, so a moved project or another machine
- * finds the same grid points.
+ * What identifies a grid point: its params minus those that change where or how it is executed
+ * but not its numbers (`not_identity` in their definition), plus the csv layout. A csv file's
+ * location is one of them: its content (`data_sha256`) and the parsing options (`label_column`,
+ * `task`, the layout) identify the data, so a moved project or another machine finds the same
+ * grid points.
  */
-const NOT_IDENTITY = new Set(['checkpoint_every', 'path', 'train_path', 'test_path']);
-
-/** What identifies a grid point: its params minus {@link NOT_IDENTITY}, plus the csv layout. */
 function identityParams(params: Params): Params {
-  const identity = Object.fromEntries(Object.entries(params).filter(([k, v]) => !NOT_IDENTITY.has(k) && !(PARAMS[k]?.id_omits_default && v === PARAMS[k].default)));
+  const defs = paramTable();
+  const identity = Object.fromEntries(Object.entries(params).filter(([k, v]) => !defs[k]?.not_identity && !(defs[k]?.id_omits_default && v === defs[k].default)));
   if (params.dataset === 'csv') identity.csv_layout = params.path !== undefined ? 'split-column' : 'train-test-files';
   return identity;
 }
@@ -36,10 +36,10 @@ function identityParams(params: Params): Params {
 /**
  * Task id of a kind and its canonical params (defaults that predate their param, such as
  * `activation: relu`, are left out): the first 16 hex digits of
- * `sha256(kind, code version, identity params)` (see {@link NOT_IDENTITY}).
+ * `sha256(kind, code version, identity params)` (see `identityParams`).
  */
 export function taskId(kind: string, params: Params): string {
-  const version = TASK_VERSIONS[kind as keyof typeof TASK_VERSIONS];
+  const version = taskVersion(kind);
   // the canonical JSON of { kind, params, version } (what `contentHash` would hash), written
   // directly: ids are computed for every grid point, twice per registration
   const text = `{"kind":${JSON.stringify(kind)},"params":${canonicalFlat(identityParams(params))}${version === undefined ? '' : `,"version":${JSON.stringify(version)}`}}`;
@@ -71,8 +71,10 @@ function canonicalFlat(params: Params): string {
  */
 export function legacyTaskId(kind: string, params: Params): string | null {
   if (params.dataset !== 'csv') return null;
-  const version = TASK_VERSIONS[kind as keyof typeof TASK_VERSIONS];
-  const identity = Object.fromEntries(Object.entries(params).filter(([k, v]) => k !== 'checkpoint_every' && !(PARAMS[k]?.id_omits_default && v === PARAMS[k].default)));
+  const version = taskVersion(kind);
+  const defs = paramTable();
+  // the csv paths (data params) were part of it; the other params left out of ids were not
+  const identity = Object.fromEntries(Object.entries(params).filter(([k, v]) => !(defs[k]?.not_identity && !defs[k].data) && !(defs[k]?.id_omits_default && v === defs[k].default)));
   return contentHash({ kind, version, params: jsonParams(identity) }).slice(0, 16);
 }
 
@@ -162,7 +164,7 @@ export function* expandTasks(spec: SweepSpec, specDir = '.'): Generator<NewTask>
   const order = derivedOrder(spec.derived);
   const kind = kindOf(spec.kind);
   const base: Params = {};
-  for (const [k, def] of Object.entries(PARAMS)) if (def.default !== undefined && def.kinds.includes(spec.kind)) base[k] = def.default;
+  for (const [k, def] of Object.entries(kindParams(spec.kind))) if (def.default !== undefined) base[k] = def.default;
   Object.assign(base, spec.dataset, spec.fixed);
   if (base.dataset === 'sphere') base.target ??= 'linear';
   if (base.dataset === 'csv') {
@@ -194,8 +196,8 @@ export function* expandTasks(spec: SweepSpec, specDir = '.'): Generator<NewTask>
         problems.push(`derived.${k} (at ${at || 'the only grid point'}): cannot evaluate "${spec.derived[k]}": ${(e as Error).message}`);
         continue;
       }
-      const def = PARAMS[k];
-      if (def && !(def.schema.safeParse(v).success || (k === 't' && v === Infinity))) {
+      const def = paramTable()[k];
+      if (def && !validParamValue(def, v)) {
         problems.push(`derived.${k} (at ${at || 'the only grid point'}): "${spec.derived[k]}" gives ${show(v)}; expected ${def.expected}`);
       }
       params[k] = v;
@@ -218,7 +220,8 @@ function batchOf(kind: TaskKind, params: Params): Pick<NewTask, 'batchKey' | 'ba
   const cost = kind.cost(params);
   const sw = kind.sharedWork;
   if (!sw) return { batchKey: '', batchOrder: 0, cost: Number.isFinite(cost) ? cost : 0 };
-  const shared = Object.fromEntries(Object.entries(params).filter(([k]) => !sw.perPoint.includes(k) && k in PARAMS));
+  const defs = paramTable();
+  const shared = Object.fromEntries(Object.entries(params).filter(([k]) => !sw.perPoint.includes(k) && k in defs));
   return { batchKey: 'k:' + contentHash(jsonParams(shared)).slice(0, 16), batchOrder: Number(params[sw.order]), cost };
 }
 

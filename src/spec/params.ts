@@ -1,310 +1,140 @@
 /**
- * Every parameter a sweep spec may set, documented once, here: its meaning, which task kinds
- * take it, its schema (zod), what the error message says is expected, and its default; and the
- * typed params a task reads, parsed from that one definition ({@link parseParams},
- * {@link dataParams}). Names follow docs/conventions.md §2.
+ * Every parameter a sweep spec may set, joined from their one definition each: the shared groups
+ * (`shared-params.ts`: data, network) and each registered kind's own params (its descriptor in
+ * `tasks/kinds/`). A task reads its typed params through {@link parseParams} (defaults filled,
+ * values checked, the kind's rules applied) and {@link dataParams}. Names follow
+ * docs/conventions.md §2.
  *
- * Tasks (worker side) import this module and nothing else from `spec/`: it depends only on zod,
- * the activation names of `ntk/` and the data types.
+ * Tasks (worker side) import from `spec/` only this module and the two it joins.
  */
-import { z } from 'zod';
-import { DATASETS, type DataParams } from '../data/types.js';
-import { ACTIVATION_NAMES, ACTIVATION_PARAMS, ALL_ACTIVATION_NAMES, NNGP_ONLY, type ActivationName } from '../ntk/activations.js';
-import { looksLikeExpression, parseActivationExpression } from '../ntk/activation-expression.js';
-import type { KindName } from '../tasks/registry.js';
+import type { DataParams } from '../data/types.js';
+import { isKind, KIND_NAMES, kindOf, type BuiltinKindName, type KindName, type KindParams } from '../tasks/registry.js';
 import { show } from '../util/show.js';
+import { validParamValue, type ParamDef } from './param-def.js';
+import { activationExtraParamProblems, activationValuesProblems, DATA_PARAMS, SHARED_PARAMS } from './shared-params.js';
 
-/**
- * Task kinds: the registered ones (`tasks/registry.ts`, one descriptor file per kind in
- * `tasks/kinds/`, which also lists the params each kind requires).
- */
+export type { ParamDef } from './param-def.js';
+export type { NetworkParams } from './shared-params.js';
+
+/** A task kind's name (`tasks/registry.ts`). */
 export type Kind = KindName;
 
-export interface ParamDef {
-  /** One-line meaning, shown by `ntk-sweep params`. */
-  doc: string;
+/** A param with the kinds that take it, as `ntk-sweep params` lists it. */
+export interface ParamEntry extends ParamDef {
   kinds: Kind[];
-  schema: z.ZodType;
-  /** Human phrase completing "expected …". */
-  expected: string;
-  /** Filled in when the spec does not set the param (part of the task id either way). */
-  default?: unknown;
-  /** Belongs to the data selection / preprocessing (the `dataset` block). */
-  data?: boolean;
-  /**
-   * The default value is left out of the task id: the param was added after task ids existed,
-   * and leaving its default out keeps those ids, and the results stored under them, valid.
-   */
-  id_omits_default?: boolean;
-  /** Canonical form of a valid value, stored in the task's params (and so its id) instead of the value as written. */
-  canonical?: (value: unknown) => unknown;
-}
-
-const posInt = z.number().int().positive();
-const nonNegInt = z.number().int().nonnegative();
-const posNum = z.number().positive().finite();
-const nonNegNum = z.number().nonnegative().finite();
-const both: Kind[] = ['kernel', 'train'];
-
-export const PARAMS: Record<string, ParamDef> = {
-  // ---- data (dataset block) ----
-  dataset: { doc: 'data source: mnist | fashion-mnist | sphere | csv', kinds: both, schema: z.enum(DATASETS), expected: `one of ${DATASETS.join(', ')}`, data: true },
-  classes: {
-    doc: 'class subset, e.g. [0, 1] (two classes give ±1 labels); default all classes',
-    kinds: both,
-    schema: z.array(nonNegInt).min(2).refine((a) => new Set(a).size === a.length),
-    expected: 'a list of at least two distinct non-negative integers',
-    data: true,
-  },
-  n_train: { doc: 'number of training points', kinds: both, schema: posInt, expected: 'a positive integer', data: true },
-  n_test: { doc: 'number of test points', kinds: both, schema: posInt, expected: 'a positive integer', default: 500, data: true },
-  data_seed: { doc: 'seed of the data selection (and of synthetic data)', kinds: both, schema: nonNegInt, expected: 'a non-negative integer', default: 0, data: true },
-  center: { doc: 'subtract the train mean from train and test inputs', kinds: both, schema: z.boolean(), expected: 'true or false', default: false, data: true },
-  unit_norm: { doc: 'project inputs to the unit sphere (after centering)', kinds: both, schema: z.boolean(), expected: 'true or false', default: true, data: true },
-  d: { doc: 'input dimension of the sphere dataset', kinds: both, schema: posInt, expected: 'a positive integer', data: true },
-  target: { doc: 'sphere labels: sign of a seeded random linear or quadratic function', kinds: both, schema: z.enum(['linear', 'quadratic']), expected: 'linear or quadratic', data: true },
-  path: { doc: 'csv: one file with a `split` column (train/test)', kinds: both, schema: z.string().min(1), expected: 'a file path', data: true },
-  train_path: { doc: 'csv: training file', kinds: both, schema: z.string().min(1), expected: 'a file path', data: true },
-  test_path: { doc: 'csv: test file', kinds: both, schema: z.string().min(1), expected: 'a file path', data: true },
-  task: {
-    doc: 'csv: classification (each label a class) or regression (labels are real targets: test_mse, test_r2, no test_acc); unset: classification of integer or text labels, and real-valued labels are an error asking to choose',
-    kinds: both,
-    schema: z.enum(['classification', 'regression']),
-    expected: 'classification or regression',
-    data: true,
-  },
-  label_column: { doc: 'csv: name of the label column (default "label")', kinds: both, schema: z.string().min(1), expected: 'a column name', data: true },
-  data_sha256: { doc: 'csv: SHA-256 of the data file(s), filled in automatically so changed data gets new task ids', kinds: both, schema: z.string(), expected: 'a hex digest', data: true },
-
-  // ---- network / kernel ----
-  depth: { doc: 'number of weight layers L (L − 1 hidden layers); L = 1 is the linear model', kinds: both, schema: posInt.max(100_000), expected: 'a positive integer (at most 100000)' },
-  sigma_w: { doc: 'weight scale σ_w', kinds: both, schema: posNum, expected: 'a positive number', default: 1 },
-  sigma_b: { doc: 'bias scale σ_b (0 = no bias)', kinds: both, schema: nonNegNum, expected: 'a non-negative number', default: 0 },
-  activation: {
-    doc: `activation φ of the hidden layers: ${ALL_ACTIVATION_NAMES.join(' | ')} (the last four and expressions by quadrature), or an expression in x, e.g. "x * tanh(log(1 + exp(x)))"`,
-    kinds: both,
-    schema: z.string().min(1),
-    expected: `one of ${ALL_ACTIVATION_NAMES.join(', ')}, or an expression in x`,
-    default: 'relu',
-    id_omits_default: true,
-    canonical: canonicalActivation,
-  },
-  activation_alpha: { doc: 'leaky_relu: slope of φ for x < 0 (required with leaky_relu, refused otherwise)', kinds: both, schema: z.number().finite(), expected: 'a finite number' },
-  kernel: { doc: 'kernel used for statistics and predictions: ntk | nngp | rho', kinds: ['kernel'], schema: z.enum(['ntk', 'nngp', 'rho']), expected: 'one of ntk, nngp, rho', default: 'ntk' },
-  t: {
-    doc: 'gradient-flow stopping time (inf allowed); for train tasks t = lr·steps',
-    kinds: both,
-    schema: z.number().nonnegative(),
-    expected: 'a non-negative number or inf',
-  },
-  time_scale: {
-    doc: 'normalized: t in units where the kernel diagonal is 1 (depths comparable); absolute: raw Θ',
-    kinds: ['kernel'],
-    schema: z.enum(['normalized', 'absolute']),
-    expected: 'normalized or absolute',
-    default: 'normalized',
-  },
-  diag_reg: { doc: 'ridge added to the kernel diagonal', kinds: ['kernel'], schema: nonNegNum, expected: 'a non-negative number', default: 0 },
-  diag_reg_mode: {
-    doc: 'relative: diag_reg × mean(diag K); absolute: diag_reg as is',
-    kinds: ['kernel'],
-    schema: z.enum(['relative', 'absolute']),
-    expected: 'relative or absolute',
-    default: 'relative',
-  },
-
-  // ---- finite-width training ----
-  width: { doc: 'hidden-layer width n', kinds: ['train'], schema: posInt.max(1_000_000), expected: 'a positive integer' },
-  lr: { doc: 'gradient-descent learning rate η', kinds: ['train'], schema: posNum, expected: 'a positive number' },
-  steps: { doc: 'number of full-batch gradient-descent steps T', kinds: ['train'], schema: nonNegInt, expected: 'a non-negative integer' },
-  seed: { doc: 'initialization seed', kinds: ['train'], schema: nonNegInt, expected: 'a non-negative integer', default: 0 },
-  parameterization: { doc: 'ntk (docs/conventions.md §3) or standard', kinds: ['train'], schema: z.enum(['ntk', 'standard']), expected: 'ntk or standard', default: 'ntk' },
-  log_every: { doc: 'log metrics every this many steps', kinds: ['train'], schema: posInt, expected: 'a positive integer' },
-  log_points: {
-    doc: 'log metrics at this many log-spaced steps, 0 and steps included (default 20 when log_every is not set)',
-    kinds: ['train'],
-    schema: z.number().int().min(2),
-    expected: 'an integer >= 2 (the first and the last step)',
-  },
-  probe: { doc: 'number of test points used for activation and empirical-NTK metrics', kinds: ['train'], schema: posInt, expected: 'a positive integer', default: 32 },
-  // ---- debug (engine self-tests) ----
-  x: { doc: 'debug: input number (metric y = x² + 1)', kinds: ['debug'], schema: z.number().finite(), expected: 'a number' },
-  sleep_ms: { doc: 'debug: CPU-bound busy-wait in milliseconds', kinds: ['debug'], schema: nonNegNum, expected: 'a non-negative number', default: 0 },
-  fail: { doc: 'debug: none | throw | exit | oom', kinds: ['debug'], schema: z.enum(['none', 'throw', 'exit', 'oom']), expected: 'none, throw, exit or oom', default: 'none' },
-  mem_mb: { doc: 'debug: memory the grid point declares it needs (MiB), for tests of the memory budget; nothing is allocated', kinds: ['debug'], schema: nonNegNum, expected: 'a non-negative number' },
-  fail_attempts: { doc: 'debug: fail only on the first this many attempts, then succeed (unset: every attempt)', kinds: ['debug'], schema: posInt, expected: 'a positive integer' },
-  checkpoint_every: { doc: 'save a checkpoint every this many steps (0 = never)', kinds: ['train'], schema: nonNegInt, expected: 'a non-negative integer', default: 0 },
-};
-
-/**
- * Problems of one `activation` value: an unknown name, or an expression in `x` that is refused
- * (see `src/ntk/activation-expression.ts`: allow-list, symbolic derivative, finiteness of φ and φ').
- */
-export function activationValueProblems(value: string): string[] {
-  if (ALL_ACTIVATION_NAMES.includes(value)) return [];
-  if (!looksLikeExpression(value)) {
-    return [`activation: unknown activation '${value}'; expected one of ${ALL_ACTIVATION_NAMES.join(', ')}, or an expression in x such as "x * tanh(log(1 + exp(x)))"`];
-  }
-  const parsed = parseActivationExpression(value);
-  return 'problems' in parsed ? parsed.problems.map((p) => `activation: the expression '${value}' ${p}`) : [];
-}
-
-/** The canonical text of an activation expression (mathjs formatting); names and invalid values unchanged. */
-function canonicalActivation(value: unknown): unknown {
-  if (typeof value !== 'string' || ALL_ACTIVATION_NAMES.includes(value) || !looksLikeExpression(value)) return value;
-  const parsed = parseActivationExpression(value);
-  return 'problems' in parsed ? value : parsed.canonical;
-}
-
-/**
- * Problems of the activation params of a spec: `activation_*` params set for no activation that
- * takes them, or missing for one that needs them; the NTK of an activation without one (the step,
- * whose derivative is a Dirac delta) in kernel sweeps, and any such activation in train sweeps
- * (its gradients vanish). `values(key)` lists every value a param takes in the spec (fixed, grid,
- * or its default).
- */
-export function activationProblems(kind: Kind, values: (key: string) => unknown[]): string[] {
-  const problems: string[] = [];
-  const acts = values('activation').map(String);
-  for (const a of new Set(acts)) problems.push(...activationValueProblems(a));
-  const kernels = values('kernel').map(String);
-  for (const a of acts) {
-    if (!NNGP_ONLY.includes(a)) continue;
-    if (kind === 'kernel' && kernels.includes('ntk')) {
-      problems.push(`activation: ${a} has no NTK (its derivative is a Dirac delta); with activation ${a} use kernel: nngp or rho`);
-    }
-    if (kind === 'train') problems.push(`activation: ${a} cannot be trained by gradient descent (its derivative is 0 almost everywhere, a Dirac delta at 0)`);
-  }
-  const needed = new Set(acts.flatMap((a) => ACTIVATION_PARAMS[a] ?? []));
-  for (const key of Object.keys(PARAMS).filter((k) => k.startsWith('activation_'))) {
-    const set = values(key).length > 0;
-    if (set && !needed.has(key)) problems.push(`${key}: applies only to activation ${Object.keys(ACTIVATION_PARAMS).filter((a) => ACTIVATION_PARAMS[a].includes(key)).join(' / ')}`);
-    if (!set && needed.has(key)) problems.push(`${key}: required with activation ${acts.filter((a) => ACTIVATION_PARAMS[a]?.includes(key)).join(', ')}`);
-  }
-  return problems;
 }
 
 /** Params as stored with a task: canonical JSON values by name. */
 type RawParams = Record<string, unknown>;
 
-/** `log_points` of a train task that sets neither `log_every` nor `log_points`. */
-export const DEFAULT_LOG_POINTS = 20;
+let table: { kinds: number; byName: Readonly<Record<string, ParamEntry>> } | undefined;
+const kindTables = new Map<string, Readonly<Record<string, ParamDef>>>();
 
-/** Params a kernel or train task reads, typed, with their defaults filled in. */
-export interface NetworkParams {
-  depth: number;
-  sigma_w: number;
-  sigma_b: number;
-  /** φ of the hidden layers: a name, or the canonical text of an expression in x; its `activation_*` params stay in the raw params. */
-  activation: string;
-  /** The data selection and preprocessing ({@link dataParams}). */
-  data: DataParams;
-}
-
-/** Typed params of a kernel task (one grid point). */
-export interface KernelTaskParams extends NetworkParams {
-  kernel: 'ntk' | 'nngp' | 'rho';
-  /** Stopping time of the gradient flow; `Infinity` (the kernel-regression limit) when unset. */
-  t: number;
-  time_scale: 'normalized' | 'absolute';
-  diag_reg: number;
-  diag_reg_mode: 'relative' | 'absolute';
-}
-
-/** Typed params of a train task. */
-export interface TrainTaskParams extends NetworkParams {
-  width: number;
-  lr: number;
-  steps: number;
-  seed: number;
-  parameterization: 'ntk' | 'standard';
-  /** Exactly one of `log_every` / `log_points` is set; `log_points` is {@link DEFAULT_LOG_POINTS} when neither was. */
-  log_every?: number;
-  log_points?: number;
-  probe: number;
-  /** Checkpoint period in steps; 0 = never. */
-  checkpoint_every: number;
+/**
+ * The params of kind `kind` (its shared groups, then its own), by name, in listing order.
+ * @throws RangeError for an unregistered kind.
+ */
+export function kindParams(kind: Kind): Readonly<Record<string, ParamDef>> {
+  let defs = kindTables.get(kind);
+  if (!defs) {
+    const k = kindOf(kind);
+    defs = Object.assign(Object.create(null) as Record<string, ParamDef>, ...k.sharedParams.map((g) => SHARED_PARAMS[g]), k.params);
+    kindTables.set(kind, defs);
+  }
+  return defs;
 }
 
 /**
- * `raw[key]`, else the default of {@link PARAMS}, checked against the param's schema.
+ * Every param of every registered kind, by name (shared groups first, then each kind's own, in
+ * registration order), each with the kinds that take it. Rebuilt when a kind is registered.
+ * @throws Error when a kind's own param has a shared param's name, or another kind's with a
+ *   different definition.
+ */
+export function paramTable(): Readonly<Record<string, ParamEntry>> {
+  if (table?.kinds === KIND_NAMES.length) return table.byName;
+  const byName: Record<string, ParamEntry> = Object.create(null);
+  const owner = new Map<string, ParamDef>();
+  for (const [group, defs] of Object.entries(SHARED_PARAMS)) {
+    for (const [name, def] of Object.entries(defs)) {
+      byName[name] = { ...def, kinds: KIND_NAMES.filter((k) => (kindOf(k).sharedParams as readonly string[]).includes(group)) };
+      owner.set(name, def);
+    }
+  }
+  for (const kind of KIND_NAMES) {
+    for (const [name, def] of Object.entries(kindOf(kind).params)) {
+      const prev = owner.get(name);
+      if (prev === def) {
+        byName[name].kinds.push(kind);
+        continue;
+      }
+      if (prev) throw new Error(`task kind ${kind}: param ${name} is already defined (shared, or by another kind); use that definition or another name`);
+      owner.set(name, def);
+      byName[name] = { ...def, kinds: [kind] };
+    }
+  }
+  table = { kinds: KIND_NAMES.length, byName };
+  return byName;
+}
+
+/**
+ * Problems of a spec of kind `kind` that no single value shows: unknown activations or refused
+ * expressions, the kind's own rules across params (e.g. the step activation has no NTK), and
+ * `activation_*` params set for no activation that takes them or missing for one that needs
+ * them. `values(key)` lists every value a param takes in the spec (fixed, grid, or its default).
+ */
+export function activationProblems(kind: Kind, values: (key: string) => unknown[]): string[] {
+  return [...activationValuesProblems(values), ...(isKind(kind) ? (kindOf(kind).specProblems?.(values) ?? []) : []), ...activationExtraParamProblems(values)];
+}
+
+/**
+ * `raw[key]`, else the default of `def`, checked against the param's schema.
  * @throws RangeError `<kind> task: param <key>: expected …, got …` (or `required` when a param
  *   without default is missing and `required` is set).
  */
-function paramOf(kind: Kind, raw: RawParams, key: string, required: boolean): unknown {
-  const def = PARAMS[key];
+function paramOf(kind: Kind, def: ParamDef, raw: RawParams, key: string, required: boolean): unknown {
   const v = raw[key] ?? def.default;
   if (v === undefined) {
     if (required) throw new RangeError(`${kind} task: param ${key}: required (${def.expected})`);
     return undefined;
   }
-  if (!(def.schema.safeParse(v).success || (key === 't' && v === Infinity))) {
-    throw new RangeError(`${kind} task: param ${key}: expected ${def.expected}, got ${show(v)}`);
-  }
+  if (!validParamValue(def, v)) throw new RangeError(`${kind} task: param ${key}: expected ${def.expected}, got ${show(v)}`);
   return v;
 }
 
 /**
- * The data params of a task's raw params: every data param of {@link PARAMS} (`data: true`) that
- * is set, with the defaults of those that have one (`n_test`, `data_seed`, `center`,
- * `unit_norm`). Not validated here: `loadDataset` checks them together (`data/check.ts`).
+ * The data params of a task's raw params: every data param (`shared-params.ts`) that is set,
+ * with the defaults of those that have one (`n_test`, `data_seed`, `center`, `unit_norm`). Not
+ * validated here: `loadDataset` checks them together (`data/check.ts`).
  */
 export function dataParams(raw: RawParams): DataParams {
   const out: RawParams = {};
-  for (const [key, def] of Object.entries(PARAMS)) {
-    if (!def.data) continue;
+  for (const [key, def] of Object.entries(DATA_PARAMS)) {
     const v = raw[key] ?? def.default;
     if (v !== undefined) out[key] = v;
   }
   return out as unknown as DataParams;
 }
 
-function networkParams(kind: 'kernel' | 'train', raw: RawParams): NetworkParams {
-  return {
-    depth: paramOf(kind, raw, 'depth', true) as number,
-    sigma_w: paramOf(kind, raw, 'sigma_w', true) as number,
-    sigma_b: paramOf(kind, raw, 'sigma_b', true) as number,
-    activation: String(paramOf(kind, raw, 'activation', true)),
-    data: dataParams(raw),
-  };
-}
-
 /**
  * The typed params of a task of `kind` from its raw params (as expanded from a spec, or given
- * directly by a test): each from {@link PARAMS}, its default filled in, its value checked
- * against its schema. Params of other kinds and auxiliary names are ignored. Data params are
- * collected by {@link dataParams}.
- * @throws RangeError naming the param and what is expected; for train tasks also when both
- *   `log_every` and `log_points` are set.
+ * directly by a test), as the kind's descriptor defines them: each of its params (shared groups
+ * and own) that is set or has a default, checked against its schema (those the kind requires
+ * must be set); the data params collected by {@link dataParams} as `data` when the kind takes
+ * the data group; then the kind's `typedParams` rules. Params of other kinds and auxiliary names
+ * are ignored.
+ * @throws RangeError for an unregistered kind, and naming the param and what is expected (for
+ *   train tasks also when both `log_every` and `log_points` are set).
  */
-export function parseParams(kind: 'kernel', raw: RawParams): KernelTaskParams;
-export function parseParams(kind: 'train', raw: RawParams): TrainTaskParams;
-export function parseParams(kind: 'kernel' | 'train', raw: RawParams): KernelTaskParams | TrainTaskParams {
-  const get = (key: string, required = true): unknown => paramOf(kind, raw, key, required);
-  if (kind === 'kernel') {
-    return {
-      ...networkParams(kind, raw),
-      kernel: get('kernel') as KernelTaskParams['kernel'],
-      t: (get('t', false) as number | undefined) ?? Infinity,
-      time_scale: get('time_scale') as KernelTaskParams['time_scale'],
-      diag_reg: get('diag_reg') as number,
-      diag_reg_mode: get('diag_reg_mode') as KernelTaskParams['diag_reg_mode'],
-    };
+export function parseParams<K extends BuiltinKindName>(kind: K, raw: RawParams): KindParams<K>;
+export function parseParams(kind: Kind, raw: RawParams): RawParams;
+export function parseParams(kind: Kind, raw: RawParams): unknown {
+  const descriptor = kindOf(kind);
+  const read: RawParams = {};
+  for (const [key, def] of Object.entries(kindParams(kind))) {
+    if (def.data) continue;
+    const v = paramOf(kind, def, raw, key, descriptor.required.includes(key));
+    if (v !== undefined) read[key] = v;
   }
-  if (raw.log_every !== undefined && raw.log_points !== undefined) {
-    throw new RangeError('train task: set either log_every or log_points, not both');
-  }
-  const out: TrainTaskParams = {
-    ...networkParams(kind, raw),
-    width: get('width') as number,
-    lr: get('lr') as number,
-    steps: get('steps') as number,
-    seed: get('seed') as number,
-    parameterization: get('parameterization') as TrainTaskParams['parameterization'],
-    probe: get('probe') as number,
-    checkpoint_every: get('checkpoint_every') as number,
-  };
-  if (raw.log_every !== undefined) out.log_every = get('log_every') as number;
-  else out.log_points = (get('log_points', false) as number | undefined) ?? DEFAULT_LOG_POINTS;
-  return out;
+  if (descriptor.sharedParams.includes('data')) read.data = dataParams(raw);
+  return descriptor.typedParams ? descriptor.typedParams(read, raw) : read;
 }

@@ -21,7 +21,8 @@ import { show } from '../util/show.js';
 import { SpecError } from './errors.js';
 import { checkExpression } from './expression.js';
 import { KIND_NAMES, kindOf } from '../tasks/registry.js';
-import { activationProblems, PARAMS, type Kind } from './params.js';
+import { validParamValue } from './param-def.js';
+import { activationProblems, paramTable, type Kind } from './params.js';
 
 export interface SweepSpec {
   name: string;
@@ -36,18 +37,24 @@ export interface SweepSpec {
 }
 
 const scalar = z.union([z.number(), z.string(), z.boolean(), z.array(z.number())]);
-const specShape = z
-  .object({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a name of letters, digits, "-", "_" or "."'),
-    kind: z.enum(KIND_NAMES as [Kind, ...Kind[]]),
-    description: z.string().optional(),
-    max_attempts: z.number().int().positive().optional(),
-    dataset: z.union([z.string(), z.record(z.string(), scalar)]).optional(),
-    fixed: z.record(z.string(), scalar).optional(),
-    grid: z.record(z.string(), z.array(scalar).min(1, 'expected a non-empty list')).optional(),
-    derived: z.record(z.string(), z.string()).optional(),
-  })
-  .strict();
+const shapeFields = {
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a name of letters, digits, "-", "_" or "."'),
+  kind: z.string(),
+  description: z.string().optional(),
+  max_attempts: z.number().int().positive().optional(),
+  dataset: z.union([z.string(), z.record(z.string(), scalar)]).optional(),
+  fixed: z.record(z.string(), scalar).optional(),
+  grid: z.record(z.string(), z.array(scalar).min(1, 'expected a non-empty list')).optional(),
+  derived: z.record(z.string(), z.string()).optional(),
+};
+type SpecShape = z.infer<z.ZodObject<typeof shapeFields>>;
+/** The top-level fields a spec may have. */
+const FIELDS = Object.keys(shapeFields);
+
+/** The spec's shape, `kind` one of the kinds registered now (a kind may be added at run time). */
+function specShape() {
+  return z.object({ ...shapeFields, kind: z.enum(KIND_NAMES as [Kind, ...Kind[]]) }).strict();
+}
 
 function fmtPath(path: PropertyKey[]): string {
   let s = '';
@@ -62,18 +69,14 @@ function normalizeValue(v: unknown): unknown {
 }
 
 function checkParam(kind: Kind, key: string, value: unknown, where: string, problems: string[]): unknown {
-  const def = PARAMS[key];
+  const def = paramTable()[key];
   if (!def) return value; // auxiliary param: checked elsewhere
   if (!def.kinds.includes(kind)) {
     problems.push(`${where}: ${key} is not a parameter of kind ${kind} tasks`);
     return value;
   }
   const v = normalizeValue(value);
-  if (v === Infinity && key !== 't') {
-    problems.push(`${where}: expected ${def.expected}, got ${show(value)}`);
-    return v;
-  }
-  if (!(v === Infinity || def.schema.safeParse(v).success)) {
+  if (!validParamValue(def, v)) {
     problems.push(`${where}: expected ${def.expected}, got ${show(value)}`);
     return v;
   }
@@ -105,7 +108,7 @@ function closest(word: string, options: string[]): string | undefined {
  * @throws SpecError listing every problem with its path.
  */
 export function validateSpec(doc: unknown, file?: string): SweepSpec {
-  const shaped = specShape.safeParse(doc);
+  const shaped = specShape().safeParse(doc);
   if (!shaped.success) throw new SpecError(shapeProblems(shaped.error.issues, doc), file);
   const problems: string[] = [];
   const raw = shaped.data;
@@ -128,11 +131,12 @@ export function validateSpec(doc: unknown, file?: string): SweepSpec {
     }
   }
   const referenced = checkDerived(derived, owners, kind, problems);
+  const params = paramTable();
   // unknown names are allowed only as auxiliary inputs of derived expressions
   for (const [k, section] of owners) {
-    if (PARAMS[k] || referenced.has(k)) continue;
-    const hint = closest(k, Object.keys(PARAMS));
-    const other = hint && !PARAMS[hint].kinds.includes(kind) ? `, a ${PARAMS[hint].kinds.join('/')} parameter` : '';
+    if (params[k] || referenced.has(k)) continue;
+    const hint = closest(k, Object.keys(params));
+    const other = hint && !params[hint].kinds.includes(kind) ? `, a ${params[hint].kinds.join('/')} parameter` : '';
     problems.push(
       `${section}.${k}: unknown parameter${hint ? ` (did you mean ${hint}${other}?)` : ''}; see \`ntk-sweep params\` (helper values are allowed only when a derived expression uses them)`,
     );
@@ -141,30 +145,31 @@ export function validateSpec(doc: unknown, file?: string): SweepSpec {
   const valuesOf = (key: string): unknown[] => {
     if (key in grid) return grid[key];
     if (key in fixed) return [fixed[key]];
-    const def = PARAMS[key]?.default;
-    return def !== undefined && PARAMS[key].kinds.includes(kind) && !(key in derived) ? [def] : [];
+    const def = params[key]?.default;
+    return def !== undefined && params[key].kinds.includes(kind) && !(key in derived) ? [def] : [];
   };
   problems.push(...activationProblems(kind, valuesOf));
   for (const req of kindOf(kind).required) {
-    if (!owners.has(req) && PARAMS[req].default === undefined) problems.push(`${req}: required for kind ${kind}; set it in dataset, fixed, grid or derived`);
+    if (!owners.has(req) && params[req]?.default === undefined) problems.push(`${req}: required for kind ${kind}; set it in dataset, fixed, grid or derived`);
   }
   if (problems.length) throw new SpecError(problems, file);
   return { name: raw.name, kind, description: raw.description, max_attempts: raw.max_attempts ?? 3, dataset, fixed, grid, derived };
 }
 
 /** What a top-level field holds, for "required" messages. */
-const FIELD_MEANING: Record<string, string> = {
-  name: 'the sweep name (letters, digits, "-", "_" or ".")',
-  kind: `one of ${KIND_NAMES.join(', ')}`,
-};
+function fieldMeaning(field: string): string | undefined {
+  if (field === 'name') return 'the sweep name (letters, digits, "-", "_" or ".")';
+  if (field === 'kind') return `one of ${KIND_NAMES.join(', ')}`;
+  return undefined;
+}
 
 /** A zod issue in words, e.g. `expected one of kernel, train, debug, got "kern"`. */
 function explainIssue(issue: z.core.$ZodIssue, got: unknown): string {
   const field = issue.path.length === 1 ? String(issue.path[0]) : '';
-  if (got === undefined) return `required: ${FIELD_MEANING[field] ?? 'a value'}`;
+  if (got === undefined) return `required: ${fieldMeaning(field) ?? 'a value'}`;
   if (typeof got === 'number' && Number.isNaN(got)) return 'got NaN (.nan), which is not a value; write a number, or inf for t = ∞';
   if (issue.code === 'invalid_value') return `expected one of ${issue.values.map((v) => String(v)).join(', ')}, got ${show(got)}`;
-  if (issue.code === 'invalid_type') return `expected ${field === 'name' ? FIELD_MEANING.name : `a ${issue.expected}`}, got ${show(got)}`;
+  if (issue.code === 'invalid_type') return `expected ${field === 'name' ? fieldMeaning('name') : `a ${issue.expected}`}, got ${show(got)}`;
   if (issue.code === 'invalid_union') return `expected a number, a string, true/false or a list of numbers, got ${show(got)}`;
   return `${issue.message}, got ${show(got)}`;
 }
@@ -175,8 +180,8 @@ function shapeProblems(issues: readonly z.core.$ZodIssue[], doc: unknown): strin
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const k of issue.keys) {
-        const hint = closest(k, Object.keys(specShape.shape));
-        problems.push(`${fmtPath([...issue.path, k])}: unknown field${hint ? ` (did you mean ${hint}?)` : ''}; allowed: ${Object.keys(specShape.shape).join(', ')}`);
+        const hint = closest(k, FIELDS);
+        problems.push(`${fmtPath([...issue.path, k])}: unknown field${hint ? ` (did you mean ${hint}?)` : ''}; allowed: ${FIELDS.join(', ')}`);
       }
     } else {
       const got = issue.path.reduce<unknown>((o, p) => (o && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[p] : undefined), doc);
@@ -188,7 +193,7 @@ function shapeProblems(issues: readonly z.core.$ZodIssue[], doc: unknown): strin
 
 /** The dataset block (`name` renamed to `dataset`), fixed values and grid lists, each value checked against its param. */
 function checkSections(
-  raw: z.infer<typeof specShape>,
+  raw: SpecShape,
   kind: Kind,
   problems: string[],
 ): { dataset: Record<string, unknown>; fixed: Record<string, unknown>; grid: Record<string, unknown[]> } {
@@ -197,8 +202,9 @@ function checkSections(
   if (raw.dataset !== undefined && !('name' in datasetBlock)) problems.push('dataset.name: expected one of mnist, fashion-mnist, sphere, csv, got nothing');
   for (const [k, v] of Object.entries(datasetBlock)) {
     const key = k === 'name' ? 'dataset' : k;
-    if (!PARAMS[key]?.data) {
-      const hint = closest(key, Object.keys(PARAMS).filter((p) => PARAMS[p].data));
+    const params = paramTable();
+    if (!params[key]?.data) {
+      const hint = closest(key, Object.keys(params).filter((p) => params[p].data));
       problems.push(`dataset.${k}: not a data parameter${hint ? ` (did you mean ${hint}?)` : ''}`);
       continue;
     }
@@ -231,7 +237,8 @@ function checkDerived(derived: Record<string, string>, owners: Map<string, strin
     } catch (e) {
       problems.push(`derived.${k}: cannot parse expression "${expr}": ${(e as Error).message}`);
     }
-    if (PARAMS[k] && !PARAMS[k].kinds.includes(kind)) problems.push(`derived.${k}: ${k} is not a parameter of kind ${kind} tasks`);
+    const def = paramTable()[k];
+    if (def && !def.kinds.includes(kind)) problems.push(`derived.${k}: ${k} is not a parameter of kind ${kind} tasks`);
   }
   return referenced;
 }

@@ -1,6 +1,6 @@
 /**
  * `kind: debug` tasks: engine self-tests and benchmarks (fault injection, overhead). They do no
- * science. Params:
+ * science. Params (defined in `tasks/kinds/debug.ts`):
  * - `x` (any number): metrics `y = x² + 1` and `sqrt_x = √x` (NaN for x < 0, stored as NULL).
  * - `sleep_ms`: busy-wait this long (CPU-bound), reporting progress.
  * - `fail`: `none` | `throw` (throws an Error) | `exit` (kills the worker thread with
@@ -11,6 +11,7 @@
  * - `fail_attempts` (optional int ≥ 1): fail only on the first `fail_attempts` attempts of the
  *   grid point, then succeed (a flaky task, to test retries); unset = fail on every attempt.
  */
+import { parseParams } from '../spec/params.js';
 import type { TaskContext, TaskInput } from './types.js';
 
 /**
@@ -18,11 +19,10 @@ import type { TaskContext, TaskInput } from './types.js';
  * @throws Error when `fail: throw`; never returns when `fail: exit` or `fail: oom`.
  */
 export async function runDebugTask(task: TaskInput, ctx: TaskContext): Promise<void> {
-  const p = task.params;
-  const x = Number(p.x ?? 0);
-  const sleep = Number(p.sleep_ms ?? 0);
-  const failAttempts = p.fail_attempts === undefined ? Infinity : Number(p.fail_attempts);
-  const fail = (task.attempt ?? 1) <= failAttempts ? String(p.fail ?? 'none') : 'none';
+  const p = parseParams('debug', task.params);
+  const x = p.x ?? 0;
+  const sleep = p.sleep_ms;
+  const fail = (task.attempt ?? 1) <= (p.fail_attempts ?? Infinity) ? p.fail : 'none';
   const until = Date.now() + sleep;
   let acc = 0;
   let lastReport = 0;

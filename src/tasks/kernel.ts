@@ -59,7 +59,8 @@ import {
   takeNormalizedBlocks,
 } from '../ntk/index.js';
 import type { DepthProperties, FlowScale, KernelState, KernelStats } from '../ntk/index.js';
-import { parseParams, type KernelTaskParams } from '../spec/params.js';
+import { parseParams } from '../spec/params.js';
+import type { KernelTaskParams } from './kinds/kernel.js';
 import { chooseKernelSolver, DEPTH_SOLVERS, type DepthSolverInput, type KernelSolver } from '../ntk/solvers/index.js';
 import type { MetricRow, TaskContext, TaskInput } from './types.js';
 

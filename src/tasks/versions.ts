@@ -3,6 +3,9 @@
  * `version` in its descriptor (`tasks/kinds/`); bump it when a change alters the numbers the
  * kind's tasks produce, so old results are not mixed with new ones.
  */
-import { KIND_NAMES, kindOf, type KindName } from './registry.js';
+import { isKind, kindOf } from './registry.js';
 
-export const TASK_VERSIONS = Object.fromEntries(KIND_NAMES.map((k) => [k, kindOf(k).version])) as Record<KindName, number>;
+/** The code version of kind `kind`; undefined for a kind that is not registered. */
+export function taskVersion(kind: string): number | undefined {
+  return isKind(kind) ? kindOf(kind).version : undefined;
+}

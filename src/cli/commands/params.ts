@@ -1,6 +1,6 @@
 /** `ntk-sweep params`: every spec parameter with its meaning, kinds and default. */
 import type { Argv } from 'yargs';
-import { PARAMS } from '../../spec/params.js';
+import { paramTable } from '../../spec/params.js';
 import { renderRows } from '../format.js';
 
 export function registerParams(y: Argv): Argv {
@@ -9,7 +9,7 @@ export function registerParams(y: Argv): Argv {
     'List every parameter a sweep spec can set',
     (c) => c.option('json', { type: 'boolean', default: false }),
     (a) => {
-      const rows = Object.entries(PARAMS).map(([name, d]) => ({
+      const rows = Object.entries(paramTable()).map(([name, d]) => ({
         name,
         kinds: d.kinds.join(','),
         section: d.data ? 'dataset' : 'fixed/grid/derived',

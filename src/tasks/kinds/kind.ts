@@ -5,6 +5,8 @@
  * (`tasks/registry.ts`) lists them. The task code itself is loaded lazily (`load`), so the main
  * thread, which only plans and persists, never imports the numerical code.
  */
+import type { ParamDefs } from '../../spec/param-def.js';
+import type { SharedParamGroup } from '../../spec/shared-params.js';
 import type { Params, TaskContext, TaskInput } from '../types.js';
 
 /** Runs every grid point of a job at once, sharing work between them (a kernel batch). */
@@ -22,7 +24,7 @@ export interface ReportDefaults {
   color: string[];
 }
 
-interface KindBase {
+interface KindBase<P> {
   /** The `kind:` of a sweep spec. */
   readonly name: string;
   /** One line for `ntk-sweep params` and the docs. */
@@ -32,8 +34,33 @@ interface KindBase {
    * change alters the numbers the kind produces, so old results are not mixed with new ones.
    */
   readonly version: number;
+  /**
+   * Shared param groups the kind takes (`spec/shared-params.ts`): `data` (the dataset block),
+   * `network` (depth, σ_w, σ_b, activation, t).
+   */
+  readonly sharedParams: readonly SharedParamGroup[];
+  /**
+   * The kind's own params: meaning, schema, default (`spec/param-def.ts`), in the order
+   * `ntk-sweep params` lists them. A name may not be a shared param's, nor another kind's
+   * unless both use the same definition object.
+   */
+  readonly params: ParamDefs;
   /** Params that must be set (dataset block, fixed, grid or derived) unless they have a default. */
   readonly required: readonly string[];
+  /**
+   * The typed params of one point (`spec/params.ts` `parseParams`): `read` holds every param of
+   * the kind that is set or has a default, each checked against its definition, and the data
+   * selection as `data` when the kind takes the data group; `raw` is the point's params as
+   * stored. Applies the kind's rules across params. Absent: `read` as is.
+   * @throws RangeError naming the param and what is expected.
+   */
+  readonly typedParams?: (read: Params, raw: Params) => P;
+  /**
+   * Problems of a whole spec of this kind that no single value shows (e.g. an activation
+   * without an NTK with `kernel: ntk`); `values(key)` lists every value a param takes in the
+   * spec (fixed, grid, or its default). Each problem names the param.
+   */
+  specProblems?(values: (key: string) => unknown[]): string[];
   /** Whether its grid points read a dataset (checked before registering a sweep). */
   readonly needsData: boolean;
   /**
@@ -64,16 +91,16 @@ interface KindBase {
 }
 
 /** A kind whose job runs all its points in one call (they all start together). */
-export interface BatchKind extends KindBase {
+export interface BatchKind<P = unknown> extends KindBase<P> {
   readonly execution: 'batch';
   load(): Promise<BatchRunner>;
 }
 
 /** A kind whose job runs its points one after the other. */
-export interface PointKind extends KindBase {
+export interface PointKind<P = unknown> extends KindBase<P> {
   readonly execution: 'each';
   load(): Promise<PointRunner>;
 }
 
-/** A task kind: one file of `tasks/kinds/`, listed in `tasks/registry.ts`. */
-export type TaskKind = BatchKind | PointKind;
+/** A task kind: one file of `tasks/kinds/`, listed in `tasks/registry.ts`; `P`: its typed params. */
+export type TaskKind<P = unknown> = BatchKind<P> | PointKind<P>;
