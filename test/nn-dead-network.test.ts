@@ -42,12 +42,12 @@ test('a live network, the linear model and a zero layer whose activation still h
   const n = 4;
   const zeros = (): Float64Array => new Float64Array(2 * n);
   const cache: ForwardCache = { n: 2, h: [new Float64Array(0), zeros(), zeros()], a: [zeros(), zeros()] };
-  const spec = (activation: string): MlpArchitecture => ({ d: n, width: n, depth: 2, k: 1, sigma_w: 1, sigma_b: 0, activation: activationOfParams({ activation }), parameterization: 'ntk' });
-  assert.match(deadNetworkReason(spec('relu'), cache, 0.5) ?? '', /^dead network/, 'relu: α = 0 and relu\'(0) = 0 — dead');
-  assert.equal(deadNetworkReason(spec('sin'), cache, 0.5), null, "sin: α = 0 but sin'(0) = 1 — gradients still flow");
-  assert.equal(deadNetworkReason({ ...spec('relu'), depth: 1 }, { n: 2, h: [new Float64Array(0), zeros()], a: [zeros()] }, 0.5), null, 'depth 1 has no hidden layer');
+  const arch = (activation: string): MlpArchitecture => ({ d: n, width: n, depth: 2, k: 1, sigma_w: 1, sigma_b: 0, activation: activationOfParams({ activation }), parameterization: 'ntk' });
+  assert.match(deadNetworkReason(arch('relu'), cache, 0.5) ?? '', /^dead network/, 'relu: α = 0 and relu\'(0) = 0 — dead');
+  assert.equal(deadNetworkReason(arch('sin'), cache, 0.5), null, "sin: α = 0 but sin'(0) = 1 — gradients still flow");
+  assert.equal(deadNetworkReason({ ...arch('relu'), depth: 1 }, { n: 2, h: [new Float64Array(0), zeros()], a: [zeros()] }, 0.5), null, 'depth 1 has no hidden layer');
   cache.a[1][5] = 1e-300;
-  assert.equal(deadNetworkReason(spec('relu'), cache, 0.5), null, 'one live unit on one point is enough');
+  assert.equal(deadNetworkReason(arch('relu'), cache, 0.5), null, 'one live unit on one point is enough');
 });
 
 test('through the engine: the dead point is stored as diverged with its step and reason, and run exits 0', async () => {

@@ -21,19 +21,19 @@ function moduleNtk(x: Float64Array, p: number, d: number, depth: number, sigma_w
   return out;
 }
 
-function fdJacobian(spec: MlpArchitecture, params: MlpParams, x: Float64Array, p: number): number[][] {
-  const rows: number[][] = Array.from({ length: p * spec.k }, () => []);
+function fdJacobian(arch: MlpArchitecture, params: MlpParams, x: Float64Array, p: number): number[][] {
+  const rows: number[][] = Array.from({ length: p * arch.k }, () => []);
   const eps = 1e-6;
   for (const group of [params.W, params.b]) {
     for (const arr of group) {
       for (let i = 0; i < arr.length; i++) {
         const keep = arr[i];
         arr[i] = keep + eps;
-        const up = predict(spec, params, x, p);
+        const up = predict(arch, params, x, p);
         arr[i] = keep - eps;
-        const down = predict(spec, params, x, p);
+        const down = predict(arch, params, x, p);
         arr[i] = keep;
-        for (let r = 0; r < p * spec.k; r++) rows[r].push((up[r] - down[r]) / (2 * eps));
+        for (let r = 0; r < p * arch.k; r++) rows[r].push((up[r] - down[r]) / (2 * eps));
       }
     }
   }
@@ -42,13 +42,13 @@ function fdJacobian(spec: MlpArchitecture, params: MlpParams, x: Float64Array, p
 
 for (const parameterization of ['ntk', 'standard'] as const) {
   test(`layer-wise empirical NTK equals J·Jᵀ from an explicit finite-difference Jacobian (${parameterization})`, () => {
-    const spec: MlpArchitecture = { d: 3, width: 6, depth: 3, k: 2, sigma_w: 1.2, sigma_b: 0.5, parameterization };
-    const params = initMlp(spec, 7);
+    const arch: MlpArchitecture = { d: 3, width: 6, depth: 3, k: 2, sigma_w: 1.2, sigma_b: 0.5, parameterization };
+    const params = initMlp(arch, 7);
     const p = 4;
-    const x = makeRng({ purpose: 'test', p }).fillNormal(new Float64Array(p * spec.d));
-    const theta = empiricalNtk(spec, params, x, p);
-    const J = fdJacobian(spec, params, x, p);
-    const m = p * spec.k;
+    const x = makeRng({ purpose: 'test', p }).fillNormal(new Float64Array(p * arch.d));
+    const theta = empiricalNtk(arch, params, x, p);
+    const J = fdJacobian(arch, params, x, p);
+    const m = p * arch.k;
     let diff2 = 0;
     let norm2 = 0;
     for (let i = 0; i < m; i++) {
@@ -63,7 +63,7 @@ for (const parameterization of ['ntk', 'standard'] as const) {
     assert.ok(rel < 1e-7, `relative error ${rel}`);
     // exactly symmetric, and the output-mean block averages the diagonal output blocks
     for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) assert.equal(theta[i * m + j], theta[j * m + i]);
-    const mean = outputMeanBlock(theta, p, spec.k);
+    const mean = outputMeanBlock(theta, p, arch.k);
     assert.equal(mean[1 * p + 2], (theta[(1 * 2 + 0) * m + 2 * 2 + 0] + theta[(1 * 2 + 1) * m + 2 * 2 + 1]) / 2);
   });
 }
@@ -122,7 +122,7 @@ for (const [depth, sigmaB, k] of [
   test(`empirical NTK at init, width 4096, depth ${depth}, σ_b = ${sigmaB}, k = ${k}, is within 5% of the analytic Θ of src/ntk`, () => {
     const d = 8;
     const p = 4;
-    const spec: MlpArchitecture = { d, width: 4096, depth, k, sigma_w: 1, sigma_b: sigmaB, parameterization: 'ntk' };
+    const arch: MlpArchitecture = { d, width: 4096, depth, k, sigma_w: 1, sigma_b: sigmaB, parameterization: 'ntk' };
     const rng = makeRng({ purpose: 'test-probe', d, p });
     const xs: number[][] = [];
     for (let i = 0; i < p; i++) {
@@ -130,9 +130,9 @@ for (const [depth, sigmaB, k] of [
       const nrm = Math.hypot(...v);
       xs.push(v.map((t) => t / nrm));
     }
-    const params = initMlp(spec, 1);
+    const params = initMlp(arch, 1);
     const X = Float64Array.from(xs.flat());
-    const emp = outputMeanBlock(empiricalNtk(spec, params, X, p), p, k);
+    const emp = outputMeanBlock(empiricalNtk(arch, params, X, p), p, k);
     const theta = moduleNtk(X, p, d, depth, 1, sigmaB);
     let diff2 = 0;
     let norm2 = 0;

@@ -7,7 +7,7 @@ import { backward, cloneParams, forward, initMlp } from '../src/nn/mlp.js';
 import type { MlpArchitecture } from '../src/nn/mlp.js';
 
 /** n unit-norm inputs in R^d with targets y = sign(w·x) (a learnable linear rule). */
-function linearProblem(n: number, d: number, lr: number, spec: Partial<MlpArchitecture> = {}): GdProblem {
+function linearProblem(n: number, d: number, lr: number, arch: Partial<MlpArchitecture> = {}): GdProblem {
   const rng = makeRng({ purpose: 'test-gd', n, d });
   const w = rng.fillNormal(new Float64Array(d));
   const x = new Float64Array(n * d);
@@ -25,13 +25,13 @@ function linearProblem(n: number, d: number, lr: number, spec: Partial<MlpArchit
     }
     y[i] = dot > 0 ? 1 : -1;
   }
-  const full: MlpArchitecture = { d, width: 64, depth: 2, k: 1, sigma_w: 1, sigma_b: 0, parameterization: 'ntk', ...spec };
-  return { spec: full, x, y, n, lr };
+  const full: MlpArchitecture = { d, width: 64, depth: 2, k: 1, sigma_w: 1, sigma_b: 0, parameterization: 'ntk', ...arch };
+  return { arch: full, x, y, n, lr };
 }
 
 test('full-batch GD decreases the training loss on a learnable problem (at least 10× over 300 steps)', () => {
   const problem = linearProblem(20, 5, 5);
-  const s0 = initialState(initMlp(problem.spec, 0));
+  const s0 = initialState(initMlp(problem.arch, 0));
   const l0 = trainLoss(problem, s0.params);
   const losses: number[] = [];
   const { state } = continueFrom(problem, s0, 300, (_s, loss) => {
@@ -46,15 +46,15 @@ test('full-batch GD decreases the training loss on a learnable problem (at least
 
 test('GD in the standard parameterization also decreases the loss', () => {
   const problem = linearProblem(20, 5, 0.05, { parameterization: 'standard', sigma_b: 0.1 });
-  const s0 = initialState(initMlp(problem.spec, 0));
+  const s0 = initialState(initMlp(problem.arch, 0));
   const { state } = continueFrom(problem, s0, 200);
   assert.ok(trainLoss(problem, state.params) < trainLoss(problem, s0.params) / 3);
 });
 
 test('one GD step equals θ − lr·∇ℒ from the backward pass', () => {
   const problem = linearProblem(6, 3, 0.7, { sigma_b: 0.3, depth: 3, width: 5 });
-  const p0 = initMlp(problem.spec, 2);
-  const { grads } = backward(problem.spec, p0, forward(problem.spec, p0, problem.x, problem.n), problem.y);
+  const p0 = initMlp(problem.arch, 2);
+  const { grads } = backward(problem.arch, p0, forward(problem.arch, p0, problem.x, problem.n), problem.y);
   const p1 = cloneParams(p0);
   gdStepInPlace(problem, p1);
   for (let l = 0; l < 3; l++) {
@@ -65,20 +65,20 @@ test('one GD step equals θ − lr·∇ℒ from the backward pass', () => {
 
 test('continuing from a saved state is bit-identical to one uninterrupted run (resume property)', () => {
   const problem = linearProblem(12, 4, 3, { depth: 3, width: 16, sigma_b: 0.2 });
-  const s0 = initialState(initMlp(problem.spec, 9));
+  const s0 = initialState(initMlp(problem.arch, 9));
   const whole = continueFrom(problem, s0, 50).state;
   const half = continueFrom(problem, s0, 17).state;
   const rest = continueFrom(problem, half, 50).state;
   assert.equal(rest.step, 50);
   assert.deepEqual(rest.params, whole.params);
   // continueFrom never modified its input states
-  assert.deepEqual(s0.params, initMlp(problem.spec, 9));
+  assert.deepEqual(s0.params, initMlp(problem.arch, 9));
   assert.equal(half.step, 17);
 });
 
 test("observer 'stop' leaves the update unapplied and 'pause' returns after applying it", () => {
   const problem = linearProblem(8, 3, 1);
-  const state = initialState(initMlp(problem.spec, 1));
+  const state = initialState(initMlp(problem.arch, 1));
   const before = cloneParams(state.params);
   assert.equal(advanceInPlace(problem, state, 10, () => 'stop'), 'stopped');
   assert.equal(state.step, 0);

@@ -58,10 +58,10 @@ test('accuracy uses argmax for k > 1 and the sign for k = 1', () => {
 });
 
 test('per-layer metrics follow <base>_l<l>, with bare aliases equal to the last hidden layer', () => {
-  const spec: MlpArchitecture = { d: 3, width: 8, depth: 4, k: 2, sigma_w: 1, sigma_b: 0, parameterization: 'ntk' };
-  const p0 = initMlp(spec, 0);
+  const arch: MlpArchitecture = { d: 3, width: 8, depth: 4, k: 2, sigma_w: 1, sigma_b: 0, parameterization: 'ntk' };
+  const p0 = initMlp(arch, 0);
   const probe = Float64Array.from([1, 0, 0, 0, 0.6, 0.8]);
-  const snap = takeInitSnapshot(spec, p0, probe, 2);
+  const snap = takeInitSnapshot(arch, p0, probe, 2);
   const same = new Map(deviationMetrics(snap, p0));
   for (const [name, v] of same) assert.equal(v, name.startsWith('act_norm') ? v : 0, name);
   const moved = cloneParams(p0);

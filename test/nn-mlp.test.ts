@@ -18,19 +18,19 @@ function randomBatch(seed: number, n: number, d: number): Float64Array {
   return makeRng({ purpose: 'test-batch', seed, n, d }).fillNormal(new Float64Array(n * d));
 }
 
-function lossAt(spec: MlpArchitecture, params: MlpParams, x: Float64Array, y: Float64Array, n: number): number {
-  return mseLoss(predict(spec, params, x, n), y, n);
+function lossAt(arch: MlpArchitecture, params: MlpParams, x: Float64Array, y: Float64Array, n: number): number {
+  return mseLoss(predict(arch, params, x, n), y, n);
 }
 
 for (const parameterization of ['ntk', 'standard'] as const) {
   test(`backward matches central finite differences to ~1e-6 relative error (${parameterization}, with bias)`, () => {
-    const spec: MlpArchitecture = { d: 4, width: 7, depth: 3, k: 2, sigma_w: 1.3, sigma_b: 0.6, parameterization };
-    const params = initMlp(spec, 11);
+    const arch: MlpArchitecture = { d: 4, width: 7, depth: 3, k: 2, sigma_w: 1.3, sigma_b: 0.6, parameterization };
+    const params = initMlp(arch, 11);
     const n = 5;
-    const x = randomBatch(1, n, spec.d);
-    const y = randomBatch(2, n, spec.k);
-    const { loss, grads } = backward(spec, params, forward(spec, params, x, n), y);
-    assert.equal(loss, lossAt(spec, params, x, y, n));
+    const x = randomBatch(1, n, arch.d);
+    const y = randomBatch(2, n, arch.k);
+    const { loss, grads } = backward(arch, params, forward(arch, params, x, n), y);
+    assert.equal(loss, lossAt(arch, params, x, y, n));
     const eps = 1e-6;
     let diff2 = 0;
     let norm2 = 0;
@@ -44,9 +44,9 @@ for (const parameterization of ['ntk', 'standard'] as const) {
         for (let i = 0; i < ps[l].length; i++) {
           const keep = ps[l][i];
           ps[l][i] = keep + eps;
-          const up = lossAt(spec, params, x, y, n);
+          const up = lossAt(arch, params, x, y, n);
           ps[l][i] = keep - eps;
-          const down = lossAt(spec, params, x, y, n);
+          const down = lossAt(arch, params, x, y, n);
           ps[l][i] = keep;
           const fd = (up - down) / (2 * eps);
           const g = gs[l][i];
@@ -66,19 +66,19 @@ for (const parameterization of ['ntk', 'standard'] as const) {
 }
 
 test('layer sizes are [d, width × (depth−1), k] and the parameter count is Σ n_l (n_{l−1}+1)', () => {
-  const spec: MlpArchitecture = { d: 3, width: 5, depth: 3, k: 2, sigma_w: 1, sigma_b: 0, parameterization: 'ntk' };
-  assert.deepEqual(layerSizes(spec), [3, 5, 5, 2]);
-  assert.equal(parameterCount(spec), 5 * 4 + 5 * 6 + 2 * 6);
-  assert.deepEqual(layerSizes({ ...spec, depth: 1 }), [3, 2]);
+  const arch: MlpArchitecture = { d: 3, width: 5, depth: 3, k: 2, sigma_w: 1, sigma_b: 0, parameterization: 'ntk' };
+  assert.deepEqual(layerSizes(arch), [3, 5, 5, 2]);
+  assert.equal(parameterCount(arch), 5 * 4 + 5 * 6 + 2 * 6);
+  assert.deepEqual(layerSizes({ ...arch, depth: 1 }), [3, 2]);
   // flops: 2·n·(2·5·3 + 3·5·5 + 3·2·5) for n = 10
-  assert.equal(gdStepFlops(spec, 10), 2 * 10 * (2 * 15 + 3 * 25 + 3 * 10));
+  assert.equal(gdStepFlops(arch, 10), 2 * 10 * (2 * 15 + 3 * 25 + 3 * 10));
 });
 
 test('initialization is bit-identical for the same seed and differs for another seed', () => {
-  const spec: MlpArchitecture = { d: 3, width: 4, depth: 2, k: 1, sigma_w: 1, sigma_b: 0.1, parameterization: 'ntk' };
-  const a = initMlp(spec, 5);
-  const b = initMlp(spec, 5);
-  const c = initMlp(spec, 6);
+  const arch: MlpArchitecture = { d: 3, width: 4, depth: 2, k: 1, sigma_w: 1, sigma_b: 0.1, parameterization: 'ntk' };
+  const a = initMlp(arch, 5);
+  const b = initMlp(arch, 5);
+  const c = initMlp(arch, 6);
   assert.deepEqual(a, b);
   assert.notDeepEqual(a.W[0], c.W[0]);
 });
@@ -100,8 +100,8 @@ test('ntk and standard parameterizations compute the same function from matching
 });
 
 test('standard initialization has weight variance σ_w²/n_{l−1}', () => {
-  const spec: MlpArchitecture = { d: 50, width: 400, depth: 2, k: 1, sigma_w: 2, sigma_b: 0, parameterization: 'standard' };
-  const p = initMlp(spec, 1);
+  const arch: MlpArchitecture = { d: 50, width: 400, depth: 2, k: 1, sigma_w: 2, sigma_b: 0, parameterization: 'standard' };
+  const p = initMlp(arch, 1);
   const w = p.W[0];
   let s2 = 0;
   for (const v of w) s2 += v * v;
@@ -111,7 +111,7 @@ test('standard initialization has weight variance σ_w²/n_{l−1}', () => {
 });
 
 test('forward on the NTK parameterization matches a hand-computed one-hidden-layer net', () => {
-  const spec: MlpArchitecture = { d: 2, width: 2, depth: 2, k: 1, sigma_w: 1, sigma_b: 1, parameterization: 'ntk' };
+  const arch: MlpArchitecture = { d: 2, width: 2, depth: 2, k: 1, sigma_w: 1, sigma_b: 1, parameterization: 'ntk' };
   const params: MlpParams = {
     W: [Float64Array.from([1, -1, 2, 0.5]), Float64Array.from([3, -2])],
     b: [Float64Array.from([0.1, -5]), Float64Array.from([0.25])],
@@ -119,16 +119,16 @@ test('forward on the NTK parameterization matches a hand-computed one-hidden-lay
   const x = Float64Array.from([1, 2]);
   // h1 = (1/√2)·[1·1 − 1·2, 2·1 + 0.5·2] + [0.1, −5] = [−0.7071+0.1, 2.1213−5] → relu → [0, 0]
   // f = (1/√2)·0 + 0.25
-  assert.deepEqual(Array.from(predict(spec, params, x, 1)), [0.25]);
+  assert.deepEqual(Array.from(predict(arch, params, x, 1)), [0.25]);
   const x2 = Float64Array.from([2, 0]);
   // h1 = (1/√2)·[2, 4] + [0.1, −5] = [1.5142, −2.1716] → α = [1.5142, 0]; f = 3·1.5142/√2 + 0.25
   const a = 2 / Math.SQRT2 + 0.1;
-  assert.ok(Math.abs(predict(spec, params, x2, 1)[0] - ((3 * a) / Math.SQRT2 + 0.25)) < 1e-14);
+  assert.ok(Math.abs(predict(arch, params, x2, 1)[0] - ((3 * a) / Math.SQRT2 + 0.25)) < 1e-14);
 });
 
 test('invalid specs and mismatched batches throw RangeError', () => {
-  const spec: MlpArchitecture = { d: 2, width: 2, depth: 2, k: 1, sigma_w: 1, sigma_b: 0, parameterization: 'ntk' };
-  assert.throws(() => validateMlpArchitecture({ ...spec, width: 0 }), RangeError);
-  assert.throws(() => validateMlpArchitecture({ ...spec, sigma_w: -1 }), RangeError);
-  assert.throws(() => forward(spec, initMlp(spec, 0), new Float64Array(3), 2), RangeError);
+  const arch: MlpArchitecture = { d: 2, width: 2, depth: 2, k: 1, sigma_w: 1, sigma_b: 0, parameterization: 'ntk' };
+  assert.throws(() => validateMlpArchitecture({ ...arch, width: 0 }), RangeError);
+  assert.throws(() => validateMlpArchitecture({ ...arch, sigma_w: -1 }), RangeError);
+  assert.throws(() => forward(arch, initMlp(arch, 0), new Float64Array(3), 2), RangeError);
 });

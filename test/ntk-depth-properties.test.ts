@@ -112,14 +112,14 @@ test('the empirical NTK at width 4096 (mean of 10 outputs) is within 5% (Frobeni
   const x = sphere(p, d, 3);
   const errors: string[] = [];
   for (const act of CLOSED.filter((a) => a.has_ntk)) {
-    const spec: MlpArchitecture = { d, width: 4096, depth: act.name === 'relu2' ? 2 : 3, k: 10, sigma_w: 1.2, sigma_b: 0.2, activation: act, parameterization: 'ntk' };
+    const arch: MlpArchitecture = { d, width: 4096, depth: act.name === 'relu2' ? 2 : 3, k: 10, sigma_w: 1.2, sigma_b: 0.2, activation: act, parameterization: 'ntk' };
     const seeds = act.name === 'relu2' ? [1, 2, 3, 4] : [1];
     const emp = new Float64Array(p * p);
     for (const seed of seeds) {
-      const one = outputMeanBlock(empiricalNtk(spec, initMlp(spec, seed), x, p), p, 10);
+      const one = outputMeanBlock(empiricalNtk(arch, initMlp(arch, seed), x, p), p, 10);
       for (let i = 0; i < p * p; i++) emp[i] += one[i] / seeds.length;
     }
-    const theta = analyticNtk(spec, x, p);
+    const theta = analyticNtk(arch, x, p);
     let diff2 = 0;
     let norm2 = 0;
     for (let i = 0; i < p * p; i++) {

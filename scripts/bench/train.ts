@@ -106,7 +106,7 @@ interface Row {
 
 function timeJs(problem: GdProblem, params0: MlpParams, steps: number): { min: number; med: number; loss: number } {
   const params = cloneParams(params0);
-  const ws = makeGdWorkspace(problem.spec);
+  const ws = makeGdWorkspace(problem.arch);
   gdStepInPlace(problem, params, ws); // warm-up (JIT, buffers)
   const times: number[] = [];
   for (let s = 0; s < steps; s++) {
@@ -214,11 +214,11 @@ function pad(s: string, n: number, right = false): string {
 function main(): void {
   const o = parseArgs(process.argv.slice(2));
   const { x, y, d, k, source } = data(o);
-  const spec: MlpArchitecture = { d, width: o.width, depth: o.depth, k, sigma_w: 1, sigma_b: 0, parameterization: 'ntk' };
-  const problem: GdProblem = { spec, x, y, n: o.n, lr: o.lr };
-  const params0 = initMlp(spec, 0);
-  const flops = gdStepFlops(spec, o.n);
-  const sizes = layerSizes(spec);
+  const arch: MlpArchitecture = { d, width: o.width, depth: o.depth, k, sigma_w: 1, sigma_b: 0, parameterization: 'ntk' };
+  const problem: GdProblem = { arch, x, y, n: o.n, lr: o.lr };
+  const params0 = initMlp(arch, 0);
+  const flops = gdStepFlops(arch, o.n);
+  const sizes = layerSizes(arch);
   console.log(`train step benchmark: N = ${o.n}, layers ${sizes.join('→')}, float64, lr ${o.lr}; data: ${source}`);
   console.log(`matmul work per step: ${(flops / 1e9).toFixed(3)} GFLOP; ${o.steps} timed steps after 1 warm-up; CPU: ${cpus()[0]?.model ?? '?'} × ${cpus().length}`);
 
@@ -255,9 +255,9 @@ function main(): void {
     writeFileSync(path.join(dir, 'x.bin'), raw(x));
     writeFileSync(path.join(dir, 'y.bin'), raw(y));
     params0.W.forEach((w, i) => writeFileSync(path.join(dir, `w${i + 1}.bin`), raw(w)));
-    for (const t of o.threads) rows.push(runPython(o, 'numpy', t, dir, sizes, spec.sigma_w));
+    for (const t of o.threads) rows.push(runPython(o, 'numpy', t, dir, sizes, arch.sigma_w));
     const hasTorch = spawnSync(o.python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
-    if (hasTorch) for (const t of o.threads) rows.push(runPython(o, 'torch', t, dir, sizes, spec.sigma_w));
+    if (hasTorch) for (const t of o.threads) rows.push(runPython(o, 'torch', t, dir, sizes, arch.sigma_w));
     else rows.push({ impl: 'torch', threads: 0, min: NaN, med: NaN, loss: NaN, note: `not installed for ${o.python}` });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -42,14 +42,14 @@ export function divergenceReason(loss: number, initialLoss: number, factor: numb
  * @returns the reason, or `null` when some unit is alive (the scan stops at the first one, so a
  *   live network costs a few reads) or the network has no hidden layer (depth 1).
  */
-export function deadNetworkReason(spec: MlpArchitecture, cache: ForwardCache, loss: number): string | null {
-  const L = spec.depth;
+export function deadNetworkReason(arch: MlpArchitecture, cache: ForwardCache, loss: number): string | null {
+  const L = arch.depth;
   if (L < 2) return null;
   const alpha = cache.a[L - 1];
   for (let i = 0; i < alpha.length; i++) if (alpha[i] !== 0) return null;
   // φ' as the backward pass applies it (ReLU: relu'(0) = 0)
   const slope = new Float64Array(alpha.length).fill(1);
-  multiplyByDerivative(mlpActivation(spec), cache.h[L - 1], slope, 0, slope.length);
+  multiplyByDerivative(mlpActivation(arch), cache.h[L - 1], slope, 0, slope.length);
   for (let i = 0; i < slope.length; i++) if (slope[i] !== 0) return null;
   return `dead network: every unit of the last hidden layer outputs 0 on every train point, so the network is a constant and no weight can move again (training loss ${loss.toPrecision(6)})`;
 }

@@ -26,31 +26,31 @@ import type { ForwardCache, MlpParams, MlpArchitecture } from './mlp.js';
 /**
  * Full empirical NTK on a probe batch `x` `[p, d]` row-major. Returns `Θ̂` as a symmetric
  * row-major `[p·k, p·k]` matrix with index `p_i·k + a` (see module comment). `cache`, if given,
- * must be `forward(spec, params, x, p)` (it saves the forward pass).
+ * must be `forward(arch, params, x, p)` (it saves the forward pass).
  * @throws RangeError if `x.length !== p·d`.
  */
-export function empiricalNtk(spec: MlpArchitecture, params: MlpParams, x: Float64Array, p: number, cache?: ForwardCache): Float64Array {
+export function empiricalNtk(arch: MlpArchitecture, params: MlpParams, x: Float64Array, p: number, cache?: ForwardCache): Float64Array {
   const la = linalg();
-  const L = spec.depth;
-  const k = spec.k;
-  const sizes = layerSizes(spec);
-  if (cache === undefined) cache = forward(spec, params, x, p);
+  const L = arch.depth;
+  const k = arch.k;
+  const sizes = layerSizes(arch);
+  if (cache === undefined) cache = forward(arch, params, x, p);
   else if (cache.n !== p) throw new RangeError(`empiricalNtk: cache is for ${cache.n} inputs, expected ${p}`);
   const m = p * k;
   const theta = new Float64Array(m * m);
-  const beta2 = biasMultiplier(spec) ** 2;
-  const act = mlpActivation(spec);
+  const beta2 = biasMultiplier(arch) ** 2;
+  const act = mlpActivation(arch);
   // δ^L for row (i, a) is e_a: [p·k, k]
   let delta = new Float64Array(m * k);
   for (let i = 0; i < p; i++) for (let a = 0; a < k; a++) delta[(i * k + a) * k + a] = 1;
   const gDelta = new Float64Array(m * m);
   const gAlpha = new Float64Array(p * p);
   for (let l = L; l >= 1; l--) {
-    const nOut = sizes[l];
-    const nIn = sizes[l - 1];
-    const c = weightMultiplier(spec, l);
-    la.syrk(m, nOut, 1, delta, 0, gDelta);
-    la.syrk(p, nIn, c * c, cache.a[l - 1], 0, gAlpha);
+    const n_out = sizes[l];
+    const n_in = sizes[l - 1];
+    const c = weightMultiplier(arch, l);
+    la.syrk(m, n_out, 1, delta, 0, gDelta);
+    la.syrk(p, n_in, c * c, cache.a[l - 1], 0, gAlpha);
     for (let i = 0; i < p; i++) {
       for (let a = 0; a < k; a++) {
         const row = (i * k + a) * m;
@@ -64,11 +64,11 @@ export function empiricalNtk(spec: MlpArchitecture, params: MlpParams, x: Float6
       }
     }
     if (l > 1) {
-      // δ^{l−1} = (c · δ^l W^l) ⊙ φ'(h^{l−1}(x_i)): [m, nOut] × [nOut, nIn]
-      const next = new Float64Array(m * nIn);
-      la.gemm(false, false, m, nIn, nOut, c, delta, params.W[l - 1], 0, next);
+      // δ^{l−1} = (c · δ^l W^l) ⊙ φ'(h^{l−1}(x_i)): [m, n_out] × [n_out, n_in]
+      const next = new Float64Array(m * n_in);
+      la.gemm(false, false, m, n_in, n_out, c, delta, params.W[l - 1], 0, next);
       const hPrev = cache.h[l - 1];
-      for (let i = 0; i < p; i++) for (let a = 0; a < k; a++) multiplyByDerivative(act, hPrev, next, (i * k + a) * nIn, nIn, i * nIn);
+      for (let i = 0; i < p; i++) for (let a = 0; a < k; a++) multiplyByDerivative(act, hPrev, next, (i * k + a) * n_in, n_in, i * n_in);
       delta = next;
     }
   }

@@ -10,7 +10,7 @@ import type { ForwardCache, MlpGrads, MlpParams, MlpArchitecture } from './mlp.j
 
 /** A training problem: network, full training set and learning rate. */
 export interface GdProblem {
-  spec: MlpArchitecture;
+  arch: MlpArchitecture;
   /** Training inputs `[n, d]` row-major. */
   x: Float64Array;
   /** Training targets `[n, k]` row-major. */
@@ -46,9 +46,9 @@ export interface GdWorkspace {
   grads: MlpGrads;
 }
 
-/** Fresh workspace for `spec`. */
-export function makeGdWorkspace(spec: MlpArchitecture): GdWorkspace {
-  return { grads: zeroGrads(spec) };
+/** Fresh workspace for `arch`. */
+export function makeGdWorkspace(arch: MlpArchitecture): GdWorkspace {
+  return { grads: zeroGrads(arch) };
 }
 
 /**
@@ -57,10 +57,10 @@ export function makeGdWorkspace(spec: MlpArchitecture): GdWorkspace {
  * @throws RangeError on shape mismatches.
  */
 export function lossAndGrads(problem: GdProblem, params: MlpParams, ws: GdWorkspace): { loss: number; grads: MlpGrads } {
-  const { spec, x, y, n } = problem;
-  const cache = forward(spec, params, x, n, ws.cache);
+  const { arch, x, y, n } = problem;
+  const cache = forward(arch, params, x, n, ws.cache);
   ws.cache = cache;
-  return backward(spec, params, cache, y, ws.grads);
+  return backward(arch, params, cache, y, ws.grads);
 }
 
 /** In-place update `θ ← θ − η·g` for every weight matrix and bias vector. */
@@ -80,7 +80,7 @@ export function applyUpdate(params: MlpParams, grads: MlpGrads, lr: number): voi
  * `W ← W − η ∂ℒ/∂W`, `b ← b − η ∂ℒ/∂b`. Returns the loss **before** the update.
  * @throws RangeError on shape mismatches.
  */
-export function gdStepInPlace(problem: GdProblem, params: MlpParams, ws: GdWorkspace = makeGdWorkspace(problem.spec)): number {
+export function gdStepInPlace(problem: GdProblem, params: MlpParams, ws: GdWorkspace = makeGdWorkspace(problem.arch)): number {
   const { loss, grads } = lossAndGrads(problem, params, ws);
   applyUpdate(params, grads, problem.lr);
   return loss;
@@ -109,7 +109,7 @@ export function advanceInPlace(
   state: TrainState,
   untilStep: number,
   observer?: StepObserver,
-  ws: GdWorkspace = makeGdWorkspace(problem.spec),
+  ws: GdWorkspace = makeGdWorkspace(problem.arch),
 ): AdvanceOutcome {
   if (!Number.isInteger(untilStep) || untilStep < state.step) {
     throw new RangeError(`advance: untilStep must be an integer >= state.step (${state.step}), got ${untilStep}`);
@@ -144,6 +144,6 @@ export function continueFrom(
 
 /** Training loss `ℒ(θ)` on the problem's training set (one forward pass, no update). */
 export function trainLoss(problem: GdProblem, params: MlpParams): number {
-  const cache = forward(problem.spec, params, problem.x, problem.n);
-  return mseLoss(cache.h[problem.spec.depth], problem.y, problem.n);
+  const cache = forward(problem.arch, params, problem.x, problem.n);
+  return mseLoss(cache.h[problem.arch.depth], problem.y, problem.n);
 }

@@ -17,7 +17,7 @@ import { mlpActivation, type MlpArchitecture } from './mlp.js';
 
 /** Inputs of {@link makeNtkReference}. All matrices row-major. */
 export interface NtkReferenceInput {
-  spec: MlpArchitecture;
+  arch: MlpArchitecture;
   /** Training inputs `[n_train, d]`. */
   x_train: Float64Array;
   n_train: number;
@@ -46,15 +46,15 @@ export interface NtkReference {
  * without underflow at large depth.
  * Cost: the kernel recursion over `(n_train + n_test)²` pairs per layer, one `eigh` of
  * `[n_train, n_train]`; each {@link NtkReference.predictTest} call is three `gemm`s.
- * @throws RangeError if the spec is not the NTK parameterization, or on shape mismatches /
+ * @throws RangeError if the architecture is not the NTK parameterization, or on shape mismatches /
  *   invalid kernel inputs (e.g. a zero input with `σ_b = 0`).
  */
 export function makeNtkReference(input: NtkReferenceInput): NtkReference {
-  const { spec, n_train, n_test } = input;
-  if (spec.parameterization !== 'ntk') {
-    throw new RangeError(`makeNtkReference: needs parameterization 'ntk', got '${spec.parameterization}'`);
+  const { arch, n_train, n_test } = input;
+  if (arch.parameterization !== 'ntk') {
+    throw new RangeError(`makeNtkReference: needs parameterization 'ntk', got '${arch.parameterization}'`);
   }
-  const d = spec.d;
+  const d = arch.d;
   const n = n_train + n_test;
   if (input.x_train.length !== n_train * d || input.x_test.length !== n_test * d) {
     throw new RangeError(`makeNtkReference: inputs must be [n_train, d] and [n_test, d] with d = ${d}`);
@@ -63,7 +63,7 @@ export function makeNtkReference(input: NtkReferenceInput): NtkReference {
   x.set(input.x_train, 0);
   x.set(input.x_test, n_train * d);
   const got: { gram?: Float64Array; logScale?: number } = {};
-  kernelFold(x, n, d, { depths: [spec.depth], sigma_w: spec.sigma_w, sigma_b: spec.sigma_b, activation: mlpActivation(spec), ntk: true }, (_L, state) => {
+  kernelFold(x, n, d, { depths: [arch.depth], sigma_w: arch.sigma_w, sigma_b: arch.sigma_b, activation: mlpActivation(arch), ntk: true }, (_L, state) => {
     got.gram = kernelMatrix(state, 'ntk', 'train_diag_mean', { n_train });
     got.logScale = logMeanExp(state.log_ntk_diag, n_train);
   });
@@ -74,7 +74,7 @@ export function makeNtkReference(input: NtkReferenceInput): NtkReference {
   const base = {
     n_train,
     n_test,
-    n_out: spec.k,
+    n_out: arch.k,
     k_train,
     k_cross,
     y_train: input.y_train,
@@ -95,14 +95,14 @@ export function makeNtkReference(input: NtkReferenceInput): NtkReference {
 
 /**
  * Analytic NTK `Θ^L(x_i, x_j)` `[p, p]` (absolute scale, docs/conventions.md §4) of the rows of `x`
- * `[p, d]` for the network `spec` (NTK parameterization), from `src/ntk`. Underflows to 0 at very
+ * `[p, d]` for the network `arch` (NTK parameterization), from `src/ntk`. Underflows to 0 at very
  * large depth (`Θ^L(x,x) = L/(d·2^{L−1})`), where relative comparisons are meaningless anyway.
- * @throws RangeError if `spec` is not the NTK parameterization or on invalid kernel inputs.
+ * @throws RangeError if `arch` is not the NTK parameterization or on invalid kernel inputs.
  */
-export function analyticNtk(spec: MlpArchitecture, x: Float64Array, p: number): Float64Array {
-  if (spec.parameterization !== 'ntk') throw new RangeError(`analyticNtk: needs parameterization 'ntk', got '${spec.parameterization}'`);
+export function analyticNtk(arch: MlpArchitecture, x: Float64Array, p: number): Float64Array {
+  if (arch.parameterization !== 'ntk') throw new RangeError(`analyticNtk: needs parameterization 'ntk', got '${arch.parameterization}'`);
   const got: { k?: Float64Array } = {};
-  kernelFold(x, p, spec.d, { depths: [spec.depth], sigma_w: spec.sigma_w, sigma_b: spec.sigma_b, activation: mlpActivation(spec), ntk: true }, (_L, state) => {
+  kernelFold(x, p, arch.d, { depths: [arch.depth], sigma_w: arch.sigma_w, sigma_b: arch.sigma_b, activation: mlpActivation(arch), ntk: true }, (_L, state) => {
     got.k = kernelMatrix(state, 'ntk', 'absolute');
   });
   if (got.k === undefined) throw new Error('analyticNtk: kernel fold did not reach the network depth');

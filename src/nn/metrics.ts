@@ -28,9 +28,9 @@ export function layerMetricName(base: LayerMetric, layer: number): string {
 
 /** What is kept from initialization to measure deviations later. Arrays are owned copies. */
 export interface InitSnapshot {
-  spec: MlpArchitecture;
+  arch: MlpArchitecture;
   /** Probe inputs `[p, d]` row-major (the same inputs at every step). */
-  probeX: Float64Array;
+  x_probe: Float64Array;
   p: number;
   /** `α^l(0)` on the probe set, `[p, width]`, for hidden layers `l = 1..L−1` (index `l − 1`). */
   probeActs: Float64Array[];
@@ -43,23 +43,23 @@ export interface InitSnapshot {
 }
 
 /**
- * Record the initial state needed by {@link deviationMetrics}. `probeX` is `[p, d]` and is
+ * Record the initial state needed by {@link deviationMetrics}. `x_probe` is `[p, d]` and is
  * copied. The empirical NTK is computed only if `withNtk` and `p > 0`.
- * @throws RangeError if `probeX.length !== p·d`.
+ * @throws RangeError if `x_probe.length !== p·d`.
  */
-export function takeInitSnapshot(spec: MlpArchitecture, params0: MlpParams, probeX: Float64Array, p: number, withNtk = true): InitSnapshot {
-  const x = probeX.slice();
-  const cache = forward(spec, params0, x, p);
+export function takeInitSnapshot(arch: MlpArchitecture, params0: MlpParams, x_probe: Float64Array, p: number, withNtk = true): InitSnapshot {
+  const x = x_probe.slice();
+  const cache = forward(arch, params0, x, p);
   const probeActs = cache.a.slice(1).map((a) => a.slice());
-  const ntk0 = withNtk && p > 0 ? empiricalNtk(spec, params0, x, p, cache) : null;
+  const ntk0 = withNtk && p > 0 ? empiricalNtk(arch, params0, x, p, cache) : null;
   return {
-    spec,
-    probeX: x,
+    arch,
+    x_probe: x,
     p,
     probeActs,
     W0: params0.W.map((w) => w.slice()),
     ntk0,
-    ntk0Mean: ntk0 ? outputMeanBlock(ntk0, p, spec.k) : null,
+    ntk0Mean: ntk0 ? outputMeanBlock(ntk0, p, arch.k) : null,
   };
 }
 
@@ -77,12 +77,12 @@ export function takeInitSnapshot(spec: MlpArchitecture, params0: MlpParams, prob
  *   diagonal output blocks.
  */
 export function deviationMetrics(snap: InitSnapshot, params: MlpParams): Array<[string, number]> {
-  const { spec, p } = snap;
-  const L = spec.depth;
-  const width = layerSizes(spec)[1];
+  const { arch, p } = snap;
+  const L = arch.depth;
+  const width = layerSizes(arch)[1];
   const out: Array<[string, number]> = [];
   const alias: Array<[string, number]> = [];
-  const cache = p > 0 ? forward(spec, params, snap.probeX, p) : null;
+  const cache = p > 0 ? forward(arch, params, snap.x_probe, p) : null;
   if (cache) {
     for (let l = 1; l < L; l++) {
       const dev = activationDeviation(snap.probeActs[l - 1], cache.a[l], p, width);
@@ -99,9 +99,9 @@ export function deviationMetrics(snap: InitSnapshot, params: MlpParams): Array<[
   }
   out.push(...alias);
   if (cache && snap.ntk0 && snap.ntk0Mean) {
-    const ntk = empiricalNtk(spec, params, snap.probeX, p, cache);
+    const ntk = empiricalNtk(arch, params, snap.x_probe, p, cache);
     out.push(['ntk_rel_change', relativeFrobeniusChange(snap.ntk0, ntk)]);
-    out.push(['ntk_rel_change_mean', relativeFrobeniusChange(snap.ntk0Mean, outputMeanBlock(ntk, p, spec.k))]);
+    out.push(['ntk_rel_change_mean', relativeFrobeniusChange(snap.ntk0Mean, outputMeanBlock(ntk, p, arch.k))]);
   }
   return out;
 }
@@ -113,8 +113,8 @@ export function deviationMetrics(snap: InitSnapshot, params: MlpParams): Array<[
  * is not in the NTK parameterization.
  */
 export function ntkInitRelError(snap: InitSnapshot): number | null {
-  if (!snap.ntk0Mean || snap.spec.parameterization !== 'ntk') return null;
-  return relativeFrobeniusChange(analyticNtk(snap.spec, snap.probeX, snap.p), snap.ntk0Mean);
+  if (!snap.ntk0Mean || snap.arch.parameterization !== 'ntk') return null;
+  return relativeFrobeniusChange(analyticNtk(snap.arch, snap.x_probe, snap.p), snap.ntk0Mean);
 }
 
 /**

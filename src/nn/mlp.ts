@@ -48,9 +48,9 @@ export interface MlpArchitecture extends Omit<Architecture, 'activation' | 'widt
 
 const RELU = activationOf('relu');
 
-/** The activation of `spec` (ReLU when unset). */
-export function mlpActivation(spec: MlpArchitecture): Activation {
-  return spec.activation ?? RELU;
+/** The activation of `arch` (ReLU when unset). */
+export function mlpActivation(arch: MlpArchitecture): Activation {
+  return arch.activation ?? RELU;
 }
 
 /**
@@ -79,39 +79,39 @@ export interface ForwardCache {
  * sizes `d`, `k`, and the parameterization.
  * @throws RangeError naming the field.
  */
-export function validateMlpArchitecture(spec: MlpArchitecture): void {
+export function validateMlpArchitecture(arch: MlpArchitecture): void {
   for (const key of ['d', 'k'] as const) {
-    const v = spec[key];
+    const v = arch[key];
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`mlp: ${key} must be a positive integer, got ${v}`);
   }
-  validateArchitecture({ ...spec, activation: mlpActivation(spec) }, 'mlp');
-  if (spec.parameterization !== 'ntk' && spec.parameterization !== 'standard') {
-    throw new RangeError(`mlp: parameterization must be 'ntk' or 'standard', got ${String(spec.parameterization)}`);
+  validateArchitecture({ ...arch, activation: mlpActivation(arch) }, 'mlp');
+  if (arch.parameterization !== 'ntk' && arch.parameterization !== 'standard') {
+    throw new RangeError(`mlp: parameterization must be 'ntk' or 'standard', got ${String(arch.parameterization)}`);
   }
 }
 
 /** Layer sizes `[n_0 = d, n_1, …, n_{L−1} = width, n_L = k]` (length `L + 1`). */
-export function layerSizes(spec: MlpArchitecture): number[] {
-  const sizes = [spec.d];
-  for (let l = 1; l < spec.depth; l++) sizes.push(spec.width);
-  sizes.push(spec.k);
+export function layerSizes(arch: MlpArchitecture): number[] {
+  const sizes = [arch.d];
+  for (let l = 1; l < arch.depth; l++) sizes.push(arch.width);
+  sizes.push(arch.k);
   return sizes;
 }
 
 /** Forward multiplier `c_l` of weight layer `l` (1-based): `σ_w/sqrt(n_{l−1})` (ntk) or 1 (standard). */
-export function weightMultiplier(spec: MlpArchitecture, l: number): number {
-  if (spec.parameterization === 'standard') return 1;
-  return spec.sigma_w / Math.sqrt(layerSizes(spec)[l - 1]);
+export function weightMultiplier(arch: MlpArchitecture, l: number): number {
+  if (arch.parameterization === 'standard') return 1;
+  return arch.sigma_w / Math.sqrt(layerSizes(arch)[l - 1]);
 }
 
 /** Forward multiplier `β` of the biases: `σ_b` (ntk) or 1 (standard). */
-export function biasMultiplier(spec: MlpArchitecture): number {
-  return spec.parameterization === 'standard' ? 1 : spec.sigma_b;
+export function biasMultiplier(arch: MlpArchitecture): number {
+  return arch.parameterization === 'standard' ? 1 : arch.sigma_b;
 }
 
 /** Total number of trainable scalars `Σ_l n_l (n_{l−1} + 1)`. */
-export function parameterCount(spec: MlpArchitecture): number {
-  const s = layerSizes(spec);
+export function parameterCount(arch: MlpArchitecture): number {
+  const s = layerSizes(arch);
   let c = 0;
   for (let l = 1; l < s.length; l++) c += s[l] * (s[l - 1] + 1);
   return c;
@@ -122,27 +122,27 @@ export function parameterCount(spec: MlpArchitecture): number {
  * k, sigma_w, sigma_b, parameterization})`; it fills `W^1, b^1, W^2, b^2, …, W^L, b^L` in that
  * order, each in row-major index order, with `N(0, 1)` (ntk) or `N(0, σ_w²/n_{l−1})` / `N(0, σ_b²)`
  * (standard). Identical arguments give bit-identical parameters.
- * @throws RangeError on an invalid spec (see {@link validateMlpArchitecture}).
+ * @throws RangeError on an invalid architecture (see {@link validateMlpArchitecture}).
  */
-export function initMlp(spec: MlpArchitecture, seed: number): MlpParams {
-  validateMlpArchitecture(spec);
+export function initMlp(arch: MlpArchitecture, seed: number): MlpParams {
+  validateMlpArchitecture(arch);
   const rng = makeRng({
     purpose: 'init',
     seed,
-    width: spec.width,
-    depth: spec.depth,
-    d: spec.d,
-    k: spec.k,
-    sigma_w: spec.sigma_w,
-    sigma_b: spec.sigma_b,
-    parameterization: spec.parameterization,
+    width: arch.width,
+    depth: arch.depth,
+    d: arch.d,
+    k: arch.k,
+    sigma_w: arch.sigma_w,
+    sigma_b: arch.sigma_b,
+    parameterization: arch.parameterization,
   });
-  const sizes = layerSizes(spec);
+  const sizes = layerSizes(arch);
   const W: Float64Array[] = [];
   const b: Float64Array[] = [];
-  for (let l = 1; l <= spec.depth; l++) {
-    const wScale = spec.parameterization === 'standard' ? spec.sigma_w / Math.sqrt(sizes[l - 1]) : 1;
-    const bScale = spec.parameterization === 'standard' ? spec.sigma_b : 1;
+  for (let l = 1; l <= arch.depth; l++) {
+    const wScale = arch.parameterization === 'standard' ? arch.sigma_w / Math.sqrt(sizes[l - 1]) : 1;
+    const bScale = arch.parameterization === 'standard' ? arch.sigma_b : 1;
     W.push(rng.fillNormal(new Float64Array(sizes[l] * sizes[l - 1]), wScale));
     b.push(rng.fillNormal(new Float64Array(sizes[l]), bScale));
   }
@@ -154,10 +154,10 @@ export function cloneParams(p: MlpParams): MlpParams {
   return { W: p.W.map((w) => w.slice()), b: p.b.map((v) => v.slice()) };
 }
 
-function checkBatch(spec: MlpArchitecture, x: Float64Array, n: number): void {
+function checkBatch(arch: MlpArchitecture, x: Float64Array, n: number): void {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`mlp: batch size must be an integer >= 0, got ${n}`);
-  if (x.length !== n * spec.d) {
-    throw new RangeError(`mlp: input has length ${x.length}, expected n·d = ${n}·${spec.d} = ${n * spec.d}`);
+  if (x.length !== n * arch.d) {
+    throw new RangeError(`mlp: input has length ${x.length}, expected n·d = ${n}·${arch.d} = ${n * arch.d}`);
   }
 }
 
@@ -167,32 +167,32 @@ function checkBatch(spec: MlpArchitecture, x: Float64Array, n: number): void {
  * its buffers are overwritten instead of allocating new ones.
  * @throws RangeError if `x.length !== n·d`.
  */
-export function forward(spec: MlpArchitecture, params: MlpParams, x: Float64Array, n: number, reuse?: ForwardCache): ForwardCache {
-  checkBatch(spec, x, n);
-  const sizes = layerSizes(spec);
-  const L = spec.depth;
+export function forward(arch: MlpArchitecture, params: MlpParams, x: Float64Array, n: number, reuse?: ForwardCache): ForwardCache {
+  checkBatch(arch, x, n);
+  const sizes = layerSizes(arch);
+  const L = arch.depth;
   const ok = reuse !== undefined && reuse.n === n && reuse.h.length === L + 1;
   const h: Float64Array[] = [new Float64Array(0)];
   const a: Float64Array[] = [x];
-  const beta = biasMultiplier(spec);
-  const act = mlpActivation(spec);
+  const beta = biasMultiplier(arch);
+  const act = mlpActivation(arch);
   const la = linalg();
   for (let l = 1; l <= L; l++) {
-    const nOut = sizes[l];
-    const nIn = sizes[l - 1];
-    const hl = ok && reuse.h[l].length === n * nOut ? reuse.h[l] : new Float64Array(n * nOut);
-    // h^l = c_l · α^{l−1} · (W^l)ᵀ  : [n, nIn] × [nIn, nOut]
-    la.gemm(false, true, n, nOut, nIn, weightMultiplier(spec, l), a[l - 1], params.W[l - 1], 0, hl);
+    const n_out = sizes[l];
+    const n_in = sizes[l - 1];
+    const hl = ok && reuse.h[l].length === n * n_out ? reuse.h[l] : new Float64Array(n * n_out);
+    // h^l = c_l · α^{l−1} · (W^l)ᵀ  : [n, n_in] × [n_in, n_out]
+    la.gemm(false, true, n, n_out, n_in, weightMultiplier(arch, l), a[l - 1], params.W[l - 1], 0, hl);
     if (beta !== 0) {
       const bl = params.b[l - 1];
       for (let i = 0; i < n; i++) {
-        const off = i * nOut;
-        for (let j = 0; j < nOut; j++) hl[off + j] += beta * bl[j];
+        const off = i * n_out;
+        for (let j = 0; j < n_out; j++) hl[off + j] += beta * bl[j];
       }
     }
     h.push(hl);
     if (l < L) {
-      const al = ok && reuse.a[l].length === n * nOut ? reuse.a[l] : new Float64Array(n * nOut);
+      const al = ok && reuse.a[l].length === n * n_out ? reuse.a[l] : new Float64Array(n * n_out);
       applyActivation(act, hl, al);
       a.push(al);
     }
@@ -201,8 +201,8 @@ export function forward(spec: MlpArchitecture, params: MlpParams, x: Float64Arra
 }
 
 /** Network output `f(x)` `[n, k]` for a batch `x` `[n, d]`. @throws RangeError on a shape mismatch. */
-export function predict(spec: MlpArchitecture, params: MlpParams, x: Float64Array, n: number): Float64Array {
-  return forward(spec, params, x, n).h[spec.depth];
+export function predict(arch: MlpArchitecture, params: MlpParams, x: Float64Array, n: number): Float64Array {
+  return forward(arch, params, x, n).h[arch.depth];
 }
 
 /**
@@ -224,12 +224,12 @@ export function mseLoss(f: Float64Array, y: Float64Array, n: number): number {
 /** Gradient buffers with the same shapes as {@link MlpParams}. */
 export type MlpGrads = MlpParams;
 
-/** Zero-filled gradient buffers shaped like the parameters of `spec`. */
-export function zeroGrads(spec: MlpArchitecture): MlpGrads {
-  const s = layerSizes(spec);
+/** Zero-filled gradient buffers shaped like the parameters of `arch`. */
+export function zeroGrads(arch: MlpArchitecture): MlpGrads {
+  const s = layerSizes(arch);
   const W: Float64Array[] = [];
   const b: Float64Array[] = [];
-  for (let l = 1; l <= spec.depth; l++) {
+  for (let l = 1; l <= arch.depth; l++) {
     W.push(new Float64Array(s[l] * s[l - 1]));
     b.push(new Float64Array(s[l]));
   }
@@ -248,44 +248,44 @@ export function zeroGrads(spec: MlpArchitecture): MlpGrads {
  * @throws RangeError if `y.length !== N·k`.
  */
 export function backward(
-  spec: MlpArchitecture,
+  arch: MlpArchitecture,
   params: MlpParams,
   cache: ForwardCache,
   y: Float64Array,
   out?: MlpGrads,
 ): { loss: number; grads: MlpGrads } {
-  const L = spec.depth;
+  const L = arch.depth;
   const n = cache.n;
-  const sizes = layerSizes(spec);
-  if (y.length !== n * spec.k) throw new RangeError(`backward: y has length ${y.length}, expected N·k = ${n * spec.k}`);
-  const grads = out ?? zeroGrads(spec);
+  const sizes = layerSizes(arch);
+  if (y.length !== n * arch.k) throw new RangeError(`backward: y has length ${y.length}, expected N·k = ${n * arch.k}`);
+  const grads = out ?? zeroGrads(arch);
   const f = cache.h[L];
   const loss = mseLoss(f, y, n);
-  const beta = biasMultiplier(spec);
+  const beta = biasMultiplier(arch);
   const la = linalg();
-  let g = new Float64Array(n * spec.k);
+  let g = new Float64Array(n * arch.k);
   const invN = n > 0 ? 1 / n : 0;
   for (let i = 0; i < g.length; i++) g[i] = (f[i] - y[i]) * invN;
   for (let l = L; l >= 1; l--) {
-    const nOut = sizes[l];
-    const nIn = sizes[l - 1];
-    const c = weightMultiplier(spec, l);
-    // dW^l = c · Gᵀ α^{l−1}: [nOut, n] × [n, nIn]
-    la.gemm(true, false, nOut, nIn, n, c, g, cache.a[l - 1], 0, grads.W[l - 1]);
+    const n_out = sizes[l];
+    const n_in = sizes[l - 1];
+    const c = weightMultiplier(arch, l);
+    // dW^l = c · Gᵀ α^{l−1}: [n_out, n] × [n, n_in]
+    la.gemm(true, false, n_out, n_in, n, c, g, cache.a[l - 1], 0, grads.W[l - 1]);
     const gb = grads.b[l - 1];
     gb.fill(0);
     if (beta !== 0) {
       for (let i = 0; i < n; i++) {
-        const off = i * nOut;
-        for (let j = 0; j < nOut; j++) gb[j] += g[off + j];
+        const off = i * n_out;
+        for (let j = 0; j < n_out; j++) gb[j] += g[off + j];
       }
-      for (let j = 0; j < nOut; j++) gb[j] *= beta;
+      for (let j = 0; j < n_out; j++) gb[j] *= beta;
     }
     if (l > 1) {
-      // G^{l−1} = (c · G W^l) ⊙ φ'(h^{l−1}): [n, nOut] × [nOut, nIn]
-      const next = new Float64Array(n * nIn);
-      la.gemm(false, false, n, nIn, nOut, c, g, params.W[l - 1], 0, next);
-      multiplyByDerivative(mlpActivation(spec), cache.h[l - 1], next, 0, next.length);
+      // G^{l−1} = (c · G W^l) ⊙ φ'(h^{l−1}): [n, n_out] × [n_out, n_in]
+      const next = new Float64Array(n * n_in);
+      la.gemm(false, false, n, n_in, n_out, c, g, params.W[l - 1], 0, next);
+      multiplyByDerivative(mlpActivation(arch), cache.h[l - 1], next, 0, next.length);
       g = next;
     }
   }
@@ -297,8 +297,8 @@ export function backward(
  * gradients, and backpropagated signals below layer 1): `Σ_l 2·n·n_l·n_{l−1} · (3, or 2 for l = 1)`.
  * Elementwise work (bias, ReLU, update) is not counted.
  */
-export function gdStepFlops(spec: MlpArchitecture, n: number): number {
-  const s = layerSizes(spec);
+export function gdStepFlops(arch: MlpArchitecture, n: number): number {
+  const s = layerSizes(arch);
   let f = 0;
   for (let l = 1; l < s.length; l++) f += 2 * n * s[l] * s[l - 1] * (l === 1 ? 2 : 3);
   return f;

@@ -34,7 +34,7 @@
 import { DK, OMK, OPK, type Activation } from './activation.js';
 
 /** What a numerical activation is made of. */
-export interface NumericalActivationSpec {
+export interface NumericalActivationDef {
   /** The `activation` param value (a name, or the canonical text of an expression). */
   name: string;
   params?: Readonly<Record<string, number>>;
@@ -155,9 +155,9 @@ function isOdd(phi: (x: number) => number): boolean {
  * checks in `activation-expression.ts` make sure of that for user expressions).
  * @throws RangeError when a dual is not finite (e.g. φ grows too fast for the variance reached).
  */
-export function quadratureActivation(spec: NumericalActivationSpec): Activation {
-  const { phi, dphi } = spec;
-  const stepTol = spec.step_tol ?? STEP_TOL;
+export function quadratureActivation(def: NumericalActivationDef): Activation {
+  const { phi, dphi } = def;
+  const stepTol = def.step_tol ?? STEP_TOL;
   const odd = isOdd(phi);
   const nodeCache = new Map<string, Nodes>();
   const stepCache = new Map<number, TrapezoidRule>();
@@ -254,7 +254,7 @@ export function quadratureActivation(spec: NumericalActivationSpec): Activation 
     out[OPK] = 0.5 * opk;
     out[DK] = dd / J.nd;
     if (!(Number.isFinite(out[OMK]) && Number.isFinite(out[OPK]) && Number.isFinite(out[DK]))) {
-      throw new RangeError(`activation ${spec.name}: its dual is not finite at variances ${qi}, ${qj} (φ or φ' overflows there)`);
+      throw new RangeError(`activation ${def.name}: its dual is not finite at variances ${qi}, ${qj} (φ or φ' overflows there)`);
     }
   }
 
@@ -339,9 +339,9 @@ export function quadratureActivation(spec: NumericalActivationSpec): Activation 
   }
 
   return {
-    name: spec.name,
-    params: spec.params ?? {},
-    source: spec.source,
+    name: def.name,
+    params: def.params ?? {},
+    source: def.source,
     phi,
     dphi,
     has_ntk: true,
@@ -350,7 +350,7 @@ export function quadratureActivation(spec: NumericalActivationSpec): Activation 
       out[0] = logMeanSquare(phi, logq);
       out[1] = logMeanSquare(dphi, logq);
       if (!(Number.isFinite(out[0]) && Number.isFinite(out[1]))) {
-        throw new RangeError(`activation ${spec.name}: E[φ²] or E[φ'²] is not finite or zero at variance exp(${logq})`);
+        throw new RangeError(`activation ${def.name}: E[φ²] or E[φ'²] is not finite or zero at variance exp(${logq})`);
       }
     },
     pair(qi, qj, th, h, k, out) {

@@ -6,7 +6,7 @@
 export { DK, OMK, OPK, type Activation, type Homogeneous } from './activation.js';
 export { activationOf, expressionActivation, ACTIVATION_NAMES, ALL_ACTIVATION_NAMES, NNGP_ONLY, ACTIVATION_PARAMS, type ActivationName } from './activations.js';
 export { NUMERICAL_ACTIVATION_NAMES, numericalActivation } from './activations-numerical.js';
-export { quadratureActivation, trapezoidRule, STEP_TOL, MIN_STEP, TABLE_TOL, type NumericalActivationSpec, type TrapezoidRule } from './activation-quadrature.js';
+export { quadratureActivation, trapezoidRule, STEP_TOL, MIN_STEP, TABLE_TOL, type NumericalActivationDef, type TrapezoidRule } from './activation-quadrature.js';
 export { parseActivationExpression, looksLikeExpression, EXPRESSION_FUNCTIONS, type ActivationExpression } from './activation-expression.js';
 export { gaussHermite, type GaussHermiteRule } from './gauss-hermite.js';
 export { validateArchitecture, activationOfParams, type Architecture } from './architecture.js';

@@ -128,9 +128,9 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
   const tp = parseTrainParams(input.params);
   if (signal?.aborted) throw abortError();
   const run = setUpRun(tp);
-  const { spec, state } = run;
-  const problem: GdProblem = { spec, x: run.ds.x_train, y: run.ds.y_train, n: run.ds.n_train, lr: tp.lr };
-  const ws = makeGdWorkspace(spec);
+  const { arch, state } = run;
+  const problem: GdProblem = { arch, x: run.ds.x_train, y: run.ds.y_train, n: run.ds.n_train, lr: tp.lr };
+  const ws = makeGdWorkspace(arch);
   const metrics = new StepMetrics(run);
   let lastReport = Date.now();
   reporter.progress(id, 0, `step 0/${tp.steps}`);
@@ -138,7 +138,7 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
   let divergedAt: { step: number; reason: string } | null = null;
   const observer = (step: number, loss: number): 'stop' | 'pause' | void => {
     if (signal?.aborted) throw abortError();
-    const reason = divergenceReason(loss, metrics.initialLoss) ?? deadNetworkReason(spec, ws.cache!, loss);
+    const reason = divergenceReason(loss, metrics.initialLoss) ?? deadNetworkReason(arch, ws.cache!, loss);
     if (reason) {
       divergedAt = { step, reason };
       return 'stop';
@@ -185,7 +185,7 @@ export async function runTrainTask(input: TaskInput, ctx: TaskContext): Promise<
 interface TrainRun {
   tp: TrainParams;
   ds: Dataset;
-  spec: MlpArchitecture;
+  arch: MlpArchitecture;
   /** Initial parameters (seeded by `tp.seed`). */
   params0: MlpParams;
   /** The evolving state, advanced in place. */
@@ -197,7 +197,7 @@ interface TrainRun {
 /** Load the data, build the architecture, initialize the network and take the step-0 snapshot. */
 function setUpRun(tp: TrainParams): TrainRun {
   const ds: Dataset = loadDataset(tp.data);
-  const spec: MlpArchitecture = {
+  const arch: MlpArchitecture = {
     d: ds.d,
     width: tp.width,
     depth: tp.depth,
@@ -207,11 +207,11 @@ function setUpRun(tp: TrainParams): TrainRun {
     activation: tp.activation,
     parameterization: tp.parameterization,
   };
-  const params0 = initMlp(spec, tp.seed);
+  const params0 = initMlp(arch, tp.seed);
   const p = Math.min(tp.probe, ds.n_test);
-  const probeX = ds.x_test.subarray(0, p * ds.d);
-  const snap = takeInitSnapshot(spec, params0, probeX, p);
-  return { tp, ds, spec, params0, state: initialState(params0), snap };
+  const x_probe = ds.x_test.subarray(0, p * ds.d);
+  const snap = takeInitSnapshot(arch, params0, x_probe, p);
+  return { tp, ds, arch, params0, state: initialState(params0), snap };
 }
 
 /**
@@ -227,33 +227,33 @@ class StepMetrics {
 
   /** Metric rows of the current state at `step`, or the divergence reason (then no rows). */
   evaluate(step: number): { rows: MetricRow[]; diverged: string | null } {
-    const { spec, ds, state, snap, tp } = this.run;
-    const trainPass = forward(spec, state.params, ds.x_train, ds.n_train);
-    const fTrain = trainPass.h[spec.depth];
-    const trainLoss = mseLoss(fTrain, ds.y_train, ds.n_train);
+    const { arch, ds, state, snap, tp } = this.run;
+    const trainPass = forward(arch, state.params, ds.x_train, ds.n_train);
+    const f_train = trainPass.h[arch.depth];
+    const trainLoss = mseLoss(f_train, ds.y_train, ds.n_train);
     if (step === 0) this.initialLoss = trainLoss;
-    const reason = divergenceReason(trainLoss, this.initialLoss) ?? deadNetworkReason(spec, trainPass, trainLoss);
+    const reason = divergenceReason(trainLoss, this.initialLoss) ?? deadNetworkReason(arch, trainPass, trainLoss);
     if (reason) return { rows: [], diverged: reason };
     const rows: MetricRow[] = [{ step, name: 'train_loss', value: trainLoss }];
     if (ds.n_test > 0) {
-      const fTest = forward(spec, state.params, ds.x_test, ds.n_test).h[spec.depth];
-      rows.push({ step, name: 'test_loss', value: mseLoss(fTest, ds.y_test, ds.n_test) });
-      if (ds.task !== 'regression') rows.push({ step, name: 'test_acc', value: accuracy(fTest, ds.labels_test, ds.n_test, ds.k) });
-      if (step === 0 && spec.parameterization === 'ntk') {
+      const f_test = forward(arch, state.params, ds.x_test, ds.n_test).h[arch.depth];
+      rows.push({ step, name: 'test_loss', value: mseLoss(f_test, ds.y_test, ds.n_test) });
+      if (ds.task !== 'regression') rows.push({ step, name: 'test_acc', value: accuracy(f_test, ds.labels_test, ds.n_test, ds.k) });
+      if (step === 0 && arch.parameterization === 'ntk') {
         this.reference = makeNtkReference({
-          spec,
+          arch,
           x_train: ds.x_train,
           n_train: ds.n_train,
           x_test: ds.x_test,
           n_test: ds.n_test,
           y_train: ds.y_train,
-          f0_train: fTrain,
-          f0_test: fTest,
+          f0_train: f_train,
+          f0_test: f_test,
         });
       }
       if (this.reference) {
-        const fNtk = this.reference.predictTest(tp.lr * step);
-        rows.push({ step, name: 'kernel_gap', value: rmsDifference(fTest, fNtk) });
+        const f_ntk = this.reference.predictTest(tp.lr * step);
+        rows.push({ step, name: 'kernel_gap', value: rmsDifference(f_test, f_ntk) });
       }
     }
     for (const [name, value] of deviationMetrics(snap, state.params)) rows.push({ step, name, value });
