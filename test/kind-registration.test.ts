@@ -17,18 +17,9 @@ import { taskVersion } from '../src/tasks/versions.js';
 import { encodeParams } from '../src/util/json.js';
 import { tempDir } from './helpers/cli.js';
 import { POLY_MODULE, polyKind } from './helpers/poly-kind.js';
+import { specProblems as problems } from './helpers/spec.js';
 
 registerKind(polyKind, POLY_MODULE);
-
-/** The problems of an invalid spec (empty when it is valid). */
-function problems(doc: unknown): string[] {
-  try {
-    validateSpec(doc);
-    return [];
-  } catch (e) {
-    return (e as { problems: string[] }).problems;
-  }
-}
 
 test('a registered kind is known by its name, and its own params join the param table with their defaults', () => {
   assert.ok(isKind('poly'));

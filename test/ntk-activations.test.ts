@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Decimal } from 'decimal.js';
 import { makeRng } from '../src/util/rng.js';
 import { activationOf, kernelFold, kernelMatrix, DK, OMK, OPK, type Activation } from '../src/ntk/index.js';
+import { dualExpectations, gaussianPairMean } from './helpers/ntk.js';
 
 // Each activation with its parameters; relu has its own tests (ntk-relu.test.ts).
 const ACTS: Activation[] = [
@@ -19,43 +20,22 @@ const ACTS: Activation[] = [
   activationOf('identity'),
 ];
 
-/** E[φ(u)φ(v)] and E[φ'(u)φ'(v)] of the closed form, absolute, from the normalized duals. */
-function closedForm(act: Activation, qi: number, qj: number, rho: number): { kk: number; dd: number } {
-  const th = Math.acos(rho);
-  const out = new Float64Array(3);
-  act.pair(qi, qj, th, Math.sin(th / 2), Math.cos(th / 2), out);
-  const ei = new Float64Array(2);
-  const ej = new Float64Array(2);
-  act.logDiag(Math.log(qi), ei);
-  act.logDiag(Math.log(qj), ej);
-  return { kk: (1 - out[OMK]) * Math.exp(0.5 * (ei[0] + ej[0])), dd: out[DK] * Math.exp(0.5 * (ei[1] + ej[1])) };
-}
-
 test('dual maps of every closed-form activation match Monte Carlo (4e5 samples) within 5 standard errors', () => {
   const rng = makeRng({ purpose: 'test-activation-mc' });
   const N = 400_000;
   for (const act of ACTS) {
     for (const [qi, qj, rho] of [[1, 1, 0.5], [0.7, 2.2, -0.6], [0.3, 0.3, 0.95]]) {
-      const want = closedForm(act, qi, qj, rho);
-      let s = 0, s2 = 0, d = 0, d2 = 0;
+      const want = dualExpectations(act, qi, qj, rho);
+      const z1 = new Float64Array(N);
+      const z2 = new Float64Array(N);
       for (let n = 0; n < N; n++) {
-        const z1 = rng.normal();
-        const z2 = rng.normal();
-        const u = Math.sqrt(qi) * z1;
-        const v = Math.sqrt(qj) * (rho * z1 + Math.sqrt(1 - rho * rho) * z2);
-        const f = act.phi(u) * act.phi(v);
-        const g = act.dphi(u) * act.dphi(v);
-        s += f;
-        s2 += f * f;
-        d += g;
-        d2 += g * g;
+        z1[n] = rng.normal();
+        z2[n] = rng.normal();
       }
-      const m = s / N;
-      const se = Math.sqrt((s2 / N - m * m) / N);
+      const { mean: m, se } = gaussianPairMean(act.phi, qi, qj, rho, z1, z2);
       assert.ok(Math.abs(m - want.kk) <= 5 * se + 1e-12, `${act.name} E[φφ] at (${qi}, ${qj}, ${rho}): MC ${m} ± ${se}, closed form ${want.kk}`);
       if (act.has_ntk) {
-        const md = d / N;
-        const sed = Math.sqrt((d2 / N - md * md) / N);
+        const { mean: md, se: sed } = gaussianPairMean(act.dphi, qi, qj, rho, z1, z2);
         assert.ok(Math.abs(md - want.dd) <= 5 * sed + 1e-12, `${act.name} E[φ'φ'] at (${qi}, ${qj}, ${rho}): MC ${md} ± ${sed}, closed form ${want.dd}`);
       }
     }

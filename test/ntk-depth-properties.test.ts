@@ -1,12 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parse } from 'yaml';
-import { makeRng } from '../src/util/rng.js';
 import { linalg } from '../src/linalg/index.js';
-import { empiricalNtk, initMlp, outputMeanBlock, analyticNtk, type MlpArchitecture } from '../src/nn/index.js';
+import type { MlpArchitecture } from '../src/nn/index.js';
 import { activationOf, depthProperties, kernelFold, kernelMatrix, kernelStats, type Activation } from '../src/ntk/index.js';
-import { SpecError } from '../src/spec/errors.js';
-import { validateSpec } from '../src/spec/spec.js';
+import { empiricalNtkError, unitSphere } from './helpers/ntk.js';
+import { specProblems as problems } from './helpers/spec.js';
 
 const close = (a: number, b: number, tol: number, what: string): void => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
@@ -59,14 +57,7 @@ test('erf on both sides of the edge of chaos: q* = 0 below σ_w = √π/2 (no bi
 });
 
 /** Unit vectors, row-major [n, d]. */
-function sphere(n: number, d: number, seed: number): Float64Array {
-  const x = makeRng({ purpose: 'test-depth-properties', seed }).fillNormal(new Float64Array(n * d));
-  for (let i = 0; i < n; i++) {
-    const s = Math.hypot(...x.subarray(i * d, (i + 1) * d));
-    for (let k = 0; k < d; k++) x[i * d + k] /= s;
-  }
-  return x;
-}
+const sphere = (n: number, d: number, seed: number): Float64Array => unitSphere(n, d, 'test-depth-properties', seed);
 
 test('the normalized kernels converge to the predicted limit away from the edge of chaos (dist_to_limit < 1e-6 at depth 400)', () => {
   const n = 12;
@@ -113,35 +104,13 @@ test('the empirical NTK at width 4096 (mean of 10 outputs) is within 5% (Frobeni
   const errors: string[] = [];
   for (const act of CLOSED.filter((a) => a.has_ntk)) {
     const arch: MlpArchitecture = { d, width: 4096, depth: act.name === 'relu2' ? 2 : 3, k: 10, sigma_w: 1.2, sigma_b: 0.2, activation: act, parameterization: 'ntk' };
-    const seeds = act.name === 'relu2' ? [1, 2, 3, 4] : [1];
-    const emp = new Float64Array(p * p);
-    for (const seed of seeds) {
-      const one = outputMeanBlock(empiricalNtk(arch, initMlp(arch, seed), x, p), p, 10);
-      for (let i = 0; i < p * p; i++) emp[i] += one[i] / seeds.length;
-    }
-    const theta = analyticNtk(arch, x, p);
-    let diff2 = 0;
-    let norm2 = 0;
-    for (let i = 0; i < p * p; i++) {
-      diff2 += (emp[i] - theta[i]) ** 2;
-      norm2 += theta[i] ** 2;
-    }
-    const rel = Math.sqrt(diff2 / norm2);
+    const rel = empiricalNtkError(arch, x, p, act.name === 'relu2' ? [1, 2, 3, 4] : [1]);
     assert.ok(rel < 0.05, `${act.name}: relative Frobenius error ${rel}`);
     errors.push(`${act.name} ${rel.toFixed(3)}`);
   }
   t.diagnostic(`relative Frobenius errors: ${errors.join(', ')}`);
 });
 
-function problems(yaml: string): string[] {
-  try {
-    validateSpec(parse(yaml));
-    return [];
-  } catch (e) {
-    if (e instanceof SpecError) return e.problems;
-    throw e;
-  }
-}
 
 test('the spec refuses the NTK of step, training step, leaky_relu without activation_alpha and activation_alpha without leaky_relu', () => {
   const base = 'name: a\nkind: kernel\ndataset: mnist\nfixed: { n_train: 10 }\n';

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { Decimal } from 'decimal.js';
 import { parse } from 'yaml';
 import { makeRng } from '../src/util/rng.js';
-import { empiricalNtk, initMlp, outputMeanBlock, analyticNtk, type MlpArchitecture } from '../src/nn/index.js';
-import { activationOf, gaussHermite, kernelFold, kernelMatrix, trapezoidRule, OMK, DK, type Activation } from '../src/ntk/index.js';
+import type { MlpArchitecture } from '../src/nn/index.js';
+import { activationOf, gaussHermite, kernelFold, kernelMatrix, trapezoidRule, type Activation } from '../src/ntk/index.js';
 import { expandSpec } from '../src/spec/expand.js';
-import { SpecError } from '../src/spec/errors.js';
 import { validateSpec } from '../src/spec/spec.js';
+import { dualExpectations, empiricalNtkError, gaussianPairMean, unitSphere } from './helpers/ntk.js';
+import { specProblems as problems } from './helpers/spec.js';
 
 const NAMED = ['tanh', 'softplus', 'swish', 'mish'];
 const USER = 'x * tanh(log(1 + exp(x)))';
@@ -19,18 +20,6 @@ test('the trapezoidal and Gauss–Hermite rules integrate the Gaussian moments E
   }
 });
 
-/** E[φ(u)φ(v)] and E[φ'(u)φ'(v)] of an activation from its normalized duals and diagonal. */
-function duals(act: Activation, qi: number, qj: number, rho: number): [number, number] {
-  const th = Math.acos(rho);
-  const out = new Float64Array(3);
-  act.pair(qi, qj, th, Math.sin(th / 2), Math.cos(th / 2), out);
-  const di = new Float64Array(2);
-  const dj = new Float64Array(2);
-  act.logDiag(Math.log(qi), di);
-  act.logDiag(Math.log(qj), dj);
-  return [(1 - out[OMK]) * Math.exp(0.5 * (di[0] + dj[0])), out[DK] * Math.exp(0.5 * (di[1] + dj[1]))];
-}
-
 test('numerical duals of tanh, softplus, swish, mish and an expression agree with Monte Carlo (4·10⁵ samples) within 4 standard errors', () => {
   const n = 400_000;
   const rng = makeRng({ purpose: 'test-quadrature-mc', seed: 1 });
@@ -39,19 +28,9 @@ test('numerical duals of tanh, softplus, swish, mish and an expression agree wit
   for (const name of [...NAMED, USER]) {
     const act = activationOf(name);
     for (const [qi, qj, rho] of [[0.7, 1.3, 0.6], [2, 0.5, -0.4]]) {
-      const [k, d] = duals(act, qi, qj, rho);
-      for (const [which, f, want] of [['E[φφ]', act.phi, k], ["E[φ'φ'']", act.dphi, d]] as const) {
-        let s = 0;
-        let s2 = 0;
-        for (let i = 0; i < n; i++) {
-          const u = Math.sqrt(qi) * z1[i];
-          const v = Math.sqrt(qj) * (rho * z1[i] + Math.sqrt(1 - rho * rho) * z2[i]);
-          const y = f(u) * f(v);
-          s += y;
-          s2 += y * y;
-        }
-        const mean = s / n;
-        const se = Math.sqrt((s2 / n - mean * mean) / n);
+      const { kk, dd } = dualExpectations(act, qi, qj, rho);
+      for (const [which, f, want] of [['E[φφ]', act.phi, kk], ["E[φ'φ'']", act.dphi, dd]] as const) {
+        const { mean, se } = gaussianPairMean(f, qi, qj, rho, z1, z2);
         assert.ok(Math.abs(mean - want) < 4 * se, `${name} ${which} at (${qi}, ${qj}, ${rho}): quadrature ${want}, Monte Carlo ${mean} ± ${se}`);
       }
     }
@@ -59,14 +38,7 @@ test('numerical duals of tanh, softplus, swish, mish and an expression agree wit
 });
 
 /** Unit vectors, row-major [n, d]. */
-function sphere(n: number, d: number, seed: number): Float64Array {
-  const x = makeRng({ purpose: 'test-quadrature', seed }).fillNormal(new Float64Array(n * d));
-  for (let i = 0; i < n; i++) {
-    const s = Math.hypot(...x.subarray(i * d, (i + 1) * d));
-    for (let k = 0; k < d; k++) x[i * d + k] /= s;
-  }
-  return x;
-}
+const sphere = (n: number, d: number, seed: number): Float64Array => unitSphere(n, d, 'test-quadrature', seed);
 
 /** Normalized ρ and Θ̄ of `act` at the given depths (row-major [n, n] each). */
 function normalized(act: Activation, x: Float64Array, n: number, d: number, sw: number, sb: number, depths: number[]): Map<number, { rho: Float64Array; ntk: Float64Array }> {
@@ -284,31 +256,14 @@ test('the empirical NTK at width 4096 (mean of 10 outputs) is within 5% (Frobeni
   const errors: string[] = [];
   for (const name of ['tanh', 'swish', USER]) {
     const act = activationOf(name);
-    const spec: MlpArchitecture = { d, width: 4096, depth: 3, k: 10, sigma_w: 1.2, sigma_b: 0.2, activation: act, parameterization: 'ntk' };
-    const emp = outputMeanBlock(empiricalNtk(spec, initMlp(spec, 1), x, p), p, 10);
-    const theta = analyticNtk(spec, x, p);
-    let diff2 = 0;
-    let norm2 = 0;
-    for (let i = 0; i < p * p; i++) {
-      diff2 += (emp[i] - theta[i]) ** 2;
-      norm2 += theta[i] ** 2;
-    }
-    const rel = Math.sqrt(diff2 / norm2);
+    const arch: MlpArchitecture = { d, width: 4096, depth: 3, k: 10, sigma_w: 1.2, sigma_b: 0.2, activation: act, parameterization: 'ntk' };
+    const rel = empiricalNtkError(arch, x, p, [1]);
     assert.ok(rel < 0.05, `${name}: relative Frobenius error ${rel}`);
     errors.push(`${name} ${rel.toFixed(3)}`);
   }
   t.diagnostic(`relative Frobenius errors: ${errors.join(', ')}`);
 });
 
-function problems(yaml: string): string[] {
-  try {
-    validateSpec(parse(yaml));
-    return [];
-  } catch (e) {
-    if (e instanceof SpecError) return e.problems;
-    throw e;
-  }
-}
 
 test('the spec refuses expressions that are discontinuous, not differentiable, not finite, constant, or read other names, each with its cause', () => {
   const base = 'name: a\nkind: kernel\ndataset: mnist\nfixed: { n_train: 10 }\ngrid: { depth: [1], activation: ';

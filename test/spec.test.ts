@@ -5,16 +5,7 @@ import { SpecError } from '../src/spec/errors.js';
 import { expandSpec, taskId } from '../src/spec/expand.js';
 import { dataParams, parseParams } from '../src/spec/params.js';
 import { validateSpec } from '../src/spec/spec.js';
-
-function problems(yaml: string): string[] {
-  try {
-    validateSpec(parse(yaml));
-  } catch (e) {
-    if (e instanceof SpecError) return e.problems;
-    throw e;
-  }
-  return [];
-}
+import { specProblems as problems } from './helpers/spec.js';
 
 const base = `
 name: s
