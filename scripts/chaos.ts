@@ -211,145 +211,202 @@ function summary(e: Exit): { pending: number; running_elsewhere: number; execute
   }
 }
 
+/** What the phases of a chaos run share. */
+interface Chaos {
+  o: Options;
+  rng: ReturnType<typeof makeRng>;
+  chaosDb: string;
+  /** Options of every `run` started. */
+  common: string[];
+  log(s: string): void;
+  /** Unexpected ends so far, in words. */
+  crashes: string[];
+  /** Record an unexpected end. */
+  crash(what: string, e: Exit): void;
+}
+
+/** Counts of the single-machine chaos, shared by its coordinator slots. */
+interface Counts {
+  kills: number;
+  sigints: number;
+  runs: number;
+}
+
+/** How one run is interrupted: every random number is drawn when it starts, so the schedule depends on the seed only. */
+interface Interruption {
+  /** During its startup (else after its first claim). */
+  early: boolean;
+  delay: number;
+  bySigint: boolean;
+  /** A second SIGINT after `gap` ms. */
+  twice: boolean;
+  gap: number;
+}
+
+function drawInterruption(c: Chaos): Interruption {
+  const { rng, o } = c;
+  const early = rng.uniform() < 0.2;
+  const delay = early ? rng.uniform() * 1500 : o.minMs + rng.uniform() * (o.maxMs - o.minMs);
+  const bySigint = rng.uniform() < o.sigint;
+  const twice = rng.uniform() < 1 / 3;
+  const gap = 20 + rng.uniform() * 300;
+  return { early, delay, bySigint, twice, gap };
+}
+
+/** Interrupt the running coordinator `p` as `plan` says (SIGINT, once or twice, or kill -9), as kill `nth`, and check how it ended. */
+async function interrupt(c: Chaos, p: ReturnType<typeof start>, plan: Interruption, nth: number, run: number, counts: Counts): Promise<void> {
+  const when = `${Math.round(plan.delay)} ms after ${plan.early ? 'start' : 'its first claim'}`;
+  if (!plan.bySigint) {
+    p.child.kill('SIGKILL');
+    const e = await p.done;
+    c.log(`kill ${nth}: kill -9 ${when} -> ${e.signal ?? 'exit ' + e.code}`);
+    return;
+  }
+  counts.sigints++;
+  p.child.kill('SIGINT');
+  if (plan.twice) {
+    await sleep(plan.gap);
+    p.child.kill('SIGINT');
+  }
+  const e = await within(p.done, 60_000);
+  if (e === 'timeout') {
+    p.child.kill('SIGKILL');
+    c.crash(`run ${run}: no exit within 60 s of SIGINT`, await p.done);
+  } else {
+    const ok = e.code === 130 || e.code === 0 || e.code === 1 || e.signal === 'SIGINT';
+    c.log(`kill ${nth}: SIGINT${plan.twice ? ' x2' : ''} ${when} -> exit ${e.code ?? e.signal}`);
+    if (!ok) c.crash(`run ${run} after SIGINT`, e);
+  }
+}
+
+/** Whether a run that ended by itself left the sweep complete (recording an unexpected end). */
+function endedComplete(c: Chaos, e: Exit, what: string): boolean {
+  if (e.code !== 0 && e.code !== 1) {
+    c.crash(what, e);
+    return false;
+  }
+  const s = summary(e);
+  return !!s && s.pending === 0 && s.running_elsewhere === 0;
+}
+
+/**
+ * One coordinator slot of the chaos on `spec`: start `run` again and again until the sweep is
+ * complete, interrupting runs while the spec's kill budget (`spec.spent < spec.budget`, shared
+ * by the slots) lasts.
+ */
+async function coordinatorSlot(c: Chaos, spec: { file: string; budget: number; spent: number; complete: boolean }, k: number, counts: Counts): Promise<void> {
+  while (!spec.complete) {
+    const p = start(['run', spec.file, '--db', c.chaosDb, ...c.common]);
+    const run = ++counts.runs;
+    const interrupting = spec.spent < spec.budget;
+    const plan = drawInterruption(c);
+    let first: Exit | 'timeout';
+    if (!interrupting) first = await p.done;
+    else {
+      // mostly at a random moment after the coordinator started working; sometimes during its startup
+      if (!plan.early) await firstClaim(c.chaosDb, p.child.pid!, p.done, 120_000);
+      first = await within(p.done, plan.delay);
+    }
+    if (first !== 'timeout') {
+      if (endedComplete(c, first, `run ${run} (coordinator ${k})`)) spec.complete = true;
+      continue;
+    }
+    if (spec.spent >= spec.budget) {
+      // another coordinator spent the budget meanwhile: let this one finish
+      if (endedComplete(c, await p.done, `run ${run} (coordinator ${k})`)) spec.complete = true;
+      continue;
+    }
+    spec.spent++;
+    await interrupt(c, p, plan, ++counts.kills, run, counts);
+  }
+}
+
+/** The single-machine chaos: `--parallel` coordinators (`run`) per spec, interrupted and restarted; then one more run must find nothing left. */
+async function coordinatorChaos(c: Chaos): Promise<Counts> {
+  const { o } = c;
+  const counts: Counts = { kills: 0, sigints: 0, runs: 0 };
+  for (let si = 0; si < o.specs.length; si++) {
+    const file = o.specs[si];
+    const budget = Math.round((o.kills * (si + 1)) / o.specs.length) - Math.round((o.kills * si) / o.specs.length);
+    const spec = { file, budget, spent: 0, complete: false };
+    c.log(`chaos on ${file}: ${budget} kills, ${o.parallel} coordinator(s)`);
+    await Promise.all(Array.from({ length: o.parallel }, (_, k) => coordinatorSlot(c, spec, k, counts)));
+    const last = await start(['run', file, '--db', c.chaosDb, ...c.common]).done;
+    const s = summary(last);
+    if ((last.code !== 0 && last.code !== 1) || !s) c.crash(`final run of ${file}`, last);
+    else if (s.executed !== 0 || s.pending !== 0) c.crashes.push(`final run of ${file} still executed ${s.executed} and left ${s.pending} pending`);
+  }
+  return counts;
+}
+
+/** The chaos database against the reference, summed over the sweeps `names` (examples of differences logged). */
+async function compareAll(c: Chaos, refDb: string, names: string[]) {
+  const total = { tasks: 0, lost: 0, duplicated: 0, mismatched: 0, interrupted: 0, resumed: 0 };
+  for (const name of names) {
+    const r = await compareSweep(refDb, c.chaosDb, name);
+    total.tasks += r.tasks;
+    total.lost += r.lost;
+    total.duplicated += r.duplicated;
+    total.mismatched += r.mismatched;
+    total.interrupted += r.interrupted;
+    total.resumed += r.resumed_from_checkpoint;
+    for (const ex of r.examples) c.log(`${name}: ${ex}`);
+  }
+  return total;
+}
+
+/** Uninterrupted runs of every spec into the reference database; returns the sweep names. */
+async function referenceRuns(c: Chaos, refDb: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const spec of c.o.specs) {
+    names.push(loadSpecFile(spec).name);
+    c.log(`reference run of ${spec}`);
+    const r = await start(['run', spec, '--db', refDb, ...c.common]).done;
+    if (r.code !== 0 && r.code !== 1) c.crash(`reference run of ${spec}`, r);
+  }
+  return names;
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  const rng = makeRng({ purpose: 'chaos', seed: o.seed });
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'ntk-sweep-chaos-'));
   const refDb = join(dir, 'reference.sqlite');
-  const chaosDb = o.db ?? join(dir, 'chaos.sqlite');
   const t0 = Date.now();
+  const crashes: string[] = [];
   const log = (s: string): void => void process.stderr.write(`[chaos ${((Date.now() - t0) / 1000).toFixed(1)}s] ${s}\n`);
+  const c: Chaos = {
+    o,
+    rng: makeRng({ purpose: 'chaos', seed: o.seed }),
+    chaosDb: o.db ?? join(dir, 'chaos.sqlite'),
+    common: ['--threads', String(o.threads), '--max-memory', String(o.maxMemory), '--json', '--quiet'],
+    log,
+    crashes,
+    crash: (what, e) => {
+      crashes.push(`${what}: code ${e.code} signal ${e.signal}; stderr: ${e.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+      log(`UNEXPECTED ${crashes[crashes.length - 1]}`);
+    },
+  };
   process.stdout.write(
-    `chaos: seed=${o.seed} kills=${o.kills} threads=${o.threads} ${o.workers ? `workers=${o.workers} lease=${o.leaseS}s db=${redactUrl(chaosDb)}` : `parallel=${o.parallel}`} sigint=${o.sigint} delay=${o.minMs}..${o.maxMs}ms dir=${dir}\n` +
+    `chaos: seed=${o.seed} kills=${o.kills} threads=${o.threads} ${o.workers ? `workers=${o.workers} lease=${o.leaseS}s db=${redactUrl(c.chaosDb)}` : `parallel=${o.parallel}`} sigint=${o.sigint} delay=${o.minMs}..${o.maxMs}ms dir=${dir}\n` +
       `chaos: specs ${o.specs.join(', ')}\n`,
   );
-  const common = ['--threads', String(o.threads), '--max-memory', String(o.maxMemory), '--json', '--quiet'];
-  const crashes: string[] = [];
-  const crash = (what: string, e: Exit): void => {
-    crashes.push(`${what}: code ${e.code} signal ${e.signal}; stderr: ${e.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-    log(`UNEXPECTED ${crashes[crashes.length - 1]}`);
-  };
-
-  const names: string[] = [];
-  for (const spec of o.specs) {
-    names.push(loadSpecFile(spec).name);
-    log(`reference run of ${spec}`);
-    const r = await start(['run', spec, '--db', refDb, ...common]).done;
-    if (r.code !== 0 && r.code !== 1) crash(`reference run of ${spec}`, r);
-  }
-
-  /** The single-machine chaos: `--parallel` coordinators (`run`) per spec, interrupted and restarted. */
-  const coordinatorChaos = async (): Promise<{ kills: number; sigints: number; runs: number }> => {
-    let kills = 0;
-    let sigints = 0;
-    let runs = 0;
-    for (let si = 0; si < o.specs.length; si++) {
-      const spec = o.specs[si];
-      const budget = Math.round((o.kills * (si + 1)) / o.specs.length) - Math.round((o.kills * si) / o.specs.length);
-      let spent = 0;
-      let complete = false;
-      log(`chaos on ${spec}: ${budget} kills, ${o.parallel} coordinator(s)`);
-      const slot = async (k: number): Promise<void> => {
-        while (!complete) {
-          const p = start(['run', spec, '--db', chaosDb, ...common]);
-          runs++;
-          const interrupt = spent < budget;
-          // every random number of this run is drawn now, so the schedule depends on the seed only
-          const early = rng.uniform() < 0.2;
-          const delay = early ? rng.uniform() * 1500 : o.minMs + rng.uniform() * (o.maxMs - o.minMs);
-          const bySigint = rng.uniform() < o.sigint;
-          const twice = rng.uniform() < 1 / 3;
-          const gap = 20 + rng.uniform() * 300;
-          let first: Exit | 'timeout';
-          if (!interrupt) first = await p.done;
-          else {
-            // mostly at a random moment after the coordinator started working; sometimes during its startup
-            if (!early) await firstClaim(chaosDb, p.child.pid!, p.done, 120_000);
-            first = await within(p.done, delay);
-          }
-          if (first !== 'timeout') {
-            const e = first;
-            const s = summary(e);
-            if (e.code !== 0 && e.code !== 1) crash(`run ${runs} (coordinator ${k})`, e);
-            else if (s && s.pending === 0 && s.running_elsewhere === 0) complete = true;
-            continue;
-          }
-          if (spent >= budget) {
-            // another coordinator spent the budget meanwhile: let this one finish
-            const e = await p.done;
-            if (e.code !== 0 && e.code !== 1) crash(`run ${runs} (coordinator ${k})`, e);
-            else if (summary(e)?.pending === 0 && summary(e)?.running_elsewhere === 0) complete = true;
-            continue;
-          }
-          spent++;
-          const nth = ++kills;
-          const when = `${Math.round(delay)} ms after ${early ? 'start' : 'its first claim'}`;
-          if (bySigint) {
-            sigints++;
-            p.child.kill('SIGINT');
-            if (twice) {
-              await sleep(gap);
-              p.child.kill('SIGINT');
-            }
-            const e = await within(p.done, 60_000);
-            if (e === 'timeout') {
-              p.child.kill('SIGKILL');
-              crash(`run ${runs}: no exit within 60 s of SIGINT`, await p.done);
-            } else {
-              const ok = e.code === 130 || e.code === 0 || e.code === 1 || e.signal === 'SIGINT';
-              log(`kill ${nth}: SIGINT${twice ? ' x2' : ''} ${when} -> exit ${e.code ?? e.signal}`);
-              if (!ok) crash(`run ${runs} after SIGINT`, e);
-            }
-          } else {
-            p.child.kill('SIGKILL');
-            const e = await p.done;
-            log(`kill ${nth}: kill -9 ${when} -> ${e.signal ?? 'exit ' + e.code}`);
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: o.parallel }, (_, k) => slot(k)));
-      // one more run must find nothing left to execute
-      const last = await start(['run', spec, '--db', chaosDb, ...common]).done;
-      const s = summary(last);
-      if ((last.code !== 0 && last.code !== 1) || !s) crash(`final run of ${spec}`, last);
-      else if (s.executed !== 0 || s.pending !== 0) crashes.push(`final run of ${spec} still executed ${s.executed} and left ${s.pending} pending`);
-    }
-    return { kills, sigints, runs };
-  };
-  let kills = 0;
-  let sigints = 0;
-  let runs = 0;
+  const names = await referenceRuns(c, refDb);
+  let counts: Counts;
   if (o.workers > 0) {
-    const w = await workersChaos({ db: chaosDb, specs: o.specs, names, workers: o.workers, kills: o.kills, threads: o.threads, minMs: o.minMs, maxMs: o.maxMs, maxMemory: o.maxMemory, leaseS: o.leaseS, rng, log });
-    kills = w.kills;
-    runs = w.runs;
+    const w = await workersChaos({ db: c.chaosDb, specs: o.specs, names, workers: o.workers, kills: o.kills, threads: o.threads, minMs: o.minMs, maxMs: o.maxMs, maxMemory: o.maxMemory, leaseS: o.leaseS, rng: c.rng, log });
+    counts = { kills: w.kills, sigints: 0, runs: w.runs };
     crashes.push(...w.crashes);
   } else {
-    ({ kills, sigints, runs } = await coordinatorChaos());
+    counts = await coordinatorChaos(c);
   }
-  let tasks = 0;
-  let lost = 0;
-  let duplicated = 0;
-  let mismatched = 0;
-  let interrupted = 0;
-  let resumed = 0;
-  for (const name of names) {
-    const c = await compareSweep(refDb, chaosDb, name);
-    tasks += c.tasks;
-    lost += c.lost;
-    duplicated += c.duplicated;
-    mismatched += c.mismatched;
-    interrupted += c.interrupted;
-    resumed += c.resumed_from_checkpoint;
-    for (const ex of c.examples) log(`${name}: ${ex}`);
-  }
-  for (const c of crashes) log(`crash: ${c}`);
+  const t = await compareAll(c, refDb, names);
+  for (const x of crashes) log(`crash: ${x}`);
   process.stdout.write(
-    `chaos: ${runs} runs, ${sigints} of the kills by SIGINT, ${interrupted} grid points interrupted at least once, ` +
-      `${resumed} resumed from a checkpoint, ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+    `chaos: ${counts.runs} runs, ${counts.sigints} of the kills by SIGINT, ${t.interrupted} grid points interrupted at least once, ` +
+      `${t.resumed} resumed from a checkpoint, ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
   );
-  process.stdout.write(`kills=${kills} tasks=${tasks} lost=${lost} duplicated=${duplicated} mismatched=${mismatched} crashes=${crashes.length}\n`);
-  const bad = lost + duplicated + mismatched + crashes.length > 0;
+  process.stdout.write(`kills=${counts.kills} tasks=${t.tasks} lost=${t.lost} duplicated=${t.duplicated} mismatched=${t.mismatched} crashes=${crashes.length}\n`);
+  const bad = t.lost + t.duplicated + t.mismatched + crashes.length > 0;
   if (!o.keep && !o.dir && !bad) rmSync(dir, { recursive: true, force: true });
   else process.stdout.write(`chaos: databases kept in ${dir}\n`);
   process.exitCode = bad ? 1 : 0;

@@ -74,6 +74,88 @@ function rel(a: Float64Array, b: Float64Array): number {
   return Math.sqrt(num / den);
 }
 
+/** What every row of the comparison computes on. */
+interface FlowCase {
+  N: number;
+  m: number;
+  k: number;
+  K: Float64Array;
+  Kc: Float64Array;
+  y_train: Float64Array;
+  ts: number[];
+  reps: number;
+  /** numpy's test predictions at stopping time `i`. */
+  refTest(i: number): Float64Array;
+  pyWall: number;
+}
+
+type Row = (string | number)[];
+
+/** Switch the linear algebra to backend `name`; returns why it is unavailable, or null. */
+function useBackend(name: string, blas: number): string | null {
+  if (name === 'js') {
+    setLinalg(jsBackend);
+    return null;
+  }
+  if (name !== 'native') throw new Error(`unknown backend ${name}`);
+  const nb = loadNativeBackend();
+  if ('error' in nb) return nb.error;
+  nb.setThreads(blas);
+  setLinalg(nb.backend);
+  return null;
+}
+
+/** The eigendecomposition path (best of `reps`), with its largest error against numpy. */
+function eighRow(c: FlowCase, bname: string): Row {
+  let best = { wall: Infinity, cpu: Infinity };
+  let preds: ReturnType<typeof gradientFlowPredict> | undefined;
+  for (let r = 0; r < c.reps; r++) {
+    const t = timed(() => gradientFlowPredict({ n_train: c.N, n_test: c.m, n_out: c.k, k_train: c.K, k_cross: c.Kc, y_train: c.y_train, t: c.ts }));
+    if (t.wall < best.wall) best = t;
+    preds = t.value;
+  }
+  const err = Math.max(...c.ts.map((_t, i) => rel(preds!.predictions[i].test, c.refTest(i))));
+  return [`ntk-sweep ${bname} eigh`, best.wall, best.cpu, best.wall / c.pyWall, err, ''];
+}
+
+/** The Krylov path (best of `reps`) with its largest error against numpy, and the cost of the Krylov statistics. */
+function krylovRows(c: FlowCase, bname: string): Row[] {
+  const { N, m, k, K, Kc } = c;
+  let best = { wall: Infinity, cpu: Infinity };
+  let res: ReturnType<typeof krylovGradientFlow> | undefined;
+  for (let r = 0; r < c.reps; r++) {
+    const t = timed(() => {
+      const L = linalg().cholesky(N, K);
+      return krylovGradientFlow({
+        n_train: N,
+        n_test: m,
+        n_out: k,
+        op: denseSymOp(N, K),
+        inverse: L ? choleskyInverseOp(N, L) : null,
+        diag_reg_abs: 0,
+        cross: (xr, out) => linalg().gemm(false, true, k, m, N, 1, xr, Kc, 0, out),
+        y_train: c.y_train,
+        t: c.ts,
+      });
+    });
+    if (t.wall < best.wall) best = t;
+    res = t.value;
+  }
+  const err = Math.max(...c.ts.map((_t, i) => rel(res!.predictions[i].test, c.refTest(i))));
+  const unconv = res!.info.filter((i) => !i.converged).length;
+  const byMethod = ['lanczos', 'inverse-lanczos', 'solve'].map((mm) => `${mm} ${res!.info.filter((i) => i.method === mm).length}`).join(', ');
+  const st = timed(() => {
+    const top = lanczosExtremes(denseSymOp(N, K), { which: 'max', block: 4, tol: 1e-8 });
+    const L = linalg().cholesky(N, K);
+    const inv = L ? lanczosExtremes(choleskyInverseOp(N, L), { which: 'max', block: 4, tol: 1e-8 }) : null;
+    return { top, inv };
+  });
+  return [
+    [`ntk-sweep ${bname} krylov`, best.wall, best.cpu, best.wall / c.pyWall, err, `dims ${res!.dim}+${res!.dim_inverse}; ${byMethod}; unconverged ${unconv}`],
+    [`  + krylov stats (λ_max, Cholesky, λ_min)`, st.wall, st.cpu, '', '', `dims ${st.value.top.dim}, ${st.value.inv?.dim ?? '-'}`],
+  ];
+}
+
 function main(): void {
   const o = parseArgs(process.argv.slice(2), { n: '4000', 'n-test': '1000', depth: '3', nt: '50', reps: '2', backends: 'native', 'blas-threads': '1', python: 'python3' });
   const N = Number(o.n);
@@ -104,68 +186,20 @@ function main(): void {
     writeF64(path.join(dir, 'y.bin'), data.y_train);
     const py = runPython<{ wall: number; numpy: string }>(o.python, PY, { N, m, k, dir, reps, ts: ts.map((t) => (t === Infinity ? 'inf' : t)) }, blas);
     const npTest = new Float64Array(readFileSync(path.join(dir, 'np_test.bin')).buffer.slice(0));
-    const refTest = (i: number) => npTest.subarray(i * m * k, (i + 1) * m * k);
-    const rows: (string | number)[][] = [[`numpy ${py.numpy} eigh`, py.wall, '', 1, 0, '']];
+    const c: FlowCase = { N, m, k, K, Kc, y_train: data.y_train, ts, reps, refTest: (i) => npTest.subarray(i * m * k, (i + 1) * m * k), pyWall: py.wall };
+    const rows: Row[] = [[`numpy ${py.numpy} eigh`, py.wall, '', 1, 0, '']];
 
     const original = linalg();
     for (const name of o.backends.split(',')) {
-      if (name === 'native') {
-        const nb = loadNativeBackend();
-        if ('error' in nb) {
-          rows.push([`ntk-sweep native`, NaN, '', NaN, NaN, `unavailable: ${nb.error}`]);
-          continue;
-        }
-        nb.setThreads(blas);
-        setLinalg(nb.backend);
-      } else if (name === 'js') setLinalg(jsBackend);
-      else throw new Error(`unknown backend ${name}`);
+      const unavailable = useBackend(name, blas);
+      if (unavailable !== null) {
+        rows.push([`ntk-sweep native`, NaN, '', NaN, NaN, `unavailable: ${unavailable}`]);
+        continue;
+      }
       const bname = linalg().name;
-      // eigh path
-      if (name !== 'js' || N <= 2500) {
-        let best = { wall: Infinity, cpu: Infinity };
-        let preds: ReturnType<typeof gradientFlowPredict> | undefined;
-        for (let r = 0; r < reps; r++) {
-          const t = timed(() => gradientFlowPredict({ n_train: N, n_test: m, n_out: k, k_train: K, k_cross: Kc, y_train: data.y_train, t: ts }));
-          if (t.wall < best.wall) best = t;
-          preds = t.value;
-        }
-        const err = Math.max(...ts.map((_t, i) => rel(preds!.predictions[i].test, refTest(i))));
-        rows.push([`ntk-sweep ${bname} eigh`, best.wall, best.cpu, best.wall / py.wall, err, '']);
-      } else {
-        rows.push([`ntk-sweep ${bname} eigh`, NaN, '', NaN, NaN, 'skipped (JS eigh ~3 min at 4000)']);
-      }
-      // krylov path
-      let best = { wall: Infinity, cpu: Infinity };
-      let res: ReturnType<typeof krylovGradientFlow> | undefined;
-      for (let r = 0; r < reps; r++) {
-        const t = timed(() => {
-          const L = linalg().cholesky(N, K);
-          return krylovGradientFlow({
-            n_train: N,
-            n_test: m,
-            n_out: k,
-            op: denseSymOp(N, K),
-            inverse: L ? choleskyInverseOp(N, L) : null,
-            diag_reg_abs: 0,
-            cross: (xr, out) => linalg().gemm(false, true, k, m, N, 1, xr, Kc, 0, out),
-            y_train: data.y_train,
-            t: ts,
-          });
-        });
-        if (t.wall < best.wall) best = t;
-        res = t.value;
-      }
-      const err = Math.max(...ts.map((_t, i) => rel(res!.predictions[i].test, refTest(i))));
-      const unconv = res!.info.filter((i) => !i.converged).length;
-      const byMethod = ['lanczos', 'inverse-lanczos', 'solve'].map((mm) => `${mm} ${res!.info.filter((i) => i.method === mm).length}`).join(', ');
-      rows.push([`ntk-sweep ${bname} krylov`, best.wall, best.cpu, best.wall / py.wall, err, `dims ${res!.dim}+${res!.dim_inverse}; ${byMethod}; unconverged ${unconv}`]);
-      const st = timed(() => {
-        const top = lanczosExtremes(denseSymOp(N, K), { which: 'max', block: 4, tol: 1e-8 });
-        const L = linalg().cholesky(N, K);
-        const inv = L ? lanczosExtremes(choleskyInverseOp(N, L), { which: 'max', block: 4, tol: 1e-8 }) : null;
-        return { top, inv };
-      });
-      rows.push([`  + krylov stats (λ_max, Cholesky, λ_min)`, st.wall, st.cpu, '', '', `dims ${st.value.top.dim}, ${st.value.inv?.dim ?? '-'}`]);
+      if (name !== 'js' || N <= 2500) rows.push(eighRow(c, bname));
+      else rows.push([`ntk-sweep ${bname} eigh`, NaN, '', NaN, NaN, 'skipped (JS eigh ~3 min at 4000)']);
+      rows.push(...krylovRows(c, bname));
     }
     setLinalg(original);
     console.log(table(['implementation', 'wall s', 'cpu s', 'ratio', 'max rel err vs numpy', 'notes'], rows));

@@ -103,6 +103,58 @@ for e in cfg["eigh"]:
 print(json.dumps(out))
 `;
 
+type T = { wall: number; cpu: number };
+/** What the numpy side reports (`PYTHON`). */
+type NumpyTimes = { numpy: string; blas: string; gemm: T; eigh: Record<string, { t: T; values: number[] }> };
+
+/** The seeded inputs, written to `dir` for numpy too: two gemm operands and one symmetric matrix per size. */
+function makeInputs(opts: Options, dir: string) {
+  const rng = makeRng({ purpose: 'bench/native' });
+  const gn = opts.gemmN;
+  const ga = new Float64Array(gn * gn).map(() => rng.uniform() - 0.5);
+  const gb = new Float64Array(gn * gn).map(() => rng.uniform() - 0.5);
+  writeFileSync(path.join(dir, 'ga.f64'), ga);
+  writeFileSync(path.join(dir, 'gb.f64'), gb);
+  const mats = opts.sizes.map((n) => {
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) {
+        const v = rng.uniform() - 0.5;
+        a[i * n + j] = v;
+        a[j * n + i] = v;
+      }
+    }
+    const file = path.join(dir, `eigh-${n}.f64`);
+    writeFileSync(file, a);
+    return { n, a, file };
+  });
+  const pyCfg = {
+    gemm: { n: gn, a: path.join(dir, 'ga.f64'), b: path.join(dir, 'gb.f64') },
+    eigh: mats.map(({ n, file }) => ({ n, file, repeats: repeatsFor(n) })),
+  };
+  return { ga, gb, mats, pyCfg };
+}
+
+/** numpy's timings with `t` BLAS threads, or why it could not run. */
+function numpyTimes(opts: Options, pyCfg: unknown, t: number): NumpyTimes | { error: string } {
+  const py = spawnSync(opts.python, ['-c', PYTHON, JSON.stringify(pyCfg)], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, OPENBLAS_NUM_THREADS: String(t), OMP_NUM_THREADS: String(t), MKL_NUM_THREADS: String(t) },
+  });
+  if (py.status === 0) return JSON.parse(py.stdout) as NumpyTimes;
+  return { error: (py.stderr || String(py.error)).trim().split('\n').pop() ?? '' };
+}
+
+/** Print `rows` (the first is the header) as aligned columns. */
+function printTable(rows: string[][]): void {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const [i, r] of rows.entries()) {
+    console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+
 function main(): void {
   const opts = parseArgs(process.argv.slice(2));
   const loaded = loadNativeBackend();
@@ -114,37 +166,14 @@ function main(): void {
   const info = loaded.info();
   const dir = mkdtempSync(path.join(tmpdir(), 'ntk-bench-native-'));
   try {
-    const rng = makeRng({ purpose: 'bench/native' });
+    const { ga, gb, mats, pyCfg } = makeInputs(opts, dir);
     const gn = opts.gemmN;
-    const ga = new Float64Array(gn * gn).map(() => rng.uniform() - 0.5);
-    const gb = new Float64Array(gn * gn).map(() => rng.uniform() - 0.5);
-    writeFileSync(path.join(dir, 'ga.f64'), ga);
-    writeFileSync(path.join(dir, 'gb.f64'), gb);
-    const mats = opts.sizes.map((n) => {
-      const a = new Float64Array(n * n);
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j <= i; j++) {
-          const v = rng.uniform() - 0.5;
-          a[i * n + j] = v;
-          a[j * n + i] = v;
-        }
-      }
-      const file = path.join(dir, `eigh-${n}.f64`);
-      writeFileSync(file, a);
-      return { n, a, file };
-    });
-    const pyCfg = {
-      gemm: { n: gn, a: path.join(dir, 'ga.f64'), b: path.join(dir, 'gb.f64') },
-      eigh: mats.map(({ n, file }) => ({ n, file, repeats: repeatsFor(n) })),
-    };
-
     console.log(`ntk-sweep native: ${info.config} (core ${info.corename}), LAPACK from ${info.lapackLibrary}`);
     const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
     console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}, load average ${load()}`);
     if (loadavg()[0] > 0.5) {
       console.log('warning: the machine is busy (1-minute load average > 0.5); timings will be pessimistic');
     }
-    type T = { wall: number; cpu: number };
     const rows: string[][] = [['case', 'BLAS threads', 'ntk-sweep', '(cpu)', 'numpy', '(cpu)', 'ratio ours/numpy', 'max |Δλ|']];
     const savedThreads = loaded.getThreads();
     let pyHeader = '';
@@ -152,14 +181,9 @@ function main(): void {
     const secs = (s: number): string => `${s.toFixed(3)} s`;
     for (const t of opts.threads) {
       loaded.setThreads(t);
-      const py = spawnSync(opts.python, ['-c', PYTHON, JSON.stringify(pyCfg)], {
-        encoding: 'utf8',
-        maxBuffer: 256 * 1024 * 1024,
-        env: { ...process.env, OPENBLAS_NUM_THREADS: String(t), OMP_NUM_THREADS: String(t), MKL_NUM_THREADS: String(t) },
-      });
-      let np: { numpy: string; blas: string; gemm: T; eigh: Record<string, { t: T; values: number[] }> } | null = null;
-      if (py.status === 0) np = JSON.parse(py.stdout);
-      else if (!pyHeader) pyHeader = `numpy unavailable: ${(py.stderr || String(py.error)).trim().split('\n').pop()}`;
+      const got = numpyTimes(opts, pyCfg, t);
+      const np = 'error' in got ? null : got;
+      if ('error' in got && !pyHeader) pyHeader = `numpy unavailable: ${got.error}`;
       if (np && !pyHeader) pyHeader = `numpy ${np.numpy} (${np.blas})`;
 
       const gc = new Float64Array(gn * gn);
@@ -185,11 +209,7 @@ function main(): void {
     }
     loaded.setThreads(savedThreads);
     console.log(`${pyHeader}; load average at the end ${load()}`);
-    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-    for (const [i, r] of rows.entries()) {
-      console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
-      if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-    }
+    printTable(rows);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

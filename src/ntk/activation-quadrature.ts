@@ -150,46 +150,74 @@ function isOdd(phi: (x: number) => number): boolean {
 }
 
 /**
- * Build an {@link Activation} whose duals come from Gauss–Hermite quadrature (module comment).
- * The NTK exists (`has_ntk`): φ' must be a function, finite where φ is evaluated (the expression
- * checks in `activation-expression.ts` make sure of that for user expressions).
- * @throws RangeError when a dual is not finite (e.g. φ grows too fast for the variance reached).
+ * The Chebyshev table values at `th` (module comment): `1 − k̄`, `1 + k̄` and `ḋ` into `out`,
+ * `h = sin(θ/2)`, `k = cos(θ/2)`.
  */
-export function quadratureActivation(def: NumericalActivationDef): Activation {
-  const { phi, dphi } = def;
-  const stepTol = def.step_tol ?? STEP_TOL;
-  const odd = isOdd(phi);
-  const nodeCache = new Map<string, Nodes>();
-  const stepCache = new Map<number, TrapezoidRule>();
-  const tables: ThetaTable[] = [];
-  const seen = new Map<number, number>();
-  let current: ThetaTable | null = null;
+function fromTable(t: ThetaTable, th: number, h: number, k: number, out: Float64Array): void {
+  const n = TABLE_DEGREE + 1;
+  const width = Math.PI / t.panels;
+  const p = Math.min(t.panels - 1, Math.floor(th / width));
+  const x = (th - (p + 0.5) * width) / (0.5 * width);
+  out[OMK] = 2 * h * h * clenshaw(t.a, p * n, n, x);
+  if (t.b) {
+    out[OPK] = clenshaw(t.b, p * n, n, x);
+  } else {
+    // odd φ: 1 + k̄(θ) = 1 − k̄(π − θ) = 2 cos²(θ/2) A(π − θ)
+    const th2 = Math.PI - th;
+    const p2 = Math.min(t.panels - 1, Math.floor(th2 / width));
+    out[OPK] = 2 * k * k * clenshaw(t.a, p2 * n, n, (th2 - (p2 + 0.5) * width) / (0.5 * width));
+  }
+  out[DK] = clenshaw(t.d, p * n, n, x);
+}
+
+/**
+ * The numerical duals of one activation (module comment), with what it caches: the rule per
+ * variance, φ and φ' at the nodes, and the θ tables of the variances seen most.
+ */
+class QuadratureDuals {
+  private readonly phi: (x: number) => number;
+  private readonly dphi: (x: number) => number;
+  private readonly stepTol: number;
+  private readonly odd: boolean;
+  private readonly nodeCache = new Map<string, Nodes>();
+  private readonly stepCache = new Map<number, TrapezoidRule>();
+  private readonly tables: ThetaTable[] = [];
+  private readonly seen = new Map<number, number>();
+  private current: ThetaTable | null = null;
+
+  constructor(private readonly def: NumericalActivationDef) {
+    this.phi = def.phi;
+    this.dphi = def.dphi;
+    this.stepTol = def.step_tol ?? STEP_TOL;
+    this.odd = isOdd(def.phi);
+  }
 
   /** The rule for variance `q` (module comment: the step at which the 1-D means have converged). */
-  function ruleFor(q: number): TrapezoidRule {
-    const hit = stepCache.get(q);
+  ruleFor(q: number): TrapezoidRule {
+    const hit = this.stepCache.get(q);
     if (hit) return hit;
     const s = Math.sqrt(q);
     let j = 0;
     for (; 0.5 * 2 ** (-j / 2) > MIN_STEP; j++) {
       const h = 0.5 * 2 ** (-j / 2);
       let ok = true;
-      for (const g of [phi, dphi]) {
+      for (const g of [this.phi, this.dphi]) {
         const a = meanSquare(trapezoidRule(h), g, s);
         const b = meanSquare(trapezoidRule(h / 2), g, s);
-        if (!(Math.abs(a - b) <= stepTol * b)) ok = false;
+        if (!(Math.abs(a - b) <= this.stepTol * b)) ok = false;
       }
       if (ok) break;
     }
     const rule = trapezoidRule(Math.max(MIN_STEP, 0.5 * 2 ** (-j / 2)));
-    if (stepCache.size > 4096) stepCache.clear();
-    stepCache.set(q, rule);
+    if (this.stepCache.size > 4096) this.stepCache.clear();
+    this.stepCache.set(q, rule);
     return rule;
   }
 
-  function nodesAt(q: number, rule: TrapezoidRule): Nodes {
+  /** φ and φ' at the nodes of `rule` for variance `q`, normalized (cached). */
+  private nodesAt(q: number, rule: TrapezoidRule): Nodes {
     const key = `${q} ${rule.h}`;
-    const hit = nodeCache.get(key);
+    const hit = this.nodeCache.get(key);
     if (hit) return hit;
     const m = rule.z.length;
     const s = Math.sqrt(q);
@@ -198,8 +226,8 @@ export function quadratureActivation(def: NumericalActivationDef): Activation {
     let sf = 0;
     let sd = 0;
     for (let a = 0; a < m; a++) {
-      f[a] = phi(s * rule.z[a]);
-      d[a] = dphi(s * rule.z[a]);
+      f[a] = this.phi(s * rule.z[a]);
+      d[a] = this.dphi(s * rule.z[a]);
       sf += rule.w[a] * f[a] * f[a];
       sd += rule.w[a] * d[a] * d[a];
     }
@@ -210,18 +238,22 @@ export function quadratureActivation(def: NumericalActivationDef): Activation {
       d[a] /= nd;
     }
     const out = { f, d, nf, nd };
-    if (nodeCache.size > 4096) nodeCache.clear();
-    nodeCache.set(key, out);
+    if (this.nodeCache.size > 4096) this.nodeCache.clear();
+    this.nodeCache.set(key, out);
     return out;
   }
 
-  /** The direct tensor rule (module comment) for the pair. */
-  function direct(qi: number, qj: number, cosT: number, sinT: number, out: Float64Array): void {
-    const ri = ruleFor(qi);
-    const rj = ruleFor(qj);
+  /**
+   * The direct tensor rule (module comment) for the pair: `1 − k̄`, `1 + k̄`, `ḋ` into `out`.
+   * @throws RangeError when a dual is not finite.
+   */
+  direct(qi: number, qj: number, cosT: number, sinT: number, out: Float64Array): void {
+    const { phi, dphi } = this;
+    const ri = this.ruleFor(qi);
+    const rj = this.ruleFor(qj);
     const rule = ri.h <= rj.h ? ri : rj;
-    const I = nodesAt(qi, rule);
-    const J = nodesAt(qj, rule);
+    const I = this.nodesAt(qi, rule);
+    const J = this.nodesAt(qj, rule);
     const sq = Math.sqrt(qj);
     const { z, w } = rule;
     const m = z.length;
@@ -254,14 +286,14 @@ export function quadratureActivation(def: NumericalActivationDef): Activation {
     out[OPK] = 0.5 * opk;
     out[DK] = dd / J.nd;
     if (!(Number.isFinite(out[OMK]) && Number.isFinite(out[OPK]) && Number.isFinite(out[DK]))) {
-      throw new RangeError(`activation ${def.name}: its dual is not finite at variances ${qi}, ${qj} (φ or φ' overflows there)`);
+      throw new RangeError(`activation ${this.def.name}: its dual is not finite at variances ${qi}, ${qj} (φ or φ' overflows there)`);
     }
   }
 
-  /** Fill panel values of the table at variance `q` with `panels` panels; returns null when the midpoint check fails. */
-  function buildTable(q: number, panels: number): ThetaTable | null {
+  /** The table at variance `q` with `panels` panels; null when the check between the nodes fails. */
+  private buildTable(q: number, panels: number): ThetaTable | null {
     const n = TABLE_DEGREE + 1;
-    const t: ThetaTable = { q, panels, a: new Float64Array(panels * n), b: odd ? null : new Float64Array(panels * n), d: new Float64Array(panels * n) };
+    const t: ThetaTable = { q, panels, a: new Float64Array(panels * n), b: this.odd ? null : new Float64Array(panels * n), d: new Float64Array(panels * n) };
     const va = new Float64Array(n);
     const vb = new Float64Array(n);
     const vd = new Float64Array(n);
@@ -272,7 +304,7 @@ export function quadratureActivation(def: NumericalActivationDef): Activation {
       for (let k = 0; k < n; k++) {
         const th = mid + 0.5 * width * Math.cos((Math.PI * (k + 0.5)) / n);
         const h = Math.sin(0.5 * th);
-        direct(q, q, Math.cos(th), Math.sin(th), o);
+        this.direct(q, q, Math.cos(th), Math.sin(th), o);
         va[k] = o[OMK] / (2 * h * h);
         vb[k] = o[OPK];
         vd[k] = o[DK];
@@ -281,63 +313,84 @@ export function quadratureActivation(def: NumericalActivationDef): Activation {
       if (t.b) chebCoefficients(vb, t.b, p * n);
       chebCoefficients(vd, t.d, p * n);
     }
-    // check: between the nodes, at two points per panel
-    const got = new Float64Array(3);
-    for (let p = 0; p < panels; p++) {
-      for (const f of [0.37, 0.81]) {
-        const th = (p + f) * width;
-        direct(q, q, Math.cos(th), Math.sin(th), o);
-        fromTable(t, th, Math.sin(0.5 * th), Math.cos(0.5 * th), got);
-        for (let s = 0; s < 3; s++) if (!(Math.abs(got[s] - o[s]) <= TABLE_TOL * Math.max(1, Math.abs(o[s])))) return null;
-      }
-    }
-    return t;
+    return this.tableAgrees(t) ? t : null;
   }
 
-  function tableFor(q: number): ThetaTable | null {
-    for (const t of tables) if (Math.abs(t.q - q) <= SAME_Q * q) return t;
+  /** Whether table `t` agrees with the direct rule to {@link TABLE_TOL} between its nodes, at two points per panel. */
+  private tableAgrees(t: ThetaTable): boolean {
+    const width = Math.PI / t.panels;
+    const o = new Float64Array(3);
+    const got = new Float64Array(3);
+    for (let p = 0; p < t.panels; p++) {
+      for (const f of [0.37, 0.81]) {
+        const th = (p + f) * width;
+        this.direct(t.q, t.q, Math.cos(th), Math.sin(th), o);
+        fromTable(t, th, Math.sin(0.5 * th), Math.cos(0.5 * th), got);
+        for (let s = 0; s < 3; s++) if (!(Math.abs(got[s] - o[s]) <= TABLE_TOL * Math.max(1, Math.abs(o[s])))) return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The table of variance `q`: one of the last eight built, else a new one once the variance has
+   * been seen {@link TABLE_AFTER} times; null before that. An entry without panels marks a
+   * variance no table resolves (it keeps the direct rule).
+   */
+  private tableFor(q: number): ThetaTable | null {
+    for (const t of this.tables) if (Math.abs(t.q - q) <= SAME_Q * q) return t;
     const key = Math.round(Math.log(q) * 1e13);
-    const count = (seen.get(key) ?? 0) + 1;
-    seen.set(key, count);
+    const count = (this.seen.get(key) ?? 0) + 1;
+    this.seen.set(key, count);
     if (count < TABLE_AFTER) return null;
-    seen.delete(key);
+    this.seen.delete(key);
     let t: ThetaTable | null = null;
-    for (let panels = 8; panels <= TABLE_MAX_PANELS && t === null; panels *= 2) t = buildTable(q, panels);
-    // a variance whose duals no table resolves keeps the direct rule: remember it as a table-less entry
+    for (let panels = 8; panels <= TABLE_MAX_PANELS && t === null; panels *= 2) t = this.buildTable(q, panels);
     const entry = t ?? { q, panels: 0, a: new Float64Array(0), b: null, d: new Float64Array(0) };
-    tables.unshift(entry);
-    if (tables.length > 8) tables.pop();
+    this.tables.unshift(entry);
+    if (this.tables.length > 8) this.tables.pop();
     return entry;
   }
 
-  function fromTable(t: ThetaTable, th: number, h: number, k: number, out: Float64Array): void {
-    const n = TABLE_DEGREE + 1;
-    const width = Math.PI / t.panels;
-    const p = Math.min(t.panels - 1, Math.floor(th / width));
-    const x = (th - (p + 0.5) * width) / (0.5 * width);
-    out[OMK] = 2 * h * h * clenshaw(t.a, p * n, n, x);
-    if (t.b) {
-      out[OPK] = clenshaw(t.b, p * n, n, x);
-    } else {
-      // odd φ: 1 + k̄(θ) = 1 − k̄(π − θ) = 2 cos²(θ/2) A(π − θ)
-      const th2 = Math.PI - th;
-      const p2 = Math.min(t.panels - 1, Math.floor(th2 / width));
-      out[OPK] = 2 * k * k * clenshaw(t.a, p2 * n, n, (th2 - (p2 + 0.5) * width) / (0.5 * width));
-    }
-    out[DK] = clenshaw(t.d, p * n, n, x);
-  }
-
   /** log E[g(√q z)²] by the rule of q; g(0) = 0 is scaled out when √q is tiny. */
-  function logMeanSquare(g: (x: number) => number, logq: number): number {
+  logMeanSquare(g: (x: number) => number, logq: number): number {
     let s = Math.exp(0.5 * logq);
     let shift = 0;
     if (s < TINY_SCALE && g(0) === 0) {
       shift = logq - 2 * Math.log(TINY_SCALE);
       s = TINY_SCALE;
     }
-    return Math.log(meanSquare(ruleFor(s * s), g, s)) + shift;
+    return Math.log(meanSquare(this.ruleFor(s * s), g, s)) + shift;
   }
 
+  /** The pair duals (`Activation.pair`): from the θ table of equal variances when there is one, else the direct rule. */
+  pair(qi: number, qj: number, th: number, h: number, k: number, out: Float64Array): void {
+    const cosT = (k - h) * (k + h);
+    const sinT = 2 * h * k;
+    if (Math.abs(qi - qj) <= SAME_Q * qi) {
+      let t = this.current;
+      if (t === null || !(Math.abs(t.q - qi) <= SAME_Q * qi)) {
+        t = this.tableFor(qi);
+        if (t !== null) this.current = t;
+      }
+      if (t !== null && t.panels > 0) {
+        fromTable(t, th, h, k, out);
+        return;
+      }
+    }
+    this.direct(qi, qj, cosT, sinT, out);
+  }
+}
+
+/**
+ * Build an {@link Activation} whose duals come from numerical quadrature (the trapezoidal rule, module comment).
+ * The NTK exists (`has_ntk`): φ' must be a function, finite where φ is evaluated (the expression
+ * checks in `activation-expression.ts` make sure of that for user expressions).
+ * @throws RangeError when a dual is not finite (e.g. φ grows too fast for the variance reached).
+ */
+export function quadratureActivation(def: NumericalActivationDef): Activation {
+  const { phi, dphi } = def;
+  const duals = new QuadratureDuals(def);
   return {
     name: def.name,
     params: def.params ?? {},
@@ -347,27 +400,12 @@ export function quadratureActivation(def: NumericalActivationDef): Activation {
     has_ntk: true,
     homogeneous: null,
     logDiag(logq, out) {
-      out[0] = logMeanSquare(phi, logq);
-      out[1] = logMeanSquare(dphi, logq);
+      out[0] = duals.logMeanSquare(phi, logq);
+      out[1] = duals.logMeanSquare(dphi, logq);
       if (!(Number.isFinite(out[0]) && Number.isFinite(out[1]))) {
         throw new RangeError(`activation ${def.name}: E[φ²] or E[φ'²] is not finite or zero at variance exp(${logq})`);
       }
     },
-    pair(qi, qj, th, h, k, out) {
-      const cosT = (k - h) * (k + h);
-      const sinT = 2 * h * k;
-      if (Math.abs(qi - qj) <= SAME_Q * qi) {
-        let t = current;
-        if (t === null || !(Math.abs(t.q - qi) <= SAME_Q * qi)) {
-          t = tableFor(qi);
-          if (t !== null) current = t;
-        }
-        if (t !== null && t.panels > 0) {
-          fromTable(t, th, h, k, out);
-          return;
-        }
-      }
-      direct(qi, qj, cosT, sinT, out);
-    },
+    pair: (qi, qj, th, h, k, out) => duals.pair(qi, qj, th, h, k, out),
   };
 }
