@@ -7,7 +7,7 @@ import { blamed } from '../src/engine/job.js';
 import { LivePoints } from '../src/engine/live.js';
 import { MemoryBudget } from '../src/engine/memory-budget.js';
 import { estimateJobBytes, kernelJobBytes, trainTaskBytes } from '../src/tasks/memory.js';
-import { isKind, KIND_NAMES, kindOf } from '../src/tasks/registry.js';
+import { isKind, KIND_NAMES, kindOf, loadRunner } from '../src/tasks/registry.js';
 import type { TaskInput } from '../src/tasks/types.js';
 import { taskVersion } from '../src/tasks/versions.js';
 
@@ -114,7 +114,7 @@ test('every registered kind is found by its name and feeds the spec, the ids and
 });
 
 test('a kind loads its task code on demand, as the function the worker calls', async () => {
-  for (const k of KIND_NAMES) assert.equal(typeof (await kindOf(k).load()), 'function');
+  for (const k of KIND_NAMES) assert.equal(typeof (await loadRunner(kindOf(k))), 'function');
 });
 
 test('train points get t = lr·steps from their kind, and a contradicting t is named', () => {

@@ -1,12 +1,13 @@
 /**
- * The code's structure, checked from its text: functions stay short (about 80 lines, outside
+ * The code's structure, checked from its text: no circular imports and the worker side apart
+ * from the database (docs/architecture.md §1), functions stay short (about 80 lines, outside
  * the linear-algebra inner loops), and code and docs point only inside the repository (no
  * developer-only design notes, no tracker issue numbers). Run from the repository root, as
  * every test is.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 import ts from 'typescript';
 
@@ -103,4 +104,52 @@ test('code and docs point only inside the repository: no design.md, no tracker i
       });
   }
   assert.deepEqual(hits, []);
+});
+
+/** The files each file of `src/` imports (static, type-only and dynamic `import('…')` with a literal path), relative to the root. */
+function importGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const file of tsFiles('src')) {
+    const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+    const deps: string[] = [];
+    const add = (spec: string): void => void (spec.startsWith('.') && deps.push(relative('.', resolve(dirname(file), spec.replace(/\.js$/, '.ts')))));
+    const visit = (node: ts.Node): void => {
+      if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) add(node.moduleSpecifier.text);
+      if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments.length && ts.isStringLiteral(node.arguments[0])) add(node.arguments[0].text);
+      ts.forEachChild(node, visit);
+    };
+    visit(sf);
+    graph.set(file, deps);
+  }
+  return graph;
+}
+
+test('src/ has no circular imports, counting type-only and dynamic imports', () => {
+  const graph = importGraph();
+  const state = new Map<string, 'open' | 'done'>();
+  const cycles: string[] = [];
+  const walk = (file: string, path: string[]): void => {
+    state.set(file, 'open');
+    for (const dep of graph.get(file) ?? []) {
+      if (!graph.has(dep)) continue;
+      if (state.get(dep) === 'open') cycles.push([...path.slice(path.indexOf(dep)), dep].join(' → '));
+      else if (!state.has(dep)) walk(dep, [...path, dep]);
+    }
+    state.set(file, 'done');
+  };
+  for (const file of graph.keys()) if (!state.has(file)) walk(file, [file]);
+  assert.deepEqual(cycles, []);
+});
+
+test('the worker side (tasks/, ntk/, nn/, data/, linalg/) imports neither engine/, store/ nor cli/, and from spec/ only the param modules', () => {
+  const worker = ['src/tasks/', 'src/ntk/', 'src/nn/', 'src/data/', 'src/linalg/'];
+  const params = ['src/spec/params.ts', 'src/spec/param-def.ts', 'src/spec/shared-params.ts'];
+  const bad: string[] = [];
+  for (const [file, deps] of importGraph()) {
+    if (!worker.some((w) => file.startsWith(w))) continue;
+    for (const dep of deps) {
+      if (['src/engine/', 'src/store/', 'src/cli/'].some((d) => dep.startsWith(d)) || (dep.startsWith('src/spec/') && !params.includes(dep))) bad.push(`${file} imports ${dep}`);
+    }
+  }
+  assert.deepEqual(bad, []);
 });

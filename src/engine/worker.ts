@@ -2,14 +2,14 @@
  * Piscina worker entry: runs one {@link WorkerJob} and streams everything back over the comlink
  * channel. Workers never touch the database (docs/architecture.md §2): progress, metric rows and checkpoint
  * bytes all go to the coordinator, which writes them. The task code of a kind is loaded on the
- * first job of that kind (`TaskKind.load`); a kind registered at run time in the main thread is
+ * first job of that kind (`TaskKind.taskCode`); a kind registered at run time in the main thread is
  * imported from its module first (`job.kindModule`).
  */
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { linalg } from '../linalg/index.js';
 import { useLinalg } from '../linalg/select.js';
-import { importKind } from '../tasks/registry.js';
+import { importKind, loadRunner } from '../tasks/registry.js';
 import type { TaskReporter } from '../tasks/types.js';
 import type { ChannelEvent, CoordinatorChannel, JobResult, WorkerJob } from './channel.js';
 
@@ -71,11 +71,11 @@ export default async function runJob(job: WorkerJob): Promise<JobResult> {
     useLinalg(job.linalg, job.blasThreads);
     const kind = await importKind(job.kind, job.kindModule);
     if (kind.execution === 'batch') {
-      const run = await kind.load();
+      const run = await loadRunner(kind);
       Atomics.store(job.started, 0, job.tasks.length);
       await run(job.tasks, { reporter });
     } else {
-      const run = await kind.load();
+      const run = await loadRunner(kind);
       for (const [i, task] of job.tasks.entries()) {
         Atomics.store(job.started, 0, i + 1);
         taskStarts();

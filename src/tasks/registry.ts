@@ -5,7 +5,7 @@
  */
 import { debugKind } from './kinds/debug.js';
 import { kernelKind } from './kinds/kernel.js';
-import type { TaskKind } from './kinds/kind.js';
+import type { BatchKind, BatchRunner, PointKind, PointRunner, TaskKind } from './kinds/kind.js';
 import { trainKind } from './kinds/train.js';
 import type { Params } from './types.js';
 
@@ -77,9 +77,24 @@ export function kindModule(name: string): string | undefined {
 export async function importKind(name: string, moduleUrl?: string): Promise<TaskKind> {
   if (!KINDS.has(name) && moduleUrl !== undefined) {
     const exported = Object.values((await import(moduleUrl)) as Record<string, unknown>);
-    const kind = exported.find((v): v is TaskKind => typeof v === 'object' && v !== null && (v as TaskKind).name === name && typeof (v as TaskKind).load === 'function');
+    const kind = exported.find((v): v is TaskKind => typeof v === 'object' && v !== null && (v as TaskKind).name === name && typeof (v as TaskKind).taskCode === 'object');
     if (!kind) throw new RangeError(`module ${moduleUrl} exports no task kind ${JSON.stringify(name)}`);
     registerKind(kind, moduleUrl);
   }
   return kindOf(name);
+}
+
+/**
+ * The task code of `kind`: the function its `taskCode` module exports (imported on first use;
+ * worker threads call this, the main thread does not need to).
+ * @throws TypeError when the module does not export a function of that name.
+ */
+export async function loadRunner(kind: BatchKind): Promise<BatchRunner>;
+export async function loadRunner(kind: PointKind): Promise<PointRunner>;
+export async function loadRunner(kind: TaskKind): Promise<BatchRunner | PointRunner>;
+export async function loadRunner(kind: TaskKind): Promise<BatchRunner | PointRunner> {
+  const { module, export: name } = kind.taskCode;
+  const run = ((await import(module)) as Record<string, unknown>)[name];
+  if (typeof run !== 'function') throw new TypeError(`task kind ${kind.name}: ${module} exports no function ${name}`);
+  return run as BatchRunner | PointRunner;
 }

@@ -68,7 +68,7 @@ import { linearSchedule, logSchedule } from '../nn/schedule.js';
 import { makeNtkReference, rmsDifference } from '../nn/kernel-gap.js';
 import type { NtkReference } from '../nn/kernel-gap.js';
 import { parseParams } from '../spec/params.js';
-import type { TrainTaskParams } from './kinds/train.js';
+import { DEFAULT_LOG_POINTS, type TrainTaskParams } from './kinds/train.js';
 import type { MetricRow, Params, TaskContext, TaskInput } from './types.js';
 
 /** Parsed params of a train task: its typed params (`tasks/kinds/train.ts`), with the activation object. */
@@ -92,9 +92,9 @@ export function parseTrainParams(params: Params): TrainParams {
   return { ...parseParams('train', params), activation: trainActivation(params) };
 }
 
-/** The logging schedule of parsed params (`log_points` is set when `log_every` is not): strictly increasing steps from 0 to `steps`. */
+/** The logging schedule of parsed params: strictly increasing steps from 0 to `steps`. */
 export function trainSchedule(p: TrainParams): number[] {
-  return p.log_every !== undefined ? linearSchedule(p.steps, p.log_every) : logSchedule(p.steps, p.log_points as number);
+  return p.log_every !== undefined ? linearSchedule(p.steps, p.log_every) : logSchedule(p.steps, p.log_points ?? DEFAULT_LOG_POINTS);
 }
 
 /** `Error` with `name === 'AbortError'`, thrown when the task's signal is aborted. */

@@ -27,7 +27,7 @@ const POLY_PARAMS: ParamDefs = {
 };
 
 /** The task: one metric, `poly_value = coef · u^power`. */
-async function runPolyTask(task: TaskInput, ctx: TaskContext): Promise<void> {
+export async function runPolyTask(task: TaskInput, ctx: TaskContext): Promise<void> {
   const p = parseParams('poly', task.params) as unknown as PolyParams;
   ctx.reporter.metrics(task.id, [{ step: 0, name: 'poly_value', value: p.coef * p.u ** p.power }]);
   ctx.reporter.end(task.id, { status: 'done' });
@@ -49,5 +49,5 @@ export const polyKind: PointKind<PolyParams> = {
   report: { metrics: ['poly_value'], x: ['u'], color: ['power'] },
   cost: () => 0,
   memoryBytes: () => 0,
-  load: async () => runPolyTask,
+  taskCode: { module: POLY_MODULE, export: 'runPolyTask' },
 };

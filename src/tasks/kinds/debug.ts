@@ -41,5 +41,5 @@ export const debugKind: PointKind<DebugTaskParams> = {
   cost: (p) => Number(p.sleep_ms ?? 0) / 1e3,
   /** What the point declares with `mem_mb` (tests of the memory budget); nothing is allocated. */
   memoryBytes: (p) => num(p.mem_mb) * 2 ** 20,
-  load: async () => (await import('../debug.js')).runDebugTask,
+  taskCode: { module: new URL('../debug.js', import.meta.url).href, export: 'runDebugTask' },
 };

@@ -70,5 +70,5 @@ export const kernelKind: BatchKind<KernelTaskParams> = {
   cost: (p) => (Number(p.n_train) + Number(p.n_test)) ** 3 / 1e9,
   memoryBytes: (p, backendName, batch) =>
     kernelJobBytes(num(p.n_train), num(p.n_test), backendName, new Set(batch.map((q) => q.depth)).size, String(p.kernel ?? KERNEL_PARAMS.kernel.default), typeof p.d === 'number' ? p.d : 784),
-  load: async () => (await import('../kernel.js')).runKernelBatch,
+  taskCode: { module: new URL('../kernel.js', import.meta.url).href, export: 'runKernelBatch' },
 };

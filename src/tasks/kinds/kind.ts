@@ -2,8 +2,10 @@
  * What a task kind is (docs/architecture.md §8): everything the spec checker, the grid expansion,
  * the coordinator, the worker threads and `report` need to know about one kind, in one
  * descriptor. Each kind is one file in this folder that exports a {@link TaskKind}; the registry
- * (`tasks/registry.ts`) lists them. The task code itself is loaded lazily (`load`), so the main
- * thread, which only plans and persists, never imports the numerical code.
+ * (`tasks/registry.ts`) lists them. The task code itself is named, not imported (`taskCode`):
+ * a worker thread imports it on the first job of the kind (`loadRunner` in the registry), so the
+ * main thread, which only plans and persists, never loads the numerical code, and the task code
+ * may import its kind's descriptor (its typed params) without an import cycle.
  */
 import type { ParamDefs } from '../../spec/param-def.js';
 import type { SharedParamGroup } from '../../spec/shared-params.js';
@@ -88,18 +90,22 @@ interface KindBase<P> {
    * returns the problems found, each naming the param.
    */
   complete?(params: Params): string[];
+  /**
+   * Where the task code is: the URL of an ES module (`new URL('../<kind>.js', import.meta.url)`)
+   * and the name of the function it exports, a {@link BatchRunner} for `execution: 'batch'`, a
+   * {@link PointRunner} for `'each'`.
+   */
+  readonly taskCode: { readonly module: string; readonly export: string };
 }
 
 /** A kind whose job runs all its points in one call (they all start together). */
 export interface BatchKind<P = unknown> extends KindBase<P> {
   readonly execution: 'batch';
-  load(): Promise<BatchRunner>;
 }
 
 /** A kind whose job runs its points one after the other. */
 export interface PointKind<P = unknown> extends KindBase<P> {
   readonly execution: 'each';
-  load(): Promise<PointRunner>;
 }
 
 /** A task kind: one file of `tasks/kinds/`, listed in `tasks/registry.ts`; `P`: its typed params. */

@@ -83,5 +83,5 @@ export const trainKind: PointKind<TrainTaskParams> = {
     }
     return [];
   },
-  load: async () => (await import('../train.js')).runTrainTask,
+  taskCode: { module: new URL('../train.js', import.meta.url).href, export: 'runTrainTask' },
 };
