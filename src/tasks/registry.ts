@@ -89,9 +89,9 @@ export async function importKind(name: string, moduleUrl?: string): Promise<Task
  * worker threads call this, the main thread does not need to).
  * @throws TypeError when the module does not export a function of that name.
  */
-export async function loadRunner(kind: BatchKind): Promise<BatchRunner>;
-export async function loadRunner(kind: PointKind): Promise<PointRunner>;
-export async function loadRunner(kind: TaskKind): Promise<BatchRunner | PointRunner>;
+export function loadRunner(kind: BatchKind): Promise<BatchRunner>;
+export function loadRunner(kind: PointKind): Promise<PointRunner>;
+export function loadRunner(kind: TaskKind): Promise<BatchRunner | PointRunner>;
 export async function loadRunner(kind: TaskKind): Promise<BatchRunner | PointRunner> {
   const { module, export: name } = kind.taskCode;
   const run = ((await import(module)) as Record<string, unknown>)[name];
