@@ -35,12 +35,12 @@ const kindTables = new Map<string, Readonly<Record<string, ParamDef>>>();
  * @throws RangeError for an unregistered kind.
  */
 export function kindParams(kind: Kind): Readonly<Record<string, ParamDef>> {
-  let defs = kindTables.get(kind);
-  if (!defs) {
-    const k = kindOf(kind);
-    defs = Object.assign(Object.create(null) as Record<string, ParamDef>, ...k.sharedParams.map((g) => SHARED_PARAMS[g]), k.params);
-    kindTables.set(kind, defs);
-  }
+  const known = kindTables.get(kind);
+  if (known) return known;
+  const k = kindOf(kind);
+  const defs: Record<string, ParamDef> = Object.create(null);
+  for (const group of [...k.sharedParams.map((g) => SHARED_PARAMS[g]), k.params]) Object.assign(defs, group);
+  kindTables.set(kind, defs);
   return defs;
 }
 
