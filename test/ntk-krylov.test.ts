@@ -8,6 +8,7 @@ import { gradientFlowPredict } from '../src/ntk/predict.js';
 import { kernelFold } from '../src/ntk/fold.js';
 import { BlockKrylovBasis, choleskyInverseOp, denseSymOp, lanczosExtremes } from '../src/linalg/krylov.js';
 import { krylovGradientFlow } from '../src/ntk/krylov-flow.js';
+import { relativeFrobeniusChange } from '../src/nn/deviation.js';
 
 /** Normalized NTK blocks of centered unit-norm MNIST points (train first), at `depth`. */
 function mnistNtk(nTrain: number, nTest: number, depth: number) {
@@ -24,15 +25,7 @@ function mnistNtk(nTrain: number, nTest: number, depth: number) {
 }
 
 /** Relative Frobenius distance ‖a − b‖/‖b‖. */
-function rel(a: Float64Array, b: Float64Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-}
+const rel = (a: Float64Array, b: Float64Array): number => relativeFrobeniusChange(b, a);
 
 /** Cross product for krylovGradientFlow: out [k, m] = (K_cross x)ᵀ, x rows [k, N]. */
 function crossOf(kCross: Float64Array, N: number, m: number, k: number) {

@@ -27,6 +27,7 @@ import { loadNativeBackend } from '../../src/linalg/native.js';
 import { choleskyInverseOp, denseSymOp, lanczosExtremes } from '../../src/linalg/krylov.js';
 import { gradientFlowPredict, krylovGradientFlow, kernelFold } from '../../src/ntk/index.js';
 import { normalizedBlocks } from '../../src/ntk/kernel-matrix.js';
+import { relativeFrobeniusChange } from '../../src/nn/deviation.js';
 import { PY_PRELUDE, fmt, machineLine, parseArgs, runPython, table, tempDir, timed, writeF64 } from './common.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -64,15 +65,8 @@ np.stack(tests).tofile(os.path.join(d, "np_test.bin"))
 print(json.dumps({"wall": best, "numpy": np.__version__}))
 `;
 
-function rel(a: Float64Array, b: Float64Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-}
+/** Relative Frobenius distance ‖a − b‖/‖b‖. */
+const rel = (a: Float64Array, b: Float64Array): number => relativeFrobeniusChange(b, a);
 
 /** What every row of the comparison computes on. */
 interface FlowCase {

@@ -3,6 +3,7 @@
  * expectations of an activation from its normalized duals, Monte Carlo estimates of them, and
  * the distance of a wide network's empirical NTK from the analytic one.
  */
+import { relativeFrobeniusChange } from '../../src/nn/deviation.js';
 import { analyticNtk, empiricalNtk, initMlp, outputMeanBlock, type MlpArchitecture } from '../../src/nn/index.js';
 import { DK, OMK, type Activation } from '../../src/ntk/index.js';
 import { makeRng } from '../../src/util/rng.js';
@@ -63,12 +64,5 @@ export function empiricalNtkError(arch: MlpArchitecture, x: Float64Array, p: num
     const one = outputMeanBlock(empiricalNtk(arch, initMlp(arch, seed), x, p), p, arch.k);
     for (let i = 0; i < p * p; i++) emp[i] += one[i] / seeds.length;
   }
-  const theta = analyticNtk(arch, x, p);
-  let diff2 = 0;
-  let norm2 = 0;
-  for (let i = 0; i < p * p; i++) {
-    diff2 += (emp[i] - theta[i]) ** 2;
-    norm2 += theta[i] ** 2;
-  }
-  return Math.sqrt(diff2 / norm2);
+  return relativeFrobeniusChange(analyticNtk(arch, x, p), emp);
 }
