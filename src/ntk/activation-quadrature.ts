@@ -399,6 +399,7 @@ export function quadratureActivation(def: NumericalActivationDef): Activation {
     dphi,
     has_ntk: true,
     homogeneous: null,
+    dual_accuracy: TABLE_TOL,
     logDiag(logq, out) {
       out[0] = duals.logMeanSquare(phi, logq);
       out[1] = duals.logMeanSquare(dphi, logq);
