@@ -9,7 +9,6 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { linalg } from '../linalg/index.js';
 import { useLinalg } from '../linalg/select.js';
-import { importKind, loadRunner } from '../tasks/registry.js';
 import type { TaskReporter } from '../tasks/types.js';
 import type { ChannelEvent, CoordinatorChannel, JobResult, WorkerJob } from './channel.js';
 
@@ -69,6 +68,9 @@ export default async function runJob(job: WorkerJob): Promise<JobResult> {
   const errors: Record<string, string> = {};
   try {
     useLinalg(job.linalg, job.blasThreads);
+    // the registry (kind descriptors, their param schemas) is loaded with the first job, not at
+    // thread start: pool threads start while `run` reads the spec, and start faster without it
+    const { importKind, loadRunner } = await import('../tasks/registry.js');
     const kind = await importKind(job.kind, job.kindModule);
     if (kind.execution === 'batch') {
       const run = await loadRunner(kind);
