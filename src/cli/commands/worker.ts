@@ -4,6 +4,7 @@
  * exits when nothing is left, or waits for new points (`--idle-exit`), woken by `LISTEN/NOTIFY`
  * on PostgreSQL. SIGTERM or SIGUSR1 (Slurm's `--signal=USR1@120`) drain it.
  */
+import type { Piscina } from 'piscina';
 import type { Argv } from 'yargs';
 import type { JobKind } from '../../engine/channel.js';
 import type { Coordinator } from '../../engine/coordinator.js';
@@ -118,12 +119,18 @@ async function work(a: WorkerArgs): Promise<number> {
   for (const [s, h] of handlers) process.on(s, h);
   takeOverSignals();
   // loaded here, not at startup: `worker --help` and a bad command line do not pay for them
+  const { createPool } = await import('../../engine/pool.js');
+  // the first sweep's pool threads start (load their modules) while the database is opened and read
+  let early: Piscina | undefined = createPool(pool.threads, pool.maxOldGenerationSizeMb);
   const [{ openStore, redactUrl }, { reclaimLeases }, { Coordinator }] = await Promise.all([
     import('../../store/open.js'),
     import('../../engine/lease.js'),
     import('../../engine/coordinator.js'),
   ]);
-  const store = await openStore(a.db);
+  const store = await openStore(a.db).catch(async (e: unknown) => {
+    await early?.destroy();
+    throw e;
+  });
   try {
     const names = a.sweep;
     if (names?.length) {
@@ -146,7 +153,8 @@ async function work(a: WorkerArgs): Promise<number> {
         elsewhere += r.running;
         if (!r.yes) continue;
         const units = await store.workUnits(s.name);
-        coord = new Coordinator(store, { ...pool, retryFailed, maxAttempts, maxOrdersPerBatch: ordersPerBatch(units, pool.threads), exitWhenIdle: true, notice: noticeTo(a.quiet), relocate });
+        coord = new Coordinator(store, { ...pool, retryFailed, maxAttempts, maxOrdersPerBatch: ordersPerBatch(units, pool.threads), exitWhenIdle: true, notice: noticeTo(a.quiet), relocate, pool: early });
+        early = undefined; // the coordinator destroys it when its run ends
         const sum = await coord.run(s.name, s.kind as JobKind);
         coord = null;
         executed += sum.executed;
@@ -169,6 +177,7 @@ async function work(a: WorkerArgs): Promise<number> {
     say(`${stop === 'no' ? 'nothing left to run' : 'stopped'}; executed ${executed} grid points`);
     return signalCode;
   } finally {
+    await early?.destroy().catch(() => undefined);
     await store.close();
     for (const [s, h] of handlers) process.off(s, h);
   }
