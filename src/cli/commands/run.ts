@@ -46,7 +46,7 @@ async function run(a: RunArgs): Promise<number> {
   // After the coordinator has returned (closing the database, printing the summary) a signal
   // also exits at once, with the signal's exit code: the handlers stay installed until the end.
   let coord: Coordinator | null = null;
-  let progress: ProgressSink = { start() {}, update() {}, stop() {} };
+  let progress: ProgressSink = { start() {}, update() {}, stop() {} }; // no bar until the run starts
   let ended = false;
   let signalCode: number = EXIT.OK;
   const onSignal = (sig: 'SIGINT' | 'SIGTERM') => () => {
