@@ -1,6 +1,11 @@
-/** Rendering of result rows as a table (cli-table3), CSV (csv-stringify) or JSON. */
-import Table from 'cli-table3';
-import { stringify } from 'csv-stringify/sync';
+/**
+ * Rendering of result rows as a table (cli-table3), CSV (csv-stringify) or JSON. Both libraries
+ * are loaded (through their CommonJS builds, synchronously) when rows are first rendered in
+ * their format, so that commands which only print `--help` or JSON do not load them.
+ */
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
 
 export type Format = 'table' | 'csv' | 'json';
 
@@ -54,9 +59,11 @@ export function renderRows(rows: Record<string, unknown>[], format: Format): str
   if (format === 'json') return toJson(rows, 2) + '\n';
   if (format === 'csv') {
     // full precision in CSV: it is for other tools
+    const { stringify } = require('csv-stringify/sync') as typeof import('csv-stringify/sync');
     return stringify(rows.map((r) => cols.map((c) => { const v = r[c]; return typeof v === 'number' && !Number.isFinite(v) ? cell(v) : v ?? ''; })), { header: true, columns: cols });
   }
   if (rows.length === 0) return '(no rows)\n';
+  const Table = require('cli-table3') as typeof import('cli-table3');
   const table = new Table({ head: cols, style: { head: [], border: [] } });
   for (const r of rows) table.push(cols.map((c) => cell(r[c])));
   return table.toString() + `\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`;

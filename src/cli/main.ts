@@ -3,9 +3,11 @@
  * ntk-sweep command line (yargs). Every command takes `--db` (a file, or a postgres:// URL; default $NTK_SWEEP_DB, else db/ntk-sweep.sqlite).
  * Exit codes are in ./exit.ts.
  *
- * Startup: a command's module (and what it imports: the store drivers, the spec validator, the
- * worker pool, Vega) is loaded only when that command runs, so `status` does not pay for `run`.
- * `--help` without a command, or an unknown command, loads them all to list them.
+ * Startup: a command's module is loaded only when that command is named, so `status` does not
+ * pay for `run`. `--help` without a command, or an unknown command, loads them all to list them;
+ * that stays cheap because a command module declares its options with light imports only and
+ * loads what it works with (the store drivers, the spec validator, the worker pool, Vega) in its
+ * handler. `--version` alone is answered before yargs is loaded.
  */
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
@@ -53,6 +55,10 @@ async function main(): Promise<void> {
     });
   }
   const args = process.argv.slice(2);
+  if (args.length === 1 && args[0] === '--version') {
+    process.stdout.write(packageVersion() + '\n');
+    return;
+  }
   // before anything heavy loads: a Ctrl-C of `run --json` from now on still prints its summary
   if (commandOf(args) === 'run' && args.includes('--json')) installEarlySignals();
   const [{ default: yargs }, { defaultDb }] = await Promise.all([import('yargs'), import('../store/open.js')]);

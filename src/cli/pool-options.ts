@@ -5,7 +5,6 @@
 import { availableParallelism } from 'node:os';
 import type { Argv } from 'yargs';
 import type { RunOptions } from '../engine/coordinator.js';
-import { linalgFallbackReason, useLinalg } from '../linalg/select.js';
 import { badOption, CliError, EXIT } from './exit.js';
 
 export interface PoolArgs {
@@ -62,10 +61,10 @@ export const MIN_MEMORY_GIB = 0.25;
 
 /**
  * Check the pool options and resolve the linear-algebra backend (noting a fallback on stderr
- * unless quiet).
+ * unless quiet). The backend modules are loaded here, not when the options are declared.
  * @throws CliError (exit 2) naming the option.
  */
-export function resolvePoolOptions(a: PoolArgs): PoolSettings {
+export async function resolvePoolOptions(a: PoolArgs): Promise<PoolSettings> {
   if (!Number.isInteger(a.threads) || a.threads < 1) throw badOption('--threads', 'a positive integer', a.threads);
   if (!(a.lease >= 0.2 && a.lease <= 86_400)) throw badOption('--lease', 'a number of seconds between 0.2 and 86400', a.lease);
   const mm = a['max-memory'];
@@ -91,6 +90,7 @@ export function resolvePoolOptions(a: PoolArgs): PoolSettings {
     process.stderr.write(`note: --threads ${a.threads} × --blas-threads ${blasThreads} = ${a.threads * blasThreads} threads on ${cores} cores: oversubscribed, jobs will compete for cores\n`);
   }
   // resolve the backend the workers will pick (same rules, same machine), and say so once
+  const { linalgFallbackReason, useLinalg } = await import('../linalg/select.js');
   let backendName: string;
   try {
     backendName = useLinalg(a.linalg, 1);

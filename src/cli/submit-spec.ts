@@ -92,10 +92,3 @@ export async function registerSpec(store: Store, p: PreparedSpec, out: { quiet: 
   if (reg.previousSpecJson && !out.json) process.stderr.write(describeSpecChange(spec.name, reg.previousSpecJson, specJson, reg.attached) + '\n');
   return reg;
 }
-
-/** The `--max-points` option of `run` and `submit`. */
-export const MAX_POINTS_OPTION = {
-  type: 'number',
-  default: DEFAULT_MAX_POINTS,
-  describe: 'Largest grid (product of the grid list lengths) accepted; a bigger one is refused before anything is written (exit 2)',
-} as const;

@@ -1,11 +1,26 @@
 /**
  * Portable reference backend over `ml-matrix`. Slow but simple; used as the fallback and as
  * the reference other backends are cross-checked against.
+ *
+ * `ml-matrix` is loaded on the first call of a backend function, not when this module is
+ * imported: every thread imports this module (through the backend selection) but almost none
+ * uses it, and loading it costs tens of milliseconds of start time per process and thread.
  */
-import { CholeskyDecomposition, EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { createRequire } from 'node:module';
+import type { Matrix } from 'ml-matrix';
 import type { LinalgBackend, SymmetricEigen } from './backend.js';
 
+type MlMatrix = typeof import('ml-matrix');
+let lib: MlMatrix | undefined;
+
+/** The `ml-matrix` package, loaded (through its CommonJS entry, synchronously) on first use. */
+function ml(): MlMatrix {
+  lib ??= createRequire(import.meta.url)('ml-matrix') as MlMatrix;
+  return lib;
+}
+
 function toMatrix(rows: number, cols: number, a: Float64Array, trans: boolean): Matrix {
+  const { Matrix } = ml();
   const m = trans ? new Matrix(cols, rows) : new Matrix(rows, cols);
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
@@ -17,7 +32,7 @@ function toMatrix(rows: number, cols: number, a: Float64Array, trans: boolean): 
 }
 
 function symmetricFromLower(n: number, a: Float64Array): Matrix {
-  const m = new Matrix(n, n);
+  const m = new (ml().Matrix)(n, n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {
       const v = a[i * n + j];
@@ -58,7 +73,7 @@ export const mlMatrixBackend: LinalgBackend = {
   },
 
   eigh(n, a): SymmetricEigen {
-    const e = new EigenvalueDecomposition(symmetricFromLower(n, a), { assumeSymmetric: true });
+    const e = new (ml().EigenvalueDecomposition)(symmetricFromLower(n, a), { assumeSymmetric: true });
     const raw = e.realEigenvalues;
     const V = e.eigenvectorMatrix;
     const order = raw.map((_, i) => i).sort((p, q) => raw[p] - raw[q]);
@@ -72,7 +87,7 @@ export const mlMatrixBackend: LinalgBackend = {
   },
 
   cholesky(n, a) {
-    const c = new CholeskyDecomposition(symmetricFromLower(n, a));
+    const c = new (ml().CholeskyDecomposition)(symmetricFromLower(n, a));
     if (!c.isPositiveDefinite()) return null;
     const L = c.lowerTriangularMatrix;
     const out = new Float64Array(n * n);

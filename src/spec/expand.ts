@@ -14,6 +14,7 @@ import { canonicalJson, contentHash } from '../util/hash.js';
 import { encodeParams, jsonParams } from '../util/json.js';
 import { show } from '../util/show.js';
 import { SpecError } from './errors.js';
+import { DEFAULT_MAX_POINTS } from './limits.js';
 import { validParamValue } from './param-def.js';
 import { kindParams, paramTable } from './params.js';
 import { evaluateExpression, expressionSymbols } from './expression.js';
@@ -96,8 +97,7 @@ function* cartesian(grid: Record<string, unknown[]>): Generator<Record<string, u
   }
 }
 
-/** Default of {@link GridLimit}: grid points a spec may have unless the limit is raised. */
-export const DEFAULT_MAX_POINTS = 1_000_000;
+export { DEFAULT_MAX_POINTS };
 
 /**
  * The number of grid points of a spec (product of the grid list lengths), computed before

@@ -294,7 +294,11 @@ export class SqlStore implements Store {
   }
 
   async removeWorker(owner: string): Promise<void> {
-    await this.d.run('DELETE FROM workers WHERE owner = ?', [owner]);
+    await this.d.transaction(async (c) => {
+      await c.run('DELETE FROM workers WHERE owner = ?', [owner]);
+      // workers that wait while this one holds points (to take them over should it die) look again now
+      await this.d.notifyWork(c);
+    });
   }
 
   async workers(): Promise<WorkerInfo[]> {

@@ -226,7 +226,7 @@ export interface Store {
    * from now, and record the beat in `workers`. Returns how many leases were renewed.
    */
   renewLeases(owner: string, leaseMs: number, taskIds: string[]): Promise<number>;
-  /** Forget the `workers` row of `owner` (a worker leaving cleanly). */
+  /** Forget the `workers` row of `owner` (a worker leaving cleanly), and wake the processes in {@link waitForWork}. */
   removeWorker(owner: string): Promise<void>;
   /** Processes holding leases or registered as workers, with what they hold. */
   workers(): Promise<WorkerInfo[]>;

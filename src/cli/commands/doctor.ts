@@ -1,15 +1,14 @@
 /** `ntk-sweep doctor`: what this machine gives ntk-sweep (linear-algebra backend, threads, versions). */
 import { availableParallelism, totalmem } from 'node:os';
 import type { Argv } from 'yargs';
-import { defaultMemoryBudget } from '../../engine/coordinator.js';
-import { describeLinalg } from '../../linalg/select.js';
 
 export function registerDoctor(y: Argv): Argv {
   return y.command<{ json: boolean }>(
     'doctor',
     'Show the active linear-algebra backend, BLAS threads, cores, memory budget and versions',
     (c) => c.option('json', { type: 'boolean', default: false }),
-    (a) => {
+    async (a) => {
+      const [{ defaultMemoryBudget }, { describeLinalg }] = await Promise.all([import('../../engine/memory-budget.js'), import('../../linalg/select.js')]);
       const gib = (b: number): number => Math.round((b / 2 ** 30) * 10) / 10;
       const info = {
         node: process.version,

@@ -4,9 +4,10 @@
  * columns named `label` and `split` are ignored.
  */
 import { readFileSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
-import { ALL_ACTIVATION_NAMES, activationOf, kernelMatrix, kernelFold, type Activation, type KernelName } from '../../ntk/index.js';
+import type { Activation, KernelName } from '../../ntk/index.js';
+import { ALL_ACTIVATION_NAMES } from '../../ntk/activations.js';
 import { badOption, CliError, EXIT } from '../exit.js';
 
 interface KernelArgs {
@@ -33,6 +34,8 @@ export function readPointsCsv(file: string): { x: Float64Array; n: number; d: nu
     throw new CliError(`cannot read --data ${file}: ${(e as Error).message}`, EXIT.USAGE);
   }
   let records: { record: string[]; info: { lines: number } }[];
+  // csv-parse is loaded on use (its CommonJS build, synchronously): `--help` does not load it
+  const { parse } = createRequire(import.meta.url)('csv-parse/sync') as typeof import('csv-parse/sync');
   try {
     records = parse(text, { skip_empty_lines: true, trim: true, info: true }) as unknown as typeof records;
   } catch (e) {
@@ -85,7 +88,8 @@ export function registerKernel(y: Argv): Argv {
             'Absolute values underflow for deep nets (Θ^L(x,x) = L/(d 2^{L-1}) for unit ReLU x): use --normalized there. ' +
             'Numbers are printed with full float64 precision.',
         ),
-    (a) => {
+    async (a) => {
+      const { activationOf, kernelFold, kernelMatrix } = await import('../../ntk/index.js');
       if (!Number.isInteger(a.depth) || a.depth < 1) throw badOption('--depth', 'a positive integer', a.depth);
       if (!(a['sigma-w'] > 0)) throw badOption('--sigma-w', 'a positive number', a['sigma-w']);
       if (!(a['sigma-b'] >= 0)) throw badOption('--sigma-b', 'a non-negative number', a['sigma-b']);

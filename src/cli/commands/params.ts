@@ -1,14 +1,13 @@
 /** `ntk-sweep params`: every spec parameter with its meaning, kinds and default. */
 import type { Argv } from 'yargs';
-import { paramTable } from '../../spec/params.js';
-import { renderRows } from '../format.js';
 
 export function registerParams(y: Argv): Argv {
   return y.command<{ json: boolean }>(
     'params',
     'List every parameter a sweep spec can set',
     (c) => c.option('json', { type: 'boolean', default: false }),
-    (a) => {
+    async (a) => {
+      const [{ paramTable }, { renderRows }] = await Promise.all([import('../../spec/params.js'), import('../format.js')]);
       const rows = Object.entries(paramTable()).map(([name, d]) => ({
         name,
         kinds: d.kinds.join(','),

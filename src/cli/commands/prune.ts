@@ -6,16 +6,13 @@
  */
 import { dirname } from 'node:path';
 import type { Argv } from 'yargs';
-import { expandTasks, specHash, taskChunks } from '../../spec/expand.js';
 import { SpecError } from '../../spec/errors.js';
 import type { SweepSpec } from '../../spec/spec.js';
-import { openStore, redactUrl } from '../../store/open.js';
 import type { PruneResult } from '../../store/store.js';
 import type { Params } from '../../tasks/types.js';
 import { decodeParams } from '../../util/json.js';
 import { CliError, EXIT, EXIT_HELP } from '../exit.js';
 import { toJson, showValue } from '../format.js';
-import { prepareSpec } from '../submit-spec.js';
 
 interface PruneArgs {
   sweep: string;
@@ -44,6 +41,7 @@ export function registerPrune(y: Argv): Argv {
             EXIT_HELP,
         ),
     async (a) => {
+      const { openStore, redactUrl } = await import('../../store/open.js');
       const store = await openStore(a.db);
       try {
         const sweep = (await store.sweeps()).find((s) => s.name === a.sweep);
@@ -65,6 +63,7 @@ export function registerPrune(y: Argv): Argv {
 /** The sweep's current spec: the stored one, or `--spec` after checking that it is that one. */
 async function currentSpec(a: PruneArgs, stored: SweepSpec, storedHash: string): Promise<{ spec: SweepSpec; dir: string }> {
   if (a.spec === undefined) return { spec: stored, dir: '.' };
+  const [{ prepareSpec }, { specHash }] = await Promise.all([import('../submit-spec.js'), import('../../spec/expand.js')]);
   const p = await prepareSpec(a.spec, Number.MAX_SAFE_INTEGER);
   if (p.spec.name !== a.sweep || specHash(p.spec) !== storedHash) {
     throw new CliError(
@@ -78,6 +77,7 @@ async function currentSpec(a: PruneArgs, stored: SweepSpec, storedHash: string):
 
 /** Task ids of the current grid, in chunks. */
 async function* currentIds(spec: SweepSpec, dir: string, specFile: string | undefined): AsyncGenerator<string[]> {
+  const { expandTasks, taskChunks } = await import('../../spec/expand.js');
   try {
     for await (const chunk of taskChunks(expandTasks(spec, dir))) yield chunk.map((t) => t.id);
   } catch (e) {

@@ -10,14 +10,9 @@
  */
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { chartFile, reportFileNames, reportFiles } from '../../report/files.js';
-import { checkReportFolder, ReportFolderError, writeReportFolder } from '../../report/folder.js';
 import { DEFAULT_METRICS, planReport, ReportError, valueLabel, type PointRow, type ReportPlan, type ScaleChoice } from '../../report/plan.js';
-import { loadRows } from '../../report/rows.js';
-import { overviewPage, sweepFolder, type OverviewEntry } from '../../report/overview.js';
-import { explainFilterError } from '../../store/schema.js';
+import type { OverviewEntry } from '../../report/overview.js';
 import type { SweepCounts, SweepRecord } from '../../store/store.js';
-import { openStore } from '../../store/open.js';
 import { decodeParams } from '../../util/json.js';
 import { CliError, EXIT } from '../exit.js';
 
@@ -98,6 +93,16 @@ function plan(a: ReportArgs & { sweep: string }, sweep: SweepRecord, rows: Point
 
 /** `report <sweep>`: render the sweep's report and write its folder; prints what was written. */
 async function reportSweep(a: ReportArgs & { sweep: string }): Promise<void> {
+  // the renderers and the store are loaded when a report is made, not for `report --help`
+  const [{ chartFile, reportFileNames, reportFiles }, { checkReportFolder, ReportFolderError, writeReportFolder }, { loadRows }, { sweepFolder }, { explainFilterError }, { openStore }] =
+    await Promise.all([
+      import('../../report/files.js'),
+      import('../../report/folder.js'),
+      import('../../report/rows.js'),
+      import('../../report/overview.js'),
+      import('../../store/schema.js'),
+      import('../../store/open.js'),
+    ]);
   const out = a.out ?? join('reports', sweepFolder(a.sweep));
   const store = await openStore(a.db, { readonly: true });
   let written: { files: string[]; charts: { metric: string; file: string; marks: number; notDrawn: string; fits?: object[] }[]; autoFacet: string[] };
@@ -170,6 +175,11 @@ async function reportSweep(a: ReportArgs & { sweep: string }): Promise<void> {
 
 /** `report` without a sweep: the overview page of every sweep in the database, `<out>/index.html`. */
 async function reportOverview(a: ReportArgs): Promise<void> {
+  const [{ checkReportFolder, ReportFolderError, writeReportFolder }, { overviewPage }, { openStore }] = await Promise.all([
+    import('../../report/folder.js'),
+    import('../../report/overview.js'),
+    import('../../store/open.js'),
+  ]);
   const out = a.out ?? 'reports';
   const store = await openStore(a.db, { readonly: true });
   let entries: OverviewEntry[];

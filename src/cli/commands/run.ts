@@ -1,13 +1,11 @@
 /** `ntk-sweep run <spec>`: validate, expand, register and execute a sweep (resuming it if it exists): `submit` + `worker` on this machine for one sweep. */
 import type { Argv } from 'yargs';
-import { Coordinator, type RunSummary } from '../../engine/coordinator.js';
-import { createPool } from '../../engine/pool.js';
-import { makeProgress, nullProgress, type ProgressSink } from '../../engine/progress.js';
+import type { Coordinator, RunSummary } from '../../engine/coordinator.js';
+import type { ProgressSink } from '../../engine/progress.js';
 import type { Piscina } from 'piscina';
-import { DEFAULT_DB, openStore } from '../../store/open.js';
 import { earlySummary, EXIT, EXIT_HELP, takeOverSignals } from '../exit.js';
 import { noticeTo, ordersPerBatch, poolOptions, resolvePoolOptions, type PoolArgs } from '../pool-options.js';
-import { MAX_POINTS_OPTION, prepareSpec, registerSpec } from '../submit-spec.js';
+import { MAX_POINTS_OPTION } from '../spec-options.js';
 
 interface RunArgs extends PoolArgs {
   spec: string;
@@ -48,7 +46,7 @@ async function run(a: RunArgs): Promise<number> {
   // After the coordinator has returned (closing the database, printing the summary) a signal
   // also exits at once, with the signal's exit code: the handlers stay installed until the end.
   let coord: Coordinator | null = null;
-  let progress: ProgressSink = nullProgress;
+  let progress: ProgressSink = { start() {}, update() {}, stop() {} }; // no bar until the run starts
   let ended = false;
   let signalCode: number = EXIT.OK;
   const onSignal = (sig: 'SIGINT' | 'SIGTERM') => () => {
@@ -72,9 +70,17 @@ async function run(a: RunArgs): Promise<number> {
   takeOverSignals();
   let workers: Piscina | null = null;
   try {
-    const pool = resolvePoolOptions(a);
+    // loaded here, not at startup: `run --help` and a bad command line do not pay for them
+    const pool = await resolvePoolOptions(a);
+    const { createPool } = await import('../../engine/pool.js');
     // the pool threads start (load their modules) while the spec is read and registered
     workers = createPool(pool.threads, pool.maxOldGenerationSizeMb);
+    const [{ prepareSpec, registerSpec }, { openStore }, { Coordinator }, { makeProgress, nullProgress }] = await Promise.all([
+      import('../submit-spec.js'),
+      import('../../store/open.js'),
+      import('../../engine/coordinator.js'),
+      import('../../engine/progress.js'),
+    ]);
     const prepared = await prepareSpec(a.spec, a['max-points']);
     const { spec } = prepared;
     const store = await openStore(a.db);
@@ -123,4 +129,3 @@ function printSummary(s: RunSummary, db: string): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-export { DEFAULT_DB };

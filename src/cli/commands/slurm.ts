@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { isPostgresUrl, openStore, redactUrl } from '../../store/open.js';
 import { badOption, CliError, EXIT, EXIT_HELP } from '../exit.js';
-import { MAX_POINTS_OPTION, prepareSpec, registerSpec } from '../submit-spec.js';
+import { MAX_POINTS_OPTION } from '../spec-options.js';
 
 interface SlurmArgs {
   spec: string;
@@ -124,6 +124,7 @@ export function registerSlurm(y: Argv): Argv {
       }
       if (!(Number.isInteger(a.array) && a.array >= 1)) throw badOption('--array', 'a positive integer (number of array tasks)', a.array);
       if (!(Number.isInteger(a['cpus-per-task']) && a['cpus-per-task'] >= 1)) throw badOption('--cpus-per-task', 'a positive integer', a['cpus-per-task']);
+      const { prepareSpec, registerSpec } = await import('../submit-spec.js');
       const prepared = await prepareSpec(a.spec, a['max-points']);
       const store = await openStore(a.db);
       let pending: number;

@@ -1,8 +1,7 @@
 /** `ntk-sweep submit <spec>`: validate, expand and register a sweep without running it (workers run it). */
 import type { Argv } from 'yargs';
-import { openStore, redactUrl } from '../../store/open.js';
 import { EXIT_HELP } from '../exit.js';
-import { MAX_POINTS_OPTION, prepareSpec, registerSpec } from '../submit-spec.js';
+import { MAX_POINTS_OPTION } from '../spec-options.js';
 
 export function registerSubmit(y: Argv): Argv {
   return y.command<{ spec: string; db: string; json: boolean; 'max-points': number }>(
@@ -16,6 +15,7 @@ export function registerSubmit(y: Argv): Argv {
         .example('$0 submit sweeps/quickstart.yaml --db postgres://ntk@dbhost/ntk', 'register on a shared PostgreSQL database')
         .epilog('Submitting the same spec again adds nothing; a changed spec adds its new grid points and keeps the old results. ' + EXIT_HELP),
     async (a) => {
+      const [{ prepareSpec, registerSpec }, { openStore, redactUrl }] = await Promise.all([import('../submit-spec.js'), import('../../store/open.js')]);
       const prepared = await prepareSpec(a.spec, a['max-points']);
       const store = await openStore(a.db);
       try {

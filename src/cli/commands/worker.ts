@@ -4,16 +4,14 @@
  * exits when nothing is left, or waits for new points (`--idle-exit`), woken by `LISTEN/NOTIFY`
  * on PostgreSQL. SIGTERM or SIGUSR1 (Slurm's `--signal=USR1@120`) drain it.
  */
+import type { Piscina } from 'piscina';
 import type { Argv } from 'yargs';
 import type { JobKind } from '../../engine/channel.js';
-import { Coordinator } from '../../engine/coordinator.js';
-import { reclaimLeases } from '../../engine/lease.js';
-import { openStore, redactUrl } from '../../store/open.js';
+import type { Coordinator } from '../../engine/coordinator.js';
 import type { Store, SweepRecord } from '../../store/store.js';
 import type { Params } from '../../tasks/types.js';
 import { badOption, CliError, EXIT, EXIT_HELP, takeOverSignals } from '../exit.js';
 import { noticeTo, ordersPerBatch, poolOptions, resolvePoolOptions, type PoolArgs, type PoolSettings } from '../pool-options.js';
-import { prepareSpec } from '../submit-spec.js';
 
 interface WorkerArgs extends PoolArgs {
   db: string;
@@ -74,13 +72,14 @@ async function runnable(store: Store, s: SweepRecord, maxAttempts: number, retry
  * @throws SpecError or DataError for a bad spec or unreadable data (exit 2).
  */
 async function localData(specs: string[] | undefined): Promise<((p: Params) => Params) | undefined> {
+  if (!specs?.length) return undefined;
+  const { prepareSpec } = await import('../submit-spec.js');
   const moves: ((p: Params) => Params)[] = [];
-  for (const path of specs ?? []) {
+  for (const path of specs) {
     const prepared = await prepareSpec(path);
     if (!prepared.relocate) throw new CliError(`--spec ${path}: sweep ${prepared.spec.name} has no csv data; --spec tells a worker where its csv files are`, EXIT.USAGE);
     moves.push(prepared.relocate);
   }
-  if (moves.length === 0) return undefined;
   return (p) => {
     for (const m of moves) {
       const q = m(p);
@@ -98,7 +97,7 @@ function specAttempts(s: SweepRecord): number {
 
 async function work(a: WorkerArgs): Promise<number> {
   if (!(Number.isFinite(a['idle-exit']) && (a['idle-exit'] >= 0 || a['idle-exit'] === -1))) throw badOption('--idle-exit', 'a number of seconds ≥ 0, or -1', a['idle-exit']);
-  const pool: PoolSettings = resolvePoolOptions(a);
+  const pool: PoolSettings = await resolvePoolOptions(a);
   const idleMs = a['idle-exit'] === -1 ? Infinity : a['idle-exit'] * 1000;
   const relocate = await localData(a.spec);
   const say = (m: string) => {
@@ -119,7 +118,19 @@ async function work(a: WorkerArgs): Promise<number> {
   const handlers = (['SIGTERM', 'SIGUSR1', 'SIGINT'] as const).map((s) => [s, onSignal(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
   takeOverSignals();
-  const store = await openStore(a.db);
+  // loaded here, not at startup: `worker --help` and a bad command line do not pay for them
+  const { createPool } = await import('../../engine/pool.js');
+  // the first sweep's pool threads start (load their modules) while the database is opened and read
+  let early: Piscina | undefined = createPool(pool.threads, pool.maxOldGenerationSizeMb);
+  const [{ openStore, redactUrl }, { reclaimLeases }, { Coordinator }] = await Promise.all([
+    import('../../store/open.js'),
+    import('../../engine/lease.js'),
+    import('../../engine/coordinator.js'),
+  ]);
+  const store = await openStore(a.db).catch(async (e: unknown) => {
+    await early?.destroy();
+    throw e;
+  });
   try {
     const names = a.sweep;
     if (names?.length) {
@@ -142,7 +153,8 @@ async function work(a: WorkerArgs): Promise<number> {
         elsewhere += r.running;
         if (!r.yes) continue;
         const units = await store.workUnits(s.name);
-        coord = new Coordinator(store, { ...pool, retryFailed, maxAttempts, maxOrdersPerBatch: ordersPerBatch(units, pool.threads), exitWhenIdle: true, notice: noticeTo(a.quiet), relocate });
+        coord = new Coordinator(store, { ...pool, retryFailed, maxAttempts, maxOrdersPerBatch: ordersPerBatch(units, pool.threads), exitWhenIdle: true, notice: noticeTo(a.quiet), relocate, pool: early });
+        early = undefined; // the coordinator destroys it when its run ends
         const sum = await coord.run(s.name, s.kind as JobKind);
         coord = null;
         executed += sum.executed;
@@ -165,6 +177,7 @@ async function work(a: WorkerArgs): Promise<number> {
     say(`${stop === 'no' ? 'nothing left to run' : 'stopped'}; executed ${executed} grid points`);
     return signalCode;
   } finally {
+    await early?.destroy().catch(() => undefined);
     await store.close();
     for (const [s, h] of handlers) process.off(s, h);
   }
