@@ -4,13 +4,19 @@
  * bytes all go to the coordinator, which writes them. The task code of a kind is loaded on the
  * first job of that kind (`TaskKind.load`).
  */
+import { workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { installSharedDataCache, prefetchDataset } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
 import { useLinalg } from '../linalg/select.js';
 import { kindOf } from '../tasks/registry.js';
 import type { TaskReporter } from '../tasks/types.js';
 import type { ChannelEvent, CoordinatorChannel, JobResult, WorkerJob } from './channel.js';
+import type { PoolWorkerData, WarmUp } from './pool.js';
+
+// the dataset classes this pool's threads share (absent when run outside `createPool`)
+installSharedDataCache((workerData as PoolWorkerData | null)?.data);
 
 /**
  * Events are sent at most this often (ms), in one message: a message per event would dominate
@@ -55,6 +61,20 @@ function jobReporter(remote: Comlink.Remote<CoordinatorChannel>): { reporter: Ta
       await Promise.all(inflight);
     },
   };
+}
+
+/**
+ * Piscina task `warm` (`pool.ts` `warmPool`): load the task code of `w.kind` and read the dataset
+ * classes of `w.data` that no other thread of the pool has taken. Never throws: a problem (a
+ * missing file, bad params) is reported by the job that meets it.
+ */
+export async function warm(w: WarmUp): Promise<void> {
+  try {
+    await kindOf(w.kind).load();
+    if (w.data) prefetchDataset(w.data);
+  } catch {
+    // the first job reports it
+  }
 }
 
 /**

@@ -1,9 +1,10 @@
 /** `ntk-sweep run <spec>`: validate, expand, register and execute a sweep (resuming it if it exists): `submit` + `worker` on this machine for one sweep. */
 import type { Argv } from 'yargs';
 import { Coordinator, type RunSummary } from '../../engine/coordinator.js';
-import { createPool } from '../../engine/pool.js';
+import { createPool, warmPool } from '../../engine/pool.js';
 import { makeProgress, nullProgress, type ProgressSink } from '../../engine/progress.js';
 import type { Piscina } from 'piscina';
+import type { DataParams } from '../../data/index.js';
 import { DEFAULT_DB, openStore } from '../../store/open.js';
 import { earlySummary, EXIT, EXIT_HELP, takeOverSignals } from '../exit.js';
 import { noticeTo, ordersPerBatch, poolOptions, resolvePoolOptions, type PoolArgs } from '../pool-options.js';
@@ -77,6 +78,8 @@ async function run(a: RunArgs): Promise<number> {
     workers = createPool(pool.threads, pool.maxOldGenerationSizeMb);
     const prepared = await prepareSpec(a.spec, a['max-points']);
     const { spec } = prepared;
+    // the threads load the task code and read the dataset while the grid is registered
+    warmPool(workers, pool.threads, { kind: spec.kind, data: prepared.scan.data.values().next().value as unknown as DataParams | undefined });
     const store = await openStore(a.db);
     try {
       const reg = await registerSpec(store, prepared, { quiet: a.quiet, json: a.json });
