@@ -29,10 +29,11 @@
  *
  * `--profile` breaks each best run down from its database (claim and finish times on the
  * machine's clock, each job's time inside its worker) against the command's start and exit:
- * start-up to the first claim (process start, spec, registration, coordinator start), the jobs'
- * own time (median, and how much longer the first job of each thread took: task code, dataset,
- * JIT), the threads' idle time between the first claim and the last finish (hand-over between
- * jobs, an uneven tail), and the exit after the last finish.
+ * start-up to the first claim (process start, spec, registration, coordinator start) and to the
+ * first job's start in a thread (after the thread's warm-up), the jobs' own time (median, and how
+ * much longer the first job of each thread took: task code, dataset, JIT), the threads' idle time
+ * between the first job's start and the last finish (hand-over between jobs, an uneven tail), and
+ * the exit after the last finish.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -98,10 +99,11 @@ async function profile(run: Run): Promise<(string | number)[]> {
     j.work = batch ? Math.max(j.work, Number(r.duration_s)) : j.work + Number(r.duration_s);
     jobs.set(key, j);
   }
-  const list = [...jobs.values()].sort((a, b) => a.claim - b.claim);
+  // a job's start in its worker: its finish less its own time (the commit of its end is short)
+  const list = [...jobs.values()].map((j) => ({ ...j, start: j.finish - 1000 * j.work })).sort((a, b) => a.start - b.start);
   const first = list.slice(0, run.threads);
   const rest = list.slice(run.threads);
-  const firstClaim = list[0].claim;
+  const firstStart = list[0].start;
   const lastFinish = Math.max(...list.map((j) => j.finish));
   const busy = list.reduce((s, j) => s + j.work, 0);
   const typical = rest.length ? median(rest.map((j) => j.work)) : NaN;
@@ -110,11 +112,12 @@ async function profile(run: Run): Promise<(string | number)[]> {
     `${run.threads} thread${run.threads > 1 ? 's' : ''}`,
     run.wall,
     run.cpu,
-    (firstClaim - run.startMs) / 1000,
+    (list[0].claim - run.startMs) / 1000,
+    (firstStart - run.startMs) / 1000,
     typical,
     firstExtra,
     busy,
-    (run.threads * (lastFinish - firstClaim)) / 1000 - busy,
+    (run.threads * (lastFinish - firstStart)) / 1000 - busy,
     (run.endMs - lastFinish) / 1000,
   ];
 }
@@ -174,7 +177,7 @@ async function main(): Promise<void> {
     if (kernelRow) console.log(`goal ≥ 1.8 on the CPU-bound kernel grid: ${(kernelRow[4] as number) >= 1.8 ? 'met' : 'MISSED'} (${fmt(kernelRow[4] as number)}×; the machine reference gives ${fmt(py['1'] / py['2'])}×)`);
     if (profiles.length) {
       console.log('\nwhere the time goes (seconds; from each best run\'s database, see the header):');
-      console.log(table(['run', 'wall', 'CPU', 'start-up to 1st claim', 'job (median)', '1st job extra', 'jobs total', 'threads idle', 'exit after last'], profiles));
+      console.log(table(['run', 'wall', 'CPU', 'to 1st claim', 'to 1st job start', 'job (median)', '1st jobs extra', 'jobs total', 'threads idle', 'exit after last'], profiles));
     }
     console.log(machineLine());
   } finally {

@@ -41,7 +41,7 @@ export function mnistClass(c: number): Float64Array {
  */
 export function mnistClassIf(c: number, wait: boolean): Float64Array | null {
   if (!Number.isInteger(c) || c < 0 || c > 9) throw new DataError(`mnist: unknown class ${c}; classes are 0-9`);
-  return cachedClass(cache, 'mnist', c, () => readMnistClass(c), (b, offset, bytes) => new Float64Array(b, offset, bytes / 8), wait);
+  return cachedClass(cache, 'mnist', c, (slot) => readMnistClass(c, slot), (b, offset, bytes) => new Float64Array(b, offset, bytes / 8), wait);
 }
 
 /** Byte length of each class's array (the shared slots of a pool). */
@@ -49,8 +49,8 @@ export function mnistClassBytes(): number[] {
   return MNIST_CLASS_COUNTS.map((n) => n * MNIST_DIM * 8);
 }
 
-/** Read and check the file of class `c` (no cache). */
-function readMnistClass(c: number): Float64Array {
+/** Read and check the file of class `c` (no cache), into `slot` when the fast scanner takes the file. */
+function readMnistClass(c: number, slot: Float64Array | null): Float64Array {
   let file: string;
   try {
     file = require.resolve(`mnist/src/digits/${c}.json`);
@@ -64,7 +64,7 @@ function readMnistClass(c: number): Float64Array {
     throw new DataError(`mnist: cannot read ${file}: ${(e as Error).message}`);
   }
   const expected = MNIST_CLASS_COUNTS[c] * MNIST_DIM;
-  return scanPixelList(buf, expected) ?? parsePixelList(buf, expected, file);
+  return scanPixelList(buf, expected, slot ?? undefined) ?? parsePixelList(buf, expected, file);
 }
 
 /**
@@ -103,14 +103,15 @@ const POW10 = [1, 10, 100, 1000, 10_000, 100_000];
  * `digits[.digits]` with at most 5 decimals and in [0, 1]. A value `k·10⁻ᵈ` is computed as
  * `k / 10ᵈ`, one correctly rounded division of exact integers, so it is the same double that
  * `JSON.parse` gives for its text. Returns null for anything else (the caller then takes the
- * general path, which names the problem).
+ * general path, which names the problem). `into` (length `expected`), when given, receives the values
+ * and is returned; on null its content is undefined.
  */
-export function scanPixelList(buf: Uint8Array, expected: number): Float64Array | null {
+export function scanPixelList(buf: Uint8Array, expected: number, into?: Float64Array): Float64Array | null {
   const text = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
   const key = text.indexOf('"data"');
   const open = key < 0 ? -1 : text.indexOf('[', key);
   if (open < 0 || text.subarray(key + 6, open).toString('latin1').trim() !== ':') return null;
-  const out = new Float64Array(expected);
+  const out = into ?? new Float64Array(expected);
   let pos = open + 1;
   let n = 0;
   for (;;) {

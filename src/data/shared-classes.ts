@@ -64,13 +64,19 @@ export function installSharedDataCache(cache: SharedDataCache | null | undefined
 type View<T> = (buffer: SharedArrayBuffer, offset: number, bytes: number) => T;
 
 /**
+ * Reads a class: into `slot` when given and it can (then returns `slot`, saving a copy), else into
+ * an array of its own.
+ */
+type Reader<T> = (slot: T | null) => T;
+
+/**
  * Class `c` of dataset `name` from the shared cache: read by `read` into shared memory when no
  * thread has it yet, waited for when another thread is reading it (`wait` false: returns null at
  * once instead). Returns null when there is no shared slot for it, when its reading failed in
  * another thread, or after {@link WAIT_LIMIT_MS}: the caller then reads its own copy (and reports
  * its own error). An error of `read` in this thread is thrown after marking the slot failed.
  */
-function sharedClass<T extends Float64Array | Uint8Array>(name: string, c: number, read: () => T, view: View<T>, wait = true): T | null {
+function sharedClass<T extends Float64Array | Uint8Array>(name: string, c: number, read: Reader<T>, view: View<T>, wait = true): T | null {
   const slots = installed?.[name];
   if (!slots || !(c >= 0 && c < slots.state.length)) return null;
   const shared = (): T => view(slots.buffer, slots.offsets[c], slots.offsets[c + 1] - slots.offsets[c]);
@@ -94,30 +100,34 @@ function sharedClass<T extends Float64Array | Uint8Array>(name: string, c: numbe
  * ({@link sharedClass}), else read by `read` into a private copy; the result is kept in `local`.
  * With `wait` false, null when another thread is reading it.
  */
-export function cachedClass<T extends Float64Array | Uint8Array>(local: Map<number, T>, name: string, c: number, read: () => T, view: View<T>, wait: boolean): T | null {
+export function cachedClass<T extends Float64Array | Uint8Array>(local: Map<number, T>, name: string, c: number, read: Reader<T>, view: View<T>, wait: boolean): T | null {
   const hit = local.get(c);
   if (hit) return hit;
   const shared = sharedClass(name, c, read, view, wait);
   if (shared === null && !wait) return null;
-  const out = shared ?? read();
+  const out = shared ?? read(null);
   local.set(c, out);
   return out;
 }
 
 /** Read class `c` into its shared slot (claimed by this thread), publish it and wake the threads waiting for it. */
-function readInto<T extends Float64Array | Uint8Array>(state: Int32Array, c: number, shared: () => T, read: () => T): T {
+function readInto<T extends Float64Array | Uint8Array>(state: Int32Array, c: number, shared: () => T, read: Reader<T>): T {
   const publish = (s: number): void => {
     Atomics.store(state, c, s);
     Atomics.notify(state, c);
   };
+  const slot = shared();
   let own: T;
   try {
-    own = read();
+    own = read(slot);
   } catch (e) {
     publish(FAILED);
     throw e;
   }
-  const slot = shared();
+  if (own === slot) {
+    publish(READY);
+    return slot;
+  }
   if (own.byteLength !== slot.byteLength) {
     // not the expected size (a changed package): the other threads read their own copies
     publish(FAILED);
