@@ -2,7 +2,7 @@
  * Run every benchmark of the README's performance table in sequence, each a side-by-side comparison with a numpy /
  * Python reference (see each script's header for what is timed and how):
  *
- *   npx tsc -p . && node dist/scripts/bench/all.js [--quick] [--only a,b,c,d,e,f]
+ *   npx tsc -p . && node dist/scripts/bench/all.js [--quick] [--only a,b,c,d,e,f,g]
  *
  * | case | script | default size | typical time on 2 shared cores |
  * |---|---|---|---|
@@ -12,9 +12,10 @@
  * | d | engine-overhead.js --profile | 10,000 debug points | minutes (see README) |
  * | e | pool-speedup.js | 16 kernel jobs + 64 debug tasks | ~3 min |
  * | f | peak-rss.js --numpy 10000 | n_train 10,000 and 20,000 | ~1 h |
+ * | g | depth-time.js --numpy-depth 50 | depth-time.yaml at n_train 10,000; numpy measured to depth 50 | ~1 h |
  *
  * `--quick` shrinks every case (a: n = 2000, depth 30; b: 2000; d: 1000 points; e: 8 jobs;
- * f: 4000 only) to check that everything runs, in a few minutes. Timings on a shared machine are
+ * f: 4000 only; g: n_train 500, numpy to depth 100) to check that everything runs, in a few minutes. Timings on a shared machine are
  * noisy: each script takes the minimum over repeats and prints the load average; run the
  * benchmarks one at a time (this script does) on an otherwise idle machine for publishable numbers.
  */
@@ -26,7 +27,7 @@ import { parseArgs } from './common.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 function main(): void {
-  const o = parseArgs(process.argv.slice(2), { quick: 'false', only: 'a,b,c,d,e,f' });
+  const o = parseArgs(process.argv.slice(2), { quick: 'false', only: 'a,b,c,d,e,f,g' });
   const quick = o.quick === 'true';
   const cases: Record<string, [string, string[]]> = {
     a: ['kernel-recursion.js', quick ? ['--n', '2000', '--depth', '30'] : []],
@@ -35,6 +36,7 @@ function main(): void {
     d: ['engine-overhead.js', quick ? ['--tasks', '1000', '--reps', '1'] : ['--profile']],
     e: ['pool-speedup.js', quick ? ['--points', '8', '--reps', '1'] : []],
     f: ['peak-rss.js', quick ? ['--sizes', '4000', '--depths', '1,3'] : ['--numpy', '10000']],
+    g: ['depth-time.js', quick ? ['--n-train', '500', '--numpy-depth', '100'] : ['--numpy-depth', '50']],
   };
   const failed: string[] = [];
   for (const key of o.only.split(',')) {

@@ -4,9 +4,13 @@
  * raw float64 files, timing and the machine description printed with every result.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The ntk-sweep CLI of the built tree, `dist/src/cli/main.js` (this file is `dist/scripts/bench/common.js`). */
+export const CLI = path.join(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..'), 'dist', 'src', 'cli', 'main.js');
 
 /** `--key value` / `--flag` arguments into a map (values as strings; flags as "true"). */
 export function parseArgs(argv: string[], defaults: Record<string, string>): Record<string, string> {
@@ -74,6 +78,44 @@ export function timed<T>(fn: () => T): { value: T; wall: number; cpu: number } {
   return { value, wall, cpu: (c.user + c.system) / 1e6 };
 }
 
+/** One timed CLI command: wall-clock seconds from spawn to exit, CPU seconds of the whole process, its stdout. */
+export interface CliRun {
+  wall: number;
+  /** User + system CPU seconds of the command's process, all its threads (NaN if it could not be read). */
+  cpu: number;
+  stdout: string;
+}
+
+/**
+ * Run `node dist/src/cli/main.js ...args` as a user does and time the whole command. The CPU time
+ * is read inside the child at exit (`process.cpuUsage()`, which counts every thread of the
+ * process, the pool's included) by a one-line preload hook; `nodeArgs` go before it (e.g.
+ * `--cpu-prof`); `cli` is another build's `main.js` to compare with (default {@link CLI}).
+ * @throws Error with the last lines of its output when the command exits non-zero.
+ */
+export function runCliTimed(args: string[], nodeArgs: string[] = [], cli = CLI): CliRun {
+  const { dir, cleanup } = tempDir('ntk-bench-cli-');
+  try {
+    const hook = path.join(dir, 'cpu-hook.cjs');
+    const usage = path.join(dir, 'cpu.json');
+    writeFileSync(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(usage)}, JSON.stringify(process.cpuUsage())));\n`);
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [...nodeArgs, '-r', hook, cli, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const wall = (performance.now() - t0) / 1000;
+    if (r.status !== 0) throw new Error(`ntk-sweep ${args[0]} exited ${r.status}: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}`);
+    let cpu = NaN;
+    try {
+      const u = JSON.parse(readFileSync(usage, 'utf8')) as { user: number; system: number };
+      cpu = (u.user + u.system) / 1e6;
+    } catch {
+      // no usage written (the process ended without running its exit handlers): CPU unknown
+    }
+    return { wall, cpu, stdout: r.stdout };
+  } finally {
+    cleanup();
+  }
+}
+
 /** Fixed-width table printing. */
 export function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)))];
@@ -103,4 +145,34 @@ import numpy as np
 cfg = json.loads(sys.argv[1])
 def now(): return time.perf_counter()
 def maxrss_mib(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+`;
+
+/**
+ * Python: one Dense∘ReLU layer of the NNGP/NTK recursion as a numpy user writes it (σ_w = 1,
+ * σ_b = 0; arc-cosine formulas of Cho & Saul 2009 and Jacot et al. 2018), in place on full
+ * `[n, n]` arrays with preallocated buffers: `layer(S, T, buf, th)` turns `S = Σ^l`, `T = Θ^l`
+ * into `Σ^{l+1}`, `Θ^{l+1}`. Needs `np` (from {@link PY_PRELUDE}).
+ */
+export const PY_RELU_LAYER = `
+inv2pi = 1.0 / (2 * np.pi)
+
+def layer(S, T, buf, th):
+    # one Dense∘ReLU layer in place: S ← Σ^{l+1}, T ← Θ^{l+1}
+    s = np.sqrt(np.diag(S).copy())
+    np.outer(s, s, out=buf)              # sqrt(Σ_ii Σ_jj)
+    np.divide(S, buf, out=S)             # ρ
+    np.clip(S, -1.0, 1.0, out=S)
+    np.arccos(S, out=th)                 # θ
+    np.subtract(np.pi, th, out=th)       # π − θ
+    np.multiply(T, th, out=T)
+    T *= inv2pi                          # Θ Σ̇,  Σ̇ = (π − θ)/(2π)
+    np.multiply(th, S, out=th)           # (π − θ) ρ
+    np.multiply(S, S, out=S)
+    np.subtract(1.0, S, out=S)
+    np.maximum(S, 0.0, out=S)
+    np.sqrt(S, out=S)                    # sin θ
+    S += th
+    S *= buf
+    S *= inv2pi                          # Σ^{l+1}
+    T += S                               # Θ^{l+1}
 `;

@@ -44,38 +44,17 @@ import { loadDataset } from '../../src/data/index.js';
 import { linalg } from '../../src/linalg/index.js';
 import { useLinalg } from '../../src/linalg/select.js';
 import { kernelFold } from '../../src/ntk/index.js';
-import { PY_PRELUDE, fmt, machineLine, parseArgs, runPython, table, tempDir, timed, writeF64 } from './common.js';
+import { PY_PRELUDE, PY_RELU_LAYER, fmt, machineLine, parseArgs, runPython, table, tempDir, timed, writeF64 } from './common.js';
 import path from 'node:path';
 
-const PY = `${PY_PRELUDE}
+const PY = `${PY_PRELUDE}${PY_RELU_LAYER}
 n, d, L = cfg["n"], cfg["d"], cfg["depth"]
 X = np.fromfile(os.path.join(cfg["dir"], "x.bin")).reshape(n, d)
-inv2pi = 1.0 / (2 * np.pi)
 
 def input_layer():
     S = X @ X.T
     S *= 1.0 / d            # Σ¹ = σ_w² x·x'/d + σ_b² (σ_w = 1, σ_b = 0)
     return S, S.copy()      # Σ¹, Θ¹
-
-def layer(S, T, buf, th):
-    # one Dense∘ReLU layer in place: S ← Σ^{l+1}, T ← Θ^{l+1}
-    s = np.sqrt(np.diag(S).copy())
-    np.outer(s, s, out=buf)              # sqrt(Σ_ii Σ_jj)
-    np.divide(S, buf, out=S)             # ρ
-    np.clip(S, -1.0, 1.0, out=S)
-    np.arccos(S, out=th)                 # θ
-    np.subtract(np.pi, th, out=th)       # π − θ
-    np.multiply(T, th, out=T)
-    T *= inv2pi                          # Θ Σ̇,  Σ̇ = (π − θ)/(2π)
-    np.multiply(th, S, out=th)           # (π − θ) ρ
-    np.multiply(S, S, out=S)
-    np.subtract(1.0, S, out=S)
-    np.maximum(S, 0.0, out=S)
-    np.sqrt(S, out=S)                    # sin θ
-    S += th
-    S *= buf
-    S *= inv2pi                          # Σ^{l+1}
-    T += S                               # Θ^{l+1}
 
 def fold(depth_max):
     t0 = now()

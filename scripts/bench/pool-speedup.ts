@@ -4,7 +4,8 @@
  * doing fixed CPU work in 1 and 2 processes), side by side in one run.
  *
  *   npx tsc -p . && node dist/scripts/bench/pool-speedup.js [--grid kernel|debug|both]
- *       [--points 16] [--n-train 500] [--depth 20] [--sleep-ms 250] [--reps 2] [--python python3]
+ *       [--points 16] [--n-train 500] [--depth 20] [--sleep-ms 250] [--reps 2] [--profile]
+ *       [--before <other build>/dist/src/cli/main.js] [--python python3]
  *
  * Grids (each run on a fresh database with `--threads 1`, then `--threads 2`, `--blas-threads 1`):
  * - `kernel`: `points` independent kernel jobs (`data_seed` 0..points−1, MNIST `--n-train`
@@ -19,13 +20,25 @@
  * Reference: Python `multiprocessing.Pool(1)` vs `Pool(2)` running the same number of
  * fixed-size pure-Python loops; its speedup is what the 2 cores give right now (the machine is
  * shared), so a ntk-sweep speedup close to it means the engine is not the limit.
- * Reported: minimum wall time per thread count over `--reps`, speedup = T(1)/T(2); goal ≥ 1.8.
+ * Reported: minimum wall time per thread count over `--reps` (with the CPU time of that run, all
+ * threads), speedup = T(1)/T(2); goal ≥ 1.8.
+ *
+ * `--before` runs the kernel grid also with another build of the CLI (e.g. the previous commit's,
+ * built in a scratch directory), interleaved with this one's, so that a change is measured under
+ * the same load.
+ *
+ * `--profile` breaks each best run down from its database (claim and finish times on the
+ * machine's clock, each job's time inside its worker) against the command's start and exit:
+ * start-up to the first claim (process start, spec, registration, coordinator start) and to the
+ * first job's start in a thread (after the thread's warm-up), the jobs' own time (median, and how
+ * much longer the first job of each thread took: task code, dataset, JIT), the threads' idle time
+ * between the first job's start and the last finish (hand-over between jobs, an uneven tail), and
+ * the exit after the last finish.
  */
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { PY_PRELUDE, fmt, machineLine, parseArgs, runPython, table, tempDir } from './common.js';
+import { openStore } from '../../src/store/open.js';
+import { PY_PRELUDE, fmt, machineLine, median, parseArgs, runCliTimed, runPython, table, tempDir } from './common.js';
 
 const PY = `${PY_PRELUDE}
 from multiprocessing import Pool
@@ -47,24 +60,70 @@ for procs in (1, 2):
 print(json.dumps(res))
 `;
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
-
-function runCli(spec: string, db: string, threads: number): number {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [cli, 'run', spec, '--db', db, '--json', '--quiet', '--threads', String(threads), '--blas-threads', '1'], {
-    encoding: 'utf8',
-    maxBuffer: 16 << 20,
-  });
-  const wall = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`ntk-sweep run exited ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
-  const j = JSON.parse(r.stdout) as { failed: number; done: number; total: number };
-  if (j.done !== j.total) throw new Error(`run finished ${j.done} of ${j.total} grid points`);
-  return wall;
+/** One timed run: the whole command, and the epoch ms of its start and end (for the profile). */
+interface Run {
+  wall: number;
+  cpu: number;
+  db: string;
+  startMs: number;
+  endMs: number;
+  threads: number;
 }
 
-function main(): void {
-  const o = parseArgs(process.argv.slice(2), { grid: 'both', points: '16', 'n-train': '500', depth: '20', 'sleep-ms': '250', reps: '2', python: 'python3' });
+function runCli(spec: string, db: string, threads: number, cli?: string): Run {
+  const startMs = Date.now();
+  const r = runCliTimed(['run', spec, '--db', db, '--json', '--quiet', '--threads', String(threads), '--blas-threads', '1'], [], cli);
+  const j = JSON.parse(r.stdout) as { failed: number; done: number; total: number };
+  if (j.done !== j.total) throw new Error(`run finished ${j.done} of ${j.total} grid points`);
+  return { wall: r.wall, cpu: r.cpu, db, startMs, endMs: Date.now(), threads };
+}
+
+/** Where the time of a run went, from its database (module comment, `--profile`). Seconds. */
+async function profile(run: Run): Promise<(string | number)[]> {
+  const store = await openStore(run.db);
+  let rows: Record<string, unknown>[];
+  try {
+    rows = await store.query('SELECT batch_key, started_at, finished_at, duration_s FROM tasks');
+  } finally {
+    await store.close();
+  }
+  // a job = the points of one claim: a kernel batch (its points' durations all count from the
+  // job's start), or a chunk of independent points claimed together (durations add up)
+  const jobs = new Map<string, { claim: number; finish: number; work: number }>();
+  for (const r of rows) {
+    const batch = String(r.batch_key);
+    const key = batch || `chunk claimed at ${String(r.started_at)}`;
+    const j = jobs.get(key) ?? { claim: Infinity, finish: 0, work: 0 };
+    j.claim = Math.min(j.claim, Number(r.started_at));
+    j.finish = Math.max(j.finish, Number(r.finished_at));
+    j.work = batch ? Math.max(j.work, Number(r.duration_s)) : j.work + Number(r.duration_s);
+    jobs.set(key, j);
+  }
+  // a job's start in its worker: its finish less its own time (the commit of its end is short)
+  const list = [...jobs.values()].map((j) => ({ ...j, start: j.finish - 1000 * j.work })).sort((a, b) => a.start - b.start);
+  const first = list.slice(0, run.threads);
+  const rest = list.slice(run.threads);
+  const firstStart = list[0].start;
+  const lastFinish = Math.max(...list.map((j) => j.finish));
+  const busy = list.reduce((s, j) => s + j.work, 0);
+  const typical = rest.length ? median(rest.map((j) => j.work)) : NaN;
+  const firstExtra = first.reduce((s, j) => s + j.work, 0) / first.length - typical;
+  return [
+    `${run.threads} thread${run.threads > 1 ? 's' : ''}`,
+    run.wall,
+    run.cpu,
+    (list[0].claim - run.startMs) / 1000,
+    (firstStart - run.startMs) / 1000,
+    typical,
+    firstExtra,
+    busy,
+    (run.threads * (lastFinish - firstStart)) / 1000 - busy,
+    (run.endMs - lastFinish) / 1000,
+  ];
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2), { grid: 'both', points: '16', 'n-train': '500', depth: '20', 'sleep-ms': '250', reps: '2', profile: 'false', before: '', python: 'python3' });
   const points = Number(o.points);
   const reps = Number(o.reps);
   console.log(`pool speedup benchmark (e): 1 vs 2 pool threads, min of ${reps} (runs alternate 1, 2, 1, 2 to share the machine's load fairly)`);
@@ -72,7 +131,7 @@ function main(): void {
   const { dir, cleanup } = tempDir('ntk-bench-pool-');
   const rows: (string | number)[][] = [];
   try {
-    const specs: [string, string][] = [];
+    const specs: [string, string, string?][] = [];
     if (o.grid === 'kernel' || o.grid === 'both') {
       const seeds = Array.from({ length: points }, (_v, i) => i).join(', ');
       const spec = path.join(dir, 'kernel.yaml');
@@ -82,30 +141,48 @@ function main(): void {
           `fixed:\n  n_train: ${Number(o['n-train'])}\n  n_test: 200\n  kernel: ntk\n  depth: ${Number(o.depth)}\ngrid:\n  data_seed: [${seeds}]\n  t: [10, inf]\n`,
       );
       specs.push([`kernel: ${points} jobs (MNIST ${o['n-train']}+200, depth ${o.depth}, eigh)`, spec]);
+      if (o.before) specs.push([`kernel, build --before: ${points} jobs`, spec, o.before]);
     }
     if (o.grid === 'debug' || o.grid === 'both') {
       const spec = path.join(dir, 'debug.yaml');
       writeFileSync(spec, `name: pool-debug\nkind: debug\nfixed:\n  sleep_ms: ${Number(o['sleep-ms'])}\ngrid:\n  x: [${Array.from({ length: 4 * points }, (_v, i) => i).join(', ')}]\n`);
       specs.push([`debug: ${4 * points} × ${o['sleep-ms']} ms busy-wait`, spec]);
     }
-    for (const [label, spec] of specs) {
-      const best: Record<number, number> = { 1: Infinity, 2: Infinity };
-      let runNo = 0;
-      for (let r = 0; r < reps; r++) {
-        for (const th of [1, 2]) best[th] = Math.min(best[th], runCli(spec, path.join(dir, `run${runNo++}.sqlite`), th));
+    const profiles: (string | number)[][] = [];
+    // reps outermost: every configuration sees the machine's load changes alike
+    const best = specs.map(() => ({ 1: null, 2: null }) as Record<number, Run | null>);
+    let runNo = 0;
+    for (let r = 0; r < reps; r++) {
+      for (const [i, [, spec, cli]] of specs.entries()) {
+        for (const th of [1, 2]) {
+          const run = runCli(spec, path.join(dir, `run${runNo++}.sqlite`), th, cli);
+          if (!best[i][th] || run.wall < best[i][th]!.wall) best[i][th] = run;
+        }
       }
-      rows.push([`ntk-sweep ${label}`, best[1], best[2], best[1] / best[2]]);
+    }
+    for (const [i, [label]] of specs.entries()) {
+      const [b1, b2] = [best[i][1]!, best[i][2]!];
+      rows.push([`ntk-sweep ${label}`, b1.wall, b2.wall, `${fmt(b1.cpu)} / ${fmt(b2.cpu)}`, b1.wall / b2.wall]);
+      if (o.profile !== 'true') continue;
+      for (const b of [b1, b2]) {
+        const p = await profile(b);
+        profiles.push([`${label.split(':')[0]}, ${p[0]}`, ...p.slice(1)]);
+      }
     }
     // reference sized like the kernel grid: ~points jobs of ~0.5 s each at 1 process
     const py = runPython<Record<string, number>>(o.python, PY, { jobs: points, iters: 3_000_000, reps }, 1);
-    rows.push([`python multiprocessing: ${points} CPU-bound jobs (machine reference)`, py['1'], py['2'], py['1'] / py['2']]);
-    console.log(table(['grid', '1 thread s', '2 threads s', 'speedup'], rows));
+    rows.push([`python multiprocessing: ${points} CPU-bound jobs (machine reference)`, py['1'], py['2'], '', py['1'] / py['2']]);
+    console.log(table(['grid', '1 thread s', '2 threads s', 'CPU s, 1 / 2 threads', 'speedup'], rows));
     const kernelRow = rows.find((r) => String(r[0]).startsWith('ntk-sweep kernel'));
-    if (kernelRow) console.log(`goal ≥ 1.8 on the CPU-bound kernel grid: ${(kernelRow[3] as number) >= 1.8 ? 'met' : 'MISSED'} (${fmt(kernelRow[3] as number)}×; the machine reference gives ${fmt(py['1'] / py['2'])}×)`);
+    if (kernelRow) console.log(`goal ≥ 1.8 on the CPU-bound kernel grid: ${(kernelRow[4] as number) >= 1.8 ? 'met' : 'MISSED'} (${fmt(kernelRow[4] as number)}×; the machine reference gives ${fmt(py['1'] / py['2'])}×)`);
+    if (profiles.length) {
+      console.log('\nwhere the time goes (seconds; from each best run\'s database, see the header):');
+      console.log(table(['run', 'wall', 'CPU', 'to 1st claim', 'to 1st job start', 'job (median)', '1st jobs extra', 'jobs total', 'threads idle', 'exit after last'], profiles));
+    }
     console.log(machineLine());
   } finally {
     cleanup();
   }
 }
 
-main();
+await main();

@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { DataError } from './errors.js';
+import { cachedClass } from './shared-classes.js';
 
 /** Pixels per image (28 × 28). */
 export const FASHION_MNIST_DIM = 784;
@@ -30,18 +31,35 @@ const cache = new Map<number, Uint8Array>();
 
 /**
  * All images of class `c`, in file order (empty entries dropped), as raw pixels 0..255:
- * Uint8Array [7000, 784] row-major. Divide by 255 for [0, 1]. Cached per thread: repeated calls
- * return the SAME array, which callers must not modify.
+ * Uint8Array [7000, 784] row-major. Divide by 255 for [0, 1]. Cached per thread, and in a pool's
+ * worker threads shared between them (`shared-classes.ts`): repeated calls return the SAME array,
+ * which callers must not modify.
  * @throws DataError if `c` is not an integer in 0..9, the file is missing, is not of the expected
  *   form `{"data":[[ints],...]}` with 784 integers 0..255 per non-empty entry, or does not hold
  *   exactly 7000 images.
  */
 export function fashionMnistClass(c: number): Uint8Array {
-  const hit = cache.get(c);
-  if (hit) return hit;
+  return fashionMnistClassIf(c, true)!;
+}
+
+/**
+ * {@link fashionMnistClass} for prefetching: null instead of waiting when another thread of the
+ * pool is reading the class (`wait` false).
+ */
+export function fashionMnistClassIf(c: number, wait: boolean): Uint8Array | null {
   if (!Number.isInteger(c) || c < 0 || c > 9) {
     throw new DataError(`fashion-mnist: unknown class ${c}; classes are 0-9`);
   }
+  return cachedClass(cache, 'fashion-mnist', c, () => readFashionClass(c), (b, offset, bytes) => new Uint8Array(b, offset, bytes), wait);
+}
+
+/** Byte length of each class's array (the shared slots of a pool). */
+export function fashionMnistClassBytes(): number[] {
+  return Array.from({ length: FASHION_MNIST_CLASS_NAMES.length }, () => FASHION_MNIST_CLASS_COUNT * FASHION_MNIST_DIM);
+}
+
+/** Read and check the file of class `c` (no cache). */
+function readFashionClass(c: number): Uint8Array {
   let file: string;
   try {
     file = require.resolve(`fashion-mnist/src/clothes/${c}.json`);
@@ -61,7 +79,6 @@ export function fashionMnistClass(c: number): Uint8Array {
   if (count !== FASHION_MNIST_CLASS_COUNT) {
     throw new DataError(`fashion-mnist: ${file} holds ${count} images, expected ${FASHION_MNIST_CLASS_COUNT}`);
   }
-  cache.set(c, pixels);
   return pixels;
 }
 

@@ -7,4 +7,6 @@ export { DATASETS } from './types.js';
 export { DataError } from './errors.js';
 export { loadDataset } from './dataset.js';
 export { checkDataParams, formatClasses } from './check.js';
+export { createPoolDataCache, prefetchDataset } from './prefetch.js';
+export { installSharedDataCache, type SharedDataCache } from './shared-classes.js';
 export { makeRng, type Rng } from '../util/rng.js';

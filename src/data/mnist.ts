@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { DataError } from './errors.js';
+import { cachedClass } from './shared-classes.js';
 
 /** Pixels per image (28 × 28). */
 export const MNIST_DIM = 784;
@@ -24,15 +25,32 @@ const cache = new Map<number, Float64Array>();
 
 /**
  * All images of digit `c`, in file order, as a Float64Array [MNIST_CLASS_COUNTS[c], 784]
- * row-major with values in [0, 1]. Cached per thread: repeated calls return the SAME array, which
- * callers must not modify.
+ * row-major with values in [0, 1]. Cached per thread, and in a pool's worker threads shared
+ * between them (`shared-classes.ts`): repeated calls return the SAME array, which callers must
+ * not modify.
  * @throws DataError if `c` is not an integer in 0..9, or the package file is missing or does not
  *   have the expected size and value range.
  */
 export function mnistClass(c: number): Float64Array {
-  const hit = cache.get(c);
-  if (hit) return hit;
+  return mnistClassIf(c, true)!;
+}
+
+/**
+ * {@link mnistClass} for prefetching: null instead of waiting when another thread of the pool is
+ * reading the class (`wait` false).
+ */
+export function mnistClassIf(c: number, wait: boolean): Float64Array | null {
   if (!Number.isInteger(c) || c < 0 || c > 9) throw new DataError(`mnist: unknown class ${c}; classes are 0-9`);
+  return cachedClass(cache, 'mnist', c, (slot) => readMnistClass(c, slot), (b, offset, bytes) => new Float64Array(b, offset, bytes / 8), wait);
+}
+
+/** Byte length of each class's array (the shared slots of a pool). */
+export function mnistClassBytes(): number[] {
+  return MNIST_CLASS_COUNTS.map((n) => n * MNIST_DIM * 8);
+}
+
+/** Read and check the file of class `c` (no cache), into `slot` when the fast scanner takes the file. */
+function readMnistClass(c: number, slot: Float64Array | null): Float64Array {
   let file: string;
   try {
     file = require.resolve(`mnist/src/digits/${c}.json`);
@@ -46,9 +64,7 @@ export function mnistClass(c: number): Float64Array {
     throw new DataError(`mnist: cannot read ${file}: ${(e as Error).message}`);
   }
   const expected = MNIST_CLASS_COUNTS[c] * MNIST_DIM;
-  const out = scanPixelList(buf, expected) ?? parsePixelList(buf, expected, file);
-  cache.set(c, out);
-  return out;
+  return scanPixelList(buf, expected, slot ?? undefined) ?? parsePixelList(buf, expected, file);
 }
 
 /**
@@ -87,14 +103,15 @@ const POW10 = [1, 10, 100, 1000, 10_000, 100_000];
  * `digits[.digits]` with at most 5 decimals and in [0, 1]. A value `k·10⁻ᵈ` is computed as
  * `k / 10ᵈ`, one correctly rounded division of exact integers, so it is the same double that
  * `JSON.parse` gives for its text. Returns null for anything else (the caller then takes the
- * general path, which names the problem).
+ * general path, which names the problem). `into` (length `expected`), when given, receives the values
+ * and is returned; on null its content is undefined.
  */
-export function scanPixelList(buf: Uint8Array, expected: number): Float64Array | null {
+export function scanPixelList(buf: Uint8Array, expected: number, into?: Float64Array): Float64Array | null {
   const text = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
   const key = text.indexOf('"data"');
   const open = key < 0 ? -1 : text.indexOf('[', key);
   if (open < 0 || text.subarray(key + 6, open).toString('latin1').trim() !== ':') return null;
-  const out = new Float64Array(expected);
+  const out = into ?? new Float64Array(expected);
   let pos = open + 1;
   let n = 0;
   for (;;) {

@@ -5,12 +5,18 @@
  * first job of that kind (`TaskKind.taskCode`); a kind registered at run time in the main thread is
  * imported from its module first (`job.kindModule`).
  */
+import { workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { installSharedDataCache, prefetchDataset } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
 import { useLinalg } from '../linalg/select.js';
 import type { TaskReporter } from '../tasks/types.js';
 import type { ChannelEvent, CoordinatorChannel, JobResult, WorkerJob } from './channel.js';
+import type { PoolWorkerData, WarmUp } from './pool.js';
+
+// the dataset classes this pool's threads share (absent when run outside `createPool`)
+installSharedDataCache((workerData as PoolWorkerData | null)?.data);
 
 /**
  * Events are sent at most this often (ms), in one message: a message per event would dominate
@@ -55,6 +61,21 @@ function jobReporter(remote: Comlink.Remote<CoordinatorChannel>): { reporter: Ta
       await Promise.all(inflight);
     },
   };
+}
+
+/**
+ * Piscina task `warm` (`pool.ts` `warmPool`): load the task code of `w.kind` and read the dataset
+ * classes of `w.data` that no other thread of the pool has taken. Never throws: a problem (a
+ * missing file, bad params) is reported by the job that meets it.
+ */
+export async function warm(w: WarmUp): Promise<void> {
+  try {
+    const { importKind, loadRunner } = await import('../tasks/registry.js');
+    await loadRunner(await importKind(w.kind, w.kindModule));
+    if (w.data) prefetchDataset(w.data);
+  } catch {
+    // the first job reports it
+  }
 }
 
 /**

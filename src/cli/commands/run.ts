@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import type { Coordinator, RunSummary } from '../../engine/coordinator.js';
 import type { ProgressSink } from '../../engine/progress.js';
 import type { Piscina } from 'piscina';
+import type { DataParams } from '../../data/index.js';
 import { earlySummary, EXIT, EXIT_HELP, takeOverSignals } from '../exit.js';
 import { noticeTo, ordersPerBatch, poolOptions, resolvePoolOptions, type PoolArgs } from '../pool-options.js';
 import { MAX_POINTS_OPTION } from '../spec-options.js';
@@ -72,7 +73,7 @@ async function run(a: RunArgs): Promise<number> {
   try {
     // loaded here, not at startup: `run --help` and a bad command line do not pay for them
     const pool = await resolvePoolOptions(a);
-    const { createPool } = await import('../../engine/pool.js');
+    const { createPool, warmPool } = await import('../../engine/pool.js');
     // the pool threads start (load their modules) while the spec is read and registered
     workers = createPool(pool.threads, pool.maxOldGenerationSizeMb);
     const [{ prepareSpec, registerSpec }, { openStore }, { Coordinator }, { makeProgress, nullProgress }] = await Promise.all([
@@ -83,6 +84,8 @@ async function run(a: RunArgs): Promise<number> {
     ]);
     const prepared = await prepareSpec(a.spec, a['max-points']);
     const { spec } = prepared;
+    // the threads load the task code and read the dataset while the grid is registered
+    warmPool(workers, pool.threads, { kind: spec.kind, data: prepared.scan.data.values().next().value as unknown as DataParams | undefined });
     const store = await openStore(a.db);
     try {
       const reg = await registerSpec(store, prepared, { quiet: a.quiet, json: a.json });
