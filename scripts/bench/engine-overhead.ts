@@ -185,7 +185,8 @@ async function main(): Promise<void> {
       ['store alone: claim 256 + finish them, repeated', st.claimFinish, n / st.claimFinish, n / st.claimFinish / pyRate, `${cpuNote(st.cpu)}the run's SQL writes without CLI or pool; + ${fmt(st.register)} s registration`],
       [`python sqlite3 ${py.sqlite} per-task transactions`, py.wall, pyRate, 1, `${cpuNote(py.cpu)}2 transactions per task, no pool, no scheduling`],
     ];
-    console.log(`fixed costs of any run (min of ${Math.max(3, reps)}): node -e 0 ${fmt(fixed.node.wall)} s (${cpuNote(fixed.node.cpu)}), node + run's modules (run --help) ${fmt(fixed.load.wall)} s (${cpuNote(fixed.load.cpu)})`);
+    const cpuOf = (cpu: number) => (Number.isNaN(cpu) ? '' : ` (CPU ${fmt(cpu)} s)`);
+    console.log(`fixed costs of any run (min of ${Math.max(3, reps)}): node -e 0 ${fmt(fixed.node.wall)} s${cpuOf(fixed.node.cpu)}; node + run's modules (run --help) ${fmt(fixed.load.wall)} s${cpuOf(fixed.load.cpu)}`);
     console.log(table(['implementation', 'wall s', 'tasks/s', 'rate / python', 'notes'], rows));
     console.log(`goal ≥ 10000 tasks/s: ${n / best!.wall >= 10_000 ? 'met' : 'MISSED'} (whole command ${fmt(n / best!.wall)} tasks/s). Optuna 3.1 GridSampler + SQLite: ~5 trials/s (a reference figure, not measured by this script).`);
     console.log(machineLine());
