@@ -512,3 +512,31 @@ contract('the stale dist_to_limit migration step removes the values measured aga
     await again.close();
   }
 });
+
+contract('a group commit keeps every bit of its metric values, infinities included, and records each point\'s end, step, reason and duration', async () => {
+  const { store, ids } = await fresh(3);
+  try {
+    const claimed = await store.claimBatch('s', { owner: 'h:1:a', leaseMs: LEASE, maxAttempts: 3, maxOrdersPerBatch: Infinity, chunk: { maxTasks: 10, maxCost: 100 } });
+    assert.deepEqual(claimed.map((t) => t.id), ids, 'most expensive first');
+    // values that SQLite's JSON text parser rounds to a neighbouring double
+    const hard = [6.036332379926237e215, 3.661920910449144e-73, -2.393756281715342e-240];
+    const rows = (i: number): MetricRow[] => [{ step: 0, name: 'hard', value: hard[i] }, { step: 0, name: 'inf', value: i === 1 ? -Infinity : Infinity }];
+    const ends = [{ status: 'done' as const }, { status: 'diverged' as const, step: 17, reason: "loss is NaN ('it''s')" }, { status: 'done' as const }];
+    const accepted = await store.finishTasks(ids.map((id, i) => ({ taskId: id, owner: 'h:1:a', end: ends[i], rows: rows(i), durationS: 0.25 * (i + 1), info: { i } })));
+    assert.deepEqual(accepted, [true, true, true]);
+    const m = await store.query("SELECT task_id, name, value FROM metrics ORDER BY task_id, name");
+    assert.deepEqual(
+      m.map((r) => [r.task_id, r.name, Number(r.value)]),
+      ids.flatMap((id, i) => [[id, 'hard', hard[i]], [id, 'inf', i === 1 ? -Infinity : Infinity]]),
+    );
+    const t = await store.query('SELECT id, status, diverged_step, error, duration_s, run_info, lease_owner FROM tasks ORDER BY id');
+    assert.deepEqual(
+      t.map((r) => [r.status, r.diverged_step === null ? null : Number(r.diverged_step), r.error, Number(r.duration_s), JSON.parse(String(r.run_info)).i, r.lease_owner]),
+      [['done', null, null, 0.25, 0, null], ['diverged', 17, "loss is NaN ('it''s')", 0.5, 1, null], ['done', null, null, 0.75, 2, null]],
+    );
+    const log = await store.query("SELECT task_id, event FROM task_log WHERE event <> 'claim' ORDER BY id");
+    assert.deepEqual(log.map((r) => [r.task_id, r.event]), [[ids[0], 'done'], [ids[1], 'diverged'], [ids[2], 'done']]);
+  } finally {
+    await store.close();
+  }
+});

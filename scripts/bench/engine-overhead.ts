@@ -11,19 +11,25 @@
  * <fresh file> --json --quiet`. Timed: the whole command (process start, spec validation and
  * expansion, task registration, scheduling on the worker pool, metric and status writes, exit),
  * and separately the `elapsed_s` the command reports; and the store alone (the run's claims and
- * finishes through the Store API, no CLI and no pool), its floor. `--profile` adds a run under `--cpu-prof`
- * and prints the functions with the most self time (where the time goes).
+ * finishes through the Store API, no CLI and no pool), its floor. With GNU `time` installed the
+ * CPU seconds of each process (all its threads) are printed next to the wall times: on a shared
+ * machine they move far less with the load than wall times do. The fixed costs of any run are
+ * printed too: `node -e 0` (Node's start) and `run --help` (Node plus the modules `run` loads).
+ * `--profile` adds a run under `--cpu-prof` and prints the functions with the most self time of
+ * each thread (where the time goes; the SQLite driver's work runs outside them, on libuv's threads).
  *
  * Reference (Python `sqlite3`, same SQLite settings as ntk-sweep: WAL, synchronous = NORMAL): a
  * runner with the same durable steps per task (register all pending in one transaction; per
  * task: mark running in one transaction, write its 2 metric rows and mark it done in another),
  * in one process and thread. It bounds what per-task transactions cost on this disk. For scale,
  * Optuna 3.1's GridSampler with SQLite manages about 5 trials/s on a 1,000-point grid.
- * Goal: ≥ 10,000 tasks/s for the whole command. The machine's load is printed with the figures:
- * on a shared machine they are upper bounds of the time.
+ * Goal: ≥ 10,000 tasks/s. The whole command also pays costs that do not depend on the engine
+ * (Node's start, loading the modules, parsing a YAML spec that lists 10,000 values, expanding
+ * and registering the grid); the rate inside the run is the engine's own. The machine's load is
+ * printed with the figures: on a shared machine they are upper bounds of the time.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../../src/store/open.js';
@@ -34,6 +40,7 @@ import sqlite3
 n = cfg["tasks"]
 db = os.path.join(cfg["dir"], "ref.sqlite")
 t0 = now()
+c0 = time.process_time()
 con = sqlite3.connect(db, isolation_level=None)
 con.execute("PRAGMA journal_mode = WAL"); con.execute("PRAGMA synchronous = NORMAL")
 con.execute("CREATE TABLE tasks (id TEXT PRIMARY KEY, params TEXT, status TEXT, attempts INT, started REAL, finished REAL)")
@@ -53,7 +60,7 @@ for i in range(n):
     con.execute("COMMIT")
 done = con.execute("SELECT COUNT(*) FROM tasks WHERE status = 'done'").fetchone()[0]
 con.close()
-print(json.dumps({"wall": now() - t0, "done": done, "sqlite": sqlite3.sqlite_version}))
+print(json.dumps({"wall": now() - t0, "cpu": time.process_time() - c0, "done": done, "sqlite": sqlite3.sqlite_version}))
 `;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -61,18 +68,48 @@ const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
 
 interface RunResult {
   wall: number;
+  /** CPU seconds of the whole process (every thread: main, pool, SQLite's), NaN without /usr/bin/time. */
+  cpu: number;
   elapsed: number;
   executed: number;
   done: number;
 }
 
-function runCli(spec: string, db: string, threads: number, extraNode: string[] = []): RunResult {
+/** One process, timed: wall seconds and (with GNU time) CPU seconds, user + system. */
+function timed(args: string[]): { out: ReturnType<typeof spawnSync>; wall: number; cpu: number } {
+  const gnuTime = existsSync('/usr/bin/time');
+  const cpuFile = path.join(path.dirname(cli), `.cpu-${process.pid}`);
+  const argv = gnuTime ? ['-f', '%U %S', '-o', cpuFile, process.execPath, ...args] : args;
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [...extraNode, cli, 'run', spec, '--db', db, '--json', '--quiet', '--threads', String(threads)], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const out = spawnSync(gnuTime ? '/usr/bin/time' : process.execPath, argv, { encoding: 'utf8', maxBuffer: 16 << 20 });
   const wall = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`ntk-sweep run exited ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
-  const j = JSON.parse(r.stdout) as { elapsed_s: number; executed: number; done: number };
-  return { wall, elapsed: j.elapsed_s, executed: j.executed, done: j.done };
+  let cpu = NaN;
+  if (gnuTime && existsSync(cpuFile)) {
+    const [u, sys] = readFileSync(cpuFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
+    cpu = u + sys;
+    rmSync(cpuFile, { force: true });
+  }
+  return { out, wall, cpu };
+}
+
+function runCli(spec: string, db: string, threads: number, extraNode: string[] = []): RunResult {
+  const { out: r, wall, cpu } = timed([...extraNode, cli, 'run', spec, '--db', db, '--json', '--quiet', '--threads', String(threads)]);
+  if (r.status !== 0) throw new Error(`ntk-sweep run exited ${r.status}: ${String(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+  const j = JSON.parse(String(r.stdout)) as { elapsed_s: number; executed: number; done: number };
+  return { wall, cpu, elapsed: j.elapsed_s, executed: j.executed, done: j.done };
+}
+
+/** The fixed costs of any run, minimum of `reps`: Node's own start, and loading `run`'s modules (its `--help`). */
+function fixedCosts(reps: number): { node: { wall: number; cpu: number }; load: { wall: number; cpu: number } } {
+  const best = (args: string[]) => {
+    let b = { wall: Infinity, cpu: Infinity };
+    for (let i = 0; i < reps; i++) {
+      const t = timed(args);
+      if (t.wall < b.wall) b = { wall: t.wall, cpu: t.cpu };
+    }
+    return b;
+  };
+  return { node: best(['-e', '0']), load: best([cli, 'run', '--help']) };
 }
 
 /** Self time per function from a V8 `.cpuprofile`, largest first. */
@@ -97,7 +134,7 @@ function topSelf(file: string, count: number): [string, number][] {
  * of 256 and finish each chunk with its 2 metric rows per point), straight through the Store API
  * in this process, without the CLI, the pool or the channel. Seconds of wall time.
  */
-async function storeOnly(n: number, db: string): Promise<{ register: number; claimFinish: number }> {
+async function storeOnly(n: number, db: string): Promise<{ register: number; claimFinish: number; cpu: number }> {
   const store = await openStore(db);
   const owner = 'bench:1:store';
   try {
@@ -105,6 +142,7 @@ async function storeOnly(n: number, db: string): Promise<{ register: number; cla
     const tasks = Array.from({ length: n }, (_v, i) => ({ id: `t${i}`, kind: 'debug', params: { x: i, sleep_ms: 0, fail: 'none' }, batchKey: '', batchOrder: 0, cost: 0 }));
     await store.registerSweep({ name: 'store', kind: 'debug', specJson: '{}', specHash: 'store' }, tasks);
     const t1 = performance.now();
+    const c1 = process.cpuUsage();
     const chunk = { maxTasks: 256, maxCost: 0.2 };
     for (;;) {
       const got = await store.claimBatch('store', { owner, leaseMs: 30_000, maxAttempts: 3, maxOrdersPerBatch: Infinity, chunk });
@@ -112,7 +150,8 @@ async function storeOnly(n: number, db: string): Promise<{ register: number; cla
       const rows = (x: number) => [{ step: 0, name: 'y', value: x * x + 1 }, { step: 0, name: 'sqrt_x', value: Math.sqrt(x) }];
       await store.finishTasks(got.map((t) => ({ taskId: t.id, owner, end: { status: 'done' as const }, rows: rows(Number(t.params.x)), durationS: 0, info: { owner } })));
     }
-    return { register: (t1 - t0) / 1000, claimFinish: (performance.now() - t1) / 1000 };
+    const c = process.cpuUsage(c1);
+    return { register: (t1 - t0) / 1000, claimFinish: (performance.now() - t1) / 1000, cpu: (c.user + c.system) / 1e6 };
   } finally {
     await store.close();
   }
@@ -136,14 +175,18 @@ async function main(): Promise<void> {
       if (!best || res.wall < best.wall) best = res;
     }
     const st = await storeOnly(n, path.join(dir, 'store.sqlite'));
-    const py = runPython<{ wall: number; done: number; sqlite: string }>(o.python, PY, { tasks: n, dir }, 1);
+    const py = runPython<{ wall: number; cpu: number; done: number; sqlite: string }>(o.python, PY, { tasks: n, dir }, 1);
     const pyRate = py.done / py.wall;
+    const fixed = fixedCosts(Math.max(3, reps));
+    const cpuNote = (cpu: number) => (Number.isNaN(cpu) ? '' : `CPU ${fmt(cpu)} s; `);
     const rows: (string | number)[][] = [
-      ['ntk-sweep run (whole command)', best!.wall, n / best!.wall, n / best!.wall / pyRate, ''],
+      ['ntk-sweep run (whole command)', best!.wall, n / best!.wall, n / best!.wall / pyRate, `${cpuNote(best!.cpu)}all threads`],
       ['ntk-sweep run (elapsed_s it reports)', best!.elapsed, n / best!.elapsed, n / best!.elapsed / pyRate, 'from after registration to the end of the run'],
-      ['store alone: claim 256 + finish them, repeated', st.claimFinish, n / st.claimFinish, n / st.claimFinish / pyRate, `the run's SQL writes without CLI or pool; + ${fmt(st.register)} s registration`],
-      [`python sqlite3 ${py.sqlite} per-task transactions`, py.wall, pyRate, 1, '2 transactions per task, no pool, no scheduling'],
+      ['store alone: claim 256 + finish them, repeated', st.claimFinish, n / st.claimFinish, n / st.claimFinish / pyRate, `${cpuNote(st.cpu)}the run's SQL writes without CLI or pool; + ${fmt(st.register)} s registration`],
+      [`python sqlite3 ${py.sqlite} per-task transactions`, py.wall, pyRate, 1, `${cpuNote(py.cpu)}2 transactions per task, no pool, no scheduling`],
     ];
+    const cpuOf = (cpu: number) => (Number.isNaN(cpu) ? '' : ` (CPU ${fmt(cpu)} s)`);
+    console.log(`fixed costs of any run (min of ${Math.max(3, reps)}): node -e 0 ${fmt(fixed.node.wall)} s${cpuOf(fixed.node.cpu)}; node + run's modules (run --help) ${fmt(fixed.load.wall)} s${cpuOf(fixed.load.cpu)}`);
     console.log(table(['implementation', 'wall s', 'tasks/s', 'rate / python', 'notes'], rows));
     console.log(`goal ≥ 10000 tasks/s: ${n / best!.wall >= 10_000 ? 'met' : 'MISSED'} (whole command ${fmt(n / best!.wall)} tasks/s). Optuna 3.1 GridSampler + SQLite: ~5 trials/s (a reference figure, not measured by this script).`);
     console.log(machineLine());

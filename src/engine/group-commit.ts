@@ -1,6 +1,7 @@
 /**
  * Group commit: every item submitted while a commit is in flight is written by the next commit,
- * all together. The first item of a quiet period is committed at once (no added latency); under
+ * all together. The items submitted in one turn of the event loop (the ends of one message from a
+ * worker) start a commit together, without waiting for anything else (no added latency); under
  * load, commits grow to whatever arrived meanwhile, so the cost of a transaction is shared by
  * many grid points (the engine-overhead case, `scripts/bench/engine-overhead.ts`).
  */
@@ -29,6 +30,8 @@ export class GroupCommit<I, R> {
 
   private async drain(): Promise<void> {
     try {
+      // let the rest of this turn's submissions join the first commit
+      await Promise.resolve();
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0);
         try {

@@ -9,6 +9,7 @@ import type { MetricRow } from '../tasks/types.js';
 import { decodeParams, encodeParams } from '../util/json.js';
 import { inChunks, insertRows, marks, type Dialect, type SqlConn } from './sql.js';
 import type { FinishedPoint, ImportOptions, ImportOutcome, SweepRecord } from './store.js';
+import { recordSweep } from './sweep-rows.js';
 
 /** What the protocol lends the import: metric rows (with `results` columns) and the audit trail. */
 export interface MergeHooks {
@@ -120,18 +121,8 @@ async function ensureSweeps(d: Dialect, c: SqlConn, points: FinishedPoint[], swe
   if (names.length === 0) return kinds;
   for (const r of await c.all<{ name: string; kind: string }>(`SELECT name, kind FROM sweeps WHERE name IN (${marks(names)})`, names)) kinds.set(r.name, r.kind);
   for (const s of sweeps.filter((x) => names.includes(x.name))) {
-    if (!dryRun) {
-      if (!kinds.has(s.name)) {
-        await c.run(`INSERT INTO sweeps (name, kind, spec_json, spec_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ${d.nowMs}, ${d.nowMs}) ON CONFLICT DO NOTHING`, [
-          s.name,
-          s.kind,
-          s.specJson,
-          s.specHash,
-        ]);
-      }
-      // the source's spec joins the sweep's spec history; the target's current spec stays
-      await c.run(`INSERT INTO sweep_specs (sweep, spec_hash, spec_json, first_seen) VALUES (?, ?, ?, ${d.nowMs}) ON CONFLICT DO NOTHING`, [s.name, s.specHash, s.specJson]);
-    }
+    // the source's spec joins the sweep's spec history; the target's current spec stays
+    if (!dryRun) await recordSweep(c, d.nowMs, s, !kinds.has(s.name));
     if (!kinds.has(s.name)) kinds.set(s.name, s.kind);
   }
   return kinds;

@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { APP_ID } from './schema.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION, pgNumber, pgResultsViewSql } from './pg-schema.js';
-import type { Dialect, SqlConn, SqlValue } from './sql.js';
+import { marks, valuesRows, type Dialect, type SqlConn, type SqlTypes, type SqlValue } from './sql.js';
 import { StoreError } from './errors.js';
 import { redactUrl } from './url.js';
 
@@ -145,6 +145,15 @@ class PgDialect implements Dialect {
   }
   exec(sql: string): Promise<void> {
     return this.retrying(() => this.direct.exec(sql));
+  }
+  param(type: keyof SqlTypes): string {
+    return `CAST(? AS ${this.types[type]})`;
+  }
+  rows(types: (keyof SqlTypes)[], rows: SqlValue[][]): { sql: string; params: SqlValue[] } {
+    return valuesRows(types.map((t) => this.types[t]), rows);
+  }
+  inList(ids: string[]): { sql: string; params: SqlValue[] } {
+    return { sql: `(${marks(ids)})`, params: ids };
   }
   jsonField(col: string, key: string, as: 'number' | 'text'): string {
     return as === 'number' ? pgNumber(col, key) : `(${col}->>'${key}')`;

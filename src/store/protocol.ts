@@ -9,6 +9,7 @@ import { StoreError } from './errors.js';
 import { inChunks, insertRows, marks, type Dialect, type SqlConn, type SqlValue } from './sql.js';
 import { importPoints, readFinished } from './merge.js';
 import { finishedPointsSql, quoteString } from './schema.js';
+import { recordSweep } from './sweep-rows.js';
 import type {
   ClaimOptions,
   FailureInfo,
@@ -33,6 +34,16 @@ function isOpen(status: string | undefined): boolean {
 }
 
 type LogRow = [string, string | null, TaskEvent, string | null];
+
+/** A point just claimed: its task row, and its checkpoint if it has one. */
+type ClaimedRow = { id: string; params: string; attempts: number; step: number | null; data: Buffer | null };
+
+/** What a worker gets of a claimed point. */
+function claimedTask(r: ClaimedRow): TaskInput {
+  const t: TaskInput = { id: r.id, params: decodeParams(r.params), attempt: Number(r.attempts) };
+  if (r.data) t.checkpoint = { step: Number(r.step), data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength) };
+  return t;
+}
 
 /** Back to pending without counting the interrupted attempt. */
 const UNCLAIM = "status = 'pending', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, lease_owner = NULL, lease_expires = NULL";
@@ -84,17 +95,9 @@ export class SqlStore implements Store {
       const [prev] = await c.all<{ spec_json: string; spec_hash: string }>(`SELECT spec_json, spec_hash FROM sweeps WHERE name = ?${this.forUpdate}`, [sweep.name]);
       if (prev && prev.spec_hash !== sweep.specHash) {
         await c.run(`UPDATE sweeps SET spec_json = ?, spec_hash = ?, kind = ?, updated_at = ${this.now_} WHERE name = ?`, [sweep.specJson, sweep.specHash, sweep.kind, sweep.name]);
-      } else if (!prev) {
-        await c.run(`INSERT INTO sweeps (name, kind, spec_json, spec_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ${this.now_}, ${this.now_}) ON CONFLICT DO NOTHING`, [
-          sweep.name,
-          sweep.kind,
-          sweep.specJson,
-          sweep.specHash,
-        ]);
       }
-      await c.run(`INSERT INTO sweep_specs (sweep, spec_hash, spec_json, first_seen) VALUES (?, ?, ?, ${this.now_}) ON CONFLICT DO NOTHING`, [sweep.name, sweep.specHash, sweep.specJson]);
+      await recordSweep(c, this.now_, sweep, !prev);
       let inserted = 0;
-      const t = this.d.types;
       const members = async () => Number((await c.all<{ n: number }>('SELECT COUNT(*) AS n FROM sweep_tasks WHERE sweep = ?', [sweep.name]))[0].n);
       const before = await members();
       for await (const chunk of chunks) {
@@ -103,7 +106,7 @@ export class SqlStore implements Store {
           'INSERT INTO tasks (id, kind, params, batch_key, batch_order, cost, created_at) VALUES',
           chunk.map((x) => [x.id, x.kind, encodeParams(x.params), x.batchKey, x.batchOrder, x.cost]),
           'ON CONFLICT DO NOTHING',
-          `(?, ?, CAST(? AS ${t.json}), ?, ?, ?, ${this.now_})`,
+          `(?, ?, ${this.d.param('json')}, ?, ?, ?, ${this.now_})`,
         );
         // a point of this spec is current (the `current_results` view)
         await insertRows(
@@ -121,7 +124,10 @@ export class SqlStore implements Store {
 
   /** Append audit-trail rows `(task_id, owner, event, detail)` (inside the caller's transaction). */
   private async log(c: SqlConn, rows: LogRow[]): Promise<void> {
-    await insertRows(c, 'INSERT INTO task_log (task_id, at, owner, event, detail) VALUES', rows, '', `(?, ${this.now_}, ?, ?, ?)`);
+    await inChunks(rows, async (chunk) => {
+      const v = this.d.rows(['text', 'text', 'text', 'text'], chunk);
+      await c.run(`INSERT INTO task_log (task_id, at, owner, event, detail) SELECT v.column1, ${this.now_}, v.column2, v.column3, v.column4 FROM ${v.sql} AS v`, v.params);
+    });
   }
 
   async reclaimExpired(): Promise<number> {
@@ -132,7 +138,8 @@ export class SqlStore implements Store {
       if (expired.length === 0) return 0;
       const back = new Set<string>();
       await inChunks(expired.map((t) => t.id), async (ids) => {
-        const rows = await c.all<{ id: string }>(`UPDATE tasks SET ${UNCLAIM} WHERE id IN (${marks(ids)}) AND status = 'running' AND lease_expires < ${this.now_} RETURNING id`, ids);
+        const l = this.d.inList(ids);
+        const rows = await c.all<{ id: string }>(`UPDATE tasks SET ${UNCLAIM} WHERE id IN ${l.sql} AND status = 'running' AND lease_expires < ${this.now_} RETURNING id`, l.params);
         for (const r of rows) back.add(r.id);
       });
       await this.log(c, expired.filter((t) => back.has(t.id)).map((t) => [t.id, t.lease_owner, 'reclaimed', 'lease expired']));
@@ -226,11 +233,7 @@ export class SqlStore implements Store {
        SELECT c.id, c.params, c.attempts, k.step, k.data FROM claimed c LEFT JOIN checkpoints k ON k.task_id = c.id ORDER BY c.${order.replace(/, /g, ', c.')}`,
       [opts.maxAttempts, ...(retry ? [opts.retryExhaustedBefore!] : []), sweep, Math.max(1, chunk.maxTasks), opts.owner, opts.leaseMs, chunk.maxCost, opts.owner],
     );
-    return rows.map((r) => {
-      const t: TaskInput = { id: r.id, params: decodeParams(r.params), attempt: Number(r.attempts) };
-      if (r.data) t.checkpoint = { step: Number(r.step), data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength) };
-      return t;
-    });
+    return rows.map(claimedTask);
   }
 
   async claimBatch(sweep: string, opts: ClaimOptions): Promise<TaskInput[]> {
@@ -239,37 +242,68 @@ export class SqlStore implements Store {
       if (got.length > 0) return got;
     }
     return this.d.transaction(async (c) => {
-      const picked = await this.pick(c, sweep, opts);
-      const byId = new Map<string, { id: string; params: string; attempts: number }>();
-      await inChunks(picked, async (ids) => {
-        // the status is checked again: only a runnable row becomes ours
-        const rows = await c.all<{ id: string; params: string; attempts: number }>(
-          `UPDATE tasks SET status = 'running', lease_owner = ?, lease_expires = ${this.now_} + ?, started_at = ${this.now_}, attempts = attempts + 1
-           WHERE id IN (${marks(ids)}) AND status IN ('pending', 'failed') RETURNING id, params, attempts`,
-          [opts.owner, opts.leaseMs, ...ids],
-        );
-        for (const r of rows) byId.set(r.id, r);
-      });
-      const rows = picked.filter((id) => byId.has(id)).map((id) => byId.get(id)!);
-      const ckpts = new Map<string, { step: number; data: Buffer }>();
-      await inChunks(rows.map((r) => r.id), async (ids) => {
-        const found = await c.all<{ task_id: string; step: number; data: Buffer }>(`SELECT task_id, step, data FROM checkpoints WHERE task_id IN (${marks(ids)})`, ids);
-        for (const k of found) ckpts.set(k.task_id, { step: Number(k.step), data: k.data });
-      });
+      // SQLite: a chunk of independent points in one statement; a shared-work batch (or, on
+      // PostgreSQL, a claim whose chunk statement found nothing) takes the general path
+      let rows = this.d.rowLocks ? [] : await this.claimChunkSqlite(c, sweep, opts);
+      if (rows.length === 0) rows = await this.claimPicked(c, await this.pick(c, sweep, opts), opts);
       await this.log(
         c,
-        rows.map((r) => {
-          const k = ckpts.get(r.id);
-          return [r.id, opts.owner, 'claim', `attempt ${r.attempts}` + (k ? `, from checkpoint at step ${k.step}` : '')];
-        }),
+        rows.map((r) => [r.id, opts.owner, 'claim', `attempt ${r.attempts}` + (r.step !== null ? `, from checkpoint at step ${r.step}` : '')]),
       );
-      return rows.map((r) => {
-        const t: TaskInput = { id: r.id, params: decodeParams(r.params), attempt: Number(r.attempts) };
-        const k = ckpts.get(r.id);
-        if (k) t.checkpoint = { step: k.step, data: new Uint8Array(k.data.buffer, k.data.byteOffset, k.data.byteLength) };
-        return t;
-      });
+      return rows.map(claimedTask);
     });
+  }
+
+  /**
+   * SQLite: claim a chunk of independent grid points (batch key `''`) in one statement, inside the
+   * caller's transaction: the runnable points in claim order up to the first shared-work batch,
+   * the prefix within the chunk's cost budget, marked running, returned in claim order with their
+   * checkpoints. Empty when a batch heads the queue or nothing is runnable.
+   */
+  private async claimChunkSqlite(c: SqlConn, sweep: string, opts: ClaimOptions): Promise<ClaimedRow[]> {
+    const chunk = opts.chunk ?? { maxTasks: 1, maxCost: 0 };
+    const retry = opts.retryExhaustedBefore !== undefined;
+    const failedOk = retry ? '(t.attempts < ? OR t.started_at < ?)' : 't.attempts < ?';
+    const member = 'EXISTS (SELECT 1 FROM sweep_tasks s WHERE s.sweep = ? AND s.task_id = t.id)';
+    const cols = 't.id AS id, t.batch_key AS batch_key, t.cost AS cost';
+    const ckpt = (col: string) => `(SELECT k.${col} FROM checkpoints k WHERE k.task_id = tasks.id) AS ${col}`;
+    const rows = await c.all<ClaimedRow & { cost: number }>(
+      `UPDATE tasks SET status = 'running', lease_owner = ?, lease_expires = ${this.now_} + ?, started_at = ${this.now_}, attempts = attempts + 1
+       WHERE status IN ('pending', 'failed') AND id IN (
+         SELECT id FROM (
+           SELECT id, ROW_NUMBER() OVER w AS rn, SUM(cost) OVER w AS cum, SUM(batch_key <> '') OVER w AS batches
+           FROM (SELECT ${cols} FROM tasks t WHERE t.status = 'pending' AND ${member}
+                 UNION ALL
+                 SELECT ${cols} FROM tasks t WHERE t.status = 'failed' AND ${failedOk} AND ${member}
+                 ORDER BY cost DESC, batch_key LIMIT ?)
+           WINDOW w AS (ORDER BY cost DESC, batch_key ROWS UNBOUNDED PRECEDING))
+         WHERE batches = 0 AND (rn = 1 OR cum <= ?))
+       RETURNING id, params, attempts, cost, ${ckpt('step')}, ${ckpt('data')}`,
+      [opts.owner, opts.leaseMs, sweep, opts.maxAttempts, ...(retry ? [opts.retryExhaustedBefore!] : []), sweep, Math.max(1, chunk.maxTasks), chunk.maxCost],
+    );
+    // claim order: most expensive first (RETURNING gives the rows in no particular order)
+    return rows.sort((a, b) => b.cost - a.cost || (a.id < b.id ? -1 : 1));
+  }
+
+  /** Mark the picked points running where they still are runnable (inside the caller's transaction); with their checkpoints, in `picked` order. */
+  private async claimPicked(c: SqlConn, picked: string[], opts: ClaimOptions): Promise<ClaimedRow[]> {
+    const byId = new Map<string, ClaimedRow>();
+    await inChunks(picked, async (ids) => {
+      const l = this.d.inList(ids);
+      // the status is checked again: only a runnable row becomes ours
+      const rows = await c.all<{ id: string; params: string; attempts: number }>(
+        `UPDATE tasks SET status = 'running', lease_owner = ?, lease_expires = ${this.now_} + ?, started_at = ${this.now_}, attempts = attempts + 1
+         WHERE id IN ${l.sql} AND status IN ('pending', 'failed') RETURNING id, params, attempts`,
+        [opts.owner, opts.leaseMs, ...l.params],
+      );
+      for (const r of rows) byId.set(r.id, { ...r, step: null, data: null });
+    });
+    await inChunks([...byId.keys()], async (ids) => {
+      const l = this.d.inList(ids);
+      const found = await c.all<{ task_id: string; step: number; data: Buffer }>(`SELECT task_id, step, data FROM checkpoints WHERE task_id IN ${l.sql}`, l.params);
+      for (const k of found) Object.assign(byId.get(k.task_id)!, { step: Number(k.step), data: k.data });
+    });
+    return picked.filter((id) => byId.has(id)).map((id) => byId.get(id)!);
   }
 
   async leaseOwners(): Promise<string[]> {
@@ -282,7 +316,8 @@ export class SqlStore implements Store {
     return this.d.transaction(async (c) => {
       let n = 0;
       await inChunks([...taskIds].sort(), async (ids) => {
-        n += await c.run(`UPDATE tasks SET lease_expires = ${this.now_} + ? WHERE lease_owner = ? AND status = 'running' AND id IN (${marks(ids)})`, [leaseMs, owner, ...ids]);
+        const l = this.d.inList(ids);
+        n += await c.run(`UPDATE tasks SET lease_expires = ${this.now_} + ? WHERE lease_owner = ? AND status = 'running' AND id IN ${l.sql}`, [leaseMs, owner, ...l.params]);
       });
       await c.run(
         `INSERT INTO workers (owner, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ${this.now_}, ${this.now_})
@@ -365,8 +400,7 @@ export class SqlStore implements Store {
       }
     }
     if (all.size === 0) return;
-    const t = this.d.types;
-    const tuple = `(?, CAST(? AS ${t.int}), ?, CAST(? AS ${t.real}))`;
+    const tuple = `(?, ${this.d.param('int')}, ?, ${this.d.param('real')})`;
     // (task_id, name, step) is the primary key: a row re-sent by a resumed execution replaces
     // the identical row, it never duplicates it
     await insertRows(c, 'INSERT INTO metrics (task_id, step, name, value) VALUES', [...all.values()], 'ON CONFLICT (task_id, name, step) DO UPDATE SET value = excluded.value', tuple);
@@ -403,9 +437,10 @@ export class SqlStore implements Store {
   private async states(c: SqlConn, ids: string[]): Promise<Map<string, { status: string; lease_owner: string | null }>> {
     const out = new Map<string, { status: string; lease_owner: string | null }>();
     await inChunks([...new Set(ids)].sort(), async (chunk) => {
+      const l = this.d.inList(chunk);
       const rows = await c.all<{ id: string; status: string; lease_owner: string | null }>(
-        `SELECT id, status, lease_owner FROM tasks WHERE id IN (${marks(chunk)}) ORDER BY id${this.forUpdate}`,
-        chunk,
+        `SELECT id, status, lease_owner FROM tasks WHERE id IN ${l.sql} ORDER BY id${this.forUpdate}`,
+        l.params,
       );
       for (const r of rows) out.set(r.id, r);
     });
@@ -446,26 +481,34 @@ export class SqlStore implements Store {
         accepted.push(true);
       }
       await this.insertMetrics(c, winners.map((w) => ({ taskId: w.taskId, rows: w.rows })));
-      const t = this.d.types;
-      await insertRows(
-        c,
-        `UPDATE tasks SET status = v.column2, error = v.column3, diverged_step = v.column4, finished_at = ${this.now_}, duration_s = v.column5,
-           run_info = v.column6, attempts = CASE WHEN attempts < 1 THEN 1 ELSE attempts END, lease_owner = NULL, lease_expires = NULL
-         FROM (VALUES`,
-        winners.map((w) => [
-          w.taskId,
-          w.end.status,
-          w.end.status === 'diverged' ? w.end.reason : null,
-          w.end.status === 'diverged' ? w.end.step : null,
-          w.durationS,
-          JSON.stringify(w.info),
-        ]),
-        ') AS v WHERE tasks.id = v.column1',
-        `(CAST(? AS ${t.text}), CAST(? AS ${t.text}), CAST(? AS ${t.text}), CAST(? AS ${t.int}), CAST(? AS ${t.real}), CAST(? AS ${t.json}))`,
-      );
-      await inChunks(winners.map((w) => w.taskId), (ids) => c.run(`DELETE FROM checkpoints WHERE task_id IN (${marks(ids)})`, ids));
+      await this.markFinished(c, winners);
       await this.log(c, logs);
       return accepted;
+    });
+  }
+
+  /** Write the end state and run facts of accepted finishes, and drop their checkpoints (inside the caller's transaction). */
+  private async markFinished(c: SqlConn, winners: FinishItem[]): Promise<void> {
+    const ends = winners.map((w) => [
+      w.taskId,
+      w.end.status,
+      w.end.status === 'diverged' ? w.end.reason : null,
+      w.end.status === 'diverged' ? w.end.step : null,
+      w.durationS,
+      JSON.stringify(w.info),
+    ]);
+    await inChunks(ends, async (chunk) => {
+      const v = this.d.rows(['text', 'text', 'text', 'int', 'real', 'json'], chunk);
+      await c.run(
+        `UPDATE tasks SET status = v.column2, error = v.column3, diverged_step = v.column4, finished_at = ${this.now_}, duration_s = v.column5,
+           run_info = v.column6, attempts = CASE WHEN attempts < 1 THEN 1 ELSE attempts END, lease_owner = NULL, lease_expires = NULL
+         FROM ${v.sql} AS v WHERE tasks.id = v.column1`,
+        v.params,
+      );
+    });
+    await inChunks(winners.map((w) => w.taskId), async (ids) => {
+      const l = this.d.inList(ids);
+      await c.run(`DELETE FROM checkpoints WHERE task_id IN ${l.sql}`, l.params);
     });
   }
 
@@ -511,7 +554,8 @@ export class SqlStore implements Store {
         released.push(...rows.map((r) => r.id));
       } else {
         await inChunks(taskIds, async (ids) => {
-          const rows = await c.all<{ id: string }>(base + ` AND id IN (${marks(ids)}) RETURNING id`, [owner, ...ids]);
+          const l = this.d.inList(ids);
+          const rows = await c.all<{ id: string }>(base + ` AND id IN ${l.sql} RETURNING id`, [owner, ...l.params]);
           released.push(...rows.map((r) => r.id));
         });
       }

@@ -46,6 +46,24 @@ export interface Dialect extends SqlConn {
   readonly types: SqlTypes;
   /** Whether `SELECT … FOR UPDATE [SKIP LOCKED]` exists (PostgreSQL; SQLite locks the whole file). */
   readonly rowLocks: boolean;
+  /**
+   * One bound parameter of a column type inside `VALUES`: `CAST(? AS …)` on PostgreSQL (a
+   * `VALUES` list needs its types there), `?` on SQLite (the column's affinity converts it, and
+   * casts would hide a `VALUES` list's rows from the planner and cost a conversion per value).
+   */
+  param(type: keyof SqlTypes): string;
+  /**
+   * Bound rows as a table to read `FROM … AS v` (columns `v.column1 … v.columnN`), with its
+   * parameters: on SQLite one JSON array read by `json_each` (node-sqlite3 binds every parameter
+   * with a call of its own; one text is cheaper, and the planner knows the rows are few), on
+   * PostgreSQL a `VALUES` list cast to `types`. At most 500 rows (see {@link inChunks}).
+   * Numbers pass through JSON text on SQLite, whose parser does not round every double
+   * correctly, and JSON has no ±Infinity or NaN (they become NULL): values that must keep every
+   * bit (metric values) are bound with {@link param}.
+   */
+  rows(types: (keyof SqlTypes)[], rows: SqlValue[][]): { sql: string; params: SqlValue[] };
+  /** `ids` as an `IN` list, with its parameters: one JSON parameter on SQLite, `(?, ?, …)` on PostgreSQL (at most 500). */
+  inList(ids: string[]): { sql: string; params: SqlValue[] };
   /** SQL of the JSON value at `key` of column `col`, as a number or as text (SQLite: its own type). */
   jsonField(col: string, key: string, as: 'number' | 'text'): string;
   /** SQL that (re)creates the `results` view for these metric names. */
@@ -72,9 +90,21 @@ export function marks(ids: unknown[]): string {
   return ids.map(() => '?').join(', ');
 }
 
-/** Call `fn` on consecutive slices of at most 500 ids (well below every bound-parameter limit). */
-export async function inChunks(ids: string[], fn: (chunk: string[]) => Promise<unknown>): Promise<void> {
+/** Call `fn` on consecutive slices of at most 500 ids or rows (well below every bound-parameter limit). */
+export async function inChunks<T>(ids: T[], fn: (chunk: T[]) => Promise<unknown>): Promise<void> {
   for (let i = 0; i < ids.length; i += 500) await fn(ids.slice(i, i + 500));
+}
+
+/** {@link Dialect.rows} of SQLite: `(SELECT value->>0 AS column1, … FROM json_each(?))`. */
+export function jsonRows(width: number, rows: SqlValue[][]): { sql: string; params: SqlValue[] } {
+  const cols = Array.from({ length: width }, (_v, i) => `value->>${i} AS column${i + 1}`);
+  return { sql: `(SELECT ${cols.join(', ')} FROM json_each(?))`, params: [JSON.stringify(rows)] };
+}
+
+/** {@link Dialect.rows} of PostgreSQL: `(VALUES (CAST(? AS …), …), …)`. */
+export function valuesRows(types: string[], rows: SqlValue[][]): { sql: string; params: SqlValue[] } {
+  const one = '(' + types.map((t) => `CAST(? AS ${t})`).join(', ') + ')';
+  return { sql: `(VALUES ${rows.map(() => one).join(', ')})`, params: rows.flat() };
 }
 
 /**

@@ -6,7 +6,7 @@
 import { accessSync, constants as fsConstants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { APP_ID, MIGRATIONS, SCHEMA_VERSION, resultsViewSql } from './schema.js';
-import type { Dialect, SqlConn, SqlValue } from './sql.js';
+import { jsonRows, type Dialect, type SqlConn, type SqlTypes, type SqlValue } from './sql.js';
 import { SqliteDb } from './sqlite-db.js';
 import { StoreError } from './errors.js';
 
@@ -38,6 +38,16 @@ class SqliteDialect implements Dialect {
 
   get where(): string {
     return this.db.path;
+  }
+
+  param(): string {
+    return '?';
+  }
+  rows(types: (keyof SqlTypes)[], rows: SqlValue[][]): { sql: string; params: SqlValue[] } {
+    return jsonRows(types.length, rows);
+  }
+  inList(ids: string[]): { sql: string; params: SqlValue[] } {
+    return { sql: '(SELECT value FROM json_each(?))', params: [JSON.stringify(ids)] };
   }
 
   all<T = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T[]> {
