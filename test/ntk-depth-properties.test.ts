@@ -58,6 +58,28 @@ test('erf on both sides of the edge of chaos: q* = 0 below σ_w = √π/2 (no bi
   close((9 * (2 / Math.PI) * Math.asin((2 * q * r) / (1 + 2 * q)) + 0.09) / q, r, 1e-9, 'ρ* is a fixed point of the correlation map');
 });
 
+test('tanh without bias: σ_w = 1 is the edge of chaos with q* = 0 (q_l ≈ 1/(2l), a polynomial approach), σ_w < 1 ordered towards q* = 0, σ_w = 1.5 chaotic with ρ* = 0; no limit where the network becomes linear', () => {
+  const tanh = activationOf('tanh');
+  const edge = depthProperties(tanh, 1, 0, Math.log(1 / 784));
+  assert.equal(edge.q_star, 0);
+  close(edge.chi, 1, 1e-11, 'chi at the edge');
+  assert.equal(edge.xi, Infinity);
+  assert.ok(Number.isNaN(edge.rho_star) && Number.isNaN(edge.limit_ntk) && Number.isNaN(edge.limit_nngp), `edge: ${JSON.stringify(edge)}`);
+  // the same activation written as an expression takes the same path
+  const expr = depthProperties(activationOf('tanh(x)'), 1, 0, Math.log(1 / 784));
+  assert.equal(expr.q_star, 0);
+  assert.equal(expr.xi, Infinity);
+  const below = depthProperties(tanh, 0.8, 0, Math.log(0.64 / 784));
+  assert.equal(below.q_star, 0);
+  const chaotic = depthProperties(tanh, 1.5, 0, Math.log(2.25 / 784));
+  // q* solves q = σ_w² E[tanh(√q z)²]; χ = σ_w² E[sech⁴(√q* z)] > 1 (Poole et al. 2016, Fig. 1)
+  const q = chaotic.q_star;
+  assert.ok(q > 0.1 && q < 2.25, `q* ${q}`);
+  assert.ok(chaotic.chi > 1 + 1e-3, `chi ${chaotic.chi}`);
+  close(chaotic.rho_star, 0, 1e-12, 'rho* of an odd activation without bias');
+  assert.equal(chaotic.limit_ntk, 0);
+});
+
 /** Unit vectors, row-major [n, d]. */
 function sphere(n: number, d: number, seed: number): Float64Array {
   const x = makeRng({ purpose: 'test-depth-properties', seed }).fillNormal(new Float64Array(n * d));

@@ -462,3 +462,53 @@ contract('the spec_hash migration step adds the column and current_results to a 
     await again.close();
   }
 });
+
+contract('the stale dist_to_limit migration step removes the values measured against ¼ where that is not the point\'s limit (ReLU with sigma_b > 0, the nngp kernel), and keeps every other value', async () => {
+  const path = await newUrl();
+  const store = await openStore(path);
+  const points: [string, Record<string, unknown>, boolean][] = [
+    ['bias_old', { depth: 3, sigma_b: 0.1 }, false], // stored before the fix (no chi): removed
+    ['nngp_old', { depth: 3, kernel: 'nngp' }, false], // removed
+    ['plain_old', { depth: 3, sigma_b: 0, kernel: 'ntk' }, false], // ¼ is its limit: kept
+    ['bias_new', { depth: 3, sigma_b: 0.1 }, true], // measured against its own limit: kept
+    ['tanh_old', { depth: 3, sigma_b: 0.1, activation: 'tanh' }, false], // not ReLU: kept
+  ];
+  const tasks: NewTask[] = points.map(([id, params]) => ({ id, kind: 'kernel', params, batchKey: '', cost: 1, batchOrder: 0 }));
+  await store.registerSweep({ name: 'k', kind: 'kernel', specJson: '{}', specHash: 'h' }, tasks);
+  let claimed = 0;
+  for (let c = await store.claimBatch('k', { owner: 'h:1:a', leaseMs: LEASE, maxAttempts: 3, maxOrdersPerBatch: Infinity }); c.length > 0; c = await store.claimBatch('k', { owner: 'h:1:a', leaseMs: LEASE, maxAttempts: 3, maxOrdersPerBatch: Infinity })) claimed += c.length;
+  assert.equal(claimed, points.length);
+  await store.finishTasks(
+    points.map(([id, , hasChi], i) => ({
+      taskId: id,
+      owner: 'h:1:a',
+      end: { status: 'done' as const },
+      rows: [{ step: 0, name: 'dist_to_limit', value: 0.5 + i }, { step: 0, name: 'test_acc', value: 0.9 }, ...(hasChi ? [{ step: 0, name: 'chi', value: 0.9 }] : [])],
+      durationS: 1,
+      info: {},
+    })),
+  );
+  const pg = store.dialect === 'postgres';
+  await store.close();
+  const back = `UPDATE meta SET value = '${pg ? 3 : 6}' WHERE key = 'schema_version'`;
+  if (pg) {
+    const { default: pgLib } = await import('pg');
+    const c = new pgLib.Client({ connectionString: path });
+    await c.connect();
+    await c.query(back);
+    await c.end();
+  } else {
+    const raw = await SqliteDb.open(path);
+    await raw.exec(back);
+    await raw.close();
+  }
+  const again = await openStore(path);
+  try {
+    const rows = await again.query("SELECT task_id, dist_to_limit, test_acc FROM results WHERE sweep = 'k' ORDER BY task_id");
+    const got = Object.fromEntries(rows.map((r) => [r.task_id, [r.dist_to_limit === null ? null : Number(r.dist_to_limit), Number(r.test_acc)]]));
+    assert.deepEqual(got, { bias_new: [3.5, 0.9], bias_old: [null, 0.9], nngp_old: [null, 0.9], plain_old: [2.5, 0.9], tanh_old: [4.5, 0.9] });
+    assert.deepEqual(await again.query("SELECT COUNT(*) AS n FROM metrics WHERE name = 'dist_to_limit'"), [{ n: 3 }]);
+  } finally {
+    await again.close();
+  }
+});

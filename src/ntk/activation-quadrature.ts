@@ -346,6 +346,7 @@ export function quadratureActivation(spec: NumericalActivationSpec): Activation 
     dphi,
     has_ntk: true,
     homogeneous: null,
+    dual_accuracy: TABLE_TOL,
     logDiag(logq, out) {
       out[0] = logMeanSquare(phi, logq);
       out[1] = logMeanSquare(dphi, logq);

@@ -56,6 +56,11 @@ export interface Activation {
   /** Set for positively homogeneous activations (then `logDiag` and `pair` ignore `q`). */
   homogeneous: Homogeneous | null;
   /**
+   * Relative accuracy of the duals when they are not closed forms (quadrature); absent for closed
+   * forms, which are exact to rounding. Decides how close to 1 a slope must be to count as 1.
+   */
+  dual_accuracy?: number;
+  /**
    * `out[0] = log E[φ(u)²]`, `out[1] = log E[φ'(u)²]` for `u ~ N(0, exp(logq))`.
    * @param out length ≥ 2, overwritten.
    */

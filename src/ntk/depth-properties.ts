@@ -43,6 +43,26 @@ export interface DepthProperties {
 
 const MAX_ITER = 100_000;
 const LOG_Q_RANGE = 300;
+/** How close to 1 a slope χ of closed-form duals must be to count as the edge of chaos (rounding). */
+const CHI_TOL = 1e-12;
+/** Points of the log-spaced grid on which {@link tendsToZero} compares the variance map with the identity. */
+const ZERO_GRID = 600;
+
+/**
+ * Whether the variance map, iterated downwards from `exp(ell)` without settling, tends to 0: without
+ * bias, and below the identity (`σ_w² E[φ²](q) < q`, to {@link CHI_TOL} in log space) at every point
+ * of a log-spaced grid of `(exp(−LOG_Q_RANGE), exp(ell)]`, so no fixed point lies in between. This
+ * catches the polynomial approach at a marginal `σ_w² φ'(0)² = 1` (tanh at σ_w = 1, σ_b = 0:
+ * `q_l ≈ 1/(2l)`), which neither settles nor leaves the range within the iteration budget.
+ */
+function tendsToZero(act: Activation, logW2: number, logB2: number, ell: number, e: Float64Array): boolean {
+  if (Number.isFinite(logB2) || act.homogeneous || !(varianceMap(act, logW2, logB2, ell, e).logS < ell)) return false;
+  for (let i = 1; i <= ZERO_GRID; i++) {
+    const x = ell - (i / ZERO_GRID) * (ell + LOG_Q_RANGE);
+    if (varianceMap(act, logW2, logB2, x, e).logS - x > CHI_TOL) return false;
+  }
+  return true;
+}
 
 /** `log(σ_w² E[φ²](q) + σ_b²)` and `log σ_w² E[φ'²](q)` from `log q`. */
 function varianceMap(act: Activation, logW2: number, logB2: number, ell: number, e: Float64Array): { logS: number; logDd: number; w2: number } {
@@ -50,6 +70,23 @@ function varianceMap(act: Activation, logW2: number, logB2: number, ell: number,
   const a = logW2 + e[0];
   const r = Number.isFinite(logB2) ? Math.exp(logB2 - a) : 0;
   return { logS: a + Math.log1p(r), logDd: logW2 + e[1], w2: 1 / (1 + r) };
+}
+
+/**
+ * Iterates the variance map from `log q = logQ1` to its fixed point: `q_star` (0 or Infinity when
+ * the map tends there, NaN when it does not settle) and `ell`, the log variance at which the slopes
+ * are then evaluated (clamped to ±LOG_Q_RANGE when the variance tends to 0 or ∞).
+ */
+function varianceFixedPoint(act: Activation, logW2: number, logB2: number, logQ1: number, e: Float64Array): { q_star: number; ell: number } {
+  let ell = logQ1;
+  for (let it = 0; it < MAX_ITER; it++) {
+    const next = varianceMap(act, logW2, logB2, ell, e).logS;
+    if (Math.abs(next - ell) <= 1e-15 * Math.max(1, Math.abs(ell))) return { q_star: Math.exp(next), ell: next };
+    ell = next;
+    if (ell < -LOG_Q_RANGE || ell > LOG_Q_RANGE) return { q_star: ell < 0 ? 0 : Infinity, ell: Math.sign(ell) * LOG_Q_RANGE };
+  }
+  if (tendsToZero(act, logW2, logB2, ell, e)) return { q_star: 0, ell: -LOG_Q_RANGE };
+  return { q_star: NaN, ell };
 }
 
 /** One step of the normalized correlation map at variance `q`: `θ ↦ θ'` (equal diagonals). */
@@ -73,34 +110,22 @@ export function depthProperties(act: Activation, sigma_w: number, sigma_b: numbe
   const logW2 = 2 * Math.log(sigma_w);
   const logB2 = sigma_b > 0 ? 2 * Math.log(sigma_b) : -Infinity;
   const e = new Float64Array(2);
-  let ell = logQ1;
-  let qStar = NaN;
-  for (let it = 0; it < MAX_ITER; it++) {
-    const next = varianceMap(act, logW2, logB2, ell, e).logS;
-    if (Math.abs(next - ell) <= 1e-15 * Math.max(1, Math.abs(ell))) {
-      qStar = Math.exp(next);
-      ell = next;
-      break;
-    }
-    ell = next;
-    if (ell < -LOG_Q_RANGE || ell > LOG_Q_RANGE) {
-      qStar = ell < 0 ? 0 : Infinity;
-      ell = Math.sign(ell) * LOG_Q_RANGE;
-      break;
-    }
-  }
+  const fixed = varianceFixedPoint(act, logW2, logB2, logQ1, e);
+  const ell = fixed.ell;
+  let qStar = fixed.q_star;
   if (act.homogeneous && sigma_b === 0) qStar = NaN;
   const at = varianceMap(act, logW2, logB2, ell, e);
   const q = Math.exp(ell);
   const chi = act.has_ntk ? Math.exp(logW2 + e[1] + ell - at.logS) : Infinity;
   const out = new Float64Array(3);
-  const critical = Math.abs(chi - 1) <= 1e-12;
+  const tol = Math.max(CHI_TOL, 100 * (act.dual_accuracy ?? 0));
+  const critical = Math.abs(chi - 1) <= tol;
   let rhoStar = 1;
   let xi = critical ? Infinity : -1 / Math.log(chi);
   // a map that leaves ρ = 0 in place at χ = 1 is the identity (linear network): no attracting point
   const moves = Math.abs(Math.cos(correlationStep(act, q, at.w2, Math.PI / 2, out))) > 1e-13;
-  if (chi <= 1 + 1e-12 && !moves) rhoStar = NaN;
-  if (chi > 1 + 1e-12) {
+  if (chi <= 1 + tol && !moves) rhoStar = NaN;
+  if (chi > 1 + tol) {
     let th = Math.PI / 2;
     for (let it = 0; it < MAX_ITER; it++) {
       const next = correlationStep(act, q, at.w2, th, out);

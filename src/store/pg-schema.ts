@@ -1,14 +1,14 @@
 /**
  * The PostgreSQL schema of an ntk-sweep database: the same tables, columns and meanings as the
- * SQLite schema (`schema.ts`, version 6), with PostgreSQL types: timestamps `BIGINT` (ms since
+ * SQLite schema (`schema.ts`, version 7), with PostgreSQL types: timestamps `BIGINT` (ms since
  * the epoch, server clock), metrics and costs `DOUBLE PRECISION`, params and run facts `JSONB`,
  * checkpoints `BYTEA`. PostgreSQL has its own migration list, numbered from 1 (version 2 is
  * SQLite's version 5, the `activation` column of `results`; version 3 is SQLite's version 6:
- * `sweep_tasks.spec_hash` and the `current_results` view).
+ * `sweep_tasks.spec_hash` and the `current_results` view; version 4 is SQLite's version 7).
  */
 import { pgActivationAxis, resultsViewSql } from './schema.js';
 
-export const PG_SCHEMA_VERSION = 3;
+export const PG_SCHEMA_VERSION = 4;
 
 /** Migration i brings the schema from version i to i + 1. Append only; never edit. */
 export const PG_MIGRATIONS: string[] = [
@@ -109,6 +109,16 @@ export const PG_MIGRATIONS: string[] = [
   ALTER TABLE sweep_tasks ADD COLUMN spec_hash TEXT;
   DROP VIEW IF EXISTS current_results;
   DROP VIEW IF EXISTS results;
+  `,
+  // 3 -> 4: stale dist_to_limit of kernel points measured against ¼ (as SQLite version 7).
+  `
+  CREATE TEMP TABLE stale_dist AS SELECT t.id AS id FROM tasks t
+    WHERE t.kind = 'kernel' AND COALESCE(t.params->>'activation', 'relu') = 'relu'
+      AND (COALESCE(${pgNumber('t.params', 'sigma_b')}, 0) > 0 OR COALESCE(t.params->>'kernel', 'ntk') <> 'ntk')
+      AND NOT EXISTS (SELECT 1 FROM final_metrics c WHERE c.task_id = t.id AND c.name = 'chi');
+  DELETE FROM final_metrics WHERE name = 'dist_to_limit' AND task_id IN (SELECT id FROM stale_dist);
+  DELETE FROM metrics WHERE name = 'dist_to_limit' AND task_id IN (SELECT id FROM stale_dist);
+  DROP TABLE stale_dist;
   `,
 ];
 

@@ -12,11 +12,12 @@
  * Version 4 adds `workers`: one row per live worker process (owner id, host, pid, last heartbeat
  * on the database clock), for `status`. Version 5 gives `results` an `activation` column. Version 6 adds `sweep_tasks.spec_hash`: the hash of the
  * sweep's spec that last generated the point (the view `current_results` keeps the points of the
- * sweep's current spec; `prune` detaches the others).
+ * sweep's current spec; `prune` detaches the others). Version 7 removes stale `dist_to_limit` values
+ * of kernel points stored before each point measured against its own limit (see the migration).
  */
 
 export const APP_ID = 'ntk-sweep';
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** Migration i brings the schema from version i to i + 1. Append only; never edit. */
 export const MIGRATIONS: string[] = [
@@ -134,6 +135,19 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE sweep_tasks ADD COLUMN spec_hash TEXT;
   DROP VIEW IF EXISTS current_results;
   DROP VIEW IF EXISTS results;
+  `,
+  // 6 -> 7: dist_to_limit of kernel points stored before the limit became the architecture's own
+  // (those points have no chi metric) was measured against ¼·11ᵀ + ¾·I, the limit of the ReLU NTK
+  // without bias only. Where that is not the point's limit (sigma_b > 0, or the nngp/rho kernel),
+  // the value is wrong under an unchanged task id: it is removed (NULL in results).
+  `
+  CREATE TEMP TABLE stale_dist AS SELECT t.id AS id FROM tasks t
+    WHERE t.kind = 'kernel' AND COALESCE(json_extract(t.params, '$.activation'), 'relu') = 'relu'
+      AND (COALESCE(json_extract(t.params, '$.sigma_b'), 0) > 0 OR COALESCE(json_extract(t.params, '$.kernel'), 'ntk') <> 'ntk')
+      AND NOT EXISTS (SELECT 1 FROM final_metrics c WHERE c.task_id = t.id AND c.name = 'chi');
+  DELETE FROM final_metrics WHERE name = 'dist_to_limit' AND task_id IN (SELECT id FROM stale_dist);
+  DELETE FROM metrics WHERE name = 'dist_to_limit' AND task_id IN (SELECT id FROM stale_dist);
+  DROP TABLE stale_dist;
   `,
 ];
 
