@@ -52,7 +52,7 @@ int openblas_get_parallel(void);
 
 namespace {
 
-constexpr int kApiVersion = 2;
+constexpr int kApiVersion = 3;
 
 struct F64 {
   double* data;
@@ -334,6 +334,41 @@ Napi::Value Cholesky(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// choleskyInPlace(n, a): dpotrf on the lower triangle of the row-major a itself (the column-major
+// upper triangle); the strict upper triangle is neither read nor written. false if not PD.
+Napi::Value CholeskyInPlace(const Napi::CallbackInfo& info) {
+  const char* fn = "choleskyInPlace";
+  Napi::Env env = info.Env();
+  const int n = Dim(info, 0, fn, "n");
+  F64 a = Buf(info, 1, fn, "a", static_cast<uint64_t>(n) * n);
+  CheckFiniteLower(env, fn, n, a.data);
+  if (n == 0) return Napi::Boolean::New(env, true);
+  const lapack_int info_ = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', n, a.data, n);
+  if (info_ < 0) {
+    throw Napi::Error::New(env, "choleskyInPlace: LAPACK argument " + std::to_string(-info_) + " is invalid");
+  }
+  return Napi::Boolean::New(env, info_ == 0);
+}
+
+// symmUpper(rows, n, v, a, out): out ← V·A, V [rows, n], A symmetric [n, n] read from its upper
+// triangle (row-major), out [rows, n].
+Napi::Value SymmUpper(const Napi::CallbackInfo& info) {
+  const char* fn = "symmUpper";
+  Napi::Env env = info.Env();
+  const int rows = Dim(info, 0, fn, "rows");
+  const int n = Dim(info, 1, fn, "n");
+  const uint64_t nv = static_cast<uint64_t>(rows) * n;
+  const uint64_t na = static_cast<uint64_t>(n) * n;
+  F64 v = Buf(info, 2, fn, "v", nv);
+  F64 a = Buf(info, 3, fn, "a", na);
+  F64 out = Buf(info, 4, fn, "out", nv);
+  NoOverlap(env, fn, out, nv, "out", v, nv, "v");
+  NoOverlap(env, fn, out, nv, "out", a, na, "a");
+  if (rows == 0 || n == 0) return env.Undefined();
+  cblas_dsymm(CblasRowMajor, CblasRight, CblasUpper, rows, n, 1.0, a.data, n, v.data, n, 0.0, out.data, n);
+  return env.Undefined();
+}
+
 // choleskySolve(n, l, nrhs, b): solves (L Lᵀ) X = B in place in b ([n, nrhs] row-major).
 // This is exactly LAPACK dpotrs (two triangular solves, dtrsm), called through row-major CBLAS so
 // that B is used in place; LAPACKE_dpotrs would transpose B into a temporary copy.
@@ -414,6 +449,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("eigh", Napi::Function::New(env, Eigh, "eigh"));
   exports.Set("cholesky", Napi::Function::New(env, Cholesky, "cholesky"));
   exports.Set("choleskySolve", Napi::Function::New(env, CholeskySolve, "choleskySolve"));
+  exports.Set("choleskyInPlace", Napi::Function::New(env, CholeskyInPlace, "choleskyInPlace"));
+  exports.Set("symmUpper", Napi::Function::New(env, SymmUpper, "symmUpper"));
   exports.Set("mirrorLower", Napi::Function::New(env, MirrorLower, "mirrorLower"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));

@@ -177,10 +177,15 @@ struct ReluCoef {
 // How a chunk's angles sit against SERIES_THETA: all below, all at or above, or both.
 enum GForm { kSeries, kDirect, kMixed };
 
+// sin θ − θ cos θ by its Taylor series (trig.ts), for θ < SERIES_THETA.
+inline double SeriesG(double th) {
+  const double t2 = th * th;
+  return t2 * th * (G1 + t2 * (G2 + t2 * (G3 + t2 * (G4 + t2 * (G5 + t2 * (G6 + t2 * (G7 + t2 * G8)))))));
+}
+
 inline double GOf(GForm form, double th, double sinT, double cosT) {
   if (form == kDirect) return sinT - th * cosT;
-  const double t2 = th * th;
-  const double series = t2 * th * (G1 + t2 * (G2 + t2 * (G3 + t2 * (G4 + t2 * (G5 + t2 * (G6 + t2 * (G7 + t2 * G8)))))));
+  const double series = SeriesG(th);
   if (form == kSeries) return series;
   return th < SERIES_THETA ? series : sinT - th * cosT;
 }
@@ -240,14 +245,14 @@ void ReluChunk(int len, double* T, double* B, const double* w, const double* c, 
     mn = T[j] < mn ? T[j] : mn;
   }
   const GForm g = mx < SERIES_THETA ? kSeries : mn >= SERIES_THETA ? kDirect : kMixed;
-  if (!(mx <= HALF_PI)) ChunkOmr<kNtk, false, kMixed>(len, T, B, w, c, p, q, wi, ci, pi, qi, tmp);
-  else if (g == kSeries) ChunkOmr<kNtk, true, kSeries>(len, T, B, w, c, p, q, wi, ci, pi, qi, tmp);
-  else if (g == kDirect) ChunkOmr<kNtk, true, kDirect>(len, T, B, w, c, p, q, wi, ci, pi, qi, tmp);
-  else ChunkOmr<kNtk, true, kMixed>(len, T, B, w, c, p, q, wi, ci, pi, qi, tmp);
+  const auto omr = !(mx <= HALF_PI) ? ChunkOmr<kNtk, false, kMixed>
+                   : g == kSeries   ? ChunkOmr<kNtk, true, kSeries>
+                   : g == kDirect   ? ChunkOmr<kNtk, true, kDirect>
+                                    : ChunkOmr<kNtk, true, kMixed>;
+  omr(len, T, B, w, c, p, q, wi, ci, pi, qi, tmp);
   double hmax = 0;
   for (int j = 0; j < len; j++) hmax = tmp[j] > hmax ? tmp[j] : hmax;
-  if (hmax < 0.5) ChunkAsin<true>(len, tmp, T);
-  else ChunkAsin<false>(len, tmp, T);
+  (hmax < 0.5 ? ChunkAsin<true> : ChunkAsin<false>)(len, tmp, T);
 }
 
 // Rows [i0, i1) of the lower triangle, in chunks of kChunk pairs (branch choices per chunk).
@@ -258,10 +263,10 @@ void ReluRows(int n, int i0, int i1, double* theta, double* ntkBar, ReluCoef co)
   for (int i = std::max(i0, 1); i < i1; i++) {
     double* T = theta + i * N;
     double* B = ntkBar == nullptr ? nullptr : ntkBar + i * N;
+    const auto chunk = B ? ReluChunk<true> : ReluChunk<false>;
     for (int j0 = 0; j0 < i; j0 += kChunk) {
       const int len = std::min(kChunk, i - j0);
-      if (B) ReluChunk<true>(len, T + j0, B + j0, co.w + j0, co.c + j0, co.p + j0, co.q + j0, co.w[i], co.c[i], co.p[i], co.q[i], tmp);
-      else ReluChunk<false>(len, T + j0, nullptr, co.w + j0, co.c + j0, co.p + j0, co.q + j0, co.w[i], co.c[i], co.p[i], co.q[i], tmp);
+      chunk(len, T + j0, B ? B + j0 : nullptr, co.w + j0, co.c + j0, co.p + j0, co.q + j0, co.w[i], co.c[i], co.p[i], co.q[i], tmp);
     }
   }
 }
@@ -306,21 +311,33 @@ Napi::Float64Array F64Arg(const Napi::CallbackInfo& info, size_t i, const char* 
   return a;
 }
 
+// The point count n (an integer in [0, 3e6]) at argument i of `fn`.
+int PointsArg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  const double nd = info[i].As<Napi::Number>().DoubleValue();
+  if (!(nd >= 0 && nd <= 3e6 && std::floor(nd) == nd)) {
+    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": n must be an integer in [0, 3e6]");
+  }
+  return static_cast<int>(nd);
+}
+
+// The thread count at argument i, clamped to [1, 64].
+int ThreadsArg(const Napi::CallbackInfo& info, size_t i) {
+  return std::max(1, std::min(64, info[i].As<Napi::Number>().Int32Value()));
+}
+
 // reluPairs(n, theta, ntkBar | null, w, c, p, q, threads): the pair loop of relu.ts in place.
 Napi::Value ReluPairs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 8 || !info[0].IsNumber() || !info[7].IsNumber()) {
     throw Napi::TypeError::New(env, "reluPairs(n, theta, ntkBar, w, c, p, q, threads)");
   }
-  const double nd = info[0].As<Napi::Number>().DoubleValue();
-  if (!(nd >= 0 && nd <= 3e6 && std::floor(nd) == nd)) throw Napi::RangeError::New(env, "reluPairs: n must be an integer in [0, 3e6]");
-  const int n = static_cast<int>(nd);
+  const int n = PointsArg(info, 0, "reluPairs");
   const size_t nn = static_cast<size_t>(n) * n;
   double* theta = F64Arg(info, 1, "theta", nn).Data();
   double* ntkBar = info[2].IsNull() ? nullptr : F64Arg(info, 2, "ntkBar", nn).Data();
   ReluCoef co{F64Arg(info, 3, "w", n).Data(), F64Arg(info, 4, "c", n).Data(), F64Arg(info, 5, "p", n).Data(),
               F64Arg(info, 6, "q", n).Data()};
-  const int threads = std::max(1, std::min(64, info[7].As<Napi::Number>().Int32Value()));
+  const int threads = ThreadsArg(info, 7);
   if (ntkBar != nullptr && ntkBar == theta) throw Napi::Error::New(env, "reluPairs: theta and ntkBar must differ");
   ParallelRows(n, threads, [=](int i0, int i1) { ReluRows(n, i0, i1, theta, ntkBar, co); });
   return env.Undefined();
@@ -342,11 +359,7 @@ struct ActSpec {
 };
 
 inline double Smtc(double th, double sinT, double cosT) {  // sin θ − θ cos θ (trig.ts)
-  if (th < SERIES_THETA) {
-    const double t2 = th * th;
-    return t2 * th * (G1 + t2 * (G2 + t2 * (G3 + t2 * (G4 + t2 * (G5 + t2 * (G6 + t2 * (G7 + t2 * G8)))))));
-  }
-  return sinT - th * cosT;
+  return th < SERIES_THETA ? SeriesG(th) : sinT - th * cosT;
 }
 
 inline double Arccos2Remainder(double th, double sinT, double cosT) {  // trig.ts
@@ -541,15 +554,13 @@ Napi::Value ActivationPairs(const Napi::CallbackInfo& info) {
   else if (name == "gaussian") spec.kind = kGaussian;
   else if (name == "gelu") spec.kind = kGelu;
   else throw Napi::Error::New(env, "activationPairs: no native dual maps for activation '" + name + "'");
-  const double nd = info[3].As<Napi::Number>().DoubleValue();
-  if (!(nd >= 0 && nd <= 3e6 && std::floor(nd) == nd)) throw Napi::RangeError::New(env, "activationPairs: n must be an integer in [0, 3e6]");
-  const int n = static_cast<int>(nd);
+  const int n = PointsArg(info, 3, "activationPairs");
   const size_t nn = static_cast<size_t>(n) * n;
   double* theta = F64Arg(info, 4, "theta", nn).Data();
   double* ntkBar = info[5].IsNull() ? nullptr : F64Arg(info, 5, "ntkBar", nn).Data();
   LayerCoef co{F64Arg(info, 6, "w", n).Data(), F64Arg(info, 7, "c", n).Data(), F64Arg(info, 8, "p", n).Data(),
                F64Arg(info, 9, "q", n).Data(), F64Arg(info, 10, "qv", n).Data()};
-  const int threads = std::max(1, std::min(64, info[11].As<Napi::Number>().Int32Value()));
+  const int threads = ThreadsArg(info, 11);
   ParallelRows(n, threads, [=](int i0, int i1) { ActRows(spec, n, i0, i1, theta, ntkBar, co); });
   return env.Undefined();
 }

@@ -14,10 +14,10 @@
  * `krylov_dim`, `krylov_converged`, `test_acc` of every grid point.
  *
  * Expected buffers (8 bytes per float64, n = n_train + n_test, `src/tasks/memory.ts`): the
- * recursion state 2·n²; at the largest depth of the grid the train block is compacted into the
- * state's own buffer and the other one dropped, so the solve needs n² + mN + Cholesky factor N² +
- * Lanczos bases ≤ 2·1510·N (≈ 2.2 × 8·N²); a grid with several depths also holds a separate train
- * block N² while it solves the smaller depths (≈ 4.2 × 8·N² there). `--depths 3` measures the
+ * recursion state 2·n² (lower triangles kept current) and the cross block mN; the train block has
+ * no buffer of its own (compacted into the state at the largest depth, borrowed from the state's
+ * Θ̄ buffer below it) and the krylov solver's Cholesky factor shares it, plus Lanczos bases
+ * ≤ 2·1510·N: ≈ 2·n² + mN + O(N) for one depth and for several. `--depths 3` measures the
  * one-depth case, the default `1,3,10` the other. A numpy eigh evaluation holds at least the kernel (n²), the train block (N²), the
  * eigenvectors (N²) and dsyevd's workspace (~2N² + …): ≥ 5N² + … ≈ 17 GB at N = 20,000 (and its
  * recursion temporaries); `--numpy N` runs it (fold to the largest depth, eigh, predictions) for

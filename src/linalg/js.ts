@@ -9,17 +9,21 @@
  *   rotations applied to contiguous rows of Zᵀ (LAPACK `dsyev` pipeline) — `js/eigh.ts`.
  *   Tolerances: see {@link eigh}.
  * - `cholesky`: right-looking blocked (`dpotrf`), `null` on a non-positive pivot;
- *   `choleskySolve`: forward/backward substitution (`dpotrs`) — `js/cholesky.ts`.
+ *   `choleskySolve`: forward/backward substitution (`dpotrs`); `choleskyInPlace` the same
+ *   factorization in the matrix's own lower triangle — `js/cholesky.ts`.
+ * - `symmUpper`: row vectors times a symmetric matrix read from its upper triangle — `js/symm.ts`.
  *
  * Everything is deterministic: results depend only on the inputs, bit for bit.
  */
 import type { LinalgBackend } from './backend.js';
-import { cholesky, choleskySolve } from './js/cholesky.js';
+import { cholesky, choleskyInPlace, choleskySolve } from './js/cholesky.js';
 import { eigh } from './js/eigh.js';
 import { gemm } from './js/gemm.js';
+import { symmUpper } from './js/symm.js';
 import { syrk } from './js/syrk.js';
 
-export { cholesky, choleskySolve } from './js/cholesky.js';
+export { cholesky, choleskyInPlace, choleskySolve } from './js/cholesky.js';
+export { symmUpper } from './js/symm.js';
 export { eigh } from './js/eigh.js';
 export { gemm, gemmStrided } from './js/gemm.js';
 export { syrk } from './js/syrk.js';
@@ -32,4 +36,6 @@ export const jsBackend: LinalgBackend = {
   eigh,
   cholesky,
   choleskySolve,
+  choleskyInPlace,
+  symmUpper,
 };

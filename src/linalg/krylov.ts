@@ -16,6 +16,7 @@
  */
 import { linalg } from './index.js';
 import { makeRng } from '../util/rng.js';
+import { copyTriangleTransposed } from './mirror.js';
 
 /** A symmetric linear operator `A` on `Rⁿ`, applied to blocks of vectors stored as rows. */
 export interface SymOp {
@@ -42,32 +43,49 @@ function checkScale(where: string, n: number, scale: OpScale | undefined): void 
 
 /**
  * The operator `A = D B D + shift·I` (or `c·B + shift·I` for a scalar scale) of the dense
- * symmetric `[n, n]` row-major matrix `b` (both triangles read; not modified, not copied).
- * One `apply` of `p` rows costs one `gemm` `[p, n] × [n, n]` (`2pn²` flops) plus `O(pn)`.
- * @throws RangeError on a wrong length of `b` or `scale`, a non-positive scale, or a
- *   non-finite shift.
+ * symmetric `[n, n]` row-major matrix `b` (not modified, not copied). By default both triangles
+ * of `b` are read and one `apply` of `p` rows costs one `gemm` `[p, n] × [n, n]` (`2pn²` flops)
+ * plus `O(pn)`. With `upper_diag`, only the strict upper triangle of `b` is read and the diagonal
+ * of B is `upper_diag` (length n): the lower triangle and diagonal of `b` may hold a Cholesky
+ * factor sharing the buffer (see {@link factorSharedInPlace}); one `apply` is then one
+ * `linalg().symmUpper` plus an `O(pn)` diagonal correction.
+ * @throws RangeError on a wrong length of `b`, `scale` or `upper_diag`, a non-positive scale, or
+ *   a non-finite shift.
  */
-export function denseSymOp(n: number, b: Float64Array, options: { scale?: OpScale; shift?: number } = {}): SymOp {
+export function denseSymOp(n: number, b: Float64Array, options: { scale?: OpScale; shift?: number; upper_diag?: Float64Array } = {}): SymOp {
   if (!(Number.isInteger(n) && n >= 1) || b.length !== n * n) {
     throw new RangeError(`denseSymOp: b has length ${b.length}, expected n² for n = ${n}`);
   }
-  const { scale, shift = 0 } = options;
+  const { scale, shift = 0, upper_diag: diag } = options;
   checkScale('denseSymOp', n, scale);
   if (!Number.isFinite(shift)) throw new RangeError(`denseSymOp: shift must be finite, got ${shift}`);
+  if (diag !== undefined && diag.length !== n) throw new RangeError(`denseSymOp: upper_diag has length ${diag.length}, expected n = ${n}`);
   let tmp = new Float64Array(0);
+  const product = (src: Float64Array, rows: number, alpha: number, out: Float64Array): void => {
+    if (diag === undefined) {
+      linalg().gemm(false, false, rows, n, n, alpha, src, b, 0, out);
+      return;
+    }
+    linalg().symmUpper(rows, n, src, b, out);
+    for (let i = 0; i < rows; i++) {
+      const o = i * n;
+      for (let j = 0; j < n; j++) out[o + j] += (diag[j] - b[j * n + j]) * src[o + j];
+      if (alpha !== 1) for (let j = 0; j < n; j++) out[o + j] *= alpha;
+    }
+  };
   return {
     n,
     apply(v, rows, out) {
       if (rows === 0) return;
       if (scale === undefined || typeof scale === 'number') {
-        linalg().gemm(false, false, rows, n, n, scale ?? 1, v, b, 0, out);
+        product(v, rows, scale ?? 1, out);
       } else {
         if (tmp.length < rows * n) tmp = new Float64Array(rows * n);
         for (let i = 0; i < rows; i++) {
           const o = i * n;
           for (let j = 0; j < n; j++) tmp[o + j] = v[o + j] * scale[j];
         }
-        linalg().gemm(false, false, rows, n, n, 1, tmp, b, 0, out);
+        product(tmp, rows, 1, out);
         for (let i = 0; i < rows; i++) {
           const o = i * n;
           for (let j = 0; j < n; j++) out[o + j] *= scale[j];
@@ -76,6 +94,23 @@ export function denseSymOp(n: number, b: Float64Array, options: { scale?: OpScal
       if (shift !== 0) for (let i = 0; i < rows * n; i++) out[i] += shift * v[i];
     },
   };
+}
+
+/**
+ * Cholesky factor of `B + shift·I` sharing `B`'s buffer: `a` row-major `[n, n]` holds B in its
+ * strict upper triangle and B's diagonal is `diag`; the strict upper triangle is copied onto the
+ * lower one, the diagonal set to `diag + shift`, and the lower triangle factored in place
+ * (`linalg().choleskyInPlace`). Afterwards the lower triangle with the diagonal is L
+ * (`B + shift·I = L Lᵀ`, the layout {@link choleskyInverseOp} reads) and the strict upper
+ * triangle still holds B, so {@link denseSymOp} with `upper_diag: diag` still applies B: one
+ * `[n, n]` buffer serves both. Returns false (lower triangle and diagonal then garbage) when
+ * `B + shift·I` is not numerically positive definite.
+ * @throws Error on NaN/Inf in B.
+ */
+export function factorSharedInPlace(n: number, a: Float64Array, diag: Float64Array, shift = 0): boolean {
+  copyTriangleTransposed(n, a, a, 'upper-to-lower');
+  for (let i = 0; i < n; i++) a[i * n + i] = diag[i] + shift;
+  return linalg().choleskyInPlace(n, a);
 }
 
 /**

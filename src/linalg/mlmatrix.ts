@@ -95,6 +95,24 @@ export const mlMatrixBackend: LinalgBackend = {
     return out;
   },
 
+  choleskyInPlace(n, a) {
+    const l = mlMatrixBackend.cholesky(n, a);
+    if (l === null) return false;
+    for (let i = 0; i < n; i++) a.set(l.subarray(i * n, i * n + i + 1), i * n);
+    return true;
+  },
+
+  // no ml-matrix counterpart: the reference product, one dot per entry
+  symmUpper(rows, n, v, a, out) {
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += v[r * n + k] * (k <= j ? a[k * n + j] : a[j * n + k]);
+        out[r * n + j] = s;
+      }
+    }
+  },
+
   choleskySolve(n, l, nrhs, b) {
     // forward then backward substitution, column by column of B
     for (let r = 0; r < nrhs; r++) {

@@ -11,6 +11,8 @@
  * - `cholesky`: LAPACK `dpotrf` into a new `[n, n]` buffer (upper triangle zeroed); `null` when
  *   `dpotrf` reports a non-positive pivot.
  * - `choleskySolve`: the two triangular solves of LAPACK `dpotrs` (`cblas_dtrsm`), in place in `b`.
+ * - `choleskyInPlace`: LAPACK `dpotrf` on the caller's buffer (lower triangle only).
+ * - `symmUpper`: `cblas_dsymm` (side right, upper) on the caller's buffers.
  * - `mirrorLower`: the lower triangle copied onto the upper one, in place (cache-blocked).
  * - `activationPairs`: the pair loop of the general layer map (`ntk/layer.ts`) for the closed-form
  *   activations, in C++ with the C library's math functions (equal to rounding, not bit for bit:
@@ -32,11 +34,11 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LinalgBackend, SymmetricEigen } from './backend.js';
+import type { ActivationPairs, LinalgBackend, ReluPairs, SymmetricEigen } from './backend.js';
 import { mlMatrixBackend } from './mlmatrix.js';
 
 /** Version of the addon's export surface this file expects (`apiVersion` in the C++ source). */
-const EXPECTED_API_VERSION = 2;
+const EXPECTED_API_VERSION = 3;
 
 /** Relative location of the compiled addon inside the repository. */
 export const NATIVE_ADDON_RELATIVE_PATH = path.join('native', 'build', 'Release', 'ntk_linalg.node');
@@ -71,18 +73,11 @@ interface NativeAddon {
   eigh(n: number, a: Float64Array, method?: 'evd' | 'evr'): SymmetricEigen;
   cholesky: LinalgBackend['cholesky'];
   choleskySolve: LinalgBackend['choleskySolve'];
-  reluPairs(
-    n: number,
-    theta: Float64Array,
-    ntkBar: Float64Array | null,
-    w: Float64Array,
-    c: Float64Array,
-    p: Float64Array,
-    q: Float64Array,
-    threads: number,
-  ): void;
+  choleskyInPlace: LinalgBackend['choleskyInPlace'];
+  symmUpper: LinalgBackend['symmUpper'];
+  reluPairs(...args: [...Parameters<ReluPairs>, threads: number]): void;
   fdlibmProbe(fn: 'sin' | 'cos' | 'asin', x: Float64Array): Float64Array;
-  activationPairs(...args: [...Parameters<NonNullable<LinalgBackend['activationPairs']>>, threads: number]): void;
+  activationPairs(...args: [...Parameters<ActivationPairs>, threads: number]): void;
   mirrorLower(n: number, a: Float64Array): Float64Array;
   getNumThreads(): number;
   setNumThreads(threads: number): number;
@@ -175,11 +170,12 @@ function loadUncached(): NativeBackend | { error: string } {
     eigh: (n, a) => addon.eigh(n, a),
     cholesky: addon.cholesky,
     choleskySolve: addon.choleskySolve,
+    choleskyInPlace: addon.choleskyInPlace,
+    symmUpper: addon.symmUpper,
     // the pair loop splits its rows over the BLAS thread budget (same bits for any count)
     mirrorLower: addon.mirrorLower,
-    activationPairs: (name, a, b, n, theta, ntkBar, w, c, p, q, qv) =>
-      addon.activationPairs(name, a, b, n, theta, ntkBar, w, c, p, q, qv, addon.getNumThreads()),
-    reluPairs: (n, theta, ntkBar, w, c, p, q) => addon.reluPairs(n, theta, ntkBar, w, c, p, q, addon.getNumThreads()),
+    activationPairs: (...args) => addon.activationPairs(...args, addon.getNumThreads()),
+    reluPairs: (...args) => addon.reluPairs(...args, addon.getNumThreads()),
   };
   return {
     backend,

@@ -31,8 +31,9 @@ export interface FoldOptions extends LayerParams, InputOptions {
  * depth below it). Points are the rows of `x`; for train/test cross kernels pass the stacked
  * `[train; test]` rows and slice the blocks of the `[n, n]` result.
  *
- * The state given to `onDepth` has both triangles current and is **mutated after the callback
- * returns**: copy what must outlive the call (e.g. with {@link kernelMatrix}).
+ * The state given to `onDepth` has both triangles current (only the lower ones with
+ * `mirror: false`, whose upper triangles the callback may then use as scratch) and is **mutated
+ * after the callback returns**: copy what must outlive the call (e.g. with {@link kernelMatrix}).
  *
  * Cost: one `syrk` (`n² d`) plus, per pair `j < i` per layer, the pair loop of the layer map:
  * in JS, or on the native backend its C++ loop (bit-identical for ReLU, vectorized, rows split over
@@ -41,7 +42,7 @@ export interface FoldOptions extends LayerParams, InputOptions {
  * `onDepth` may consume the state (e.g. `takeNormalizedBlocks`): the fold reads nothing after it.
  *
  * @param x points, row-major `[n, d]`.
- * @returns the final state (depth `max(depths)`), both triangles current.
+ * @returns the final state (depth `max(depths)`), as handed to `onDepth`.
  * @throws RangeError on bad sizes, parameters or depths (see {@link inputKernel});
  *   `signal.reason` when aborted.
  */
@@ -66,11 +67,11 @@ export function kernelFold(
     throw new RangeError(`kernelFold: activation ${act.name} has no NTK (its derivative is not a function); pass ntk: false for its NNGP`);
   }
   const layer = layerMap(act);
-  const state = inputKernel(x, n, d, options, options);
+  const state = inputKernel(x, n, d, options, { ntk: options.ntk, mirror: false });
   let next = 0;
   for (;;) {
     if (state.depth === wanted[next]) {
-      if (state.depth > 1) symmetrizeLower(state);
+      if (options.mirror !== false) symmetrizeLower(state);
       onDepth(state.depth, state);
       next += 1;
     }
@@ -79,7 +80,7 @@ export function kernelFold(
     options.signal?.throwIfAborted();
     layer(state, options);
   }
-  return state; // symmetrized when handed to onDepth at maxDepth
+  return state;
 }
 
 const RELU = activationOf('relu');

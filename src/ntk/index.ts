@@ -19,6 +19,7 @@ export {
   kernelMatrix,
   kernelView,
   takeNormalizedBlocks,
+  borrowNtkBlocks,
   type KernelView,
   splitTrainTest,
   normalizedBlocks,
@@ -27,7 +28,7 @@ export {
   type KernelMatrixOptions,
 } from './kernel-matrix.js';
 export { logMeanExp, trainDiagMeanScale, flowScale, flowTimes, scaledBlocks, type FlowScale, type TimeScale } from './scale.js';
-export { kernelStats, stateDistToLimit, type KernelStats } from './stats.js';
+export { kernelStats, offDiagStats, spectrumStats, stateDistToLimit, type KernelStats, type OffDiagStats } from './stats.js';
 export { depthProperties, type DepthProperties } from './depth-properties.js';
 export {
   gradientFlowPredict,

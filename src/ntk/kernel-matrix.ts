@@ -4,7 +4,8 @@
  * both triangles of the output, so it works on states straight from {@link reluKernelStep}.
  */
 import { trainDiagMeanScale } from './scale.js';
-import type { KernelState } from './state.js';
+import { copyTriangleTransposed } from '../linalg/mirror.js';
+import { mirrorLowerFast, type KernelState } from './state.js';
 
 /** Kernel names of docs/conventions.md §2: NTK `Θ`, NNGP `Σ`, correlation `ρ = Σ̄` (`cos θ`). */
 export type KernelName = 'ntk' | 'nngp' | 'rho';
@@ -128,10 +129,11 @@ export function splitTrainTest(
 
 /**
  * The normalized train block `K̄(X, X)` → `train` `[N, N]` and cross block `K̄(X_test, X)` →
- * `cross` `[m, N]` of `kernel` (`ntk`: `Θ̄`; `nngp`, `rho`: `ρ = cos θ`), read from a state
- * over the stacked `[train; test]` points with both triangles current (as handed out by
- * `kernelFold`). Same values as `kernelMatrix(state, kernel, 'normalized')` sliced by
- * {@link splitTrainTest}, without the `[n, n]` intermediate. Diagonal exactly 1.
+ * `cross` `[m, N]` of `kernel` (`ntk`: `Θ̄`; `nngp`, `rho`: `ρ = cos θ`), read from the lower
+ * triangle of a state over the stacked `[train; test]` points (as `kernelFold` hands it out, with
+ * or without `mirror`). Same values as `kernelMatrix(state, kernel, 'normalized')` sliced by
+ * {@link splitTrainTest}, without the `[n, n]` intermediate. Both triangles of `train` are
+ * written; diagonal exactly 1.
  * @throws RangeError if the buffers do not have the lengths `N²` and `m·N` (`m = n − N`).
  */
 export function normalizedBlocks(
@@ -148,60 +150,99 @@ export function normalizedBlocks(
     throw new RangeError(`normalizedBlocks: buffers have lengths ${train.length}, ${cross.length}; expected [${nTrain}, ${nTrain}] and [${nTest}, ${nTrain}]`);
   }
   const { src, isAngle } = kernelView(state, kernel);
-  for (let i = 0; i < n; i++) {
-    const row = i * n;
-    const dst = i < nTrain ? train : cross;
-    const o = (i < nTrain ? i : i - nTrain) * nTrain;
-    if (isAngle) {
-      for (let j = 0; j < nTrain; j++) dst[o + j] = j === i ? 1 : Math.cos(src[row + j]);
-    } else {
-      dst.set(src.subarray(row, row + nTrain), o);
-      if (i < nTrain) dst[o + i] = 1;
-    }
-  }
+  copyCross(src, isAngle, n, nTrain, cross);
+  compactTrain(src, isAngle, n, nTrain, train);
 }
 
 const EMPTY = new Float64Array(0);
 
 /**
  * The normalized train block `K̄(X, X)` `[N, N]` and cross block `K̄(X_test, X)` `[m, N]` of
- * `kernel` (same values as {@link normalizedBlocks}: `ntk` reads `Θ̄`, `nngp`/`rho`
- * `ρ = cos θ`; diagonal exactly 1) taken out of a state over the stacked `[train; test]` points
- * **by consuming it**: the cross block is copied into `cross`, then the train block is compacted
- * in place into the first `N²` entries of the state's own `[n, n]` buffer (row `i` moves from
- * offset `i·n` to `i·N`), and the state's references to both big buffers are dropped (`theta`,
- * `ntk_bar` become empty), so the other buffer can be garbage-collected before a solver
- * allocates. No `[N, N]` copy: at the last depth of a fold the train block costs no memory of
- * its own. The state must not be stepped or read afterwards.
+ * `kernel` (same values as {@link normalizedBlocks}) taken out of a state over the stacked
+ * `[train; test]` points **by consuming it**: the cross block is copied into `cross`, then the
+ * train block is compacted in place into the first `N²` entries of the state's own `[n, n]`
+ * buffer (row `i` moves from offset `i·n` to `i·N`) and mirrored, and the state's references to
+ * both big buffers are dropped (`theta`, `ntk_bar` become empty), so the other buffer can be
+ * garbage-collected before a solver allocates. No `[N, N]` copy: at the last depth of a fold the
+ * train block costs no memory of its own. The state must not be stepped or read afterwards.
  *
- * @param state both triangles current (as `kernelFold` hands it out); consumed.
+ * @param state lower triangle current (as `kernelFold` hands it out); consumed.
  * @param cross `[m, N]` output, `m = n − N`.
- * @returns the train block, a `[N, N]` view (`subarray`) of the state's former buffer.
+ * @returns the train block, a `[N, N]` view (`subarray`) of the state's former buffer, both
+ *   triangles written.
  * @throws RangeError for a wrong `cross` length or `N` outside `1..n`.
  */
 export function takeNormalizedBlocks(state: KernelState, kernel: KernelName, nTrain: number, cross: Float64Array): Float64Array {
   const n = state.n;
   const N = nTrain;
-  if (!(Number.isInteger(N) && N >= 1 && N <= n) || cross.length !== (n - N) * N) {
-    throw new RangeError(`takeNormalizedBlocks: n_train ${N} of ${n} points with a cross buffer of length ${cross.length}`);
-  }
+  checkBlockSizes('takeNormalizedBlocks', n, N, cross);
   const { src, isAngle } = kernelView(state, kernel);
+  copyCross(src, isAngle, n, N, cross);
+  state.theta = EMPTY;
+  state.ntk_bar = state.ntk_bar === null ? null : EMPTY;
+  compactTrain(src, isAngle, n, N, src);
+  return src.subarray(0, N * N);
+}
+
+/**
+ * The normalized NTK train block `Θ̄(X, X)` `[N, N]` and cross block `Θ̄(X_test, X)` `[m, N]`
+ * (same values as {@link normalizedBlocks} with `kernel: ntk`) **borrowed** from a state that the
+ * fold will step again, without an `[N, N]` buffer of its own: the cross block is copied into
+ * `cross`, the strict lower triangle of `ntk_bar` is stashed in the strict upper triangle of
+ * `theta` (free scratch in a state handed out with `mirror: false`: the recursion reads only lower
+ * triangles), and the train block is compacted into the first `N²` entries of `ntk_bar` and
+ * mirrored. The caller may overwrite the block (a solver factoring in place), and must call
+ * `restore()` before the state is stepped again: it copies the stash back, so the state's lower
+ * triangles are exactly what they were.
+ *
+ * @param state handed out with `mirror: false`, built with `ntk: true`.
+ * @returns `train`, a `[N, N]` view of `ntk_bar`, both triangles written; and `restore`.
+ * @throws RangeError for a state without `Θ̄`, a wrong `cross` length or `N` outside `1..n`.
+ */
+export function borrowNtkBlocks(state: KernelState, nTrain: number, cross: Float64Array): { train: Float64Array; restore: () => void } {
+  const { n, theta, ntk_bar: bar } = state;
+  const N = nTrain;
+  checkBlockSizes('borrowNtkBlocks', n, N, cross);
+  if (bar === null) throw new RangeError("borrowNtkBlocks: kernel 'ntk' needs a state built with ntk: true");
+  copyCross(bar, false, n, N, cross);
+  copyTriangleTransposed(n, bar, theta, 'lower-to-upper');
+  compactTrain(bar, false, n, N, bar);
+  const restore = (): void => {
+    copyTriangleTransposed(n, theta, bar, 'upper-to-lower');
+    for (let i = 0; i < n; i++) bar[i * n + i] = 1;
+  };
+  return { train: bar.subarray(0, N * N), restore };
+}
+
+function checkBlockSizes(where: string, n: number, N: number, cross: Float64Array): void {
+  if (!(Number.isInteger(N) && N >= 1 && N <= n) || cross.length !== (n - N) * N) {
+    throw new RangeError(`${where}: n_train ${N} of ${n} points with a cross buffer of length ${cross.length}`);
+  }
+}
+
+/** `cross[i − N, j]` ← the normalized kernel at `(i, j)`, `N ≤ i < n`, `j < N` (lower triangle of `src`). */
+function copyCross(src: Float64Array, isAngle: boolean, n: number, N: number, cross: Float64Array): void {
   for (let i = N; i < n; i++) {
     const o = (i - N) * N;
     if (isAngle) for (let j = 0; j < N; j++) cross[o + j] = Math.cos(src[i * n + j]);
     else cross.set(src.subarray(i * n, i * n + N), o);
   }
-  state.theta = EMPTY;
-  state.ntk_bar = state.ntk_bar === null ? null : EMPTY;
-  // Row i is written to [i·N, i·N + N), below the source of every later row (i'·n ≥ (i + 1)·N).
+}
+
+/**
+ * The train block's lower triangle (normalized, diagonal exactly 1) written row by row at stride
+ * `N` into `dst`, then mirrored, so `dst[0 .. N²)` is the full symmetric `[N, N]` block. `dst` may
+ * be `src`: row `i` moves from `i·n` to `i·N`, below the source of every later row
+ * (`i'·n ≥ (i + 1)·N`).
+ */
+function compactTrain(src: Float64Array, isAngle: boolean, n: number, N: number, dst: Float64Array): void {
   for (let i = 0; i < N; i++) {
     const from = i * n;
     const to = i * N;
-    if (isAngle) for (let j = 0; j < N; j++) src[to + j] = j === i ? 1 : Math.cos(src[from + j]);
-    else {
-      src.copyWithin(to, from, from + N);
-      src[to + i] = 1;
-    }
+    if (isAngle) for (let j = 0; j < i; j++) dst[to + j] = Math.cos(src[from + j]);
+    else if (dst === src) dst.copyWithin(to, from, from + i);
+    else dst.set(src.subarray(from, from + i), to);
+    dst[to + i] = 1;
   }
-  return src.subarray(0, N * N);
+  mirrorLowerFast(N, dst.subarray(0, N * N));
 }

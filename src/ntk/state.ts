@@ -10,8 +10,8 @@ import { mirrorLower } from '../linalg/mirror.js';
  * The kernels of a depth-`depth` network over `n` points, in normalized form.
  *
  * Between steps only the lower triangle (`j ≤ i`) of `theta` and `ntk_bar` is current;
- * {@link kernelFold} mirrors both before handing the state to its callback, and
- * {@link symmetrizeLower} does it on demand. The diagonal is exact: `theta[i,i] === 0`,
+ * {@link kernelFold} mirrors both before handing the state to its callback (unless told
+ * `mirror: false`), and {@link symmetrizeLower} does it on demand. The diagonal is exact: `theta[i,i] === 0`,
  * `ntk_bar[i,i] === 1`.
  */
 export interface KernelState {
@@ -53,10 +53,17 @@ export interface KernelState {
   nngp_ntk_ratio: Float64Array;
 }
 
-/** Options of {@link inputKernel}. */
+/** Options of {@link inputKernel} (and of `kernelFold`, which extends them). */
 export interface InputOptions {
   /** Also carry the normalized NTK `Θ̄` (an extra `[n, n]` buffer and ~25% more time). Default true. */
   ntk?: boolean;
+  /**
+   * Default true: states are returned (and handed out by `kernelFold`) with both triangles of
+   * `theta` and `ntk_bar` current. `false`: only the lower triangles (`j ≤ i`) are current, and
+   * the strict upper triangles are free scratch for the caller (the recursion never reads them),
+   * which saves one mirror of each `[n, n]` buffer per handed-out depth.
+   */
+  mirror?: boolean;
 }
 
 /**
@@ -76,9 +83,13 @@ export function ddAdd(hi: Float64Array, lo: Float64Array, i: number, x: number):
 
 /** Mirror `theta` and `ntk_bar` of `state` so both triangles are current. Returns `state`. */
 export function symmetrizeLower(state: KernelState): KernelState {
-  const mirror = linalg().mirrorLower ?? mirrorLower;
-  mirror(state.n, state.theta);
-  if (state.ntk_bar !== null) mirror(state.n, state.ntk_bar);
+  mirrorLowerFast(state.n, state.theta);
+  if (state.ntk_bar !== null) mirrorLowerFast(state.n, state.ntk_bar);
   return state;
+}
+
+/** `linalg/mirror.ts` `mirrorLower` of the row-major `[n, n]` `a`, natively when the backend has it. Returns `a`. */
+export function mirrorLowerFast(n: number, a: Float64Array): Float64Array {
+  return (linalg().mirrorLower ?? mirrorLower)(n, a);
 }
 

@@ -62,6 +62,18 @@ export function kernelStats(
   if (values.length !== n) {
     throw new RangeError(`kernelStats: eig.values has length ${values.length}, expected ${n}`);
   }
+  return { ...offDiagStats(kbar, n, limit), ...spectrumStats(values) };
+}
+
+/** The entry-wise part of {@link KernelStats}. */
+export type OffDiagStats = Pick<KernelStats, 'offdiag_mean' | 'offdiag_min' | 'offdiag_max' | 'dist_to_limit' | 'diag_dominance'>;
+
+/**
+ * The entry-wise statistics of the symmetric row-major `[n, n]` normalized kernel `kbar`
+ * (`offdiag_*`, `dist_to_limit`, `diag_dominance`; see {@link KernelStats}). Reads the lower
+ * triangle and the diagonal only.
+ */
+export function offDiagStats(kbar: Float64Array, n: number, limit: number): OffDiagStats {
   let sum = 0;
   let mn = Infinity;
   let mx = -Infinity;
@@ -88,6 +100,21 @@ export function kernelStats(
   const pairs = (n * (n - 1)) / 2;
   let dominance = Infinity;
   for (let i = 0; i < n; i++) dominance = Math.min(dominance, kbar[i * n + i] - absRow[i]);
+  return {
+    offdiag_mean: pairs > 0 ? sum / pairs : NaN,
+    offdiag_min: pairs > 0 ? mn : NaN,
+    offdiag_max: pairs > 0 ? mx : NaN,
+    dist_to_limit: dist,
+    diag_dominance: dominance,
+  };
+}
+
+/**
+ * The spectral part of {@link KernelStats} from eigenvalues (any order; a partial spectrum gives
+ * its extremes): `lambda_min`, `lambda_max`, `cond`, and `logdet` (`-Infinity` unless all > 0).
+ */
+export function spectrumStats(values: Float64Array): Pick<KernelStats, 'lambda_min' | 'lambda_max' | 'cond' | 'logdet'> {
+  const n = values.length;
   let lambdaMin = Infinity;
   let lambdaMax = -Infinity;
   for (let i = 0; i < n; i++) {
@@ -100,11 +127,6 @@ export function kernelStats(
     for (let i = 0; i < n; i++) logdet += Math.log(values[i]);
   }
   return {
-    offdiag_mean: pairs > 0 ? sum / pairs : NaN,
-    offdiag_min: pairs > 0 ? mn : NaN,
-    offdiag_max: pairs > 0 ? mx : NaN,
-    dist_to_limit: dist,
-    diag_dominance: dominance,
     lambda_min: lambdaMin,
     lambda_max: lambdaMax,
     cond: lambdaMin > 0 ? lambdaMax / lambdaMin : Infinity,
@@ -113,8 +135,8 @@ export function kernelStats(
 }
 
 /**
- * `max_{i ≠ j < nTrain} |K̄_ij − a|` of `kernel` read straight from a recursion state (both
- * triangles current), the off-diagonal part of `dist_to_limit` without building the matrix
+ * `max_{i ≠ j < nTrain} |K̄_ij − a|` of `kernel` read straight from a recursion state (its lower
+ * triangle), the off-diagonal part of `dist_to_limit` without building the matrix
  * (`O(nTrain²)`): used at extra depths to measure how fast the distance falls.
  */
 export function stateDistToLimit(state: Readonly<KernelState>, kernel: KernelName, nTrain: number, a: number): number {

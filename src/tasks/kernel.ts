@@ -37,13 +37,16 @@
  * its train diagonal, so `t` is in units where the diagonal is 1 and depths are comparable.
  *
  * Memory (8-byte floats, `n = N + m`): the recursion state, two `[n, n]` buffers (one for
- * `kernel: nngp | rho`), and the cross block `[m, N]`. Below the largest depth the train block is
- * a separate `[N, N]` buffer; at the largest depth it is compacted into the state's own buffer
- * and the other one is dropped (`takeNormalizedBlocks`), so a one-depth batch never holds a
- * separate copy. The solver adds eigh: eigenvectors `[N, N]` plus LAPACK workspace (~`2N²`), ×2
- * for a non-constant diagonal; krylov: the Cholesky factor `[N, N]` plus two Lanczos bases
- * `[≤ 1510, N]`. `tasks/memory.ts` estimates the peak from these buffers; the README's
- * performance section gives measured peaks.
+ * `kernel: nngp | rho`) of which only the lower triangles are kept current, and the cross block
+ * `[m, N]`. The train block has no buffer of its own except for `nngp`/`rho` below the largest
+ * depth: at the largest depth it is compacted into the state's own buffer and the other one is
+ * dropped (`takeNormalizedBlocks`); below it the NTK block is borrowed from the state's `Θ̄`
+ * buffer, its lower triangle stashed in the free upper triangle of `θ` and restored after the
+ * solve (`borrowNtkBlocks`). The krylov solver's Cholesky factor shares the train block's buffer
+ * (factor in the lower triangle, the kernel in the upper one), and adds two Lanczos bases
+ * `[≤ 1510, N]`; the eigh solver adds eigenvectors `[N, N]` plus LAPACK workspace (~`2N²`), ×2
+ * for a non-constant diagonal. `tasks/memory.ts` estimates the peak from these buffers; the
+ * README's performance section gives measured peaks.
  */
 import { loadDataset } from '../data/index.js';
 import { linalg } from '../linalg/index.js';
@@ -57,11 +60,12 @@ import {
   kernelView,
   stateDistToLimit,
   takeNormalizedBlocks,
+  borrowNtkBlocks,
 } from '../ntk/index.js';
-import type { DepthProperties, FlowScale, KernelState, KernelStats } from '../ntk/index.js';
+import type { DepthProperties, FlowScale, KernelName, KernelState, KernelStats } from '../ntk/index.js';
 import { parseParams } from '../spec/params.js';
 import type { KernelTaskParams } from './kinds/kernel.js';
-import { chooseKernelSolver, DEPTH_SOLVERS, type DepthSolverInput, type KernelSolver } from '../ntk/solvers/index.js';
+import { chooseKernelSolver, DEPTH_SOLVERS, type DepthSolution, type DepthSolverInput, type KernelSolver } from '../ntk/solvers/index.js';
 import type { MetricRow, TaskContext, TaskInput } from './types.js';
 
 export { chooseKernelSolver, krylovThreshold, type KernelSolver } from '../ntk/solvers/index.js';
@@ -100,8 +104,8 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
     byDepth.set(depth, [...(byDepth.get(depth) ?? []), t]);
   }
   const lead = tasks[0].id;
-  // The cross block is reused at every depth; the train block too below the largest depth, while at
-  // the largest depth it is the recursion's own buffer (takeNormalizedBlocks: no [N, N] copy).
+  // The cross block is reused at every depth. The train block lives in the recursion's own buffers
+  // (depthBlocks) except for nngp/rho below the largest depth, which reuse one [N, N] buffer.
   let kbarTrainBuf: Float64Array | null = null;
   const kbarCross = new Float64Array(nTest * nTrain);
   const maxDepth = Math.max(...byDepth.keys());
@@ -123,6 +127,7 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
       activation,
       depths: [...byDepth.keys(), ...halfDepths],
       ntk: kernel === 'ntk',
+      mirror: false,
       signal: ctx.signal,
       on_layer: (depth, max) => {
         if (depth % 10 === 0 || depth === max) ctx.reporter.progress(lead, depth / max, `depth ${depth}/${max}`);
@@ -134,15 +139,14 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
       if (here === undefined) return;
       const depthRows = depthMetrics(props, depth, halves.get(Math.floor(depth / 2)), stateDistToLimit(state, kernel, nTrain, limit));
       const scale = flowScale(kernelView(state, kernel), timeScale, nTrain);
-      let kbarTrain: Float64Array;
-      if (depth === maxDepth) {
-        kbarTrainBuf = null;
-        kbarTrain = takeNormalizedBlocks(state as KernelState, kernel, nTrain, kbarCross);
-      } else {
-        kbarTrain = kbarTrainBuf ??= new Float64Array(nTrain * nTrain);
-        normalizedBlocks(state, kernel, nTrain, kbarTrain, kbarCross);
+      const blocks = depthBlocks(state as KernelState, kernel, nTrain, kbarCross, depth === maxDepth, () => (kbarTrainBuf ??= new Float64Array(nTrain * nTrain)));
+      if (depth === maxDepth) kbarTrainBuf = null;
+      let solution: DepthSolution;
+      try {
+        solution = DEPTH_SOLVERS[solver](solverInput(here, p, { kbarTrain: blocks.train, kbarCross, scale, limit }, data, options, ctx.signal));
+      } finally {
+        blocks.restore?.();
       }
-      const solution = DEPTH_SOLVERS[solver](solverInput(here, p, { kbarTrain, kbarCross, scale, limit }, data, options, ctx.signal));
       const rows = here.map((task, i) => taskRows(task, solution.stats, data, solution.predictions[i], solution.extra[i]));
       for (const row of rows) row.rows.push(...depthRows);
       for (const row of rows) {
@@ -151,6 +155,29 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
       }
     },
   );
+}
+
+/**
+ * The normalized train block `[N, N]` of one depth, the cross block written into `cross`, with
+ * as little memory of its own as the state allows: at the largest depth the state is consumed
+ * and the block compacted into its buffer (`takeNormalizedBlocks`); below it, the NTK block is
+ * borrowed from `ntk_bar` (`borrowNtkBlocks`: call `restore` before the fold steps again), and
+ * the `ρ` block of `nngp`/`rho` (angles must become cosines) goes into `buffer()`. The solver
+ * may overwrite the block.
+ */
+function depthBlocks(
+  state: KernelState,
+  kernel: KernelName,
+  nTrain: number,
+  cross: Float64Array,
+  last: boolean,
+  buffer: () => Float64Array,
+): { train: Float64Array; restore?: () => void } {
+  if (last) return { train: takeNormalizedBlocks(state, kernel, nTrain, cross) };
+  if (kernel === 'ntk') return borrowNtkBlocks(state, nTrain, cross);
+  const train = buffer();
+  normalizedBlocks(state, kernel, nTrain, train, cross);
+  return { train };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
- * Estimated peak memory of a job, for the coordinator's memory budget (a one-depth NTK kernel
- * job at n_train 20,000 holds ~2.2 × 8·N² ≈ 7 GiB, so two of them on two pool threads come close
- * to a 24 GiB machine, and one at 30,000 (~16 GiB) must run alone). Estimates count the large `Float64Array` buffers a task allocates (8 bytes per
+ * Estimated peak memory of a job, for the coordinator's memory budget (an NTK kernel job at
+ * n_train 20,000 holds ~2.2 × 8·N² ≈ 7 GiB, so two of them on two pool threads come close to a
+ * 24 GiB machine, and one at 30,000 (~16 GiB) must run alone). Estimates count the large `Float64Array` buffers a task allocates (8 bytes per
  * float64) plus a fixed allowance for the worker thread itself; they aim to be a little above
  * the measured peak, never far below it.
  */
@@ -20,28 +20,25 @@ const num = (v: unknown, fallback = 0): number => (typeof v === 'number' && Numb
  * Bytes of one kernel batch on linear-algebra backend `backendName`: `n = N + m` (`N = n_train`,
  * `m = n_test`), `depths` distinct depths, `kernel` `ntk` (recursion state `θ` and `Θ̄`, `2n²`)
  * or `nngp`/`rho` (`θ` only, `n²`). The solver's part, as {@link chooseKernelSolver} picks: eigh,
- * eigenvectors and LAPACK workspace `3N²`; krylov, Cholesky factor `N²` and two Lanczos bases
- * `2·1510·N`. The peak is the largest of
- * - the recursion itself plus the cross block: `state + mN`;
- * - the largest depth, where the train block is compacted into the state's own `[n, n]` buffer
- *   and the other buffer is dropped (`takeNormalizedBlocks`): `n² + mN + solver`;
- * - with several depths, a smaller depth, which copies the train block out of the live state:
- *   `state + N² + mN + solver`;
- * plus three `[n, d]` copies of the points and {@link BASE_BYTES}.
- * Measured with `scripts/bench/peak-rss.js` (Fashion-MNIST, m = 1,000, NTK, one depth): see the
- * README's performance section for the figures.
+ * eigenvectors and LAPACK workspace `3N²`; krylov, two Lanczos bases `2·1510·N` (its Cholesky
+ * factor shares the train block's buffer). The train block has no buffer of its own: at the
+ * largest depth it is compacted into the state's own buffer (`takeNormalizedBlocks`; the other
+ * buffer is dropped, but counted, since nothing forces its collection before the solve ends),
+ * below it the NTK block is borrowed from the live state (`borrowNtkBlocks`); only `nngp`/`rho`
+ * with several depths add an `[N, N]` buffer for their cosines. The peak is
+ * `state + mN + solver` (+ `N²` for those), plus three `[n, d]` copies of the points and
+ * {@link BASE_BYTES}. Measured with `scripts/bench/peak-rss.js` (Fashion-MNIST, m = 1,000, NTK):
+ * see the README's performance section for the figures.
  */
 export function kernelJobBytes(nTrain: number, nTest: number, backendName: string, depths = 1, kernel = 'ntk', d = 784): number {
   const n = nTrain + nTest;
-  const solver = chooseKernelSolver(nTrain, backendName) === 'eigh' ? 3 * nTrain * nTrain : nTrain * nTrain + 2 * LANCZOS_ROWS * nTrain;
+  const solver = chooseKernelSolver(nTrain, backendName) === 'eigh' ? 3 * nTrain * nTrain : 2 * LANCZOS_ROWS * nTrain;
   const state = (kernel === 'ntk' ? 2 : 1) * n * n;
+  const cosines = depths > 1 && kernel !== 'ntk' ? nTrain * nTrain : 0;
   const cross = nTest * nTrain;
-  const recursion = state + cross;
-  const last = n * n + cross + solver;
-  const smaller = depths > 1 ? state + nTrain * nTrain + cross + solver : 0;
   // the points: the dataset's arrays, the stacked [n, d] copy and the input layer's scaled copy
   const points = 3 * n * d;
-  return 8 * (Math.max(recursion, last, smaller) + points) + BASE_BYTES;
+  return 8 * (state + cosines + cross + solver + points) + BASE_BYTES;
 }
 
 /**

@@ -32,51 +32,83 @@ export function cholesky(n: number, a: Float64Array): Float64Array | null {
   checkDims('cholesky', n);
   if (a.length < n * n) throw new RangeError(`cholesky: A has ${a.length} elements, needs ${n * n} (${n}x${n})`);
   const l = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) l.set(a.subarray(i * n, i * n + i + 1), i * n);
+  return choleskyInPlace(n, l) ? l : null;
+}
+
+/**
+ * Cholesky factor `A = L Lᵀ` of the symmetric positive-definite row-major `[n, n]` matrix `a`,
+ * in place (LAPACK `dpotrf`, lower): the lower triangle, diagonal included, is read and
+ * overwritten with L; the strict upper triangle is neither read nor written (so it may hold
+ * another matrix, e.g. A itself, see `linalg/krylov.ts`).
+ *
+ * @returns true, or false if a pivot is not strictly positive (`a` is not numerically positive
+ *   definite; the lower triangle then holds a partial factor).
+ * @throws Error if the lower triangle of `a` contains NaN or ±Infinity.
+ * @throws RangeError if `n` is not a non-negative integer or `a` is shorter than `n²`.
+ */
+export function choleskyInPlace(n: number, a: Float64Array): boolean {
+  checkDims('choleskyInPlace', n);
+  if (a.length < n * n) throw new RangeError(`choleskyInPlace: A has ${a.length} elements, needs ${n * n} (${n}x${n})`);
   for (let i = 0; i < n; i++) {
-    const r = i * n;
     for (let j = 0; j <= i; j++) {
-      const v = a[r + j];
+      const v = a[i * n + j];
       if (!Number.isFinite(v)) throw new Error(`cholesky: matrix entry [${i}, ${j}] is ${v}`);
-      l[r + j] = v;
     }
   }
-
   for (let k0 = 0; k0 < n; k0 += CHOL_BLOCK) {
     const k1 = Math.min(n, k0 + CHOL_BLOCK);
-    // 1. Diagonal block (already updated by all previous block columns).
-    for (let i = k0; i < k1; i++) {
-      const ri = i * n;
-      for (let j = k0; j <= i; j++) {
-        const rj = j * n;
-        let s = l[ri + j];
-        for (let p = k0; p < j; p++) s -= l[ri + p] * l[rj + p];
-        if (j < i) {
-          l[ri + j] = s / l[rj + j];
-        } else {
-          if (!(s > 0)) return null;
-          l[ri + i] = Math.sqrt(s);
+    if (!factorBlockColumn(n, a, k0, k1)) return false;
+    // Trailing update of the lower triangle: A[I, k1:end(I)] -= L[I, K] · L[k1:end(I), K]ᵀ, the
+    // rectangle left of each row band's diagonal block by gemm, the block itself row by row (so
+    // nothing above the diagonal is written).
+    for (let r0 = k1; r0 < n; r0 += UPDATE_ROWS) {
+      const r1 = Math.min(n, r0 + UPDATE_ROWS);
+      if (r0 > k1) gemmStrided(false, true, r1 - r0, r0 - k1, k1 - k0, -1, a, r0 * n + k0, n, a, k1 * n + k0, n, 1, a, r0 * n + k1, n);
+      for (let i = r0; i < r1; i++) {
+        const ri = i * n;
+        for (let j = r0; j <= i; j++) {
+          const rj = j * n;
+          let s = 0;
+          for (let p = k0; p < k1; p++) s += a[ri + p] * a[rj + p];
+          a[ri + j] -= s;
         }
       }
     }
-    // 2. Panel below: L[i, K] = A[i, K] · L[K, K]^{-T}, one row at a time.
-    for (let i = k1; i < n; i++) {
-      const ri = i * n;
-      for (let j = k0; j < k1; j++) {
-        const rj = j * n;
-        let s = l[ri + j];
-        for (let p = k0; p < j; p++) s -= l[ri + p] * l[rj + p];
+  }
+  return true;
+}
+
+/**
+ * Columns `k0 .. k1 − 1` of L, once every earlier block column has updated them: the diagonal
+ * block (`dpotf2`, row-wise dot products), then the panel below it (`dtrsm`, each row on its own).
+ * False on a pivot that is not strictly positive.
+ */
+function factorBlockColumn(n: number, l: Float64Array, k0: number, k1: number): boolean {
+  for (let i = k0; i < k1; i++) {
+    const ri = i * n;
+    for (let j = k0; j <= i; j++) {
+      const rj = j * n;
+      let s = l[ri + j];
+      for (let p = k0; p < j; p++) s -= l[ri + p] * l[rj + p];
+      if (j < i) {
         l[ri + j] = s / l[rj + j];
+      } else {
+        if (!(s > 0)) return false;
+        l[ri + i] = Math.sqrt(s);
       }
     }
-    // 3. Trailing update of the lower triangle: A[I, k1:end(I)] -= L[I, K] · L[k1:end(I), K]ᵀ.
-    for (let r0 = k1; r0 < n; r0 += UPDATE_ROWS) {
-      const r1 = Math.min(n, r0 + UPDATE_ROWS);
-      gemmStrided(false, true, r1 - r0, r1 - k1, k1 - k0, -1, l, r0 * n + k0, n, l, k1 * n + k0, n, 1, l, r0 * n + k1, n);
+  }
+  for (let i = k1; i < n; i++) {
+    const ri = i * n;
+    for (let j = k0; j < k1; j++) {
+      const rj = j * n;
+      let s = l[ri + j];
+      for (let p = k0; p < j; p++) s -= l[ri + p] * l[rj + p];
+      l[ri + j] = s / l[rj + j];
     }
   }
-  // The trailing updates also wrote the upper half of diagonal blocks: clear the upper triangle.
-  for (let i = 0; i < n; i++) l.fill(0, i * n + i + 1, (i + 1) * n);
-  return l;
+  return true;
 }
 
 /**

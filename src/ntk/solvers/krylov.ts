@@ -4,11 +4,11 @@
  * gradient flow (`ntk/krylov-flow.ts`, on the operators of `linalg/krylov.ts`).
  */
 import { linalg } from '../../linalg/index.js';
-import { choleskyInverseOp, denseSymOp, lanczosExtremes, type SymOp } from '../../linalg/krylov.js';
+import { choleskyInverseOp, denseSymOp, factorSharedInPlace, lanczosExtremes, type SymOp } from '../../linalg/krylov.js';
 import { krylovGradientFlow } from '../krylov-flow.js';
 import { absoluteRidge } from '../predict.js';
 import { flowTimes } from '../scale.js';
-import { kernelStats, type KernelStats } from '../stats.js';
+import { offDiagStats, spectrumStats, type KernelStats } from '../stats.js';
 import type { DepthSolution, DepthSolverInput } from './solver.js';
 
 /**
@@ -27,31 +27,25 @@ const EXTREMES = { block: 4, tol: 1e-8 } as const;
 const MAX_SOLVE_COND_INV = 1e-8;
 
 /**
- * Cholesky factor of the symmetric `[N, N]` matrix in `a` (lower triangle read), shifted if need
- * be: `a` itself, else `a + σI` with σ = `1e-8 λ_max`, then 100σ. σ is far above the rounding
- * that makes a singular Gram matrix numerically indefinite (~`N ε λ_max`), and small enough that
- * the shift-invert operator `(A + σI)⁻¹` (spectrum spread ≤ 1e8) keeps its Ritz values, mapped
- * back by `μ = 1/ν − σ`, accurate to ~`ε λ/σ` ≤ 2e-8 relative; null modes come out at
- * `|μ| ~ εσ`, far below the zero threshold `N ε λ_max`. The diagonal of `a` is restored exactly.
- * Null when all three fail. `forceShift` skips the unshifted attempt.
+ * Cholesky factor of the symmetric `[N, N]` matrix B sharing its buffer `a` (B in the strict upper
+ * triangle, its diagonal `diag`; {@link factorSharedInPlace}), shifted if need be: B itself, else
+ * `B + σI` with σ = `1e-8 λ_max`, then 100σ. σ is far above the rounding that makes a singular
+ * Gram matrix numerically indefinite (~`N ε λ_max`), and small enough that the shift-invert
+ * operator `(B + σI)⁻¹` (spectrum spread ≤ 1e8) keeps its Ritz values, mapped back by
+ * `μ = 1/ν − σ`, accurate to ~`ε λ/σ` ≤ 2e-8 relative; null modes come out at `|μ| ~ εσ`, far
+ * below the zero threshold `N ε λ_max`. On success the factor is the lower triangle of `a`
+ * (`l === a`); null (lower triangle garbage, diagonal `diag`) when all three fail. `forceShift` skips the
+ * unshifted attempt.
  */
-function shiftedCholesky(N: number, a: Float64Array, lambdaMax: number, forceShift = false): { l: Float64Array; shift: number } | null {
-  const la = linalg();
-  const l = forceShift ? null : la.cholesky(N, a);
-  if (l) return { l, shift: 0 };
-  const diag = new Float64Array(N);
-  for (let i = 0; i < N; i++) diag[i] = a[i * N + i];
+function shiftedCholesky(N: number, a: Float64Array, diag: Float64Array, lambdaMax: number, forceShift = false): { l: Float64Array; shift: number } | null {
+  if (!forceShift && factorSharedInPlace(N, a, diag)) return { l: a, shift: 0 };
   const base = MAX_SOLVE_COND_INV * Math.abs(lambdaMax);
-  try {
-    for (const shift of [base, 100 * base]) {
-      if (!(shift > 0)) break;
-      for (let i = 0; i < N; i++) a[i * N + i] = diag[i] + shift;
-      const ls = la.cholesky(N, a);
-      if (ls) return { l: ls, shift };
-    }
-  } finally {
-    for (let i = 0; i < N; i++) a[i * N + i] = diag[i];
+  for (const shift of [base, 100 * base]) {
+    if (!(shift > 0)) break;
+    if (factorSharedInPlace(N, a, diag, shift)) return { l: a, shift };
   }
+  // no factor: a clean diagonal for the products that read it (upper_diag corrects it to diag)
+  for (let i = 0; i < N; i++) a[i * N + i] = diag[i];
   return null;
 }
 
@@ -62,14 +56,20 @@ function shiftedCholesky(N: number, a: Float64Array, lambdaMax: number, forceShi
  * `t = ∞` as a Cholesky solve. Accuracy target: relative error ≤ 1e-6 of the predictions and of
  * `lambda_min`/`lambda_max` against the eigh solver (`test/ntk-krylov.test.ts`,
  * `test/kernel-task.test.ts`). Extra metrics: `krylov_dim`, `krylov_err_est`,
- * `krylov_converged`, `lambda_err_est` (see `tasks/kernel.ts`). Overwrites `kbarTrain` when the
- * flow kernel differs from `K̄` (ridge or per-point scale), so one `[N, N]` factor lives at a time.
+ * `krylov_converged`, `lambda_err_est` (see `tasks/kernel.ts`).
+ *
+ * Memory: no `[N, N]` buffer of its own. The factor shares `kbarTrain`: its strict upper triangle
+ * keeps `K̄` (later the flow kernel `A`), its lower triangle and diagonal receive the Cholesky
+ * factor, and every product with `K̄` or `A` reads the upper triangle
+ * (`denseSymOp(…, { upper_diag })`). So `kbarTrain` is overwritten (the caller rebuilds it from
+ * the recursion state at the next depth).
  * @throws RangeError when a per-point scale underflowed or overflowed; `signal.reason` when aborted.
  */
 export function krylovDepthSolver(input: DepthSolverInput): DepthSolution {
   const { kbarTrain, scale, signal } = input;
   const N = input.n_train;
   const st = krylovStats(N, kbarTrain, input.limit, signal);
+  // from here on kbarTrain's lower triangle is a factor (or garbage): K̄ is its strict upper one
   // --- flow on A = K̃ + δI, K̃ = K̄ or D K̄ D (the time-scale factor is in the times)
   const c = scale.scale;
   let meanDiagK = 1;
@@ -133,8 +133,11 @@ interface KrylovStats {
  * bound then); off-diagonal statistics from {@link kernelStats}.
  */
 function krylovStats(N: number, kbarTrain: Float64Array, limit: number, signal?: AbortSignal): KrylovStats {
+  // entry-wise statistics and λ_max while both triangles still hold K̄
+  const entries = offDiagStats(kbarTrain, N, limit);
   const top = lanczosExtremes(denseSymOp(N, kbarTrain), { ...EXTREMES, which: 'max', signal });
-  let fac = shiftedCholesky(N, kbarTrain, top.max);
+  const ones = new Float64Array(N).fill(1);
+  let fac = shiftedCholesky(N, kbarTrain, ones, top.max);
   let lambdaErr = top.resid_max / Math.abs(top.max);
   let lambdaMin = NaN;
   let logdet = -Infinity; // numerically singular unless K̄ itself has a factor
@@ -149,30 +152,29 @@ function krylovStats(N: number, kbarTrain: Float64Array, limit: number, signal?:
       if (lambdaMin < MAX_SOLVE_COND_INV * top.max) {
         // factored, but too ill-conditioned for K̄⁻¹ to be trusted (rounding made a singular K̄
         // pass dpotrf): the flow uses a shifted factor and treats null modes as the eigh path does.
-        // (Drop the old factor first, so two [N, N] factors are never referenced at once.)
-        fac = null;
-        fac = shiftedCholesky(N, kbarTrain, top.max, true);
+        fac = shiftedCholesky(N, kbarTrain, ones, top.max, true);
       }
     }
   } else {
     // no factor even with a shift: the smallest Ritz value is only an upper bound on λ_min
-    const both = lanczosExtremes(denseSymOp(N, kbarTrain), { ...EXTREMES, which: 'both', signal });
+    const both = lanczosExtremes(denseSymOp(N, kbarTrain, { upper_diag: ones }), { ...EXTREMES, which: 'both', signal });
     lambdaMin = both.min;
     lambdaErr = Math.max(lambdaErr, both.resid_min / Math.max(Math.abs(both.min), Number.MIN_VALUE));
   }
-  // kernelStats supplies the off-diagonal statistics; the spectrum it is given holds only the two
-  // extreme eigenvalues, so its logdet is replaced by the Cholesky one.
+  // the spectrum known here holds only the two extreme eigenvalues, so its logdet is replaced by
+  // the Cholesky one
   const spectrum = new Float64Array(N).fill(top.max);
   spectrum[0] = Math.min(lambdaMin, top.max);
-  const stats: KernelStats = { ...kernelStats(kbarTrain, N, { values: spectrum }, limit), logdet };
+  const stats: KernelStats = { ...entries, ...spectrumStats(spectrum), logdet };
   return { stats, lambdaMax: top.max, lambdaErr, fac, singular: !(fac && fac.shift === 0) };
 }
 
 /**
  * The flow operator `A = D K̄ D + δI` (`D = diag(sTrain)`, identity when undefined) and, when a
  * Cholesky factor exists, `(A + σI)⁻¹` with its shift σ. Reuses the factor of `K̄` when `A = K̄`;
- * otherwise overwrites `kbarTrain` with `A` (it is rebuilt from the state at the next depth)
- * after dropping `st.fac`, so one `[N, N]` factor lives at a time.
+ * otherwise writes `A` over `K̄` in the strict upper triangle of `kbarTrain` (it is rebuilt from
+ * the state at the next depth) and factors it in the lower one, so `A` and its factor share the
+ * one `[N, N]` buffer.
  * @throws RangeError when a per-point scale underflowed or overflowed.
  */
 function flowOperators(
@@ -190,19 +192,21 @@ function flowOperators(
     sMax2 = 0;
     for (const v of sTrain) sMax2 = Math.max(sMax2, v * v);
   }
+  const diag = new Float64Array(N).fill(1);
   if (delta === 0 && sTrain === undefined) {
     // A = K̄: its factor (of K̄ + σI) serves as (A + σI)⁻¹
     const fac = st.fac;
-    return { op: denseSymOp(N, kbarTrain), inverse: fac ? choleskyInverseOp(N, fac.l) : null, inverseShift: fac ? fac.shift : 0 };
+    return { op: denseSymOp(N, kbarTrain, { upper_diag: diag }), inverse: fac ? choleskyInverseOp(N, fac.l) : null, inverseShift: fac ? fac.shift : 0 };
   }
   st.fac = null;
   for (let i = 0; i < N; i++) {
-    if (sTrain) for (let j = 0; j < N; j++) kbarTrain[i * N + j] *= sTrain[i] * sTrain[j];
-    kbarTrain[i * N + i] += delta;
+    if (sTrain) for (let j = i + 1; j < N; j++) kbarTrain[i * N + j] *= sTrain[i] * sTrain[j];
+    if (sTrain) diag[i] *= sTrain[i] * sTrain[i];
+    diag[i] += delta;
   }
   // D K̄ D has the null space of K̄ (D is invertible): shift it likewise when there is no ridge
-  const facA = shiftedCholesky(N, kbarTrain, sMax2 * st.lambdaMax + delta, st.singular && delta === 0);
-  return { op: denseSymOp(N, kbarTrain), inverse: facA ? choleskyInverseOp(N, facA.l) : null, inverseShift: facA ? facA.shift : 0 };
+  const facA = shiftedCholesky(N, kbarTrain, diag, sMax2 * st.lambdaMax + delta, st.singular && delta === 0);
+  return { op: denseSymOp(N, kbarTrain, { upper_diag: diag }), inverse: facA ? choleskyInverseOp(N, facA.l) : null, inverseShift: facA ? facA.shift : 0 };
 }
 
 /**

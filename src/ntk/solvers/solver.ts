@@ -40,8 +40,9 @@ export function chooseKernelSolver(nTrain: number, backendName: string, override
 /** Inputs of a {@link DepthSolver}: the normalized blocks of one depth and the flow settings. */
 export interface DepthSolverInput {
   /**
-   * Normalized train block `K̄(X, X)` `[N, N]`, unit diagonal. The krylov solver may overwrite
-   * it (the caller rebuilds it from the recursion state at the next depth).
+   * Normalized train block `K̄(X, X)` `[N, N]`, both triangles, unit diagonal. The krylov solver
+   * overwrites it (its Cholesky factor shares the buffer; the caller rebuilds the block from the
+   * recursion state at the next depth); the eigh solver does not.
    */
   kbarTrain: Float64Array;
   /** Normalized cross block `K̄(X_test, X)` `[m, N]`. Not modified. */
