@@ -3,13 +3,12 @@
  * worker threads, real package files, and a real kernel sweep through the CLI and its pool.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { createPoolDataCache, type SharedDataCache } from '../src/data/index.js';
 import { mnistClass } from '../src/data/mnist.js';
 import { runCli, tempDir, writeSpec } from './helpers/cli.js';
-import { sql } from './helpers/fault.js';
+import { metricsOnOneAndTwoThreads, sql } from './helpers/fault.js';
 
 /**
  * Code of a worker thread that installs `workerData.cache` and runs `workerData.op` on the mnist
@@ -94,14 +93,9 @@ grid:
   t: [1, inf]
 `,
   );
-  const a = join(dir, 'a.sqlite');
-  const b = join(dir, 'b.sqlite');
-  assert.equal((await runCli(['run', spec, '--db', a, '--threads', '1'])).code, 0);
-  assert.equal((await runCli(['run', spec, '--db', b, '--threads', '2'])).code, 0);
-  const q = 'SELECT m.task_id, m.name, m.step, m.value FROM metrics m ORDER BY 1, 2, 3';
-  const ra = await sql(a, q);
+  const { db: a, one: ra, two: rb } = await metricsOnOneAndTwoThreads(spec, dir);
   assert.ok(ra.length >= 16 * 15, `${ra.length} metric rows`);
-  assert.deepEqual(await sql(b, q), ra);
+  assert.deepEqual(rb, ra);
   const acc = await sql(a, 'SELECT test_acc FROM results WHERE depth = 1 AND t > 1e308');
   for (const r of acc) assert.ok((r.test_acc as number) > 0.3, `test_acc ${r.test_acc}: the digits were read`);
 });

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CLI, runCli, tempDir, writeSpec } from './helpers/cli.js';
-import { sql } from './helpers/fault.js';
+import { metricsOnOneAndTwoThreads, sql } from './helpers/fault.js';
 
 
 test('a sweep runs every grid point exactly once through the real pool, and a second run executes nothing', async () => {
@@ -127,13 +127,7 @@ grid:
   t: [0, 5, inf]
 `;
   const spec = writeSpec(dir, 'k', yaml);
-  const a = join(dir, 'a.sqlite');
-  const b = join(dir, 'b.sqlite');
-  assert.equal((await runCli(['run', spec, '--db', a, '--threads', '1'])).code, 0);
-  assert.equal((await runCli(['run', spec, '--db', b, '--threads', '2'])).code, 0);
-  const q = 'SELECT m.task_id, m.name, m.step, m.value FROM metrics m ORDER BY 1, 2, 3';
-  const ra = await sql(a, q);
-  const rb = await sql(b, q);
+  const { db: a, one: ra, two: rb } = await metricsOnOneAndTwoThreads(spec, dir);
   const names = new Set(ra.map((r) => r.name)).size;
   assert.ok(names >= 15, `${names} metrics per grid point`);
   assert.equal(ra.length, 18 * names, 'every grid point has every metric once');

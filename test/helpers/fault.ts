@@ -5,7 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openStore } from '../../src/store/open.js';
-import { CLI, type CliResult } from './cli.js';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { CLI, runCli, type CliResult } from './cli.js';
 
 /** A running CLI process and a promise of its end. */
 export interface Running {
@@ -38,6 +40,19 @@ export async function sql(db: string, q: string): Promise<Record<string, unknown
   } finally {
     await s.close();
   }
+}
+
+/**
+ * Run `spec` into two fresh databases in `dir`, on 1 and on 2 pool threads, and return every
+ * metric row of each (`task_id, name, step, value`, ordered) plus the 1-thread database's path.
+ */
+export async function metricsOnOneAndTwoThreads(spec: string, dir: string): Promise<{ db: string; one: Record<string, unknown>[]; two: Record<string, unknown>[] }> {
+  const a = join(dir, 'a.sqlite');
+  const b = join(dir, 'b.sqlite');
+  assert.equal((await runCli(['run', spec, '--db', a, '--threads', '1'])).code, 0);
+  assert.equal((await runCli(['run', spec, '--db', b, '--threads', '2'])).code, 0);
+  const q = 'SELECT m.task_id, m.name, m.step, m.value FROM metrics m ORDER BY 1, 2, 3';
+  return { db: a, one: await sql(a, q), two: await sql(b, q) };
 }
 
 /** The first row's first column of `q`, or undefined if the database is not readable yet. */
