@@ -28,8 +28,8 @@ function mnistNtk(nTrain: number, nTest: number, depth: number) {
 const rel = (a: Float64Array, b: Float64Array): number => relativeFrobeniusChange(b, a);
 
 /** Cross product for krylovGradientFlow: out [k, m] = (K_cross x)ᵀ, x rows [k, N]. */
-function crossOf(kCross: Float64Array, N: number, m: number, k: number) {
-  return (x: Float64Array, out: Float64Array) => linalg().gemm(false, true, k, m, N, 1, x, kCross, 0, out);
+function crossOf(k_cross: Float64Array, N: number, m: number, k: number) {
+  return (x: Float64Array, out: Float64Array) => linalg().gemm(false, true, k, m, N, 1, x, k_cross, 0, out);
 }
 
 const TS = [0, 1, 10, 100, 1000, 1e4, 1e5, 1e6, Infinity];

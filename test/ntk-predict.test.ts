@@ -200,15 +200,15 @@ test('normalized time scale: predictions with K/mean(diag K) at time t equal pre
   for (const timeScale of ['normalized', 'absolute'] as const) {
     kernelFold(x, n, d, { sigma_w: 1, sigma_b: 0, depths: [3] }, (_L, state) => {
       const raw = splitTrainTest(kernelMatrix(state, 'ntk', 'absolute'), N, M);
-      const kbarTrain = new Float64Array(N * N);
-      const kbarCross = new Float64Array(M * N);
-      normalizedBlocks(state, 'ntk', N, kbarTrain, kbarCross);
+      const kbar_train = new Float64Array(N * N);
+      const kbar_cross = new Float64Array(M * N);
+      normalizedBlocks(state, 'ntk', N, kbar_train, kbar_cross);
       const scale = flowScale(kernelView(state, 'ntk'), timeScale, N);
       assert.ok(scale.scale !== undefined, 'inputs of different norms give a per-point scale');
-      const { kTrain, kCross } = scaledBlocks(kbarTrain, kbarCross, scale.scale, N);
+      const { k_train, k_cross } = scaledBlocks(kbar_train, kbar_cross, scale.scale, N);
       const expected = splitTrainTest(kernelMatrix(state, 'ntk', 'train_diag_mean', { n_train: N }), N, M);
-      assert.deepEqual(kTrain, expected.k_train);
-      assert.deepEqual(kCross, expected.k_cross);
+      assert.deepEqual(k_train, expected.k_train);
+      assert.deepEqual(k_cross, expected.k_cross);
       let meanRaw = 0;
       for (let i = 0; i < N; i++) meanRaw += raw.k_train[i * N + i] / N;
       assert.ok(Math.abs(10 ** scale.scaleLog10 / meanRaw - 1) <= 1e-13);
@@ -218,7 +218,7 @@ test('normalized time scale: predictions with K/mean(diag K) at time t equal pre
       // normalized: t is in units of the mean diagonal, so the raw kernel runs for t/mean(diag K)
       const rawT = timeScale === 'absolute' ? [5, Infinity] : [5 / meanRaw, Infinity];
       const ref = gradientFlowPredict({ n_train: N, n_test: M, n_out: K_OUT, k_train: raw.k_train, k_cross: raw.k_cross, y_train: y, t: rawT });
-      const got = gradientFlowPredict({ n_train: N, n_test: M, n_out: K_OUT, k_train: kTrain, k_cross: kCross, y_train: y, t: times.t });
+      const got = gradientFlowPredict({ n_train: N, n_test: M, n_out: K_OUT, k_train, k_cross, y_train: y, t: times.t });
       for (let i = 0; i < 2; i++) {
         assert.ok(maxAbsDiff(got.predictions[i].test, ref.predictions[i].test) <= 1e-10, `${timeScale} ${i}`);
         assert.ok(maxAbsDiff(got.predictions[i].train, ref.predictions[i].train) <= 1e-10, `${timeScale} ${i}`);

@@ -55,11 +55,11 @@ export function kernelMatrix(
     if (scale === 'absolute') {
       for (let i = 0; i < n; i++) s[i] = Math.exp(0.5 * logDiag[i]) * Math.exp(0.5 * logDiagLo[i]);
     } else if (scale === 'train_diag_mean') {
-      const nTrain = options.n_train ?? n;
-      if (!(Number.isInteger(nTrain) && nTrain >= 1 && nTrain <= n)) {
-        throw new RangeError(`kernelMatrix: n_train must be an integer in 1..${n}, got ${nTrain}`);
+      const n_train = options.n_train ?? n;
+      if (!(Number.isInteger(n_train) && n_train >= 1 && n_train <= n)) {
+        throw new RangeError(`kernelMatrix: n_train must be an integer in 1..${n}, got ${n_train}`);
       }
-      s = trainDiagMeanScale(logDiag, logDiagLo, nTrain).s;
+      s = trainDiagMeanScale(logDiag, logDiagLo, n_train).s;
     } else {
       throw new RangeError(`kernelMatrix: unknown scale '${String(scale)}'`);
     }
@@ -120,11 +120,11 @@ export function splitTrainTest(
   if (k.length !== n * n) {
     throw new RangeError(`splitTrainTest: k has length ${k.length}, expected (n_train + n_test)² = ${n * n}`);
   }
-  const kTrain = new Float64Array(n_train * n_train);
-  const kCross = new Float64Array(n_test * n_train);
-  for (let i = 0; i < n_train; i++) kTrain.set(k.subarray(i * n, i * n + n_train), i * n_train);
-  for (let i = 0; i < n_test; i++) kCross.set(k.subarray((n_train + i) * n, (n_train + i) * n + n_train), i * n_train);
-  return { k_train: kTrain, k_cross: kCross };
+  const k_train = new Float64Array(n_train * n_train);
+  const k_cross = new Float64Array(n_test * n_train);
+  for (let i = 0; i < n_train; i++) k_train.set(k.subarray(i * n, i * n + n_train), i * n_train);
+  for (let i = 0; i < n_test; i++) k_cross.set(k.subarray((n_train + i) * n, (n_train + i) * n + n_train), i * n_train);
+  return { k_train, k_cross };
 }
 
 /**
@@ -144,14 +144,13 @@ export function normalizedBlocks(
   cross: Float64Array,
 ): void {
   const n = state.n;
-  const nTrain = n_train;
-  const nTest = n - nTrain;
-  if (train.length !== nTrain * nTrain || cross.length !== nTest * nTrain) {
-    throw new RangeError(`normalizedBlocks: buffers have lengths ${train.length}, ${cross.length}; expected [${nTrain}, ${nTrain}] and [${nTest}, ${nTrain}]`);
+  const n_test = n - n_train;
+  if (train.length !== n_train * n_train || cross.length !== n_test * n_train) {
+    throw new RangeError(`normalizedBlocks: buffers have lengths ${train.length}, ${cross.length}; expected [${n_train}, ${n_train}] and [${n_test}, ${n_train}]`);
   }
   const { src, isAngle } = kernelView(state, kernel);
-  copyCross(src, isAngle, n, nTrain, cross);
-  compactTrain(src, isAngle, n, nTrain, train);
+  copyCross(src, isAngle, n, n_train, cross);
+  compactTrain(src, isAngle, n, n_train, train);
 }
 
 const EMPTY = new Float64Array(0);
@@ -172,9 +171,9 @@ const EMPTY = new Float64Array(0);
  *   triangles written.
  * @throws RangeError for a wrong `cross` length or `N` outside `1..n`.
  */
-export function takeNormalizedBlocks(state: KernelState, kernel: KernelName, nTrain: number, cross: Float64Array): Float64Array {
+export function takeNormalizedBlocks(state: KernelState, kernel: KernelName, n_train: number, cross: Float64Array): Float64Array {
   const n = state.n;
-  const N = nTrain;
+  const N = n_train;
   checkBlockSizes('takeNormalizedBlocks', n, N, cross);
   const { src, isAngle } = kernelView(state, kernel);
   copyCross(src, isAngle, n, N, cross);
@@ -199,9 +198,9 @@ export function takeNormalizedBlocks(state: KernelState, kernel: KernelName, nTr
  * @returns `train`, a `[N, N]` view of `ntk_bar`, both triangles written; and `restore`.
  * @throws RangeError for a state without `Θ̄`, a wrong `cross` length or `N` outside `1..n`.
  */
-export function borrowNtkBlocks(state: KernelState, nTrain: number, cross: Float64Array): { train: Float64Array; restore: () => void } {
+export function borrowNtkBlocks(state: KernelState, n_train: number, cross: Float64Array): { train: Float64Array; restore: () => void } {
   const { n, theta, ntk_bar: bar } = state;
-  const N = nTrain;
+  const N = n_train;
   checkBlockSizes('borrowNtkBlocks', n, N, cross);
   if (bar === null) throw new RangeError("borrowNtkBlocks: kernel 'ntk' needs a state built with ntk: true");
   copyCross(bar, false, n, N, cross);

@@ -113,26 +113,25 @@ export function flowTimes(
 }
 
 /**
- * The flow blocks `K̃ = D K̄ D` (`D = diag(s)`) of the normalized train block `kbarTrain`
- * `[N, N]` and cross block `kbarCross` `[m, N]`, with `s` over `[train; test]` (length `N + m`):
+ * The flow blocks `K̃ = D K̄ D` (`D = diag(s)`) of the normalized train block `kbar_train`
+ * `[N, N]` and cross block `kbar_cross` `[m, N]`, with `s` over `[train; test]` (length `N + m`):
  * `K_ij = K̄_ij s_hi s_lo` (hi = the larger point index: bit-identical to `kernelMatrix`).
- * Returns new buffers `kTrain` `[N, N]`, `kCross` `[m, N]`.
+ * Returns new buffers `k_train` `[N, N]`, `k_cross` `[m, N]`.
  */
-export function scaledBlocks(kbarTrain: Float64Array, kbarCross: Float64Array, s: Float64Array, n_train: number): { kTrain: Float64Array; kCross: Float64Array } {
-  const nTrain = n_train;
-  const nTest = kbarCross.length / nTrain;
-  const kTrain = new Float64Array(nTrain * nTrain);
-  for (let i = 0; i < nTrain; i++) {
+export function scaledBlocks(kbar_train: Float64Array, kbar_cross: Float64Array, s: Float64Array, n_train: number): { k_train: Float64Array; k_cross: Float64Array } {
+  const n_test = kbar_cross.length / n_train;
+  const k_train = new Float64Array(n_train * n_train);
+  for (let i = 0; i < n_train; i++) {
     const si = s[i];
-    for (let j = 0; j < nTrain; j++) {
-      const v = kbarTrain[i * nTrain + j];
-      kTrain[i * nTrain + j] = j < i ? v * si * s[j] : j > i ? v * s[j] * si : si * si;
+    for (let j = 0; j < n_train; j++) {
+      const v = kbar_train[i * n_train + j];
+      k_train[i * n_train + j] = j < i ? v * si * s[j] : j > i ? v * s[j] * si : si * si;
     }
   }
-  const kCross = new Float64Array(nTest * nTrain);
-  for (let i = 0; i < nTest; i++) {
-    const si = s[nTrain + i];
-    for (let j = 0; j < nTrain; j++) kCross[i * nTrain + j] = kbarCross[i * nTrain + j] * si * s[j];
+  const k_cross = new Float64Array(n_test * n_train);
+  for (let i = 0; i < n_test; i++) {
+    const si = s[n_train + i];
+    for (let j = 0; j < n_train; j++) k_cross[i * n_train + j] = kbar_cross[i * n_train + j] * si * s[j];
   }
-  return { kTrain, kCross };
+  return { k_train, k_cross };
 }

@@ -135,15 +135,15 @@ export function spectrumStats(values: Float64Array): Pick<KernelStats, 'lambda_m
 }
 
 /**
- * `max_{i ≠ j < nTrain} |K̄_ij − a|` of `kernel` read straight from a recursion state (its lower
+ * `max_{i ≠ j < n_train} |K̄_ij − a|` of `kernel` read straight from a recursion state (its lower
  * triangle), the off-diagonal part of `dist_to_limit` without building the matrix
- * (`O(nTrain²)`): used at extra depths to measure how fast the distance falls.
+ * (`O(n_train²)`): used at extra depths to measure how fast the distance falls.
  */
-export function stateDistToLimit(state: Readonly<KernelState>, kernel: KernelName, nTrain: number, a: number): number {
+export function stateDistToLimit(state: Readonly<KernelState>, kernel: KernelName, n_train: number, a: number): number {
   const { src, isAngle } = kernelView(state, kernel);
   const n = state.n;
   let dist = 0;
-  for (let i = 1; i < nTrain; i++) {
+  for (let i = 1; i < n_train; i++) {
     for (let j = 0; j < i; j++) {
       const v = isAngle ? Math.cos(src[i * n + j]) : src[i * n + j];
       const e = Math.abs(v - a);

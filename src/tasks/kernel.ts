@@ -91,12 +91,12 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
   const p = parseParams('kernel', tasks[0].params);
   const { kernel, time_scale: timeScale, sigma_w, sigma_b } = p;
   const data = loadDataset(p.data);
-  const { n_train: nTrain, n_test: nTest, d } = data;
-  const n = nTrain + nTest;
+  const { n_train, n_test, d } = data;
+  const n = n_train + n_test;
   const x = new Float64Array(n * d);
   x.set(data.x_train, 0);
-  x.set(data.x_test, nTrain * d);
-  const solver = chooseKernelSolver(nTrain, linalg().name, options.solver);
+  x.set(data.x_test, n_train * d);
+  const solver = chooseKernelSolver(n_train, linalg().name, options.solver);
 
   const byDepth = new Map<number, TaskInput[]>();
   for (const t of tasks) {
@@ -107,11 +107,11 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
   // The cross block is reused at every depth. The train block lives in the recursion's own buffers
   // (depthBlocks) except for nngp/rho below the largest depth, which reuse one [N, N] buffer.
   let kbarTrainBuf: Float64Array | null = null;
-  const kbarCross = new Float64Array(nTest * nTrain);
+  const kbar_cross = new Float64Array(n_test * n_train);
   const maxDepth = Math.max(...byDepth.keys());
 
   const activation = activationOfParams(tasks[0].params);
-  const props = depthProperties(activation, sigma_w, sigma_b, meanLogInputVariance(data.x_train, nTrain, d, sigma_w, sigma_b));
+  const props = depthProperties(activation, sigma_w, sigma_b, meanLogInputVariance(data.x_train, n_train, d, sigma_w, sigma_b));
   const limit = kernel === 'ntk' ? props.limit_ntk : props.limit_nngp;
   // dist_to_limit also at ⌊L/2⌋ gives the measured convergence rate at each depth L
   const halves = new Map<number, number>();
@@ -134,16 +134,16 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
       },
     },
     (depth, state) => {
-      if (halfDepths.includes(depth)) halves.set(depth, stateDistToLimit(state, kernel, nTrain, limit));
+      if (halfDepths.includes(depth)) halves.set(depth, stateDistToLimit(state, kernel, n_train, limit));
       const here = byDepth.get(depth);
       if (here === undefined) return;
-      const depthRows = depthMetrics(props, depth, halves.get(Math.floor(depth / 2)), stateDistToLimit(state, kernel, nTrain, limit));
-      const scale = flowScale(kernelView(state, kernel), timeScale, nTrain);
-      const blocks = depthBlocks(state as KernelState, kernel, nTrain, kbarCross, depth === maxDepth, () => (kbarTrainBuf ??= new Float64Array(nTrain * nTrain)));
+      const depthRows = depthMetrics(props, depth, halves.get(Math.floor(depth / 2)), stateDistToLimit(state, kernel, n_train, limit));
+      const scale = flowScale(kernelView(state, kernel), timeScale, n_train);
+      const blocks = depthBlocks(state as KernelState, kernel, n_train, kbar_cross, depth === maxDepth, () => (kbarTrainBuf ??= new Float64Array(n_train * n_train)));
       if (depth === maxDepth) kbarTrainBuf = null;
       let solution: DepthSolution;
       try {
-        solution = DEPTH_SOLVERS[solver](solverInput(here, p, { kbarTrain: blocks.train, kbarCross, scale, limit }, data, options, ctx.signal));
+        solution = DEPTH_SOLVERS[solver](solverInput(here, p, { kbar_train: blocks.train, kbar_cross, scale, limit }, data, options, ctx.signal));
       } finally {
         blocks.restore?.();
       }
@@ -168,15 +168,15 @@ export async function runKernelBatch(tasks: TaskInput[], ctx: TaskContext, optio
 function depthBlocks(
   state: KernelState,
   kernel: KernelName,
-  nTrain: number,
+  n_train: number,
   cross: Float64Array,
   last: boolean,
   buffer: () => Float64Array,
 ): { train: Float64Array; restore?: () => void } {
-  if (last) return { train: takeNormalizedBlocks(state, kernel, nTrain, cross) };
-  if (kernel === 'ntk') return borrowNtkBlocks(state, nTrain, cross);
+  if (last) return { train: takeNormalizedBlocks(state, kernel, n_train, cross) };
+  if (kernel === 'ntk') return borrowNtkBlocks(state, n_train, cross);
   const train = buffer();
-  normalizedBlocks(state, kernel, nTrain, train, cross);
+  normalizedBlocks(state, kernel, n_train, train, cross);
   return { train };
 }
 
@@ -184,14 +184,14 @@ function depthBlocks(
  * `log` of the mean over the training points of `Σ¹(x, x) = σ_w² |x|²/d + σ_b²` (the starting
  * variance of the depth properties).
  */
-function meanLogInputVariance(x: Float64Array, nTrain: number, d: number, sigma_w: number, sigma_b: number): number {
+function meanLogInputVariance(x: Float64Array, n_train: number, d: number, sigma_w: number, sigma_b: number): number {
   let sum = 0;
-  for (let i = 0; i < nTrain; i++) {
+  for (let i = 0; i < n_train; i++) {
     let sq = 0;
     for (let k = 0; k < d; k++) sq += x[i * d + k] * x[i * d + k];
     sum += (sigma_w * sigma_w * sq) / d + sigma_b * sigma_b;
   }
-  return Math.log(sum / nTrain);
+  return Math.log(sum / n_train);
 }
 
 /**
@@ -216,7 +216,7 @@ function depthMetrics(props: DepthProperties, depth: number, distHalf: number | 
 function solverInput(
   tasks: TaskInput[],
   p: KernelTaskParams,
-  blocks: { kbarTrain: Float64Array; kbarCross: Float64Array; scale: FlowScale; limit: number },
+  blocks: { kbar_train: Float64Array; kbar_cross: Float64Array; scale: FlowScale; limit: number },
   data: ReturnType<typeof loadDataset>,
   options: KernelBatchOptions,
   signal?: AbortSignal,
@@ -242,7 +242,7 @@ function taskRows(
   pred: { train: Float64Array; test: Float64Array },
   extra: Record<string, number>,
 ): { id: string; rows: MetricRow[] } {
-  const { n_train: nTrain, n_test: nTest, k } = data;
+  const { n_train, n_test, k } = data;
   // a NaN prediction would be stored as NULL metrics next to a finite, wrong test_acc
   if (!pred.train.every(Number.isFinite) || !pred.test.every(Number.isFinite)) {
     throw new RangeError(
@@ -250,8 +250,8 @@ function taskRows(
         `(kernel_scale_log10 = ${extra.kernel_scale_log10}; the flow kernel or the stopping time is out of float64 range)`,
     );
   }
-  const train = predictionMetrics(pred.train, data.y_train, nTrain, k);
-  const test = predictionMetrics(pred.test, data.y_test, nTest, k);
+  const train = predictionMetrics(pred.train, data.y_train, n_train, k);
+  const test = predictionMetrics(pred.test, data.y_test, n_test, k);
   const values: Record<string, number> = {
     ...stats,
     train_mse: train.mse,

@@ -30,12 +30,12 @@ const num = (v: unknown, fallback = 0): number => (typeof v === 'number' && Numb
  * {@link BASE_BYTES}. Measured with `scripts/bench/peak-rss.js` (Fashion-MNIST, m = 1,000, NTK):
  * see the README's performance section for the figures.
  */
-export function kernelJobBytes(nTrain: number, nTest: number, backendName: string, depths = 1, kernel = 'ntk', d = 784): number {
-  const n = nTrain + nTest;
-  const solver = chooseKernelSolver(nTrain, backendName) === 'eigh' ? 3 * nTrain * nTrain : 2 * LANCZOS_ROWS * nTrain;
+export function kernelJobBytes(n_train: number, n_test: number, backendName: string, depths = 1, kernel = 'ntk', d = 784): number {
+  const n = n_train + n_test;
+  const solver = chooseKernelSolver(n_train, backendName) === 'eigh' ? 3 * n_train * n_train : 2 * LANCZOS_ROWS * n_train;
   const state = (kernel === 'ntk' ? 2 : 1) * n * n;
-  const cosines = depths > 1 && kernel !== 'ntk' ? nTrain * nTrain : 0;
-  const cross = nTest * nTrain;
+  const cosines = depths > 1 && kernel !== 'ntk' ? n_train * n_train : 0;
+  const cross = n_test * n_train;
   // the points: the dataset's arrays, the stacked [n, d] copy and the input layer's scaled copy
   const points = 3 * n * d;
   return 8 * (state + cosines + cross + solver + points) + BASE_BYTES;
@@ -49,12 +49,12 @@ export function kernelJobBytes(nTrain: number, nTest: number, backendName: strin
 export function trainTaskBytes(p: Params): number {
   const w = num(p.width);
   const depth = Math.max(1, num(p.depth, 1));
-  const nTrain = num(p.n_train);
-  const n = nTrain + num(p.n_test);
+  const n_train = num(p.n_train);
+  const n = n_train + num(p.n_test);
   const d = num(p.d, 784);
   const k = 10;
   const weights = d * w + Math.max(0, depth - 2) * w * w + w * k;
-  return 8 * (3 * weights + 3 * nTrain * w * depth + 3 * n * n) + BASE_BYTES;
+  return 8 * (3 * weights + 3 * n_train * w * depth + 3 * n * n) + BASE_BYTES;
 }
 
 /**

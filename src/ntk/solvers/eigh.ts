@@ -16,25 +16,25 @@ import type { DepthSolution, DepthSolverInput } from './solver.js';
  * @throws Error from `eigh` if a block holds NaN/Inf.
  */
 export function eighDepthSolver(input: DepthSolverInput): DepthSolution {
-  const { kbarTrain, kbarCross, scale, n_train: nTrain, n_test: nTest, n_out: k } = input;
-  const eigBar = linalg().eigh(nTrain, kbarTrain);
-  const stats = kernelStats(kbarTrain, nTrain, eigBar, input.limit);
+  const { kbar_train, kbar_cross, scale, n_train, n_test, n_out: k } = input;
+  const eigBar = linalg().eigh(n_train, kbar_train);
+  const stats = kernelStats(kbar_train, n_train, eigBar, input.limit);
   // Kernel used by the flow, and its eigendecomposition.
-  let kTrain = kbarTrain;
-  let kCross = kbarCross;
+  let k_train = kbar_train;
+  let k_cross = kbar_cross;
   let eig = eigBar;
   const c = scale.scale;
   if (c !== undefined) {
-    ({ kTrain, kCross } = scaledBlocks(kbarTrain, kbarCross, c, nTrain));
-    eig = linalg().eigh(nTrain, kTrain);
+    ({ k_train, k_cross } = scaledBlocks(kbar_train, kbar_cross, c, n_train));
+    eig = linalg().eigh(n_train, k_train);
   }
   const times = flowTimes(input.t, input.diag_reg, input.diag_reg_mode, scale);
   const flow = gradientFlowPredict({
-    n_train: nTrain,
-    n_test: nTest,
+    n_train,
+    n_test,
     n_out: k,
-    k_train: kTrain,
-    k_cross: kCross,
+    k_train,
+    k_cross,
     y_train: input.y_train,
     t: times.t,
     diag_reg: times.diagReg,

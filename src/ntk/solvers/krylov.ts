@@ -58,18 +58,18 @@ function shiftedCholesky(N: number, a: Float64Array, diag: Float64Array, lambdaM
  * `test/kernel-task.test.ts`). Extra metrics: `krylov_dim`, `krylov_err_est`,
  * `krylov_converged`, `lambda_err_est` (see `tasks/kernel.ts`).
  *
- * Memory: no `[N, N]` buffer of its own. The factor shares `kbarTrain`: its strict upper triangle
+ * Memory: no `[N, N]` buffer of its own. The factor shares `kbar_train`: its strict upper triangle
  * keeps `K̄` (later the flow kernel `A`), its lower triangle and diagonal receive the Cholesky
  * factor, and every product with `K̄` or `A` reads the upper triangle
- * (`denseSymOp(…, { upper_diag })`). So `kbarTrain` is overwritten (the caller rebuilds it from
+ * (`denseSymOp(…, { upper_diag })`). So `kbar_train` is overwritten (the caller rebuilds it from
  * the recursion state at the next depth).
  * @throws RangeError when a per-point scale underflowed or overflowed; `signal.reason` when aborted.
  */
 export function krylovDepthSolver(input: DepthSolverInput): DepthSolution {
-  const { kbarTrain, scale, signal } = input;
+  const { kbar_train, scale, signal } = input;
   const N = input.n_train;
-  const st = krylovStats(N, kbarTrain, input.limit, signal);
-  // from here on kbarTrain's lower triangle is a factor (or garbage): K̄ is its strict upper one
+  const st = krylovStats(N, kbar_train, input.limit, signal);
+  // from here on kbar_train's lower triangle is a factor (or garbage): K̄ is its strict upper one
   // --- flow on A = K̃ + δI, K̃ = K̄ or D K̄ D (the time-scale factor is in the times)
   const c = scale.scale;
   let meanDiagK = 1;
@@ -81,7 +81,7 @@ export function krylovDepthSolver(input: DepthSolverInput): DepthSolution {
   const times = flowTimes(input.t, input.diag_reg, input.diag_reg_mode, scale);
   const delta = absoluteRidge(times.diagReg, times.mode, meanDiagK);
   const sTrain = c?.subarray(0, N);
-  const { op, inverse, inverseShift } = flowOperators(N, kbarTrain, st, delta, sTrain);
+  const { op, inverse, inverseShift } = flowOperators(N, kbar_train, st, delta, sTrain);
   const flow = krylovGradientFlow({
     n_train: N,
     n_test: input.n_test,
@@ -132,12 +132,12 @@ interface KrylovStats {
  * log-determinant; shift-invert Lanczos `λ_min` (or plain Lanczos when no factor exists, an upper
  * bound then); off-diagonal statistics from {@link kernelStats}.
  */
-function krylovStats(N: number, kbarTrain: Float64Array, limit: number, signal?: AbortSignal): KrylovStats {
+function krylovStats(N: number, kbar_train: Float64Array, limit: number, signal?: AbortSignal): KrylovStats {
   // entry-wise statistics and λ_max while both triangles still hold K̄
-  const entries = offDiagStats(kbarTrain, N, limit);
-  const top = lanczosExtremes(denseSymOp(N, kbarTrain), { ...EXTREMES, which: 'max', signal });
+  const entries = offDiagStats(kbar_train, N, limit);
+  const top = lanczosExtremes(denseSymOp(N, kbar_train), { ...EXTREMES, which: 'max', signal });
   const ones = new Float64Array(N).fill(1);
-  let fac = shiftedCholesky(N, kbarTrain, ones, top.max);
+  let fac = shiftedCholesky(N, kbar_train, ones, top.max);
   let lambdaErr = top.resid_max / Math.abs(top.max);
   let lambdaMin = NaN;
   let logdet = -Infinity; // numerically singular unless K̄ itself has a factor
@@ -152,12 +152,12 @@ function krylovStats(N: number, kbarTrain: Float64Array, limit: number, signal?:
       if (lambdaMin < MAX_SOLVE_COND_INV * top.max) {
         // factored, but too ill-conditioned for K̄⁻¹ to be trusted (rounding made a singular K̄
         // pass dpotrf): the flow uses a shifted factor and treats null modes as the eigh path does.
-        fac = shiftedCholesky(N, kbarTrain, ones, top.max, true);
+        fac = shiftedCholesky(N, kbar_train, ones, top.max, true);
       }
     }
   } else {
     // no factor even with a shift: the smallest Ritz value is only an upper bound on λ_min
-    const both = lanczosExtremes(denseSymOp(N, kbarTrain, { upper_diag: ones }), { ...EXTREMES, which: 'both', signal });
+    const both = lanczosExtremes(denseSymOp(N, kbar_train, { upper_diag: ones }), { ...EXTREMES, which: 'both', signal });
     lambdaMin = both.min;
     lambdaErr = Math.max(lambdaErr, both.resid_min / Math.max(Math.abs(both.min), Number.MIN_VALUE));
   }
@@ -172,14 +172,14 @@ function krylovStats(N: number, kbarTrain: Float64Array, limit: number, signal?:
 /**
  * The flow operator `A = D K̄ D + δI` (`D = diag(sTrain)`, identity when undefined) and, when a
  * Cholesky factor exists, `(A + σI)⁻¹` with its shift σ. Reuses the factor of `K̄` when `A = K̄`;
- * otherwise writes `A` over `K̄` in the strict upper triangle of `kbarTrain` (it is rebuilt from
+ * otherwise writes `A` over `K̄` in the strict upper triangle of `kbar_train` (it is rebuilt from
  * the state at the next depth) and factors it in the lower one, so `A` and its factor share the
  * one `[N, N]` buffer.
  * @throws RangeError when a per-point scale underflowed or overflowed.
  */
 function flowOperators(
   N: number,
-  kbarTrain: Float64Array,
+  kbar_train: Float64Array,
   st: KrylovStats,
   delta: number,
   sTrain: Float64Array | undefined,
@@ -196,17 +196,17 @@ function flowOperators(
   if (delta === 0 && sTrain === undefined) {
     // A = K̄: its factor (of K̄ + σI) serves as (A + σI)⁻¹
     const fac = st.fac;
-    return { op: denseSymOp(N, kbarTrain, { upper_diag: diag }), inverse: fac ? choleskyInverseOp(N, fac.l) : null, inverseShift: fac ? fac.shift : 0 };
+    return { op: denseSymOp(N, kbar_train, { upper_diag: diag }), inverse: fac ? choleskyInverseOp(N, fac.l) : null, inverseShift: fac ? fac.shift : 0 };
   }
   st.fac = null;
   for (let i = 0; i < N; i++) {
-    if (sTrain) for (let j = i + 1; j < N; j++) kbarTrain[i * N + j] *= sTrain[i] * sTrain[j];
+    if (sTrain) for (let j = i + 1; j < N; j++) kbar_train[i * N + j] *= sTrain[i] * sTrain[j];
     if (sTrain) diag[i] *= sTrain[i] * sTrain[i];
     diag[i] += delta;
   }
   // D K̄ D has the null space of K̄ (D is invertible): shift it likewise when there is no ridge
-  const facA = shiftedCholesky(N, kbarTrain, diag, sMax2 * st.lambdaMax + delta, st.singular && delta === 0);
-  return { op: denseSymOp(N, kbarTrain, { upper_diag: diag }), inverse: facA ? choleskyInverseOp(N, facA.l) : null, inverseShift: facA ? facA.shift : 0 };
+  const facA = shiftedCholesky(N, kbar_train, diag, sMax2 * st.lambdaMax + delta, st.singular && delta === 0);
+  return { op: denseSymOp(N, kbar_train, { upper_diag: diag }), inverse: facA ? choleskyInverseOp(N, facA.l) : null, inverseShift: facA ? facA.shift : 0 };
 }
 
 /**
@@ -218,7 +218,7 @@ function scaledCross(
   sTrain: Float64Array | undefined,
   sTest: Float64Array | undefined,
 ): (xRows: Float64Array, out: Float64Array) => void {
-  const { kbarCross, n_train: N, n_test: m, n_out: k } = input;
+  const { kbar_cross, n_train: N, n_test: m, n_out: k } = input;
   const la = linalg();
   let xs = new Float64Array(0);
   return (xRows, out) => {
@@ -228,7 +228,7 @@ function scaledCross(
       for (let r = 0; r < k; r++) for (let j = 0; j < N; j++) xs[r * N + j] = xRows[r * N + j] * sTrain[j];
       src = xs;
     }
-    la.gemm(false, true, k, m, N, 1, src, kbarCross, 0, out);
+    la.gemm(false, true, k, m, N, 1, src, kbar_cross, 0, out);
     if (sTest) for (let r = 0; r < k; r++) for (let j = 0; j < m; j++) out[r * m + j] *= sTest[j];
   };
 }

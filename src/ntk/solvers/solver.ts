@@ -30,11 +30,11 @@ export function krylovThreshold(backendName: string): number {
  * {@link krylovThreshold}.
  * @throws RangeError for an unknown value.
  */
-export function chooseKernelSolver(nTrain: number, backendName: string, override?: string): KernelSolver {
+export function chooseKernelSolver(n_train: number, backendName: string, override?: string): KernelSolver {
   const choice = (override ?? process.env.NTK_SWEEP_KERNEL_SOLVER ?? 'auto').trim().toLowerCase() || 'auto';
   if (choice === 'eigh' || choice === 'krylov') return choice;
   if (choice !== 'auto') throw new RangeError(`NTK_SWEEP_KERNEL_SOLVER=${choice} is not one of auto, eigh, krylov`);
-  return nTrain > krylovThreshold(backendName) ? 'krylov' : 'eigh';
+  return n_train > krylovThreshold(backendName) ? 'krylov' : 'eigh';
 }
 
 /** Inputs of a {@link DepthSolver}: the normalized blocks of one depth and the flow settings. */
@@ -44,9 +44,9 @@ export interface DepthSolverInput {
    * overwrites it (its Cholesky factor shares the buffer; the caller rebuilds the block from the
    * recursion state at the next depth); the eigh solver does not.
    */
-  kbarTrain: Float64Array;
+  kbar_train: Float64Array;
   /** Normalized cross block `K̄(X_test, X)` `[m, N]`. Not modified. */
-  kbarCross: Float64Array;
+  kbar_cross: Float64Array;
   /** How the flow kernel relates to `K̄` (per-point scale and time factor). */
   scale: FlowScale;
   n_train: number;
