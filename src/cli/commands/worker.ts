@@ -95,6 +95,43 @@ function specAttempts(s: SweepRecord): number {
   return typeof m === 'number' ? m : 3;
 }
 
+/**
+ * A worker's signal handling: the first SIGTERM/SIGUSR1/SIGINT drains (no new claims; running
+ * points finish), the second returns running points to pending, the third exits at once.
+ * `code()` is the exit code the first signal asks for.
+ */
+function workerSignals(say: (m: string) => void, coordinator: () => Coordinator | null): { stop(): Stop; code(): number; dispose(): void } {
+  let stop: Stop = 'no';
+  let count = 0;
+  let code: number = EXIT.OK;
+  const onSignal = (sig: NodeJS.Signals) => () => {
+    count++;
+    if (count === 1) code = sig === 'SIGINT' ? EXIT.SIGINT : sig === 'SIGTERM' ? EXIT.SIGTERM : EXIT.OK;
+    if (count >= 3) process.exit(code || EXIT.SIGTERM);
+    stop = count === 1 ? 'drain' : 'abort';
+    say(stop === 'drain' ? `${sig}: draining (no new claims; running grid points finish); signal again to return them to pending` : `${sig}: returning running grid points to pending`);
+    coordinator()?.stop(stop);
+  };
+  const handlers = (['SIGTERM', 'SIGUSR1', 'SIGINT'] as const).map((s) => [s, onSignal(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+  takeOverSignals();
+  return {
+    stop: () => stop,
+    code: () => code,
+    dispose: () => {
+      for (const [s, h] of handlers) process.off(s, h);
+    },
+  };
+}
+
+/** @throws CliError (usage) naming each of `names` that is not a sweep of `store`. */
+async function checkSweepNames(store: Store, names: string[] | undefined, db: string): Promise<void> {
+  if (!names?.length) return;
+  const known = new Set((await store.sweeps()).map((s) => s.name));
+  const missing = names.filter((n) => !known.has(n));
+  if (missing.length) throw new CliError(`--sweep: no sweep named ${missing.join(', ')} in ${db}; sweeps: ${[...known].join(', ') || '(none)'} (register one with \`ntk-sweep submit <spec>\`)`, EXIT.USAGE);
+}
+
 async function work(a: WorkerArgs): Promise<number> {
   if (!(Number.isFinite(a['idle-exit']) && (a['idle-exit'] >= 0 || a['idle-exit'] === -1))) throw badOption('--idle-exit', 'a number of seconds ≥ 0, or -1', a['idle-exit']);
   const pool: PoolSettings = await resolvePoolOptions(a);
@@ -103,21 +140,8 @@ async function work(a: WorkerArgs): Promise<number> {
   const say = (m: string) => {
     if (!a.quiet) process.stderr.write(`worker ${process.pid}: ${m}\n`);
   };
-  let stop: Stop = 'no';
   let coord: Coordinator | null = null;
-  let signals = 0;
-  let signalCode: number = EXIT.OK;
-  const onSignal = (sig: NodeJS.Signals) => () => {
-    signals++;
-    if (signals === 1) signalCode = sig === 'SIGINT' ? EXIT.SIGINT : sig === 'SIGTERM' ? EXIT.SIGTERM : EXIT.OK;
-    if (signals >= 3) process.exit(signalCode || EXIT.SIGTERM);
-    stop = signals === 1 ? 'drain' : 'abort';
-    say(stop === 'drain' ? `${sig}: draining (no new claims; running grid points finish); signal again to return them to pending` : `${sig}: returning running grid points to pending`);
-    coord?.stop(stop);
-  };
-  const handlers = (['SIGTERM', 'SIGUSR1', 'SIGINT'] as const).map((s) => [s, onSignal(s)] as const);
-  for (const [s, h] of handlers) process.on(s, h);
-  takeOverSignals();
+  const signals = workerSignals(say, () => coord);
   // loaded here, not at startup: `worker --help` and a bad command line do not pay for them
   const { createPool } = await import('../../engine/pool.js');
   // the first sweep's pool threads start (load their modules) while the database is opened and read
@@ -133,21 +157,17 @@ async function work(a: WorkerArgs): Promise<number> {
   });
   try {
     const names = a.sweep;
-    if (names?.length) {
-      const known = new Set((await store.sweeps()).map((s) => s.name));
-      const missing = names.filter((n) => !known.has(n));
-      if (missing.length) throw new CliError(`--sweep: no sweep named ${missing.join(', ')} in ${redactUrl(a.db)}; sweeps: ${[...known].join(', ') || '(none)'} (register one with \`ntk-sweep submit <spec>\`)`, EXIT.USAGE);
-    }
+    await checkSweepNames(store, names, redactUrl(a.db));
     let idleSince = Date.now();
     let executed = 0;
     let retryFailed = pool.retryFailed ?? false;
     say(`working on ${names?.length ? names.join(', ') : 'every sweep'} of ${redactUrl(a.db)} with ${pool.threads} threads`);
-    while ((stop as Stop) === 'no') {
+    while (signals.stop() === 'no') {
       await reclaimLeases(store, '');
       let worked = false;
       let elsewhere = 0;
       for (const s of (await store.sweeps()).filter((x) => !names?.length || names.includes(x.name))) {
-        if ((stop as Stop) !== 'no') break;
+        if (signals.stop() !== 'no') break;
         const maxAttempts = pool.maxAttempts ?? specAttempts(s);
         const r = await runnable(store, s, maxAttempts, retryFailed);
         elsewhere += r.running;
@@ -169,16 +189,16 @@ async function work(a: WorkerArgs): Promise<number> {
         idleSince = Date.now();
         continue;
       }
-      if ((stop as Stop) !== 'no') break;
+      if (signals.stop() !== 'no') break;
       if (elsewhere === 0 && Date.now() - idleSince >= idleMs) break;
       // wake on new work; poll while other workers hold points (their leases may expire)
       await store.waitForWork(elsewhere > 0 ? Math.min(1000, Math.max(100, (pool.leaseMs ?? 30_000) / 4)) : Math.min(5000, idleMs - (Date.now() - idleSince)));
     }
-    say(`${stop === 'no' ? 'nothing left to run' : 'stopped'}; executed ${executed} grid points`);
-    return signalCode;
+    say(`${signals.stop() === 'no' ? 'nothing left to run' : 'stopped'}; executed ${executed} grid points`);
+    return signals.code();
   } finally {
     await early?.destroy().catch(() => undefined);
     await store.close();
-    for (const [s, h] of handlers) process.off(s, h);
+    signals.dispose();
   }
 }
