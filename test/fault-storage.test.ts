@@ -56,6 +56,21 @@ test('an SQLite database of another application is refused with exit 3 and left 
   assert.equal(sha(db), before, 'not even its journal mode was changed');
 });
 
+test('a --db in a folder that does not exist (a typo) is refused with exit 3, and nothing is created', async () => {
+  const dir = tempDir();
+  const spec = writeSpec(dir, 's', debugYaml('s', [1, 2]));
+  const missing = join(dir, 'resutls', 'deeper');
+  const r = await runCli(['run', spec, '--db', join(missing, 'x.sqlite')]);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /storage error: directory .*resutls\/deeper does not exist: check --db/);
+  assert.equal(existsSync(join(dir, 'resutls')), false);
+  // the default folder db/ is still created when missing
+  const cwd = tempDir();
+  const d = await runCli(['run', spec], { cwd, env: { NTK_SWEEP_DB: '' } });
+  assert.equal(d.code, 0, d.stderr);
+  assert.equal(existsSync(join(cwd, 'db', 'ntk-sweep.sqlite')), true);
+});
+
 test('a database written by a newer ntk-sweep is refused with exit 3', async () => {
   const dir = tempDir();
   const db = join(dir, 'db.sqlite');

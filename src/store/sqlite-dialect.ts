@@ -141,8 +141,11 @@ class SqliteDialect implements Dialect {
   }
 }
 
-/** Refuse to open `path` for writing when it or its directory is read-only, with the way out. */
-function checkWritable(path: string): void {
+/**
+ * Refuse to open `path` for writing when it or its directory is read-only, with the way out, or
+ * when its directory does not exist and `createDir` is false.
+ */
+function checkWritable(path: string, createDir: boolean): void {
   const dirReadonly = !isWritable(dirname(path)) && !(existsSync(`${path}-wal`) && existsSync(`${path}-shm`));
   if (existsSync(path) && !statSync(path).isDirectory() && (!isWritable(path) || dirReadonly)) {
     const what = isWritable(path) ? `its directory ${dirname(path)} is` : 'it is';
@@ -154,6 +157,8 @@ function checkWritable(path: string): void {
   }
   const dir = dirname(path);
   if (!existsSync(dir)) {
+    // a typo in --db must not start a second, empty database somewhere else
+    if (!createDir) throw new StoreError(`directory ${dir} does not exist: check --db (or $NTK_SWEEP_DB) for a typo, or create it first (mkdir -p ${dir})`);
     try {
       mkdirSync(dir, { recursive: true });
     } catch (e) {
@@ -164,15 +169,15 @@ function checkWritable(path: string): void {
 }
 
 /**
- * Open the SQLite file at `path`: for writing (creating the file and its directory, migrating
- * the schema) or `readonly` (an existing ntk-sweep database; a WAL database on read-only media
+ * Open the SQLite file at `path`: for writing (creating the file, and its directory when
+ * `createDir`, migrating the schema) or `readonly` (an existing ntk-sweep database; a WAL database on read-only media
  * without pending changes is read without locking).
  * @throws StoreError if the file is not an ntk-sweep database, was written by a newer version,
- *   or cannot be opened or written (read-only file, full disk).
+ *   or cannot be opened or written (read-only file, full disk, a missing directory).
  */
-export async function openSqlite(path: string, readonly: boolean): Promise<Dialect> {
+export async function openSqlite(path: string, readonly: boolean, createDir = false): Promise<Dialect> {
   if (!readonly) {
-    if (path !== ':memory:') checkWritable(path);
+    if (path !== ':memory:') checkWritable(path, createDir);
     const d = new SqliteDialect(await SqliteDb.open(path));
     try {
       await d.init();
