@@ -42,7 +42,7 @@ export function poolOptions<T>(c: Argv<T>): Argv<T & PoolArgs> {
       type: 'string',
       describe:
         "GiB of RAM the pool may plan for (default: 85% of this machine's). A job starts only while the estimated " +
-        'peaks of the running jobs plus its own fit, so big kernel jobs (about 13 GiB at n_train 20,000) do not run side by side',
+        'peaks of the running jobs plus its own fit, so big kernel jobs (about 7.7 GiB at n_train 20,000) do not run side by side',
     })
     .option('lease', {
       type: 'number',
