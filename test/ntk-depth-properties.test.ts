@@ -143,7 +143,8 @@ test('the spec refuses the NTK of step, training step, leaky_relu without activa
   assert.ok(problems(base + 'grid: { depth: [1], activation: [leaky_relu] }').some((m) => m.startsWith('activation_alpha: required')));
   assert.ok(problems(base + 'grid: { depth: [1], activation_alpha: [0.1] }').some((m) => m.startsWith('activation_alpha: applies only to activation leaky_relu')));
   assert.deepEqual(problems(base + 'grid: { depth: [1], activation: [leaky_relu, abs], activation_alpha: [0.1] }'), []);
-  assert.ok(problems(base + 'grid: { depth: [1], activation: [tahn] }').some((m) => m.startsWith("activation: unknown activation 'tahn'; expected one of relu")));
+  assert.ok(problems(base + 'grid: { depth: [1], activation: [relu, tahn] }').some((m) => m.startsWith("grid.activation[1]: unknown activation 'tahn'; expected one of relu")));
+  assert.ok(problems(base.replace('n_train: 10', 'n_train: 10, activation: rleu') + 'grid: { depth: [1] }').some((m) => m.startsWith("fixed.activation: unknown activation 'rleu'")));
   const train = 'name: t\nkind: train\ndataset: mnist\nfixed: { n_train: 10, width: 8, depth: 2, lr: 1, steps: 1, activation: step }\n';
   assert.ok(problems(train).some((m) => m.includes('cannot be trained')));
 });

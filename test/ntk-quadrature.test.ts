@@ -281,7 +281,7 @@ test('the spec refuses expressions that are discontinuous, not differentiable, n
   ];
   for (const [value, want] of cases) {
     const got = problems(`${base}[${value}] }`);
-    assert.ok(got.some((m) => m.startsWith('activation:') && m.includes(want)), `${value}: ${JSON.stringify(got)}`);
+    assert.ok(got.some((m) => m.startsWith('grid.activation[0]:') && m.includes(want)), `${value}: ${JSON.stringify(got)}`);
   }
   assert.deepEqual(problems(`${base}[tanh, softplus, swish, mish, "x * tanh(log(1 + exp(x)))"] }`), []);
 });
