@@ -123,3 +123,19 @@ test('a Ctrl-C while run --json is still reading its spec exits 130 and prints a
   assert.equal(summary.executed, 0);
   assert.equal(existsSync(db), false, 'nothing was written');
 });
+
+test("the query a run suggests selects the grid's axes and the kind's main metrics, and runs as printed", async () => {
+  const dir = tempDir();
+  const db = join(dir, 'h.sqlite');
+  const spec = writeSpec(dir, 'k', 'name: k\nkind: kernel\ndataset: { name: mnist, classes: [0, 1] }\nfixed: { n_train: 20, n_test: 10 }\ngrid:\n  depth: [1, 3]\n  t: [10, inf]\n');
+  const r = await runCli(['run', spec, '--db', db, '--quiet']);
+  assert.equal(r.code, 0, r.stderr);
+  const m = /^results: npx ntk-sweep query "(.*)" --db (.*)$/m.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  assert.equal(m[1], "SELECT depth, t, test_acc, test_mse FROM results WHERE sweep = 'k' ORDER BY depth, t LIMIT 20");
+  const q = await runCli(['query', m[1], '--db', m[2], '--format', 'json']);
+  assert.equal(q.code, 0, q.stderr);
+  const rows = JSON.parse(q.stdout) as Record<string, unknown>[];
+  assert.deepEqual(rows.map((x) => [x.depth, x.t]), [[1, 10], [1, 1e999], [3, 10], [3, 1e999]]);
+  for (const x of rows) assert.ok(typeof x.test_acc === 'number' && x.test_acc >= 0 && x.test_acc <= 1, JSON.stringify(x));
+});

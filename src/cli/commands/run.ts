@@ -4,6 +4,7 @@ import type { Coordinator, RunSummary } from '../../engine/coordinator.js';
 import type { ProgressSink } from '../../engine/progress.js';
 import type { Piscina } from 'piscina';
 import type { DataParams } from '../../data/index.js';
+import type { SweepSpec } from '../../spec/spec.js';
 import { earlySummary, EXIT, EXIT_HELP, takeOverSignals } from '../exit.js';
 import { noticeTo, ordersPerBatch, poolOptions, resolvePoolOptions, type PoolArgs } from '../pool-options.js';
 import { MAX_POINTS_OPTION } from '../spec-options.js';
@@ -107,7 +108,7 @@ async function run(a: RunArgs): Promise<number> {
         ended = true;
       }
       if (a.json) process.stdout.write(JSON.stringify({ ...summary, db: a.db, new_grid_points: reg.inserted }, null, 2) + '\n');
-      else printSummary(summary, a.db);
+      else printSummary(summary, a.db, summary.done > 0 ? await resultsHint(spec) : undefined);
       if (signalCode !== EXIT.OK) return signalCode;
       return summary.failed > 0 ? EXIT.FAILED : EXIT.OK;
     } finally {
@@ -119,7 +120,20 @@ async function run(a: RunArgs): Promise<number> {
   }
 }
 
-function printSummary(s: RunSummary, db: string): void {
+/**
+ * A first query to look at the sweep: its grid axes that are columns of `results`, then the main
+ * metrics of its kind (the first two the report draws, and test_acc when it draws that too).
+ */
+async function resultsHint(spec: SweepSpec): Promise<string> {
+  const [{ AXES }, { kindOf }] = await Promise.all([import('../../store/schema.js'), import('../../tasks/registry.js')]);
+  const axes = [...Object.keys(spec.grid), ...Object.keys(spec.derived ?? {})].filter((k) => (AXES as readonly string[]).includes(k));
+  const drawn = kindOf(spec.kind).report.metrics;
+  const metrics = [...new Set([...drawn.slice(0, 2), ...drawn.filter((m) => m === 'test_acc')])];
+  const select = metrics.length ? [...axes, ...metrics].join(', ') : '*';
+  return `SELECT ${select} FROM results WHERE sweep = '${spec.name}'${axes.length ? ` ORDER BY ${axes.join(', ')}` : ''} LIMIT 20`;
+}
+
+function printSummary(s: RunSummary, db: string, hint = `SELECT * FROM results WHERE sweep = '${s.sweep}' LIMIT 20`): void {
   const lines = [
     `sweep ${s.sweep}: ${s.total} grid point${s.total === 1 ? '' : 's'}; ${s.already_done} already done, ${s.executed} executed now, ` +
       `${s.failed} failed, ${s.diverged} diverged, ${s.pending} pending` +
@@ -128,7 +142,7 @@ function printSummary(s: RunSummary, db: string): void {
   ];
   if (s.interrupted) lines.push('interrupted: run the same command again to resume');
   if (s.failed) lines.push(`failures: npx ntk-sweep status ${s.sweep} --db ${db}`);
-  lines.push(`results: npx ntk-sweep query "SELECT * FROM results WHERE sweep = '${s.sweep}' LIMIT 20" --db ${db}`);
+  lines.push(`results: npx ntk-sweep query "${hint}" --db ${db}`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 
