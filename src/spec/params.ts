@@ -80,10 +80,11 @@ export function paramTable(): Readonly<Record<string, ParamEntry>> {
  * Problems of a spec of kind `kind` that no single value shows: unknown activations or refused
  * expressions, the kind's own rules across params (e.g. the step activation has no NTK), and
  * `activation_*` params set for no activation that takes them or missing for one that needs
- * them. `values(key)` lists every value a param takes in the spec (fixed, grid, or its default).
+ * them. `values(key)` lists every value a param takes in the spec (fixed, grid, or its default);
+ * `placeOf(key, value)`, where the spec sets a value, prefixes its problems (default: the key).
  */
-export function activationProblems(kind: Kind, values: (key: string) => unknown[]): string[] {
-  return [...activationValuesProblems(values), ...(isKind(kind) ? (kindOf(kind).specProblems?.(values) ?? []) : []), ...activationExtraParamProblems(values)];
+export function activationProblems(kind: Kind, values: (key: string) => unknown[], placeOf?: (key: string, value: unknown) => string | undefined): string[] {
+  return [...activationValuesProblems(values, placeOf), ...(isKind(kind) ? (kindOf(kind).specProblems?.(values) ?? []) : []), ...activationExtraParamProblems(values)];
 }
 
 /**

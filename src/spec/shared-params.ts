@@ -80,15 +80,16 @@ export interface NetworkParams {
 
 /**
  * Problems of one `activation` value: an unknown name, or an expression in `x` that is refused
- * (see `src/ntk/activation-expression.ts`: allow-list, symbolic derivative, finiteness of φ and φ').
+ * (see `src/ntk/activation-expression.ts`: allow-list, symbolic derivative, finiteness of φ and φ'),
+ * each prefixed with `place`, where the value is set (default `activation`).
  */
-export function activationValueProblems(value: string): string[] {
+export function activationValueProblems(value: string, place = 'activation'): string[] {
   if (ALL_ACTIVATION_NAMES.includes(value)) return [];
   if (!looksLikeExpression(value)) {
-    return [`activation: unknown activation '${value}'; expected one of ${ALL_ACTIVATION_NAMES.join(', ')}, or an expression in x such as "x * tanh(log(1 + exp(x)))"`];
+    return [`${place}: unknown activation '${value}'; expected one of ${ALL_ACTIVATION_NAMES.join(', ')}, or an expression in x such as "x * tanh(log(1 + exp(x)))"`];
   }
   const parsed = parseActivationExpression(value);
-  return 'problems' in parsed ? parsed.problems.map((p) => `activation: the expression '${value}' ${p}`) : [];
+  return 'problems' in parsed ? parsed.problems.map((p) => `${place}: the expression '${value}' ${p}`) : [];
 }
 
 /** The canonical text of an activation expression (mathjs formatting); names and invalid values unchanged. */
@@ -98,9 +99,12 @@ function canonicalActivation(value: unknown): unknown {
   return 'problems' in parsed ? value : parsed.canonical;
 }
 
-/** Problems of every distinct `activation` value of a spec (`values(key)`: every value a param takes). */
-export function activationValuesProblems(values: (key: string) => unknown[]): string[] {
-  return [...new Set(values('activation').map(String))].flatMap(activationValueProblems);
+/**
+ * Problems of every distinct `activation` value of a spec (`values(key)`: every value a param
+ * takes; `placeOf(key, value)`: where the spec sets it, e.g. `grid.activation[1]`).
+ */
+export function activationValuesProblems(values: (key: string) => unknown[], placeOf?: (key: string, value: unknown) => string | undefined): string[] {
+  return [...new Set(values('activation').map(String))].flatMap((v) => activationValueProblems(v, placeOf?.('activation', v)));
 }
 
 /** `activation_*` params set for no activation that takes them, or missing for one that needs them. */

@@ -148,24 +148,16 @@ export function validateSpec(doc: unknown, file?: string): SweepSpec {
     const def = params[key]?.default;
     return def !== undefined && params[key].kinds.includes(kind) && !(key in derived) ? [def] : [];
   };
-  problems.push(...activationProblems(kind, valuesOf).map((p) => locateActivation(p, fixed, grid)));
+  const placeOf = (key: string, value: unknown): string | undefined => {
+    const i = grid[key]?.findIndex((v) => String(v) === String(value)) ?? -1;
+    return i >= 0 ? `grid.${key}[${i}]` : key in fixed ? `fixed.${key}` : undefined;
+  };
+  problems.push(...activationProblems(kind, valuesOf, placeOf));
   for (const req of kindOf(kind).required) {
     if (!owners.has(req) && params[req]?.default === undefined) problems.push(`${req}: required for kind ${kind}; set it in dataset, fixed, grid or derived`);
   }
   if (problems.length) throw new SpecError(problems, file);
   return { name: raw.name, kind, description: raw.description, max_attempts: raw.max_attempts ?? 3, dataset, fixed, grid, derived };
-}
-
-/**
- * An `activation: … 'value' …` problem with the place of that value in the spec instead of the
- * bare key (`grid.activation[1]`, `fixed.activation`), as every other problem names its place.
- */
-function locateActivation(problem: string, fixed: Record<string, unknown>, grid: Record<string, unknown[]>): string {
-  const m = /^activation: (?:unknown activation|the expression) '(.*?)'/.exec(problem);
-  if (!m) return problem;
-  const i = grid.activation?.findIndex((v) => String(v) === m[1]) ?? -1;
-  const where = i >= 0 ? `grid.activation[${i}]` : String(fixed.activation) === m[1] ? 'fixed.activation' : 'activation';
-  return where + problem.slice('activation'.length);
 }
 
 /** What a top-level field holds, for "required" messages. */
