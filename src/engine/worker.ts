@@ -64,13 +64,21 @@ function jobReporter(remote: Comlink.Remote<CoordinatorChannel>): { reporter: Ta
 }
 
 /**
+ * The registry (kind descriptors, their param schemas), imported once per thread on its first job
+ * or warm-up, not at thread start: pool threads start while `run` reads the spec, and start faster
+ * without it.
+ */
+let registryModule: Promise<typeof import('../tasks/registry.js')> | undefined;
+const registry = (): Promise<typeof import('../tasks/registry.js')> => (registryModule ??= import('../tasks/registry.js'));
+
+/**
  * Piscina task `warm` (`pool.ts` `warmPool`): load the task code of `w.kind` and read the dataset
  * classes of `w.data` that no other thread of the pool has taken. Never throws: a problem (a
  * missing file, bad params) is reported by the job that meets it.
  */
 export async function warm(w: WarmUp): Promise<void> {
   try {
-    const { importKind, loadRunner } = await import('../tasks/registry.js');
+    const { importKind, loadRunner } = await registry();
     await loadRunner(await importKind(w.kind, w.kindModule));
     if (w.data) prefetchDataset(w.data);
   } catch {
@@ -89,9 +97,7 @@ export default async function runJob(job: WorkerJob): Promise<JobResult> {
   const errors: Record<string, string> = {};
   try {
     useLinalg(job.linalg, job.blasThreads);
-    // the registry (kind descriptors, their param schemas) is loaded with the first job, not at
-    // thread start: pool threads start while `run` reads the spec, and start faster without it
-    const { importKind, loadRunner } = await import('../tasks/registry.js');
+    const { importKind, loadRunner } = await registry();
     const kind = await importKind(job.kind, job.kindModule);
     if (kind.execution === 'batch') {
       const run = await loadRunner(kind);

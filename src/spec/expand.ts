@@ -97,7 +97,6 @@ function* cartesian(grid: Record<string, unknown[]>): Generator<Record<string, u
   }
 }
 
-export { DEFAULT_MAX_POINTS };
 
 /**
  * The number of grid points of a spec (product of the grid list lengths), computed before

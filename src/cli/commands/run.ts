@@ -86,7 +86,7 @@ async function run(a: RunArgs): Promise<number> {
     const prepared = await prepareSpec(a.spec, a['max-points']);
     const { spec } = prepared;
     // the threads load the task code and read the dataset while the grid is registered
-    warmPool(workers, pool.threads, { kind: spec.kind, data: prepared.scan.data.values().next().value as unknown as DataParams | undefined });
+    warmPool(workers, pool.threads, { kind: spec.kind, kindModule: (await import('../../tasks/registry.js')).kindModule(spec.kind), data: prepared.scan.data.values().next().value as unknown as DataParams | undefined });
     const store = await openStore(a.db);
     try {
       const reg = await registerSpec(store, prepared, { quiet: a.quiet, json: a.json });

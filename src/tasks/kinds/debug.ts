@@ -33,7 +33,6 @@ export const debugKind: PointKind<DebugTaskParams> = {
   sharedParams: [],
   params: DEBUG_PARAMS,
   required: [],
-  typedParams: (read) => read as unknown as DebugTaskParams,
   needsData: false,
   execution: 'each',
   report: { metrics: [], x: [], color: [] },
